@@ -1,0 +1,189 @@
+"""Agent cards and team files: the single source of truth about agents.
+
+A card says what an agent is for (description and skills, with examples that
+routing can match against) and which tools it may call. A team file groups the
+cards of one domain with the MCP servers their tools come from, the policy
+file that governs them and the playbook of the embedded engine. Cards are
+validated once, when the team is loaded, so a mistake is reported before any
+run starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from switchboard.errors import ConfigError
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_RESERVED = frozenset({"supervisor", "escalate", "finalize", "__start__", "__end__"})
+_VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+class Skill(BaseModel):
+    """One thing an agent can do, described well enough to route by."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    """Stable identifier, used in plans, progress records and policies."""
+    description: str
+    """What the skill does, in one sentence."""
+    examples: tuple[str, ...] = ()
+    """Typical requests that need this skill; routing matches against them."""
+
+
+class AgentCard(BaseModel):
+    """Who an agent is and what it may do."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Node name in the graph; lower_snake_case, unique in the team."""
+    description: str
+    """What the agent is for, in a sentence or two."""
+    skills: tuple[Skill, ...] = Field(min_length=1)
+    """What it can be asked to do."""
+    tools: tuple[str, ...] = ()
+    """Allow-list of tool names; anything else is refused at the tool call."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if not _NAME.match(name) or name in _RESERVED:
+            raise ValueError(
+                f"agent name {name!r} must be lower_snake_case and not one of "
+                f"{sorted(_RESERVED)}; rename it in the team file"
+            )
+        return name
+
+    def has_skill(self, skill_id: str) -> bool:
+        """Whether this agent offers ``skill_id``."""
+        return any(skill.id == skill_id for skill in self.skills)
+
+    def prompt_view(self) -> dict[str, Any]:
+        """The card as the supervisor's prompt shows it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "skills": [
+                {"id": s.id, "description": s.description, "examples": list(s.examples)}
+                for s in self.skills
+            ],
+            "tools": list(self.tools),
+        }
+
+
+class Team(BaseModel):
+    """A domain plugged into Switchboard: cards, servers, policy and playbook."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    description: str = ""
+    agents: tuple[AgentCard, ...] = Field(min_length=1)
+    servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """MCP connections in langchain-mcp-adapters' format, keyed by server name."""
+    policy: str | None = None
+    """Policy file name, looked up in ``policies/`` unless it is a path."""
+    engine: str | None = None
+    """``module:ATTR`` of the embedded engine's playbook for this domain."""
+    setup: str | None = None
+    """``module:function`` run before a run opens the servers: it checks or
+    prepares the domain's data and returns environment values (``${VAR}``)
+    for the server connections."""
+    source: Path | None = None
+    """Where the team was loaded from, for messages and relative paths."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Team:
+        seen: set[str] = set()
+        for card in self.agents:
+            if card.name in seen:
+                raise ValueError(f"agent {card.name!r} is defined twice; keep one card per agent")
+            seen.add(card.name)
+        return self
+
+    def card(self, name: str) -> AgentCard:
+        """The card of agent ``name``; a ConfigError names the known agents."""
+        for card in self.agents:
+            if card.name == name:
+                return card
+        raise ConfigError(f"no agent named {name!r}; known agents: {', '.join(self.names)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Agent names, in file order."""
+        return tuple(card.name for card in self.agents)
+
+    def connections(self, env: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+        """MCP connections with ``${VAR}`` expanded.
+
+        ``${PYTHON}`` is the running interpreter, so a stdio server starts in
+        the same environment as Switchboard itself.
+        """
+        values = {"PYTHON": sys.executable, **os.environ, **(env or {})}
+        return {name: _expand(conn, values) for name, conn in self.servers.items()}
+
+
+def _expand(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in values:
+                raise ConfigError(f"the team file uses ${{{key}}}, but {key} is not set; set it")
+            return values[key]
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, values) for k, v in value.items()}
+    return value
+
+
+TEAMS_DIR = Path(__file__).parent / "teams"
+
+
+def load_team(path: str | Path | None = None) -> Team:
+    """Load and validate a team file.
+
+    Args:
+        path: A YAML file, or the name of a team shipped in ``agents/teams``.
+            Defaults to the retail team.
+
+    Raises:
+        ConfigError: The file is missing or not a valid team; the message
+            names the file and the field.
+    """
+    file = _resolve(path or "retail")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read team file {file}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"team file {file} must hold a mapping with `name` and `agents`")
+    try:
+        return Team.model_validate({**raw, "source": file})
+    except ValidationError as exc:
+        raise ConfigError(f"team file {file} is invalid:\n{exc}") from exc
+
+
+def _resolve(path: str | Path) -> Path:
+    candidate = Path(path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        if not candidate.exists():
+            raise ConfigError(f"team file {candidate} does not exist")
+        return candidate
+    shipped = TEAMS_DIR / f"{path}.yaml"
+    if not shipped.exists():
+        known = ", ".join(sorted(p.stem for p in TEAMS_DIR.glob("*.yaml")))
+        raise ConfigError(f"no team named {path!r}; shipped teams: {known}, or give a YAML path")
+    return shipped

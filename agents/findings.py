@@ -1,0 +1,42 @@
+"""The ``handoff`` tool: how an agent finishes its step.
+
+An agent ends by calling ``handoff`` with its findings. Making the end a tool
+call (rather than free text) gives real LLMs and the embedded engine the same
+structured way out, and gives the supervisor findings, reasoning and a
+confidence instead of a transcript.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+HANDOFF_TOOL = "handoff"
+
+
+class Findings(BaseModel):
+    """What an agent hands back to the supervisor."""
+
+    status: Literal["done", "failed"] = Field(
+        description="done: the instruction is carried out; failed: it could not be."
+    )
+    summary: str = Field(description="One or two sentences on what was done or found.")
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Ids and values the next agent needs (user_id, order_id, item_ids, ...).",
+    )
+    reasoning: str = Field(default="", description="Why the agent acted as it did.")
+    confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="Between 0 and 1.")
+
+
+def handoff_tool_schema() -> dict[str, Any]:
+    """The OpenAI-style tool schema of ``handoff``, for ``bind_tools``."""
+    return {
+        "type": "function",
+        "function": {
+            "name": HANDOFF_TOOL,
+            "description": "Finish your step and hand your findings to the supervisor.",
+            "parameters": Findings.model_json_schema(),
+        },
+    }

@@ -1,0 +1,213 @@
+"""The guarded tool node: where policy meets the tool call.
+
+Rules are enforced here, at the moment an agent asks for a tool, and not in a
+prompt, so no model output can get around them. The node works in three
+passes, and the order matters for "no side effect happens twice":
+
+1. decide every requested call (card allow-list, then the policy engine, with
+   read-only measure tools called first);
+2. ask a human, through ``interrupt()``, for each call that needs approval.
+   LangGraph re-runs the node from the top when the thread resumes, so every
+   question is asked *before* any write has run;
+3. run the calls in order, recording each result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import ToolCall, ToolMessage
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import interrupt
+
+from agents.card import AgentCard
+from agents.records import EscalationEvent, ToolCallRecord
+from agents.toolbox import Toolbox
+from policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
+
+
+_VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A human's answer to an approval or escalation question."""
+
+    approved: bool
+    note: str = ""
+    approver: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> Answer:
+        """Accept ``True``/``False`` or ``{"approved", "note", "approver"}``."""
+        if isinstance(value, bool):
+            return cls(value)
+        if isinstance(value, Mapping):
+            return cls(bool(value.get("approved")), str(value.get("note") or ""), value.get("approver"))
+        return cls(False, f"unreadable answer {value!r} taken as a rejection")
+
+
+@dataclass(frozen=True)
+class GuardOutcome:
+    """What one pass of the guarded node produced."""
+
+    messages: list[ToolMessage]
+    calls: list[ToolCallRecord]
+    escalations: list[EscalationEvent]
+    approvals: list[str]
+    rejected: Answer | None = None
+
+
+async def run_guarded(
+    calls: Sequence[ToolCall],
+    *,
+    card: AgentCard,
+    toolbox: Toolbox,
+    policy: PolicyFile,
+    approved: frozenset[str],
+) -> GuardOutcome:
+    """Decide, approve and run one batch of tool calls (see module doc)."""
+    decisions = [await _decide(call, card, toolbox, policy, approved) for call in calls]
+    escalations: list[EscalationEvent] = []
+    granted: list[str] = []
+    for call, decision in zip(calls, decisions, strict=True):
+        if decision.effect != "approve":
+            continue
+        answer = Answer.parse(
+            interrupt(
+                {
+                    "kind": "approval",
+                    "question": decision.question,
+                    "rule": decision.rule_id,
+                    "agent": card.name,
+                    "tool": call["name"],
+                    "args": call["args"],
+                    "value": decision.value,
+                }
+            )
+        )
+        escalations.append(_escalation(card, decision, answer))
+        if not answer.approved:
+            note = f"rejected by a human: {answer.note}" if answer.note else "rejected by a human"
+            messages = [_message(c, f"Not run: {note}.", ok=False) for c in calls]
+            return GuardOutcome(messages, [], escalations, granted, rejected=answer)
+        granted.append(approval_key(decision.rule_id or "", decision.subject))
+    messages, records = [], []
+    for call, decision in zip(calls, decisions, strict=True):
+        record = await _execute(call, decision, toolbox)
+        records.append(record)
+        messages.append(_message(call, record["result"], ok=record["ok"]))
+    return GuardOutcome(messages, records, escalations, granted)
+
+
+async def _decide(
+    call: ToolCall,
+    card: AgentCard,
+    toolbox: Toolbox,
+    policy: PolicyFile,
+    approved: frozenset[str],
+) -> PolicyDecision:
+    name = call["name"]
+    if name not in card.tools:
+        allowed = ", ".join(card.tools) or "none"
+        return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
+    if toolbox.get(name) is None:
+        return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
+    measured: dict[str, float | None] = {}
+    for rule in policy.approval_rules_for(name):
+        if rule.measure is None:
+            continue
+        value = await _measure(rule.measure, call["args"], toolbox)
+        if isinstance(value, str):
+            return PolicyDecision("deny", rule.id, f"rule {rule.id} could not price this call: {value}")
+        measured[rule.id] = value
+    return evaluate(policy, name, call["args"], measured, approved)
+
+
+async def _measure(measure: Measure, args: Mapping[str, Any], toolbox: Toolbox) -> float | str:
+    """Price a call before it runs, or say why it cannot be priced.
+
+    The measure tool validates the same arguments as the guarded write, so
+    its error is usually the write's error too, and the agent sees it.
+    """
+    if measure.tool is None:
+        value = _number(args.get(measure.field))
+        return f"argument {measure.field!r} is not a number" if value is None else value
+    tool = toolbox.get(measure.tool)
+    if tool is None:
+        return f"measure tool {measure.tool!r} is not available"
+    tool_args = {name: args.get(source) for name, source in measure.args.items()}
+    try:
+        message = await tool.ainvoke(
+            {"type": "tool_call", "name": measure.tool, "args": tool_args, "id": "measure"}
+        )
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:  # reported as the reason the call is refused
+        return f"{measure.tool} crashed: {exc}"
+    text = content_text(message.content)
+    if getattr(message, "status", "success") == "error":
+        return text
+    try:
+        value = _number(json.loads(text).get(measure.field))
+    except (ValueError, AttributeError):
+        value = None
+    return f"{measure.tool} returned no number in {measure.field!r}" if value is None else value
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox) -> ToolCallRecord:
+    name, args = call["name"], dict(call["args"])
+    policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
+    if decision.effect == "deny":
+        return ToolCallRecord(tool=name, args=args, ok=False, result=f"Refused: {decision.reason}", policy=policy)
+    tool = toolbox.get(name)
+    assert tool is not None  # _decide denied unknown tools
+    try:
+        message = await tool.ainvoke({"type": "tool_call", "name": name, "args": args, "id": call["id"]})
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
+        return ToolCallRecord(
+            tool=name, args=args, ok=False, result=f"Tool crashed: {type(exc).__name__}: {exc}", policy=policy
+        )
+    ok = getattr(message, "status", "success") != "error"
+    return ToolCallRecord(tool=name, args=args, ok=ok, result=content_text(message.content), policy=policy)
+
+
+def content_text(content: Any) -> str:
+    """Flatten tool output (a string or MCP content blocks) to text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            block.get("text", "") if isinstance(block, Mapping) else str(block) for block in content
+        )
+    return str(content)
+
+
+def _message(call: ToolCall, text: str, *, ok: bool) -> ToolMessage:
+    return ToolMessage(text, tool_call_id=call["id"], name=call["name"], status="success" if ok else "error")
+
+
+def _escalation(card: AgentCard, decision: PolicyDecision, answer: Answer) -> EscalationEvent:
+    return EscalationEvent(
+        kind="escalation",
+        step=0,
+        source="policy",
+        question=decision.question,
+        agent=card.name,
+        rule=decision.rule_id,
+        approved=answer.approved,
+        note=answer.note,
+        approver=answer.approver,
+    )

@@ -1,0 +1,50 @@
+"""An agent's prompt.
+
+Like the supervisor's, it is plain text with tagged blocks (``<task>``,
+``<instruction>``, ``<skill>``, ``<context>``) so that a real LLM and the
+embedded engine read the same thing. The agent finishes by calling the
+``handoff`` tool with its findings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+AGENT_SYSTEM = """\
+You are {name}, one agent in a team run by a supervisor.
+{description}
+
+Work only on the instruction you were given, using your tools. Read before you
+write, and never repeat a write that succeeded. When you are done, or cannot go
+on, call the `handoff` tool once with:
+- status: "done" or "failed";
+- summary: one or two sentences on what you did or found;
+- facts: the ids and values the next agent will need (for example user_id,
+  order_id, item_ids, payment_method_id, amount);
+- reasoning: why you did what you did;
+- confidence: between 0 and 1.
+"""
+
+
+def agent_messages(
+    *,
+    name: str,
+    description: str,
+    task: str,
+    instruction: str,
+    skill: str | None,
+    context: Mapping[str, Any],
+) -> list[BaseMessage]:
+    """Build the opening messages of one agent step."""
+    parts = [f"<task>\n{task}\n</task>", f"<instruction>\n{instruction}\n</instruction>"]
+    if skill:
+        parts.append(f"<skill>\n{skill}\n</skill>")
+    parts.append(f"<context>\n{json.dumps(dict(context), indent=1, default=str)}\n</context>")
+    return [
+        SystemMessage(AGENT_SYSTEM.format(name=name, description=description)),
+        HumanMessage("\n\n".join(parts)),
+    ]

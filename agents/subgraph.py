@@ -1,0 +1,128 @@
+"""An agent as a LangGraph subgraph: think, act through the guard, hand off.
+
+The subgraph is deliberately small: a model node (``think``) and the guarded
+tool node (``act``) in a loop, ending when the model calls ``handoff``. Its
+messages stay inside it; what leaves is the structured findings, the tool
+calls and any escalations, which the supervisor graph records in its trail.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, RetryPolicy
+from pydantic import ValidationError
+
+from agents.card import AgentCard
+from agents.findings import HANDOFF_TOOL, Findings, handoff_tool_schema
+from agents.guard import content_text, run_guarded
+from agents.records import EscalationEvent, ToolCallRecord
+from agents.toolbox import Toolbox
+from policies import PolicyFile
+
+
+class AgentState(TypedDict, total=False):
+    """State of one agent step."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    calls: Annotated[list[ToolCallRecord], operator.add]
+    escalations: Annotated[list[EscalationEvent], operator.add]
+    approvals: Annotated[list[str], operator.add]
+    """Approval keys: those granted earlier in the thread, then new ones."""
+    findings: dict[str, Any] | None
+    turns: int
+
+
+def build_agent_graph(
+    card: AgentCard,
+    *,
+    model: BaseChatModel,
+    toolbox: Toolbox,
+    policy: PolicyFile,
+    max_turns: int = 12,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile the subgraph of one agent.
+
+    Args:
+        card: The agent's card; its tool allow-list is enforced by the guard.
+        model: The chat model (a real provider or the embedded engine).
+        toolbox: Where the tools come from, looked up at call time.
+        policy: The business rules checked at every tool call.
+        max_turns: Model calls allowed before the step is reported failed.
+    """
+
+    async def think(state: AgentState) -> Command[Literal["act", "__end__"]]:
+        turns = state.get("turns", 0)
+        if turns >= max_turns:
+            return _finish(
+                Findings(status="failed", summary=f"{card.name} gave up after {turns} model calls.", confidence=0.0)
+            )
+        bound = model.bind_tools([*toolbox.tools_for(card), handoff_tool_schema()])
+        reply = await bound.ainvoke(state["messages"])
+        update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
+        calls = reply.tool_calls if isinstance(reply, AIMessage) else []
+        if not calls:
+            text = content_text(reply.content).strip() or "(no answer)"
+            return _finish(Findings(status="done", summary=text, confidence=0.5), update)
+        if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
+            try:
+                findings = Findings.model_validate(calls[0]["args"])
+            except ValidationError as exc:
+                error = ToolMessage(
+                    f"Invalid handoff, call it again with valid fields: {exc}",
+                    tool_call_id=calls[0]["id"] or "",
+                    name=HANDOFF_TOOL,
+                    status="error",
+                )
+                return Command(goto="think", update={**update, "messages": [reply, error]})
+            return _finish(findings, update)
+        return Command(goto="act", update=update)
+
+    async def act(state: AgentState) -> Command[Literal["think", "__end__"]]:
+        reply = state["messages"][-1]
+        assert isinstance(reply, AIMessage)
+        calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
+        deferred = [
+            ToolMessage(
+                "Not run: call handoff on its own, after your other tools have answered.",
+                tool_call_id=c["id"] or "",
+                name=HANDOFF_TOOL,
+                status="error",
+            )
+            for c in reply.tool_calls
+            if c["name"] == HANDOFF_TOOL
+        ]
+        outcome = await run_guarded(
+            calls, card=card, toolbox=toolbox, policy=policy, approved=frozenset(state.get("approvals", []))
+        )
+        update: dict[str, Any] = {
+            "messages": [*outcome.messages, *deferred],
+            "calls": outcome.calls,
+            "escalations": outcome.escalations,
+            "approvals": outcome.approvals,
+        }
+        if outcome.rejected is not None:
+            note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
+            summary = f"A human rejected the action{note}; nothing was changed."
+            return Command(goto=END, update={**update, "findings": {**_rejected(summary)}})
+        return Command(goto="think", update=update)
+
+    builder = StateGraph(AgentState)
+    builder.add_node("think", think, retry_policy=RetryPolicy(max_attempts=3))
+    builder.add_node("act", act)
+    builder.add_edge(START, "think")
+    return builder.compile(name=card.name)
+
+
+def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Literal["__end__"]]:
+    return Command(goto=END, update={**(update or {}), "findings": findings.model_dump()})
+
+
+def _rejected(summary: str) -> dict[str, Any]:
+    return {"status": "rejected", "summary": summary, "facts": {}, "reasoning": "", "confidence": 1.0}

@@ -1,0 +1,112 @@
+"""MCP tools for the agents, with sessions that live as long as the toolbox.
+
+langchain-mcp-adapters opens a fresh session (for stdio: a fresh server
+process) on every tool call unless it is given a session. A return takes a
+dozen calls, so the toolbox opens one session per server when it is entered
+and binds every tool to it; the servers live exactly as long as the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from langchain_core.tools import BaseTool
+from langchain_mcp_adapters.client import MultiServerMCPClient
+from langchain_mcp_adapters.tools import load_mcp_tools
+
+from agents.card import AgentCard, Team
+from switchboard.errors import ConfigError
+
+
+class Toolbox:
+    """The tools of a team, by name, over live MCP sessions.
+
+    Use it as an async context manager; tools are available inside it only.
+    """
+
+    def __init__(self, connections: Mapping[str, Mapping[str, Any]]) -> None:
+        self._connections = {name: dict(conn) for name, conn in connections.items()}
+        self._tools: dict[str, BaseTool] = {}
+        self._stack: AsyncExitStack | None = None
+
+    @classmethod
+    def for_team(cls, team: Team, env: dict[str, str] | None = None) -> Toolbox:
+        """A toolbox over the MCP servers the team file declares."""
+        return cls(team.connections(env))
+
+    @classmethod
+    def of(cls, tools: Iterable[BaseTool]) -> Toolbox:
+        """A toolbox over tools already in hand (in-process tools, or tools a
+        caller loaded from sessions it manages itself)."""
+        box = cls({})
+        box._tools = {tool.name: tool for tool in tools}
+        return box
+
+    async def __aenter__(self) -> Toolbox:
+        if not self._connections:
+            return self
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            client = MultiServerMCPClient(self._connections)  # type: ignore[arg-type]
+            for name in self._connections:
+                session = await stack.enter_async_context(client.session(name))
+                for tool in await load_mcp_tools(session, server_name=name):
+                    if tool.name in self._tools:
+                        raise ConfigError(
+                            f"tool {tool.name!r} is served by two MCP servers; "
+                            "rename one or drop a server from the team file"
+                        )
+                    self._tools[tool.name] = tool
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            self._tools.clear()
+            await stack.aclose()
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Names of every tool available now."""
+        return frozenset(self._tools)
+
+    def get(self, name: str) -> BaseTool | None:
+        """The tool called ``name``, if there is one."""
+        return self._tools.get(name)
+
+    def tools_for(self, card: AgentCard) -> list[BaseTool]:
+        """The tools on the card's allow-list, in card order."""
+        return [self._tools[name] for name in card.tools if name in self._tools]
+
+    def check(self, team: Team, extra: Iterable[str] = ()) -> None:
+        """Fail early if a card (or a policy) names a tool nobody serves.
+
+        Raises:
+            ConfigError: naming the agent, the tool, and the tools on offer.
+        """
+        for card in team.agents:
+            missing = [name for name in card.tools if name not in self._tools]
+            if missing:
+                raise ConfigError(
+                    f"agent {card.name!r} lists tools no MCP server provides: "
+                    f"{', '.join(missing)}. Fix the card or the server; available: "
+                    f"{', '.join(sorted(self._tools))}"
+                )
+        unknown = sorted(set(extra) - set(self._tools))
+        if unknown:
+            raise ConfigError(
+                f"the policy file names tools no MCP server provides: {', '.join(unknown)}"
+            )

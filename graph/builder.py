@@ -1,0 +1,83 @@
+"""Assemble the supervisor graph.
+
+``supervisor`` decides; each agent is a node running its own subgraph;
+``escalate`` pauses for a human; ``finalize`` writes the report. Every edge
+out of a node is a ``Command``; the builder declares the destinations so the
+drawn graph is exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+from langgraph.types import RetryPolicy
+
+from agents.card import Team, load_team
+from agents.subgraph import build_agent_graph
+from agents.toolbox import Toolbox
+from graph.agent_node import agent_node
+from graph.escalation import escalate
+from graph.finalize import finalize
+from graph.state import SupervisorState
+from graph.supervisor import supervisor_node
+from policies import PolicyFile, load_policy
+
+DEFAULT_MAX_HOPS = 12
+
+
+def build_graph(
+    *,
+    team: Team | None = None,
+    model: BaseChatModel | None = None,
+    toolbox: Toolbox | None = None,
+    policy: PolicyFile | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    store: BaseStore | None = None,
+    max_hops: int = DEFAULT_MAX_HOPS,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Build and compile the supervisor graph.
+
+    Args:
+        team: Agent cards and servers; the shipped retail team by default.
+        model: The model for the supervisor and every agent; the embedded
+            engine with the team's playbook by default.
+        toolbox: Where agents' tools come from. When it holds tools, every
+            card's allow-list is checked against it now, not at run time.
+        policy: Business rules; the team's policy file by default.
+        checkpointer: Where thread state is saved (see ``checkpoints``).
+        store: Long-term memory shared across threads, if any.
+        max_hops: Agent steps before the supervisor must ask a human.
+
+    Raises:
+        ConfigError: A card names a tool no server provides, or a setting is
+            invalid; raised here, before any run.
+    """
+    team = team or load_team()
+    policy = policy if policy is not None else load_policy(team.policy)
+    if model is None:
+        from switchboard.models import resolve_model
+
+        model = resolve_model(None, team)
+    toolbox = toolbox or Toolbox({})
+    if toolbox.names:
+        toolbox.check(team, policy.guarded_tools())
+    builder = StateGraph(SupervisorState)
+    builder.add_node(
+        "supervisor",
+        supervisor_node(team, model, max_hops=max_hops),
+        destinations=(*team.names, "escalate", "finalize"),
+        retry_policy=RetryPolicy(max_attempts=3),
+    )
+    for card in team.agents:
+        subgraph = build_agent_graph(card, model=model, toolbox=toolbox, policy=policy)
+        builder.add_node(card.name, agent_node(card, subgraph))
+    builder.add_node("escalate", escalate)
+    builder.add_node("finalize", finalize)
+    builder.add_edge(START, "supervisor")
+    builder.add_edge("finalize", END)
+    return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")

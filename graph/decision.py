@@ -1,0 +1,46 @@
+"""The supervisor's structured routing decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+
+class RoutingDecision(BaseModel):
+    """The next move of the supervisor.
+
+    Real providers receive this as a tool schema (with the agent names as an
+    enum, see :func:`decision_schema`); the graph validates the answer again,
+    because a model may ignore a schema.
+    """
+
+    action: Literal["route", "finish", "escalate"] = Field(
+        description="route: hand a step to an agent; finish: the task is done; "
+        "escalate: a human must decide."
+    )
+    agent: str | None = Field(default=None, description="For route: the agent to act next.")
+    skill: str | None = Field(default=None, description="For route: the skill asked for.")
+    instruction: str = Field(
+        default="", description="For route: a self-contained instruction for the agent."
+    )
+    reason: str = Field(description="Why; for escalate, the question for the human.")
+    confidence: float = Field(ge=0.0, le=1.0, description="Confidence between 0 and 1.")
+
+
+def decision_schema(agents: Sequence[str]) -> type[RoutingDecision]:
+    """A RoutingDecision whose ``agent`` field lists the agents on offer.
+
+    The tool keeps the name ``RoutingDecision`` so that every model, the
+    embedded engine included, recognises it.
+    """
+    names = tuple(agents)
+    if not names:
+        return RoutingDecision
+    agent_type = Literal[names] | None  # type: ignore[valid-type]
+    return create_model(
+        "RoutingDecision",
+        __base__=RoutingDecision,
+        agent=(agent_type, Field(default=None, description="For route: the agent to act next.")),
+    )

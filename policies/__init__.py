@@ -1,0 +1,19 @@
+"""Declarative policy files and the pure engine that evaluates them."""
+
+from __future__ import annotations
+
+from policies.engine import ALLOW, PolicyDecision, approval_key, evaluate
+from policies.loader import load_policy
+from policies.model import ApprovalRule, DenyRule, Measure, PolicyFile
+
+__all__ = [
+    "ALLOW",
+    "ApprovalRule",
+    "DenyRule",
+    "Measure",
+    "PolicyDecision",
+    "PolicyFile",
+    "approval_key",
+    "evaluate",
+    "load_policy",
+]

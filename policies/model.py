@@ -1,0 +1,88 @@
+"""The schema of a policy file.
+
+Policy files are data, reviewed like code but changed without it: a business
+owner can move a threshold or add a tool to a rule without touching Python.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Measure(BaseModel):
+    """How to price an action before it happens.
+
+    The value comes from a read-only tool (``tool``), called with arguments
+    taken from the guarded call (``args`` maps the measure tool's argument
+    name to the call's argument name), and read from ``field`` of its JSON
+    result. Without ``tool``, ``field`` is read from the call's own arguments.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tool: str | None = None
+    args: dict[str, str] = Field(default_factory=dict)
+    field: str
+
+
+class ApprovalRule(BaseModel):
+    """A rule that makes a tool call wait for a human above a threshold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    description: str = ""
+    tools: tuple[str, ...] = Field(min_length=1)
+    """The tool calls this rule guards."""
+    subject: str | None = None
+    """Call argument naming what is approved (an order id); an approval covers
+    later calls on the same subject in the same thread."""
+    measure: Measure | None = None
+    threshold: float | None = None
+    """Approval is needed when the measured value is above this. Without a
+    threshold every guarded call needs approval."""
+    question: str = "Approve {tool} with {args}?"
+    """Shown to the human; ``{value}``, ``{threshold}``, ``{tool}``, ``{args}``
+    and the call's arguments are filled in."""
+
+    @model_validator(mode="after")
+    def _threshold_needs_measure(self) -> ApprovalRule:
+        if self.threshold is not None and self.measure is None:
+            raise ValueError(f"rule {self.id!r} has a threshold but no `measure` to compare it to")
+        return self
+
+
+class DenyRule(BaseModel):
+    """A rule that refuses a tool call outright, with the reason given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    tools: tuple[str, ...] = Field(min_length=1)
+    reason: str
+    when: dict[str, Any] = Field(default_factory=dict)
+    """Refuse only when every named argument equals the given value."""
+
+
+class PolicyFile(BaseModel):
+    """One policy file: the rules governing a team."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    approvals: tuple[ApprovalRule, ...] = ()
+    deny: tuple[DenyRule, ...] = ()
+    source: Path | None = None
+
+    def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:
+        """The approval rules that guard ``tool``."""
+        return tuple(rule for rule in self.approvals if tool in rule.tools)
+
+    def guarded_tools(self) -> frozenset[str]:
+        """Every tool some rule mentions, for validation against the team."""
+        names = {t for r in self.approvals for t in r.tools} | {t for r in self.deny for t in r.tools}
+        names |= {r.measure.tool for r in self.approvals if r.measure and r.measure.tool}
+        return frozenset(names)

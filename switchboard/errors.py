@@ -1,0 +1,43 @@
+"""The one exception hierarchy of Switchboard.
+
+Every error the project raises on purpose is a ``SwitchboardError``. Each
+message says what went wrong *and* what to do next, so that a user reading a
+traceback, or the CLI's one-line error, can act on it.
+"""
+
+from __future__ import annotations
+
+
+class SwitchboardError(Exception):
+    """Base class of every error Switchboard raises on purpose."""
+
+
+class ConfigError(SwitchboardError):
+    """A setting, card file, policy file or model spec is invalid.
+
+    Raised while things are being built, never in the middle of a run.
+    """
+
+
+class TaskError(SwitchboardError):
+    """The task given to a run is malformed (empty, too long, not text)."""
+
+
+class ThreadError(SwitchboardError):
+    """A thread id names no run, or the run is not in a state for the request."""
+
+
+class ApprovalError(SwitchboardError):
+    """An approval was given by someone not allowed to give it, or to nothing."""
+
+
+class ToolError(SwitchboardError):
+    """A business operation refused: a failed precondition or a bad argument.
+
+    The message is shown to the agent (and to the user) as is, so it must say
+    which precondition failed.
+    """
+
+
+class DataError(SwitchboardError):
+    """A data directory or database does not follow the expected schema."""

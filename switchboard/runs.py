@@ -1,0 +1,193 @@
+"""Running, resuming and reading threads: the service behind the CLI.
+
+Everything a user does to a thread goes through here, from the command line,
+a notebook or their own code, so that all three see the same behaviour: the
+same checks on input, the same statuses, and the same trail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from agents.card import Team, load_team
+from agents.toolbox import Toolbox
+from checkpoints import open_checkpointer
+from graph.builder import build_graph
+from switchboard.errors import ConfigError, TaskError, ThreadError
+from switchboard.models import resolve_model
+from switchboard.settings import Settings
+
+Status = Literal["completed", "paused", "failed"]
+EventSink = Callable[[tuple[str, ...], dict[str, Any]], None]
+MAX_TASK_CHARS = 8000
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a thread stands after a run or a resume."""
+
+    thread_id: str
+    status: Status
+    """completed (0), paused for a human (3), or failed (1), as the CLI exits."""
+    summary: str = ""
+    outcome: str | None = None
+    """For completed runs: resolved, or rejected by a human."""
+    agents: list[str] = field(default_factory=list)
+    """Agents involved, in order of first involvement."""
+    pending: dict[str, Any] | None = None
+    """For paused runs: the question and what it is about."""
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``--json`` object."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k in {"thread_id", "status"}}
+
+
+def validate_task(task: Any) -> str:
+    """Refuse a malformed task before anything runs.
+
+    Raises:
+        TaskError: The task is not text, is empty, or is too long.
+    """
+    if not isinstance(task, str):
+        raise TaskError(f"a task must be text, not {type(task).__name__}")
+    text = task.strip()
+    if not text:
+        raise TaskError("the task is empty; describe what the agents should do")
+    if len(text) > MAX_TASK_CHARS:
+        raise TaskError(f"the task has {len(text)} characters; keep it under {MAX_TASK_CHARS}")
+    return text
+
+
+def prepare_team(team: Team) -> dict[str, str]:
+    """Run the team's ``setup`` hook and return the environment it provides."""
+    if not team.setup:
+        return {}
+    module_name, _, attr = team.setup.partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"team setup {team.setup!r} cannot be imported: {exc}") from exc
+    env = hook(dict(os.environ))
+    return {str(k): str(v) for k, v in (env or {}).items()}
+
+
+@asynccontextmanager
+async def open_graph(
+    settings: Settings | None = None, *, model: BaseChatModel | None = None, connect: bool = True
+) -> AsyncIterator[CompiledStateGraph[Any, Any, Any, Any]]:
+    """Open everything a run needs, build the graph, and close it all after.
+
+    Args:
+        settings: Explicit settings; read from the environment when omitted.
+        model: A ready chat model (tests pass a scripted one); otherwise
+            ``settings.model`` is resolved.
+        connect: Start the MCP servers. Reading a thread does not need them.
+    """
+    settings = settings or Settings()
+    team = load_team(settings.team)
+    model = model or resolve_model(settings.model, team)
+    env = prepare_team(team) if connect else {}
+    toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
+    async with open_checkpointer(settings.checkpoint_db) as saver, toolbox:
+        yield build_graph(team=team, model=model, toolbox=toolbox, checkpointer=saver, max_hops=settings.max_hops)
+
+
+async def start_run(
+    task: str,
+    *,
+    thread_id: str | None = None,
+    settings: Settings | None = None,
+    model: BaseChatModel | None = None,
+    on_event: EventSink | None = None,
+) -> RunResult:
+    """Run a task on a new thread until it completes or pauses."""
+    text = validate_task(task)
+    thread_id = thread_id or f"run-{uuid.uuid4().hex[:10]}"
+    async with open_graph(settings, model=model) as graph:
+        config = _config(thread_id)
+        existing = await graph.aget_state(config)
+        if existing.values:
+            raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
+        return await _drive(graph, {"task": text, "hops": 0}, thread_id, on_event)
+
+
+async def resume_run(
+    thread_id: str,
+    *,
+    approved: bool,
+    note: str = "",
+    approver: str | None = None,
+    settings: Settings | None = None,
+    model: BaseChatModel | None = None,
+    on_event: EventSink | None = None,
+) -> RunResult:
+    """Answer the question a paused thread is waiting on, and continue it.
+
+    Raises:
+        ThreadError: The thread does not exist or is not paused.
+    """
+    async with open_graph(settings, model=model) as graph:
+        snapshot = await graph.aget_state(_config(thread_id))
+        if not snapshot.values:
+            raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+        if not snapshot.interrupts:
+            raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
+        answer = {"approved": approved, "note": note, "approver": approver}
+        return await _drive(graph, Command(resume=answer), thread_id, on_event)
+
+
+async def read_thread(thread_id: str, *, settings: Settings | None = None) -> dict[str, Any]:
+    """The whole state of a thread, for ``switchboard show``.
+
+    Raises:
+        ThreadError: The thread does not exist.
+    """
+    async with open_graph(settings, connect=False) as graph:
+        snapshot = await graph.aget_state(_config(thread_id))
+        if not snapshot.values:
+            raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+        result = _result(thread_id, snapshot)
+        return {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
+
+
+async def _drive(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    payload: Any,
+    thread_id: str,
+    on_event: EventSink | None,
+) -> RunResult:
+    config = _config(thread_id)
+    async for namespace, update in graph.astream(payload, config, stream_mode="updates", subgraphs=True):
+        if on_event is not None:
+            on_event(tuple(namespace), update)
+    return _result(thread_id, await graph.aget_state(config))
+
+
+def _result(thread_id: str, snapshot: Any) -> RunResult:
+    values = snapshot.values or {}
+    trail = values.get("trail") or []
+    agents: list[str] = []
+    for event in trail:
+        if event["kind"] == "handoff" and event["agent"] not in agents:
+            agents.append(event["agent"])
+    if snapshot.interrupts:
+        pending = dict(snapshot.interrupts[0].value)
+        return RunResult(thread_id, "paused", values.get("summary", ""), None, agents, pending)
+    if not snapshot.next:
+        return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
+    return RunResult(thread_id, "failed", "", None, agents, error=f"the run stopped before {snapshot.next}")

@@ -1,0 +1,131 @@
+"""The test kit: a scripted chat model that plays back exact steps.
+
+Tests script the *model*, never the parts around it. ``ScriptedChatModel``
+answers each call with the next scripted message, records every call, fails
+loudly when the script runs out, and ``assert_complete()`` fails when a step
+was never used, so a test cannot pass while the graph silently skipped work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import PrivateAttr
+
+Step = AIMessage | Callable[[Sequence[BaseMessage], list[str]], AIMessage]
+
+
+@dataclass
+class RecordedCall:
+    """One call the model received."""
+
+    messages: list[BaseMessage]
+    tools: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """All message contents joined, for assertions on prompts."""
+        return "\n".join(str(m.content) for m in self.messages)
+
+
+class ScriptExhaustedError(AssertionError):
+    """The graph asked the model more often than the script allows."""
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that returns scripted steps in order.
+
+    A step is an ``AIMessage`` or a function of (messages, bound tool names)
+    returning one. Use :func:`route`, :func:`call`, :func:`handoff`,
+    :func:`finish` and :func:`escalate` to write steps.
+    """
+
+    steps: list[Any]
+    _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
+    _cursor: int = PrivateAttr(default=0)
+
+    @property
+    def _llm_type(self) -> str:
+        return "switchboard-scripted"
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every call received, in order."""
+        return self._calls
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Runnable[Any, Any]:
+        """Record the tools; the script decides what to call."""
+        schemas = [convert_to_openai_tool(t) for t in tools]
+        return self.bind(tools=schemas, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        names = [t["function"]["name"] for t in kwargs.get("tools") or []]
+        self._calls.append(RecordedCall(list(messages), names))
+        if self._cursor >= len(self.steps):
+            raise ScriptExhaustedError(
+                f"the model was called {self._cursor + 1} times but only {len(self.steps)} steps "
+                f"are scripted; last prompt:\n{messages[-1].content}"
+            )
+        step = self.steps[self._cursor]
+        self._cursor += 1
+        reply = step(messages, names) if callable(step) else step
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    def assert_complete(self) -> None:
+        """Fail if any scripted step was never used."""
+        unused = len(self.steps) - self._cursor
+        if unused:
+            raise AssertionError(f"{unused} scripted step(s) were never used: {self.steps[self._cursor:]}")
+
+
+def _tool_message(name: str, args: dict[str, Any], text: str = "") -> AIMessage:
+    call_id = f"call_{name}_{abs(hash(json.dumps(args, sort_keys=True, default=str))) % 10**8}"
+    return AIMessage(text, tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}])
+
+
+def route(agent: str, instruction: str, *, skill: str | None = None, reason: str = "scripted", confidence: float = 0.9) -> AIMessage:
+    """A supervisor step that routes to ``agent``."""
+    args = {"action": "route", "agent": agent, "skill": skill, "instruction": instruction,
+            "reason": reason, "confidence": confidence}
+    return _tool_message("RoutingDecision", args)
+
+
+def finish(reason: str = "the task is done", confidence: float = 0.9) -> AIMessage:
+    """A supervisor step that finishes the run."""
+    return _tool_message("RoutingDecision", {"action": "finish", "reason": reason, "confidence": confidence})
+
+
+def escalate(reason: str, confidence: float = 0.3) -> AIMessage:
+    """A supervisor step that asks a human."""
+    return _tool_message("RoutingDecision", {"action": "escalate", "reason": reason, "confidence": confidence})
+
+
+def call(tool: str, **args: Any) -> AIMessage:
+    """An agent step that calls ``tool``."""
+    return _tool_message(tool, args)
+
+
+def handoff(summary: str, *, status: str = "done", confidence: float = 0.9, reasoning: str = "scripted", **facts: Any) -> AIMessage:
+    """An agent step that hands its findings back."""
+    args = {"status": status, "summary": summary, "facts": facts, "reasoning": reasoning, "confidence": confidence}
+    return _tool_message("handoff", args)
+
+
+def garbage(text: str = "I think finance should probably do it?") -> AIMessage:
+    """A reply with no tool call at all, as a confused model might give."""
+    return AIMessage(text)
