@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SB := $(BIN)/switchboard
+DEMO_DB := .demo/retail.sqlite
+DEMO_THREAD := demo-$(shell date +%Y%m%d-%H%M%S)
+DEMO_TASK := Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my last delivered order arrived damaged. I want to return both and get my money back on the card I paid with.
+
+export SWITCHBOARD_RETAIL_DB := $(abspath $(DEMO_DB))
+
+.PHONY: demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The customer-return demo: the refund is above the $500 policy limit, so the
+# run pauses for a human (exit code 3); the demo then approves it as a manager
+# would, and prints the whole chain behind the outcome.
+demo: $(VENV)/.installed
+	$(SB) retail demo-db --db $(DEMO_DB)
+	$(SB) run "$(DEMO_TASK)" --thread $(DEMO_THREAD); status=$$?; \
+	  if [ $$status -eq 3 ]; then \
+	    echo; echo ">>> a manager approves the refund"; \
+	    $(SB) resume $(DEMO_THREAD) --approve --as demo-manager --note "damage confirmed from photos" || exit $$?; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi
+	$(SB) show $(DEMO_THREAD)
+
+test: $(VENV)/.installed
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .demo checkpoints/*.sqlite*

@@ -1,0 +1,158 @@
+"""The ``switchboard`` command line.
+
+Exit codes are part of the contract: 0 completed, 3 paused for a human,
+1 failed (with a one-line error that says what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from switchboard.errors import SwitchboardError
+from switchboard.runs import RunResult, read_thread, resume_run, start_run
+from switchboard.settings import Settings
+
+EXIT = {"completed": 0, "paused": 3, "failed": 1}
+DOMAIN_COMMANDS = {"retail": "domains.retail.cli"}
+"""Domains that add their own commands: ``switchboard NAME …`` and ``switchboard mcp NAME …``."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description="Run and inspect Switchboard threads.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a task on a new thread")
+    run.add_argument("task")
+    run.add_argument("--thread", help="thread id (default: a new one)")
+    run.add_argument("--model", help="embedded (default) or provider:model, e.g. openai:gpt-4.1-mini")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+
+    resume = sub.add_parser("resume", help="answer a paused thread's question and continue it")
+    resume.add_argument("thread")
+    verdict = resume.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    resume.add_argument("--note", default="", help="a note for the trail and the agents")
+    resume.add_argument("--as", dest="approver", help="who answers (recorded in the trail)")
+    resume.add_argument("--model", help="as for run")
+    resume.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="print a thread's whole chain of decisions and actions")
+    show.add_argument("thread")
+    show.add_argument("--json", action="store_true")
+
+    agents = sub.add_parser("agents", help="list the agent cards")
+    agents.add_argument("--json", action="store_true")
+
+    mcp = sub.add_parser("mcp", help="serve a domain's MCP server")
+    mcp_sub = mcp.add_subparsers(dest="domain", required=True)
+    for name, module in DOMAIN_COMMANDS.items():
+        cli = importlib.import_module(module)
+        cli.add_domain_commands(sub.add_parser(name, help=f"{name} data tools"))
+        cli.add_mcp_command(mcp_sub.add_parser(name, help=f"serve the {name} MCP server"))
+    return parser
+
+
+def _settings(model: str | None = None) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={"model": model}) if model else settings
+
+
+def _report(result: RunResult, as_json: bool, console: Console) -> int:
+    if as_json:
+        print(json.dumps(result.to_json(), default=str))
+    elif result.status == "paused":
+        question = (result.pending or {}).get("question")
+        console.print(f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {question}")
+        console.print(f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT]")
+    elif result.status == "completed":
+        console.print(f"\n[bold green]completed[/bold green] thread [bold]{result.thread_id}[/bold] ({result.outcome})")
+        console.print(f"agents involved: {', '.join(result.agents) or 'none'}")
+    else:
+        console.print(f"[bold red]failed[/bold red] thread {result.thread_id}: {result.error}")
+    return EXIT[result.status]
+
+
+def _agents(as_json: bool, console: Console) -> int:
+    from agents.card import load_team
+
+    team = load_team(Settings().team)
+    if as_json:
+        print(json.dumps([card.prompt_view() for card in team.agents], indent=1))
+        return 0
+    for card in team.agents:
+        console.print(f"[bold]{card.name}[/bold]: {card.description}")
+        for skill in card.skills:
+            console.print(f"  - {skill.id}: {skill.description}")
+        console.print(f"  tools: {', '.join(card.tools)}")
+    return 0
+
+
+async def _dispatch(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.console import LiveView, print_trail
+
+    live = None if getattr(args, "json", False) else LiveView(console)
+    if args.command == "run":
+        result = await start_run(args.task, thread_id=args.thread, settings=_settings(args.model), on_event=live)
+        return _report(result, args.json, console)
+    if args.command == "resume":
+        result = await resume_run(
+            args.thread, approved=args.approve, note=args.note, approver=args.approver,
+            settings=_settings(args.model), on_event=live,
+        )
+        return _report(result, args.json, console)
+    if args.command == "show":
+        thread = await read_thread(args.thread, settings=_settings())
+        if args.json:
+            print(json.dumps(thread, default=str, indent=1))
+        else:
+            print_trail(thread, console)
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    if getattr(args, "json", False):
+        thread = getattr(args, "thread", None)
+        print(json.dumps({"thread_id": thread, "status": "failed", "error": message}))
+    else:
+        Console(stderr=True).print(f"[bold red]error:[/bold red] {message}")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``switchboard`` console script."""
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    try:
+        if args.command == "agents":
+            return _agents(args.json, console)
+        handler: Any = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args, console))
+        return asyncio.run(_dispatch(args, console))
+    except SwitchboardError as exc:
+        return _fail(args, str(exc))
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted; the thread's state is checkpointed up to its last step")
+    except Exception as exc:  # the CLI's outer boundary: report, keep state, exit 1
+        return _fail(args, f"{_describe(exc)}; the thread's state is checkpointed up to its last step")
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an unexpected error, unwrapping task-group wrappers."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Human-readable output: live steps while a run streams, and whole trails.
+
+Only presentation lives here; every fact shown comes from the graph's stream
+or the thread's trail, so what the console says is what the checkpoint holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+MAX_RESULT = 160
+
+
+def _short(value: Any, limit: int = MAX_RESULT) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class LiveView:
+    """Prints each step of a run as the graph streams it."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+
+    def __call__(self, namespace: tuple[str, ...], update: Mapping[str, Any]) -> None:
+        """Render one ``(namespace, update)`` pair from ``astream(subgraphs=True)``."""
+        agent = namespace[-1].split(":")[0] if namespace else None
+        for node, values in update.items():
+            if node == "__interrupt__":
+                if not namespace:
+                    for item in values:
+                        self.pending(item.value)
+                continue
+            if not isinstance(values, Mapping):
+                continue
+            if agent and node == "act":
+                for record in values.get("calls") or []:
+                    self.tool_call(agent, record)
+            elif agent and node == "think":
+                for message in values.get("messages") or []:
+                    text = str(getattr(message, "content", "") or "").strip()
+                    if text:
+                        self.console.print(f"    [dim]{escape(agent)} thinks: {escape(_short(text))}[/dim]")
+            elif not agent:
+                for event in values.get("trail") or []:
+                    self.event(event)
+
+    def event(self, event: Mapping[str, Any]) -> None:
+        """Render one trail event."""
+        kind = event["kind"]
+        if kind == "decision":
+            self.decision(event)
+        elif kind == "handoff":
+            self.handoff(event)
+        elif kind == "escalation":
+            verdict = "[green]approved[/green]" if event["approved"] else "[red]rejected[/red]"
+            note = f" — {escape(event['note'])}" if event.get("note") else ""
+            who = f" by {escape(event['approver'])}" if event.get("approver") else ""
+            self.console.print(f"  [magenta]human[/magenta] {verdict}{who}: {escape(event['question'])}{note}")
+        elif kind == "report":
+            self.console.rule(f"report: {event['outcome']}")
+            self.console.print(escape(event["summary"]))
+
+    def decision(self, event: Mapping[str, Any]) -> None:
+        """Render a routing decision."""
+        confidence = f"{event['confidence']:.2f}"
+        retried = f" [yellow](after a refused answer: {escape(event['error'] or '')})[/yellow]" if event.get("error") else ""
+        if event["action"] == "route":
+            skill = f" [{escape(event['skill'])}]" if event.get("skill") else ""
+            self.console.print(
+                f"[bold cyan]supervisor[/bold cyan] → [bold]{escape(event['agent'] or '')}[/bold]{escape(skill)} "
+                f"(confidence {confidence}){retried}\n  why: {escape(event['reason'])}\n"
+                f"  asks: {escape(event['instruction'])}"
+            )
+        else:
+            self.console.print(
+                f"[bold cyan]supervisor[/bold cyan] {event['action']}s (confidence {confidence}){retried}: "
+                f"{escape(event['reason'])}"
+            )
+
+    def tool_call(self, agent: str, record: Mapping[str, Any]) -> None:
+        """Render one tool call and its result."""
+        mark = "[green]ok[/green]" if record["ok"] else "[red]error[/red]"
+        policy = f" [magenta]({escape(record['policy'])})[/magenta]" if record.get("policy") else ""
+        self.console.print(
+            f"    {escape(agent)} ⚙ {escape(record['tool'])}({escape(_short(record['args'], 100))}){policy}\n"
+            f"      → {mark} {escape(_short(record['result']))}"
+        )
+
+    def handoff(self, event: Mapping[str, Any]) -> None:
+        """Render what an agent handed back."""
+        color = {"done": "green", "failed": "red", "rejected": "yellow"}[event["status"]]
+        self.console.print(
+            f"  [{color}]{escape(event['agent'])} {event['status']}[/{color}] "
+            f"(confidence {event['confidence']:.2f}): {escape(event['summary'])}"
+        )
+        if event.get("facts"):
+            self.console.print(f"    [dim]facts: {escape(_short(event['facts'], 200))}[/dim]")
+
+    def pending(self, value: Mapping[str, Any]) -> None:
+        """Render the question a paused thread waits on."""
+        self.console.print(f"[bold yellow]⏸ waiting for a human:[/bold yellow] {escape(str(value.get('question')))}")
+
+
+def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> None:
+    """Render a whole thread, as ``switchboard show`` prints it."""
+    view = LiveView(console)
+    out = view.console
+    out.rule(f"thread {thread['thread_id']} — {thread['status']}")
+    out.print(f"[bold]task:[/bold] {escape(str(thread.get('task')))}")
+    for event in thread.get("trail") or []:
+        if event["kind"] == "handoff":
+            for record in event.get("tool_calls") or []:
+                view.tool_call(event["agent"], record)
+        view.event(event)
+    if thread.get("pending"):
+        view.pending(thread["pending"])
