@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 MAX_RESULT = 160
+_VERB = {"finish": "finishes", "escalate": "escalates", "route": "routes"}
 
 
 def _short(value: Any, limit: int = MAX_RESULT) -> str:
@@ -80,7 +81,7 @@ class LiveView:
             )
         else:
             self.console.print(
-                f"[bold cyan]supervisor[/bold cyan] {event['action']}s (confidence {confidence}){retried}: "
+                f"[bold cyan]supervisor[/bold cyan] {_VERB[event['action']]} (confidence {confidence}){retried}: "
                 f"{escape(event['reason'])}"
             )
 

@@ -1,0 +1,179 @@
+"""Live load and health of agents, shared by every thread and process.
+
+Routing by workload needs to know how busy each agent is *right now*, across
+concurrent threads and across processes that share state. The registry keeps
+that in a small SQLite database (WAL mode, short transactions): one row per
+in-flight step (a lease) and one row per finished step (an outcome). From
+those it derives, per agent, the work in flight, the recent error rate and
+latency, and a circuit breaker:
+
+- closed: the agent is offered normally;
+- open: after ``failure_threshold`` consecutive failures; not offered until
+  ``cooldown`` seconds have passed since the last failure;
+- half-open: after the cool-down, one trial step is offered; a success
+  closes the breaker, a failure opens it again.
+
+Leases of a process that died are not leaked forever: they expire after
+``lease_ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Breaker = Literal["closed", "open", "half_open"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS leases_agent ON leases(agent);
+CREATE TABLE IF NOT EXISTS outcomes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, ok INTEGER NOT NULL,
+    latency REAL NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS outcomes_agent ON outcomes(agent, seq);
+"""
+
+
+@dataclass(frozen=True)
+class AgentHealth:
+    """One agent's load and health at a moment."""
+
+    agent: str
+    in_flight: int
+    error_rate: float
+    """Share of failures among the last ``window`` outcomes."""
+    latency_ms: float
+    """Mean latency of the last ``window`` outcomes."""
+    breaker: Breaker
+    consecutive_failures: int
+
+    def available(self, max_concurrency: int) -> bool:
+        """Whether routing may offer this agent now."""
+        if self.breaker == "half_open":
+            return self.in_flight == 0  # one trial step at a time
+        return self.breaker == "closed" and self.in_flight < max_concurrency
+
+    def why_unavailable(self, max_concurrency: int) -> str | None:
+        """A reason for the trail when the agent is not offered."""
+        if self.breaker == "half_open" and self.in_flight:
+            return "circuit half-open: a trial step is already running"
+        if self.breaker == "open":
+            return f"circuit open after {self.consecutive_failures} consecutive failures"
+        if self.in_flight >= max_concurrency:
+            return f"at capacity ({self.in_flight}/{max_concurrency} steps in flight)"
+        return None
+
+
+class HealthRegistry:
+    """Leases, outcomes and breakers over one SQLite file.
+
+    Args:
+        path: The database; ``None`` keeps it private to this registry (one
+            process). Give a file to share load across processes.
+        failure_threshold: Consecutive failures that open the breaker.
+        cooldown: Seconds an open breaker waits before a half-open trial.
+        window: How many recent outcomes the rates are computed over.
+        lease_ttl: Seconds after which a lease is presumed dead.
+        clock: Time source, replaceable in tests.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        failure_threshold: int = 3,
+        cooldown: float = 30.0,
+        window: int = 20,
+        lease_ttl: float = 600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        target = str(path) if path is not None else ":memory:"
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self.failure_threshold = failure_threshold
+        self.cooldown = cooldown
+        self.window = window
+        self.lease_ttl = lease_ttl
+        self._clock = clock
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def acquire(self, agent: str) -> str:
+        """Record a step starting on ``agent``; returns the lease id."""
+        lease = uuid.uuid4().hex
+        self._db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, self._clock()))
+        return lease
+
+    def release(self, lease: str, *, ok: bool) -> None:
+        """Record the step's end and its outcome; releasing twice is a no-op."""
+        now = self._clock()
+        with self._transaction():
+            row = self._db.execute("SELECT agent, started FROM leases WHERE id = ?", (lease,)).fetchone()
+            if row is None:
+                return
+            self._db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            self._db.execute(
+                "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
+                (row[0], int(ok), now - row[1], now),
+            )
+
+    def record(self, agent: str, *, ok: bool, latency: float = 0.0) -> None:
+        """Record an outcome without a lease (for failures seen from outside)."""
+        self._db.execute(
+            "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
+            (agent, int(ok), latency, self._clock()),
+        )
+
+    def health(self, agent: str) -> AgentHealth:
+        """The current load and health of one agent."""
+        now = self._clock()
+        in_flight = self._db.execute(
+            "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
+        ).fetchone()[0]
+        recent = self._db.execute(
+            "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",
+            (agent, self.window),
+        ).fetchall()
+        streak = 0
+        for ok, _, _ in recent:
+            if ok:
+                break
+            streak += 1
+        breaker: Breaker = "closed"
+        if streak >= self.failure_threshold:
+            breaker = "open" if now - recent[0][2] < self.cooldown else "half_open"
+        errors = sum(1 for ok, _, _ in recent if not ok)
+        return AgentHealth(
+            agent=agent,
+            in_flight=int(in_flight),
+            error_rate=errors / len(recent) if recent else 0.0,
+            latency_ms=1000 * sum(r[1] for r in recent) / len(recent) if recent else 0.0,
+            breaker=breaker,
+            consecutive_failures=streak,
+        )
+
+    def snapshot(self, agents: Iterable[str]) -> dict[str, AgentHealth]:
+        """Health of several agents at once."""
+        return {agent: self.health(agent) for agent in agents}
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -1,0 +1,111 @@
+"""The CLI contract: commands, exit codes (0 completed, 3 paused, 1 failed) and --json.
+
+Each test runs the real console entry point in a subprocess, with the real
+MCP server, the embedded engine and SQLite checkpoints in a temp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domains.retail import RetailStore
+
+RETURN_OVER_LIMIT = (
+    "Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my "
+    "last delivered order arrived damaged. I want to return both and get my money back."
+)
+
+
+@pytest.fixture
+def cli(retail_db: Path, tmp_path: Path) -> Any:
+    env = {**os.environ, "SWITCHBOARD_RETAIL_DB": str(retail_db),
+           "SWITCHBOARD_CHECKPOINT_DB": str(tmp_path / "cp.sqlite")}
+
+    def run(*args: str) -> tuple[int, Any]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "switchboard.cli", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )
+        if "--json" in args:
+            return proc.returncode, json.loads(proc.stdout)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    return run
+
+
+def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail_db: Path, mia: Any) -> None:
+    code, out = cli("run", RETURN_OVER_LIMIT, "--thread", "t-approve", "--json")
+    assert code == 3, out
+    assert out["status"] == "paused" and out["thread_id"] == "t-approve"
+    assert "$500" in out["pending"]["question"]
+
+    code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "ana", "--json")
+    assert code == 0, out
+    assert out["status"] == "completed" and out["outcome"] == "resolved"
+    assert set(out["agents"]) == {"customer_service", "logistics", "inventory", "finance", "analytics"}
+    assert out["summary"]
+    with RetailStore.open(retail_db) as store:
+        order = store.get_order(mia.orders["delivered_over_500"])
+    assert order is not None and order["status"] == "returned"
+
+    code, thread = cli("show", "t-approve", "--json")
+    assert code == 0
+    kinds = {event["kind"] for event in thread["trail"]}
+    assert kinds == {"decision", "handoff", "escalation", "report"}
+    tools = [call["tool"] for e in thread["trail"] if e["kind"] == "handoff" for call in e["tool_calls"]]
+    assert "return_delivered_order_items" in tools and "issue_return_refund" in tools
+    code, text = cli("show", "t-approve")
+    assert code == 0 and "approved by ana" in text and "return_delivered_order_items" in text
+
+
+def test_rejection_ends_cleanly_and_changes_nothing(cli: Any, retail_db: Path, mia: Any) -> None:
+    with RetailStore.open(retail_db) as store:
+        before = store.get_order(mia.orders["delivered_over_500"])
+    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-reject", "--json")[0] == 3
+    code, out = cli("resume", "t-reject", "--reject", "--note", "outside the return window", "--json")
+    assert code == 0, out
+    assert out["status"] == "completed" and out["outcome"] == "rejected"
+    with RetailStore.open(retail_db) as store:
+        assert store.get_order(mia.orders["delivered_over_500"]) == before
+
+
+def test_resume_of_a_thread_that_is_not_paused_fails(cli: Any) -> None:
+    code, out = cli("resume", "no-such-thread", "--approve", "--json")
+    assert code == 1 and out["status"] == "failed" and "no thread" in out["error"]
+
+
+@pytest.mark.parametrize("task", ["", "   "])
+def test_malformed_task_is_a_clear_failure(cli: Any, task: str) -> None:
+    code, out = cli("run", task, "--json")
+    assert code == 1 and out["status"] == "failed" and "empty" in out["error"]
+
+
+def test_unknown_model_provider_is_a_clear_failure(cli: Any) -> None:
+    code, out = cli("run", "hello", "--model", "nonsense", "--json")
+    assert code == 1 and "provider:model" in out["error"]
+
+
+def test_agents_lists_the_cards(cli: Any) -> None:
+    code, out = cli("agents", "--json")
+    assert code == 0
+    assert {"customer_service", "logistics", "inventory", "finance", "analytics"} <= {a["name"] for a in out}
+
+
+def test_retail_load_replaces_the_database_and_rejects_bad_dirs(cli: Any, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert cli("retail", "generate", str(data))[0] == 0
+    db = tmp_path / "loaded.sqlite"
+    db.write_text("not a database")
+    code, text = cli("retail", "load", str(data), "--db", str(db))
+    assert code == 0, text
+    with RetailStore.open(db) as store:
+        assert store.counts()["users"] > 100
+    code, text = cli("retail", "load", str(tmp_path / "missing"), "--db", str(db))
+    assert code == 1 and "error" in text.lower()
