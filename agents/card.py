@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -52,6 +52,15 @@ class AgentCard(BaseModel):
     """What it can be asked to do."""
     tools: tuple[str, ...] = ()
     """Allow-list of tool names; anything else is refused at the tool call."""
+    max_concurrency: int = Field(default=4, ge=1)
+    """Steps this agent may run at once, across threads and processes."""
+    cost_tier: Literal["low", "standard", "high"] = "standard"
+    """Relative cost of a step; among equally good agents the cheaper is offered first."""
+    fallbacks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Skill id to the agents that take over that skill when this one fails
+    or is unavailable, in order of preference."""
+    timeout_s: float = Field(default=120.0, gt=0)
+    """Longest a single model or tool call of this agent may take."""
 
     @field_validator("name")
     @classmethod
@@ -77,6 +86,7 @@ class AgentCard(BaseModel):
                 for s in self.skills
             ],
             "tools": list(self.tools),
+            "cost_tier": self.cost_tier,
         }
 
 
@@ -102,13 +112,28 @@ class Team(BaseModel):
     """Where the team was loaded from, for messages and relative paths."""
 
     @model_validator(mode="after")
-    def _unique_names(self) -> Team:
-        seen: set[str] = set()
+    def _consistent(self) -> Team:
+        seen: dict[str, AgentCard] = {}
         for card in self.agents:
             if card.name in seen:
                 raise ValueError(f"agent {card.name!r} is defined twice; keep one card per agent")
-            seen.add(card.name)
+            seen[card.name] = card
+        for card in self.agents:
+            for skill, names in card.fallbacks.items():
+                if not card.has_skill(skill):
+                    raise ValueError(f"{card.name} lists fallbacks for {skill!r}, a skill it does not have")
+                for name in names:
+                    other = seen.get(name)
+                    if other is None or not other.has_skill(skill) or name == card.name:
+                        raise ValueError(
+                            f"{card.name}'s fallback {name!r} for {skill!r} must be another agent "
+                            f"of this team that has the skill {skill!r}"
+                        )
         return self
+
+    def offering(self, skill: str) -> tuple[AgentCard, ...]:
+        """Agents that have ``skill``, in file order."""
+        return tuple(card for card in self.agents if card.has_skill(skill))
 
     def card(self, name: str) -> AgentCard:
         """The card of agent ``name``; a ConfigError names the known agents."""

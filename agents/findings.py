@@ -18,8 +18,10 @@ HANDOFF_TOOL = "handoff"
 class Findings(BaseModel):
     """What an agent hands back to the supervisor."""
 
-    status: Literal["done", "failed"] = Field(
-        description="done: the instruction is carried out; failed: it could not be."
+    status: Literal["done", "failed", "unable"] = Field(
+        description="done: the instruction is carried out; failed: it cannot be carried out "
+        "(a business rule or precondition refused it); unable: you could not do it yourself "
+        "(missing tool or skill, an internal error) and another agent might."
     )
     summary: str = Field(description="One or two sentences on what was done or found.")
     facts: dict[str, Any] = Field(

@@ -14,6 +14,7 @@ passes, and the order matters for "no side effect happens twice":
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from agents.records import EscalationEvent, ToolCallRecord
 from agents.toolbox import Toolbox
 from policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
 
+
+CRASHED = "Tool crashed:"
+"""Prefix of a tool result that failed for technical reasons, not business ones."""
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -97,7 +101,7 @@ async def run_guarded(
         granted.append(approval_key(decision.rule_id or "", decision.subject))
     messages, records = [], []
     for call, decision in zip(calls, decisions, strict=True):
-        record = await _execute(call, decision, toolbox)
+        record = await _execute(call, decision, toolbox, card.timeout_s)
         records.append(record)
         messages.append(_message(call, record["result"], ok=record["ok"]))
     return GuardOutcome(messages, records, escalations, granted)
@@ -165,7 +169,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox) -> ToolCallRecord:
+async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float) -> ToolCallRecord:
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
     if decision.effect == "deny":
@@ -173,12 +177,16 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox) -
     tool = toolbox.get(name)
     assert tool is not None  # _decide denied unknown tools
     try:
-        message = await tool.ainvoke({"type": "tool_call", "name": name, "args": args, "id": call["id"]})
+        message = await asyncio.wait_for(
+            tool.ainvoke({"type": "tool_call", "name": name, "args": args, "id": call["id"]}), timeout
+        )
     except GraphBubbleUp:
         raise
+    except TimeoutError:
+        return ToolCallRecord(tool=name, args=args, ok=False, result=f"{CRASHED} timed out after {timeout:g}s", policy=policy)
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
         return ToolCallRecord(
-            tool=name, args=args, ok=False, result=f"Tool crashed: {type(exc).__name__}: {exc}", policy=policy
+            tool=name, args=args, ok=False, result=f"{CRASHED} {type(exc).__name__}: {exc}", policy=policy
         )
     ok = getattr(message, "status", "success") != "error"
     return ToolCallRecord(tool=name, args=args, ok=ok, result=content_text(message.content), policy=policy)
@@ -202,7 +210,6 @@ def _message(call: ToolCall, text: str, *, ok: bool) -> ToolMessage:
 def _escalation(card: AgentCard, decision: PolicyDecision, answer: Answer) -> EscalationEvent:
     return EscalationEvent(
         kind="escalation",
-        step=0,
         source="policy",
         question=decision.question,
         agent=card.name,

@@ -129,6 +129,10 @@ class HealthRegistry:
                 (row[0], int(ok), now - row[1], now),
             )
 
+    def forget(self, lease: str) -> None:
+        """Drop a lease without an outcome (the step paused, it did not end)."""
+        self._db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+
     def record(self, agent: str, *, ok: bool, latency: float = 0.0) -> None:
         """Record an outcome without a lease (for failures seen from outside)."""
         self._db.execute(

@@ -1,7 +1,8 @@
 """What an agent step leaves behind: tool calls, escalations and the handoff.
 
 These are plain TypedDicts so that they sit in checkpoints as JSON-friendly
-data. The supervisor graph appends them to its trail.
+data. The supervisor graph appends them to its trail, in order; a trail
+entry's position is its step number.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ class HandoffEvent(TypedDict):
     """What an agent hands back: findings and reasoning, not a transcript."""
 
     kind: Literal["handoff"]
-    step: int
     agent: str
+    assignment: str
+    """Id of the step; a reassigned step keeps its id."""
     skill: str | None
     instruction: str
     status: Literal["done", "failed", "rejected"]
+    retryable: bool
+    """For failures: another agent might succeed (the agent raised, timed out,
+    crashed a tool or said it was unable), as opposed to a business refusal."""
     summary: str
     facts: dict[str, Any]
     reasoning: str
@@ -41,7 +46,6 @@ class EscalationEvent(TypedDict):
     """A question put to a human, and the answer."""
 
     kind: Literal["escalation"]
-    step: int
     source: Literal["supervisor", "policy"]
     question: str
     agent: str | None

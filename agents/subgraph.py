@@ -8,6 +8,7 @@ calls and any escalations, which the supervisor graph records in its trail.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -16,7 +17,8 @@ from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, RetryPolicy
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
 from pydantic import ValidationError
 
 from agents.card import AgentCard
@@ -64,7 +66,14 @@ def build_agent_graph(
                 Findings(status="failed", summary=f"{card.name} gave up after {turns} model calls.", confidence=0.0)
             )
         bound = model.bind_tools([*toolbox.tools_for(card), handoff_tool_schema()])
-        reply = await bound.ainvoke(state["messages"])
+        try:
+            reply = await asyncio.wait_for(bound.ainvoke(state["messages"]), card.timeout_s)
+        except GraphBubbleUp:
+            raise
+        except TimeoutError:
+            return _finish(_unable(f"{card.name}'s model did not answer within {card.timeout_s:g}s."))
+        except Exception as exc:  # reported as a retryable failure; the supervisor reassigns
+            return _finish(_unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}"))
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
         calls = reply.tool_calls if isinstance(reply, AIMessage) else []
         if not calls:
@@ -114,7 +123,7 @@ def build_agent_graph(
         return Command(goto="think", update=update)
 
     builder = StateGraph(AgentState)
-    builder.add_node("think", think, retry_policy=RetryPolicy(max_attempts=3))
+    builder.add_node("think", think)
     builder.add_node("act", act)
     builder.add_edge(START, "think")
     return builder.compile(name=card.name)
@@ -122,6 +131,10 @@ def build_agent_graph(
 
 def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Literal["__end__"]]:
     return Command(goto=END, update={**(update or {}), "findings": findings.model_dump()})
+
+
+def _unable(summary: str) -> Findings:
+    return Findings(status="unable", summary=summary, reasoning="technical failure", confidence=0.0)
 
 
 def _rejected(summary: str) -> dict[str, Any]:

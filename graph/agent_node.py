@@ -1,4 +1,9 @@
-"""The supervisor graph's node for one agent: run its subgraph, record the handoff."""
+"""The supervisor graph's node for one agent: run its subgraph, record the handoff.
+
+Agents are started with ``Send``, one per step, so several can run in the same
+superstep; each branch writes only append-only or merged channels, and the
+supervisor, which runs once all branches are in, joins the results.
+"""
 
 from __future__ import annotations
 
@@ -6,70 +11,85 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.card import AgentCard
+from agents.guard import CRASHED
+from agents.health import HealthRegistry
 from agents.prompts import agent_messages
 from agents.records import HandoffEvent
-from graph.state import SupervisorState, next_step
+from graph.state import AgentInput
 
-AgentNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Literal["supervisor", "finalize"]]]]
+AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
 
-def agent_node(card: AgentCard, subgraph: CompiledStateGraph[Any, Any, Any, Any]) -> AgentNode:
+def agent_node(
+    card: AgentCard, subgraph: CompiledStateGraph[Any, Any, Any, Any], health: HealthRegistry | None = None
+) -> AgentNode:
     """Wrap an agent subgraph as a node of the supervisor graph.
 
     The subgraph is invoked inside the node, so it shares the thread's
     checkpointer: an interrupt inside it pauses the whole thread, and resuming
     continues the subgraph where it stopped rather than starting it again.
+    While it runs, the agent holds a lease in the health registry, which is
+    how routing sees its load; the outcome feeds its error rate and breaker.
     """
 
-    async def run(state: SupervisorState, config: RunnableConfig) -> Command[Literal["supervisor", "finalize"]]:
-        active = state.get("active") or {"agent": card.name, "skill": None, "instruction": state["task"]}
-        result = await subgraph.ainvoke(
-            {
-                "messages": agent_messages(
-                    name=card.name,
-                    description=card.description,
-                    task=state["task"],
-                    instruction=active["instruction"],
-                    skill=active["skill"],
-                    context=state.get("context") or {},
-                ),
-                "approvals": list(state.get("approvals") or []),
-            },
-            config,
-        )
-        findings = result.get("findings") or {"status": "failed", "summary": "no findings"}
-        step = next_step(state)
-        events: list[Any] = []
-        for escalation in result.get("escalations") or []:
-            events.append({**escalation, "step": step})
-            step += 1
+    async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
+        assignment = state["assignment"]
+        lease = health.acquire(card.name) if health else None
+        try:
+            result = await subgraph.ainvoke(
+                {
+                    "messages": agent_messages(
+                        name=card.name,
+                        description=card.description,
+                        task=state["task"],
+                        instruction=assignment["instruction"],
+                        skill=assignment["skill"],
+                        context=state.get("context") or {},
+                    ),
+                    "approvals": list(state.get("approvals") or []),
+                },
+                config,
+            )
+        except GraphBubbleUp:
+            if health and lease:
+                health.forget(lease)  # a step paused for a human holds no capacity
+            raise
+        findings = result.get("findings") or {"status": "unable", "summary": "the agent returned no findings"}
+        calls = list(result.get("calls") or [])
+        retryable = findings["status"] == "unable" or any(c["result"].startswith(CRASHED) for c in calls)
+        status = "done" if findings["status"] == "done" else findings["status"]
+        if status == "unable":
+            status = "failed"
+        if health and lease:
+            health.release(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(
             kind="handoff",
-            step=step,
             agent=card.name,
-            skill=active["skill"],
-            instruction=active["instruction"],
-            status=findings["status"],
+            assignment=assignment["id"],
+            skill=assignment["skill"],
+            instruction=assignment["instruction"],
+            status=status,
+            retryable=status == "failed" and retryable,
             summary=findings.get("summary", ""),
             facts=dict(findings.get("facts") or {}),
             reasoning=findings.get("reasoning", ""),
             confidence=float(findings.get("confidence", 0.0)),
-            tool_calls=list(result.get("calls") or []),
+            tool_calls=calls,
         )
         known = set(state.get("approvals") or [])
-        update: dict[str, Any] = {
-            "trail": [*events, handoff],
-            "context": handoff["facts"] if handoff["status"] == "done" else {},
-            "approvals": [key for key in result.get("approvals") or [] if key not in known],
-            "active": None,
-        }
-        if handoff["status"] == "rejected":
-            return Command(goto="finalize", update={**update, "outcome": "rejected"})
-        return Command(goto="supervisor", update=update)
+        return Command(
+            goto="supervisor",
+            update={
+                "trail": [*(result.get("escalations") or []), handoff],
+                "context": handoff["facts"] if status == "done" else {},
+                "approvals": [key for key in result.get("approvals") or [] if key not in known],
+            },
+        )
 
     run.__name__ = card.name
     return run

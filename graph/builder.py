@@ -23,7 +23,9 @@ from agents.toolbox import Toolbox
 from graph.agent_node import agent_node
 from graph.escalation import escalate
 from graph.finalize import finalize
-from graph.state import SupervisorState
+from agents.health import HealthRegistry
+from graph.routing import Router
+from graph.state import AgentInput, SupervisorState
 from graph.supervisor import supervisor_node
 from policies import PolicyFile, load_policy
 
@@ -38,6 +40,7 @@ def build_graph(
     policy: PolicyFile | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
+    health: HealthRegistry | None = None,
     max_hops: int = DEFAULT_MAX_HOPS,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build and compile the supervisor graph.
@@ -51,6 +54,8 @@ def build_graph(
         policy: Business rules; the team's policy file by default.
         checkpointer: Where thread state is saved (see ``checkpoints``).
         store: Long-term memory shared across threads, if any.
+        health: Live load and health shared with other threads and processes;
+            a private in-memory registry by default.
         max_hops: Agent steps before the supervisor must ask a human.
 
     Raises:
@@ -66,16 +71,18 @@ def build_graph(
     toolbox = toolbox or Toolbox({})
     if toolbox.names:
         toolbox.check(team, policy.guarded_tools())
+    health = health or HealthRegistry()
+    router = Router(team, model, policy, health)
     builder = StateGraph(SupervisorState)
     builder.add_node(
         "supervisor",
-        supervisor_node(team, model, max_hops=max_hops),
+        supervisor_node(team, router, max_hops=max_hops, health=health),
         destinations=(*team.names, "escalate", "finalize"),
         retry_policy=RetryPolicy(max_attempts=3),
     )
     for card in team.agents:
         subgraph = build_agent_graph(card, model=model, toolbox=toolbox, policy=policy)
-        builder.add_node(card.name, agent_node(card, subgraph))
+        builder.add_node(card.name, agent_node(card, subgraph, health), input_schema=AgentInput)
     builder.add_node("escalate", escalate)
     builder.add_node("finalize", finalize)
     builder.add_edge(START, "supervisor")

@@ -8,6 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 
+class ParallelStep(BaseModel):
+    """One more step to run at the same time as the main one."""
+
+    agent: str = Field(description="The agent for this step.")
+    skill: str | None = Field(default=None, description="The skill asked for.")
+    instruction: str = Field(description="A self-contained instruction for the agent.")
+
+
 class RoutingDecision(BaseModel):
     """The next move of the supervisor.
 
@@ -24,6 +32,11 @@ class RoutingDecision(BaseModel):
     skill: str | None = Field(default=None, description="For route: the skill asked for.")
     instruction: str = Field(
         default="", description="For route: a self-contained instruction for the agent."
+    )
+    also: list[ParallelStep] = Field(
+        default_factory=list,
+        description="For route: further steps that do not depend on this one or on each "
+        "other, to run at the same time. Leave empty when steps depend on each other.",
     )
     reason: str = Field(description="Why; for escalate, the question for the human.")
     confidence: float = Field(ge=0.0, le=1.0, description="Confidence between 0 and 1.")

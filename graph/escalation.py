@@ -14,7 +14,7 @@ from langgraph.types import Command, interrupt
 
 from agents.guard import Answer
 from agents.records import EscalationEvent
-from graph.state import SupervisorState, next_step
+from graph.state import SupervisorState
 
 
 def escalate(state: SupervisorState) -> Command[Literal["supervisor", "finalize"]]:
@@ -23,7 +23,6 @@ def escalate(state: SupervisorState) -> Command[Literal["supervisor", "finalize"
     answer = Answer.parse(interrupt({"kind": "escalation", "question": question}))
     event = EscalationEvent(
         kind="escalation",
-        step=next_step(state),
         source="supervisor",
         question=question,
         agent=None,

@@ -6,7 +6,7 @@ model: it is the record of what happened, and it must be exact.
 
 from __future__ import annotations
 
-from graph.state import ReportEvent, SupervisorState, next_step
+from graph.state import ReportEvent, SupervisorState
 
 
 def finalize(state: SupervisorState) -> dict[str, object]:
@@ -25,5 +25,5 @@ def finalize(state: SupervisorState) -> dict[str, object]:
     else:
         headline = f"Done: {closing}" if closing else "Done."
     summary = "\n".join([headline, *(f"- {line}" for line in lines)])
-    report = ReportEvent(kind="report", step=next_step(state), outcome=outcome, summary=summary)
+    report = ReportEvent(kind="report", outcome=outcome, summary=summary)
     return {"trail": [report], "summary": summary, "outcome": outcome}

@@ -14,34 +14,8 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 
-
-class DecisionEvent(TypedDict):
-    """A routing decision of the supervisor."""
-
-    kind: Literal["decision"]
-    step: int
-    action: Literal["route", "finish", "escalate"]
-    agent: str | None
-    skill: str | None
-    instruction: str
-    reason: str
-    confidence: float
-    attempts: int
-    """How many model calls it took (2 after a refused first answer)."""
-    error: str | None
-    """Why an answer was refused, when one was."""
-
-
-class ReportEvent(TypedDict):
-    """The final report of a run."""
-
-    kind: Literal["report"]
-    step: int
-    outcome: Literal["resolved", "rejected", "escalated"]
-    summary: str
-
-
 __all__ = [
+    "AgentInput",
     "Assignment",
     "DecisionEvent",
     "EscalationEvent",
@@ -51,18 +25,55 @@ __all__ = [
     "ToolCallRecord",
     "TrailEvent",
     "merge_facts",
-    "next_step",
 ]
-
-TrailEvent = DecisionEvent | HandoffEvent | EscalationEvent | ReportEvent
 
 
 class Assignment(TypedDict):
-    """The step the supervisor handed to an agent and is waiting on."""
+    """A step handed to an agent."""
 
+    id: str
+    """Stable across reassignments, so a step is tracked until it is done."""
     agent: str
     skill: str | None
     instruction: str
+    tried: list[str]
+    """Agents that already failed this step."""
+
+
+class DecisionEvent(TypedDict):
+    """A routing decision of the supervisor."""
+
+    kind: Literal["decision"]
+    action: Literal["route", "finish", "escalate"]
+    agent: str | None
+    skill: str | None
+    instruction: str
+    reason: str
+    confidence: float
+    source: Literal["model", "rule", "reassign", "guard"]
+    """Who decided: the model, a pinned routing rule, the reassignment of a
+    failed step, or a guard (hop limit, bad answers, low confidence)."""
+    rule: str | None
+    attempts: int
+    """Model calls it took (2 after a refused first answer)."""
+    error: str | None
+    """Why an answer was refused, when one was."""
+    assignments: list[Assignment]
+    """For routes: every step started, more than one when they run in parallel."""
+    shortlist: list[str]
+    unavailable: dict[str, str]
+    """Agents not offered, with the reason (saturated, circuit open)."""
+
+
+class ReportEvent(TypedDict):
+    """The final report of a run."""
+
+    kind: Literal["report"]
+    outcome: Literal["resolved", "rejected", "escalated"]
+    summary: str
+
+
+TrailEvent = DecisionEvent | HandoffEvent | EscalationEvent | ReportEvent
 
 
 def merge_facts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -79,7 +90,6 @@ class SupervisorState(TypedDict, total=False):
     """Shared memory: the facts every handoff contributed."""
     approvals: Annotated[list[str], operator.add]
     """Approval keys granted by humans in this thread (see policies.approval_key)."""
-    active: Assignment | None
     hops: int
     pending: str | None
     """The question waiting for a human, set before the escalation node."""
@@ -87,6 +97,10 @@ class SupervisorState(TypedDict, total=False):
     summary: str
 
 
-def next_step(state: SupervisorState) -> int:
-    """The number of the next trail entry."""
-    return len(state.get("trail") or []) + 1
+class AgentInput(TypedDict):
+    """What ``Send`` gives an agent node: the step and what it needs to know."""
+
+    task: str
+    context: dict[str, Any]
+    approvals: list[str]
+    assignment: Assignment

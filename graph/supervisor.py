@@ -1,129 +1,224 @@
-"""The supervisor node: an LLM decides which agent acts next.
+"""The supervisor node: decide the next move and start it.
 
-Bad decisions must not crash a run. An answer that breaks the schema, names an
-agent that does not exist, or asks for nothing is fed back to the model once
-with the reason; a second bad answer, or a run past its hop limit, becomes an
-escalation to a human instead of an exception.
+In order, the supervisor:
+
+1. joins what came back since its last decision: a human rejection ends the
+   run; a step that failed for technical reasons is reassigned to a fallback
+   with the context of what was tried (or escalated past the retry budget);
+2. escalates past the hop limit;
+3. asks the :class:`~graph.routing.Router` (pinned rules, then the model);
+4. applies the routing settings: waiting for or escalating about an
+   unavailable agent, and escalating a low-confidence guess;
+5. starts every step of the decision with ``Send``, in parallel when the
+   decision has several.
+
+Bad model answers never crash a run: the router retries once and then turns
+them into an escalation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
+from langgraph.types import Command, Send
 
 from agents.card import Team
-from graph.decision import RoutingDecision, decision_schema
-from graph.prompts import routing_messages
-from graph.state import DecisionEvent, SupervisorState, TrailEvent, next_step
+from agents.health import HealthRegistry
+from graph.decision import RoutingDecision
+from graph.routing import Offer, RouteResult, Router
+from graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
-SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[str]]]
-
-
-def progress_view(trail: list[TrailEvent]) -> list[dict[str, Any]]:
-    """What the supervisor sees of the past: handoffs and human answers only."""
-    view: list[dict[str, Any]] = []
-    for event in trail:
-        if event["kind"] == "handoff":
-            view.append(
-                {
-                    "kind": "handoff",
-                    "agent": event["agent"],
-                    "skill": event["skill"],
-                    "instruction": event["instruction"],
-                    "status": event["status"],
-                    "summary": event["summary"],
-                    "facts": event["facts"],
-                    "confidence": event["confidence"],
-                }
-            )
-        elif event["kind"] == "escalation":
-            view.append(
-                {"kind": "human", "question": event["question"], "approved": event["approved"], "note": event["note"]}
-            )
-    return view
+SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 
 
-def supervisor_node(team: Team, model: BaseChatModel, *, max_hops: int) -> SupervisorNode:
+def supervisor_node(
+    team: Team, router: Router, *, max_hops: int, health: HealthRegistry | None = None
+) -> SupervisorNode:
     """Build the supervisor node for a team.
 
     Args:
-        team: The agents on offer; their names are the only valid targets.
-        model: The routing model; it must support structured output.
+        team: The agents; their names are the only valid targets.
+        router: Makes the routing decisions.
         max_hops: Agent steps allowed before a human is asked to step in.
+        health: Live load and health, for reassignment and waiting.
     """
-    names = team.names
-    structured = model.with_structured_output(decision_schema(names), include_raw=True)
-    cards = [card.prompt_view() for card in team.agents]
+    settings = router.settings
 
-    async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[str]:
-        step = next_step(state)
+    async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
+        trail = state.get("trail") or []
+        fresh = _since_last_decision(trail)
+        if any(h["status"] == "rejected" for h in fresh):
+            return Command(goto="finalize", update={"outcome": "rejected"})
+        failed = [h for h in fresh if h["status"] == "failed" and h["retryable"]]
+        if failed:
+            return _reassign(failed, trail, state, router, settings.retry_budget)
         hops = state.get("hops", 0)
         if hops >= max_hops:
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
-            return _escalate(step, reason, attempts=0, error="hop limit")
-        trail = state.get("trail") or []
-        feedback: str | None = None
-        errors: list[str] = []
-        for attempt in (1, 2):
-            messages = routing_messages(
-                state["task"], cards, progress_view(trail), state.get("context") or {}, feedback
-            )
-            output = await structured.ainvoke(messages, config)
-            decision, error = _validate(output, names)
-            if decision is not None:
-                return _follow(decision, step, hops, attempt, "; ".join(errors) or None)
-            errors.append(error)
-            feedback = f"Your previous answer was refused: {error}. Answer again with the RoutingDecision tool."
-        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)}). How should we proceed?"
-        return _escalate(step, reason, attempts=2, error="; ".join(errors))
+            return _guard(reason, "hop limit")
+        human_said_go = _approved_last(trail)
+        if not human_said_go:
+            held = await _hold_for_unavailable(state["task"], router)
+            if held is not None:
+                return held
+        result = await router.decide(state["task"], trail, state.get("context") or {}, config)
+        decision = result.decision
+        if decision.action == "route" and decision.confidence < settings.min_confidence and not human_said_go:
+            return _guard(_low_confidence_question(decision, settings.on_low_confidence), "low confidence", result)
+        return _follow(result, state, hops)
 
     return supervisor
 
 
-def _validate(output: Any, names: tuple[str, ...]) -> tuple[RoutingDecision | None, str]:
-    parsed = output.get("parsed") if isinstance(output, dict) else output
-    if output.get("parsing_error") if isinstance(output, dict) else None:
-        return None, f"the answer did not match the schema ({output['parsing_error']})"
-    if not isinstance(parsed, RoutingDecision):
-        return None, "no RoutingDecision tool call was made"
-    if parsed.action == "route":
-        if parsed.agent not in names:
-            return None, f"agent {parsed.agent!r} does not exist; choose one of {', '.join(names)}"
-        if not parsed.instruction.strip():
-            return None, "a route needs an instruction for the agent"
-    return parsed, ""
+def _since_last_decision(trail: Sequence[TrailEvent]) -> list[HandoffEvent]:
+    fresh: list[HandoffEvent] = []
+    for event in reversed(trail):
+        if event["kind"] == "decision":
+            break
+        if event["kind"] == "handoff":
+            fresh.append(event)
+    return fresh[::-1]
 
 
-def _follow(decision: RoutingDecision, step: int, hops: int, attempts: int, error: str | None) -> Command[str]:
-    event = _event(decision, step, attempts, error)
-    if decision.action == "route":
-        assert decision.agent is not None
-        active = {"agent": decision.agent, "skill": decision.skill, "instruction": decision.instruction}
-        return Command(goto=decision.agent, update={"trail": [event], "active": active, "hops": hops + 1})
+def _approved_last(trail: Sequence[TrailEvent]) -> bool:
+    """Whether the last thing that happened is a human saying "go on"."""
+    return bool(trail) and trail[-1]["kind"] == "escalation" and trail[-1]["approved"]
+
+
+def _payload(state: SupervisorState, assignment: Assignment) -> AgentInput:
+    return AgentInput(
+        task=state["task"],
+        context=dict(state.get("context") or {}),
+        approvals=list(state.get("approvals") or []),
+        assignment=assignment,
+    )
+
+
+def _follow(result: RouteResult, state: SupervisorState, hops: int) -> Command[Any]:
+    decision = result.decision
     if decision.action == "escalate":
-        return Command(goto="escalate", update={"trail": [event], "pending": decision.reason})
-    return Command(goto="finalize", update={"trail": [event], "outcome": "resolved"})
+        return Command(goto="escalate", update={"trail": [_event(result)], "pending": decision.reason})
+    if decision.action == "finish":
+        return Command(goto="finalize", update={"trail": [_event(result)], "outcome": "resolved"})
+    steps = [(decision.agent or "", decision.skill, decision.instruction)]
+    steps += [(s.agent, s.skill, s.instruction) for s in decision.also if s.agent in result.offer.names]
+    assignments = [
+        Assignment(id=uuid.uuid4().hex[:8], agent=agent, skill=skill, instruction=instruction, tried=[])
+        for agent, skill, instruction in steps
+    ]
+    sends = [Send(a["agent"], _payload(state, a)) for a in assignments]
+    update = {"trail": [_event(result, assignments)], "hops": hops + len(sends)}
+    return Command(goto=sends, update=update)
 
 
-def _escalate(step: int, reason: str, *, attempts: int, error: str) -> Command[str]:
+def _reassign(
+    failed: list[HandoffEvent], trail: Sequence[TrailEvent], state: SupervisorState, router: Router, budget: int
+) -> Command[Any]:
+    """Hand each failed step to another capable agent, or escalate."""
+    assignments: list[Assignment] = []
+    notes: list[str] = []
+    for handoff in failed:
+        tried = [e["agent"] for e in trail if e["kind"] == "handoff" and e["assignment"] == handoff["assignment"]]
+        target = _fallback_for(handoff, tried, state["task"], router) if len(tried) <= budget else None
+        if target is None:
+            why = "its retry budget is spent" if len(tried) > budget else "no other capable agent is available"
+            question = (
+                f"Step {handoff['skill'] or handoff['instruction']!r} failed with {', '.join(tried)} and "
+                f"{why}: {handoff['summary']} How should we proceed?"
+            )
+            return _guard(question, "reassignment exhausted")
+        assignments.append(
+            Assignment(
+                id=handoff["assignment"], agent=target, skill=handoff["skill"],
+                instruction=_with_history(handoff), tried=tried,
+            )
+        )
+        notes.append(f"{handoff['agent']} failed ({handoff['summary']}); {target} takes over")
+    first = assignments[0]
+    decision = RoutingDecision(
+        action="route", agent=first["agent"], skill=first["skill"], instruction=first["instruction"],
+        reason="Reassigned: " + "; ".join(notes), confidence=1.0,
+    )
+    result = RouteResult(decision, "reassign", router.offer(state["task"]))
+    sends = [Send(a["agent"], _payload(state, a)) for a in assignments]
+    return Command(goto=sends, update={"trail": [_event(result, assignments)], "hops": state.get("hops", 0) + len(sends)})
+
+
+def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Router) -> str | None:
+    team = router.team
+    skill = handoff["skill"]
+    preferred = list(team.card(handoff["agent"]).fallbacks.get(skill or "", ()))
+    if skill:
+        preferred += [card.name for card in team.offering(skill)]
+    else:
+        preferred += [card.name for card, _ in router.rank(handoff["instruction"])]
+    available = set(router.offer(task, exclude=tried, everyone=True).names)
+    return next((name for name in preferred if name not in tried and name in available), None)
+
+
+def _with_history(handoff: HandoffEvent) -> str:
+    done = [
+        {"tool": call["tool"], "args": call["args"], "ok": call["ok"]} for call in handoff["tool_calls"]
+    ]
+    return (
+        f"{handoff['instruction']}\n\nThis step was first given to {handoff['agent']}, which failed: "
+        f"{handoff['summary']} Tool calls it made (do not repeat a write that succeeded): "
+        f"{json.dumps(done, default=str)}"
+    )
+
+
+async def _hold_for_unavailable(task: str, router: Router) -> Command[Any] | None:
+    """Apply ``on_unavailable`` to the best-matching agent for the task."""
+    settings = router.settings
+    if settings.on_unavailable == "fallback":
+        return None
+    top = router.rank(task)[0][0].name
+    for attempt in range(settings.wait_attempts + 1):
+        offer = router.offer(task)
+        if top not in offer.unavailable:
+            return None
+        if settings.on_unavailable == "escalate":
+            question = f"{top} is unavailable ({offer.unavailable[top]}). Proceed with another agent?"
+            return _guard(question, "agent unavailable", offer=offer)
+        if attempt < settings.wait_attempts:
+            await asyncio.sleep(settings.wait_seconds)
+    return None  # waited long enough: fall back to the agents on offer
+
+
+def _low_confidence_question(decision: RoutingDecision, mode: str) -> str:
+    guess = f"best guess {decision.agent} at {decision.confidence:.2f}: {decision.reason}"
+    if mode == "clarify":
+        return f"I am not sure what this task needs ({guess}). Please clarify the request."
+    return f"I am not confident enough to route this ({guess}). Should {decision.agent} take it?"
+
+
+def _guard(reason: str, error: str, result: RouteResult | None = None, offer: Offer | None = None) -> Command[Any]:
     decision = RoutingDecision(action="escalate", reason=reason, confidence=0.0)
-    return Command(goto="escalate", update={"trail": [_event(decision, step, attempts, error)], "pending": reason})
+    offer = offer or (result.offer if result else Offer((), ()))
+    guarded = RouteResult(decision, "guard", offer, result.attempts if result else 0, error)
+    return Command(goto="escalate", update={"trail": [_event(guarded)], "pending": reason})
 
 
-def _event(decision: RoutingDecision, step: int, attempts: int, error: str | None) -> DecisionEvent:
+def _event(result: RouteResult, assignments: list[Assignment] | None = None) -> DecisionEvent:
+    decision = result.decision
     return DecisionEvent(
         kind="decision",
-        step=step,
         action=decision.action,
         agent=decision.agent,
         skill=decision.skill,
         instruction=decision.instruction,
         reason=decision.reason,
         confidence=decision.confidence,
-        attempts=attempts,
-        error=error,
+        source=result.source,
+        rule=result.rule,
+        attempts=result.attempts,
+        error=result.error,
+        assignments=assignments or [],
+        shortlist=list(result.offer.shortlist),
+        unavailable=dict(result.offer.unavailable),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from policies.engine import ALLOW, PolicyDecision, approval_key, evaluate
 from policies.loader import load_policy
-from policies.model import ApprovalRule, DenyRule, Measure, PolicyFile
+from policies.model import ApprovalRule, DenyRule, Measure, PolicyFile, RoutingPolicy, RoutingRule
 
 __all__ = [
     "ALLOW",
@@ -13,6 +13,8 @@ __all__ = [
     "Measure",
     "PolicyDecision",
     "PolicyFile",
+    "RoutingPolicy",
+    "RoutingRule",
     "approval_key",
     "evaluate",
     "load_policy",

@@ -6,10 +6,11 @@ owner can move a threshold or add a tool to a rule without touching Python.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Measure(BaseModel):
@@ -67,6 +68,55 @@ class DenyRule(BaseModel):
     """Refuse only when every named argument equals the given value."""
 
 
+class RoutingRule(BaseModel):
+    """Pin a kind of task to an agent, without asking a model.
+
+    Rules are checked before the routing model, in file order; the first whose
+    ``pattern`` matches the task (case-insensitive regular expression) routes
+    the first step. Each rule fires at most once per thread.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    pattern: str
+    agent: str
+    skill: str | None = None
+    instruction: str = "{task}"
+    """``{task}`` and ``{match}`` (the matched text) are filled in."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+        return pattern
+
+
+class RoutingPolicy(BaseModel):
+    """How the supervisor routes: thresholds, fallbacks and pinned rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    """Below this, the supervisor asks a human instead of guessing."""
+    on_low_confidence: Literal["escalate", "clarify"] = "escalate"
+    """escalate: ask a human to decide; clarify: ask a human what the task means."""
+    on_unavailable: Literal["fallback", "wait", "escalate"] = "fallback"
+    """When the chosen agent is saturated or its circuit is open: hand the
+    step to a fallback, wait for it (``wait_seconds`` × ``wait_attempts``,
+    then fall back), or escalate."""
+    wait_seconds: float = Field(default=1.0, ge=0.0)
+    wait_attempts: int = Field(default=3, ge=1)
+    retry_budget: int = Field(default=2, ge=0)
+    """Reassignments of one step before a human is asked."""
+    shortlist: int = Field(default=8, ge=1)
+    """Agents shown to the routing model; the rest are filtered by capability."""
+    rules: tuple[RoutingRule, ...] = ()
+
+
 class PolicyFile(BaseModel):
     """One policy file: the rules governing a team."""
 
@@ -75,6 +125,7 @@ class PolicyFile(BaseModel):
     name: str
     approvals: tuple[ApprovalRule, ...] = ()
     deny: tuple[DenyRule, ...] = ()
+    routing: RoutingPolicy = RoutingPolicy()
     source: Path | None = None
 
     def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:

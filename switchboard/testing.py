@@ -45,13 +45,20 @@ class ScriptedChatModel(BaseChatModel):
     """A chat model that returns scripted steps in order.
 
     A step is an ``AIMessage`` or a function of (messages, bound tool names)
-    returning one. Use :func:`route`, :func:`call`, :func:`handoff`,
-    :func:`finish` and :func:`escalate` to write steps.
+    returning one (or raising, to play a failing provider). Use
+    :func:`route`, :func:`call`, :func:`handoff`, :func:`finish` and
+    :func:`escalate` to write steps.
+
+    ``steps`` serve every call by default. Agents running in parallel call
+    the model in no fixed order, so ``agents`` can give an agent its own
+    script: a call whose system prompt begins "You are NAME," takes its next
+    step from ``agents[NAME]``.
     """
 
     steps: list[Any]
+    agents: dict[str, list[Any]] = {}
     _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
-    _cursor: int = PrivateAttr(default=0)
+    _cursors: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -76,21 +83,35 @@ class ScriptedChatModel(BaseChatModel):
     ) -> ChatResult:
         names = [t["function"]["name"] for t in kwargs.get("tools") or []]
         self._calls.append(RecordedCall(list(messages), names))
-        if self._cursor >= len(self.steps):
+        lane = self._lane(messages)
+        script = self.agents[lane] if lane else self.steps
+        cursor = self._cursors.get(lane or "", 0)
+        if cursor >= len(script):
             raise ScriptExhaustedError(
-                f"the model was called {self._cursor + 1} times but only {len(self.steps)} steps "
-                f"are scripted; last prompt:\n{messages[-1].content}"
+                f"the model was called {cursor + 1} times{f' as {lane}' if lane else ''} but only "
+                f"{len(script)} steps are scripted; last prompt:\n{messages[-1].content}"
             )
-        step = self.steps[self._cursor]
-        self._cursor += 1
+        self._cursors[lane or ""] = cursor + 1
+        step = script[cursor]
         reply = step(messages, names) if callable(step) else step
         return ChatResult(generations=[ChatGeneration(message=reply)])
 
+    def _lane(self, messages: Sequence[BaseMessage]) -> str | None:
+        first = str(messages[0].content) if messages else ""
+        for name in self.agents:
+            if first.startswith(f"You are {name},"):
+                return name
+        return None
+
     def assert_complete(self) -> None:
         """Fail if any scripted step was never used."""
-        unused = len(self.steps) - self._cursor
+        unused = {
+            lane or "steps": len(script) - self._cursors.get(lane, 0)
+            for lane, script in [("", self.steps), *self.agents.items()]
+            if len(script) > self._cursors.get(lane, 0)
+        }
         if unused:
-            raise AssertionError(f"{unused} scripted step(s) were never used: {self.steps[self._cursor:]}")
+            raise AssertionError(f"scripted steps were never used: {unused}")
 
 
 def _tool_message(name: str, args: dict[str, Any], text: str = "") -> AIMessage:
@@ -113,6 +134,23 @@ def finish(reason: str = "the task is done", confidence: float = 0.9) -> AIMessa
 def escalate(reason: str, confidence: float = 0.3) -> AIMessage:
     """A supervisor step that asks a human."""
     return _tool_message("RoutingDecision", {"action": "escalate", "reason": reason, "confidence": confidence})
+
+
+def route_many(*steps: tuple[str, str], reason: str = "independent steps", confidence: float = 0.9) -> AIMessage:
+    """A supervisor step that starts several ``(agent, instruction)`` steps at once."""
+    (agent, instruction), *rest = steps
+    args = {"action": "route", "agent": agent, "instruction": instruction, "reason": reason,
+            "confidence": confidence, "also": [{"agent": a, "instruction": i} for a, i in rest]}
+    return _tool_message("RoutingDecision", args)
+
+
+def fail(message: str = "provider exploded") -> Callable[[Sequence[BaseMessage], list[str]], AIMessage]:
+    """A step that raises, as a crashing provider or agent would."""
+
+    def boom(messages: Sequence[BaseMessage], tools: list[str]) -> AIMessage:
+        raise RuntimeError(message)
+
+    return boom
 
 
 def call(tool: str, **args: Any) -> AIMessage:

@@ -1,0 +1,220 @@
+"""The routing decision: pinned rules first, then the model, over a live offer.
+
+This is everything the supervisor does to pick the next agent, kept apart
+from the graph node so that ``switchboard route`` and ``eval-routing`` make
+exactly the decision a run would, without running anything.
+
+The *offer* is the list of agent cards the model may choose from: the
+capability shortlist, minus agents that are saturated or whose circuit is
+open, ordered by preference (agents near capacity last, then cheaper first,
+then file order). Each card in the prompt carries its live load and health.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+
+from agents.card import AgentCard, Team
+from agents.health import AgentHealth, HealthRegistry
+from graph.decision import RoutingDecision, decision_schema
+from graph.prompts import routing_messages
+from graph.shortlist import Shortlister
+from graph.state import TrailEvent
+from policies import PolicyFile
+
+Source = Literal["model", "rule", "reassign", "guard"]
+_COST = {"low": 0, "standard": 1, "high": 2}
+_BUSY = 0.75
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The agents on offer for one decision, and why others are not."""
+
+    cards: tuple[AgentCard, ...]
+    shortlist: tuple[str, ...]
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    health: Mapping[str, AgentHealth] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the agents on offer, in preference order."""
+        return tuple(card.name for card in self.cards)
+
+    def view(self) -> list[dict[str, Any]]:
+        """The cards as the prompt shows them, with live load and health."""
+        views = []
+        for card in self.cards:
+            item = card.prompt_view()
+            health = self.health.get(card.name)
+            if health is not None:
+                item["load"] = f"{health.in_flight}/{card.max_concurrency}"
+                item["error_rate"] = round(health.error_rate, 2)
+            views.append(item)
+        return views
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """One routing decision and how it was reached."""
+
+    decision: RoutingDecision
+    source: Source
+    offer: Offer
+    attempts: int = 0
+    error: str | None = None
+    rule: str | None = None
+
+
+def progress_view(trail: Sequence[TrailEvent]) -> list[dict[str, Any]]:
+    """What the supervisor sees of the past: handoffs and human answers only."""
+    view: list[dict[str, Any]] = []
+    for event in trail:
+        if event["kind"] == "handoff":
+            view.append(
+                {
+                    "kind": "handoff",
+                    "agent": event["agent"],
+                    "skill": event["skill"],
+                    "instruction": event["instruction"],
+                    "status": event["status"],
+                    "summary": event["summary"],
+                    "facts": event["facts"],
+                    "confidence": event["confidence"],
+                }
+            )
+        elif event["kind"] == "escalation":
+            view.append(
+                {"kind": "human", "question": event["question"], "approved": event["approved"], "note": event["note"]}
+            )
+    return view
+
+
+@lru_cache(maxsize=256)
+def _schema(names: tuple[str, ...]) -> type[RoutingDecision]:
+    return decision_schema(names)
+
+
+class Router:
+    """Makes routing decisions for one team.
+
+    Args:
+        team: The agents.
+        model: The routing model (any chat model with structured output).
+        policy: Routing settings and pinned rules (``routing:`` in the policy file).
+        health: Live load and health; ``None`` treats every agent as idle.
+    """
+
+    def __init__(
+        self, team: Team, model: BaseChatModel, policy: PolicyFile, health: HealthRegistry | None = None
+    ) -> None:
+        self.team = team
+        self.model = model
+        self.settings = policy.routing
+        self.health = health
+        self._shortlister = Shortlister(team)
+        self._rules = [(rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in self.settings.rules]
+        for rule in self.settings.rules:
+            team.card(rule.agent)  # a rule naming an unknown agent fails at build time
+
+    def rank(self, text: str) -> list[tuple[AgentCard, float]]:
+        """Every card by capability match with ``text``, best first."""
+        return self._shortlister.rank(text)
+
+    def offer(self, task: str, *, exclude: Sequence[str] = (), everyone: bool = False) -> Offer:
+        """Shortlist by capability, drop unavailable agents, order by preference.
+
+        Args:
+            task: What the shortlist is matched against.
+            exclude: Agents not to offer (for example those that already failed).
+            everyone: Consider the whole team, not only the shortlist.
+        """
+        pool = self.team.agents if everyone else self._shortlister.shortlist(task, self.settings.shortlist)
+        shortlist = [c for c in pool if c.name not in exclude]
+        snapshot = self.health.snapshot(c.name for c in shortlist) if self.health else {}
+        unavailable: dict[str, str] = {}
+        offered: list[tuple[tuple[int, int, int], AgentCard]] = []
+        for index, card in enumerate(shortlist):
+            health = snapshot.get(card.name)
+            if health is not None and not health.available(card.max_concurrency):
+                unavailable[card.name] = health.why_unavailable(card.max_concurrency) or "unavailable"
+                continue
+            busy = health is not None and health.in_flight >= _BUSY * card.max_concurrency
+            offered.append(((int(busy), _COST[card.cost_tier], index), card))
+        cards = tuple(card for _, card in sorted(offered, key=lambda pair: pair[0]))
+        return Offer(cards, tuple(c.name for c in shortlist), unavailable, snapshot)
+
+    def pinned(self, task: str, trail: Sequence[TrailEvent], offer: Offer) -> RouteResult | None:
+        """The first routing rule that matches and has not fired yet, if any."""
+        fired = {e.get("rule") for e in trail if e["kind"] == "decision"}
+        for rule, pattern in self._rules:
+            match = pattern.search(task)
+            if match is None or rule.id in fired or rule.agent not in offer.names:
+                continue
+            instruction = rule.instruction.format(task=task, match=match.group(0))
+            decision = RoutingDecision(
+                action="route", agent=rule.agent, skill=rule.skill, instruction=instruction,
+                reason=f"routing rule {rule.id!r} matched {match.group(0)!r}", confidence=1.0,
+            )
+            return RouteResult(decision, "rule", offer, rule=rule.id)
+        return None
+
+    async def decide(
+        self,
+        task: str,
+        trail: Sequence[TrailEvent],
+        context: Mapping[str, Any],
+        config: RunnableConfig | None = None,
+    ) -> RouteResult:
+        """Decide the next move: a pinned rule, else the model (one retry on a bad answer)."""
+        offer = self.offer(task)
+        pinned = self.pinned(task, trail, offer)
+        if pinned is not None:
+            return pinned
+        structured = self.model.with_structured_output(_schema(offer.names), include_raw=True)
+        feedback: str | None = None
+        errors: list[str] = []
+        for attempt in (1, 2):
+            messages = routing_messages(task, offer.view(), progress_view(trail), context, feedback)
+            output = await structured.ainvoke(messages, config)
+            decision, error = self._validate(output, offer)
+            if decision is not None:
+                return RouteResult(decision, "model", offer, attempt, "; ".join(errors) or None)
+            errors.append(error)
+            feedback = f"Your previous answer was refused: {error}. Answer again with the RoutingDecision tool."
+        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)}). How should we proceed?"
+        decision = RoutingDecision(action="escalate", reason=reason, confidence=0.0)
+        return RouteResult(decision, "guard", offer, 2, "; ".join(errors))
+
+    def _validate(self, output: Any, offer: Offer) -> tuple[RoutingDecision | None, str]:
+        if isinstance(output, dict) and output.get("parsing_error"):
+            return None, self._explain(output, offer)
+        parsed = output.get("parsed") if isinstance(output, dict) else output
+        if not isinstance(parsed, RoutingDecision):
+            return None, "no RoutingDecision tool call was made"
+        if parsed.action == "route":
+            if parsed.agent not in offer.names:
+                return None, self._unknown(parsed.agent, offer)
+            if not parsed.instruction.strip():
+                return None, "a route needs an instruction for the agent"
+        return parsed, ""
+
+    def _explain(self, output: dict[str, Any], offer: Offer) -> str:
+        raw = output.get("raw")
+        for call in getattr(raw, "tool_calls", None) or []:
+            agent = (call.get("args") or {}).get("agent")
+            if call.get("name") == "RoutingDecision" and agent and agent not in offer.names:
+                return self._unknown(agent, offer)
+        return f"the answer did not match the schema ({output['parsing_error']})"
+
+    def _unknown(self, agent: Any, offer: Offer) -> str:
+        if agent in offer.unavailable:
+            return f"agent {agent!r} is unavailable ({offer.unavailable[agent]}); choose one of {', '.join(offer.names)}"
+        return f"agent {agent!r} does not exist; choose one of {', '.join(offer.names)}"

@@ -1,0 +1,212 @@
+"""Routing by workload and health, reassignment, fan-out, rules and confidence."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.tools import tool
+from langgraph.types import Command
+
+from agents.card import Team, load_team
+from agents.health import HealthRegistry
+from agents.toolbox import Toolbox
+from checkpoints import open_checkpointer
+from graph import build_graph
+from policies import PolicyFile
+from switchboard.testing import ScriptedChatModel, call, fail, finish, handoff, route, route_many
+
+TEAM = """
+name: ops
+agents:
+  - name: billing
+    description: Handles invoices and payments.
+    skills: [{id: invoices, description: Invoices and payments.}]
+    max_concurrency: 1
+    fallbacks: {invoices: [billing_backup]}
+    tools: [wait_for_peer, ask_manager]
+  - name: billing_backup
+    description: Second billing desk, used when billing is down or busy.
+    skills: [{id: invoices, description: Invoices and payments.}]
+    cost_tier: high
+  - name: shipping
+    description: Ships parcels and tracks them.
+    skills: [{id: parcels, description: Parcels and tracking.}]
+    tools: [wait_for_peer]
+"""
+
+CONFIG: Any = {"configurable": {"thread_id": "t"}}
+events: list[str] = []
+
+
+@pytest.fixture
+def ops(tmp_path: Path) -> Team:
+    file = tmp_path / "ops.yaml"
+    file.write_text(TEAM)
+    return load_team(file)
+
+
+def _tools() -> Toolbox:
+    flags: dict[str, asyncio.Event] = {}
+
+    @tool
+    async def wait_for_peer(me: str, peer: str) -> str:
+        """Start, then wait until the peer step has started too."""
+        events.append(f"start:{me}")
+        flags.setdefault(me, asyncio.Event()).set()
+        await asyncio.wait_for(flags.setdefault(peer, asyncio.Event()).wait(), timeout=5)
+        events.append(f"end:{me}")
+        return "both running"
+
+    @tool
+    def ask_manager(amount: float) -> str:
+        """A write that needs approval above 100."""
+        return f"paid {amount}"
+
+    return Toolbox.of([wait_for_peer, ask_manager])
+
+
+POLICY = PolicyFile.model_validate(
+    {"name": "ops", "approvals": [{"id": "big", "tools": ["ask_manager"], "question": "Pay?"}],
+     "routing": {"rules": [{"id": "invoice", "pattern": r"INV-\d+", "agent": "billing", "skill": "invoices",
+                            "instruction": "Settle invoice {match}"}], "min_confidence": 0.4}}
+)
+
+
+Factory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make(ops: Team, tmp_path: Path) -> AsyncIterator[Factory]:
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+
+        def factory(model: ScriptedChatModel, health: HealthRegistry | None = None, policy: PolicyFile = POLICY) -> Any:
+            return build_graph(team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health)
+
+        yield factory
+
+
+async def _run(graph: Any, payload: Any) -> Any:
+    await graph.ainvoke(payload, CONFIG)
+    return await graph.aget_state(CONFIG)
+
+
+def _handoffs(state: Any) -> list[dict[str, Any]]:
+    return [e for e in state.values["trail"] if e["kind"] == "handoff"]
+
+
+async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("billing", "refund invoice 7", skill="invoices"), finish()],
+        agents={"billing": [fail("billing model down")], "billing_backup": [handoff("refunded invoice 7")]},
+    )
+    health = HealthRegistry()
+    state = await _run(make(model, health), {"task": "please refund invoice 7"})
+    model.assert_complete()
+    first, second = _handoffs(state)
+    assert first["agent"] == "billing" and first["status"] == "failed" and first["retryable"]
+    assert second["agent"] == "billing_backup" and second["status"] == "done"
+    assert first["assignment"] == second["assignment"]  # the same step, not a new one
+    reassign = [e for e in state.values["trail"] if e["kind"] == "decision" and e["source"] == "reassign"]
+    assert len(reassign) == 1 and "billing model down" in reassign[0]["reason"]
+    backup_prompt = next(c for c in model.calls if c.text.startswith("You are billing_backup"))
+    assert "first given to billing, which failed" in backup_prompt.text
+    assert health.health("billing").error_rate == 1.0 and health.health("billing_backup").error_rate == 0.0
+
+
+async def test_saturated_agent_is_not_offered_and_its_fallback_takes_the_work(make: Factory) -> None:
+    health = HealthRegistry()
+    health.acquire("billing")  # another thread holds billing's only slot
+    model = ScriptedChatModel(steps=[route("billing_backup", "pay", skill="invoices"), finish()],
+                              agents={"billing_backup": [handoff("paid")]})
+    state = await _run(make(model, health), {"task": "pay the supplier"})
+    model.assert_complete()
+    prompt = model.calls[0].text
+    assert '"name": "billing_backup"' in prompt and '"name": "billing"' not in prompt
+    decision = state.values["trail"][0]
+    assert decision["unavailable"] == {"billing": "at capacity (1/1 steps in flight)"}
+
+
+async def test_routing_to_an_unavailable_agent_is_refused_then_corrected(make: Factory) -> None:
+    health = HealthRegistry(failure_threshold=2)
+    for _ in range(2):
+        health.record("billing", ok=False)
+    model = ScriptedChatModel(steps=[route("billing", "pay"), route("billing_backup", "pay"), finish()],
+                              agents={"billing_backup": [handoff("paid")]})
+    state = await _run(make(model, health), {"task": "pay"})
+    model.assert_complete()
+    assert "circuit open" in model.calls[1].text  # the feedback says why
+    assert state.values["trail"][0]["agent"] == "billing_backup"
+
+
+async def test_all_agents_for_a_skill_down_escalates_past_the_budget(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices")],
+        agents={"billing": [fail()], "billing_backup": [fail()]},
+    )
+    state = await _run(make(model), {"task": "pay"})
+    model.assert_complete()
+    assert state.next == ("escalate",)
+    question = state.interrupts[0].value["question"]
+    assert "billing, billing_backup" in question and "no other capable agent" in question
+
+
+async def test_parallel_steps_overlap_and_join_before_the_next_decision(make: Factory) -> None:
+    events.clear()
+    model = ScriptedChatModel(
+        steps=[route_many(("billing", "bill"), ("shipping", "ship")), finish("both done")],
+        agents={
+            "billing": [call("wait_for_peer", me="billing", peer="shipping"), handoff("billed")],
+            "shipping": [call("wait_for_peer", me="shipping", peer="billing"), handoff("shipped")],
+        },
+    )
+    state = await _run(make(model), {"task": "bill and ship"})
+    model.assert_complete()
+    assert set(events[:2]) == {"start:billing", "start:shipping"}  # both started before either ended
+    assert set(events[2:]) == {"end:billing", "end:shipping"}
+    assert {h["agent"] for h in _handoffs(state)} == {"billing", "shipping"}
+    assert all(call["ok"] for h in _handoffs(state) for call in h["tool_calls"])
+    final_prompt = model.calls[-1].text
+    assert "billed" in final_prompt and "shipped" in final_prompt  # joined before deciding
+
+
+async def test_one_branch_pausing_keeps_the_other_branch_result(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route_many(("billing", "pay 500"), ("shipping", "ship")), finish()],
+        agents={
+            "billing": [call("ask_manager", amount=500), handoff("paid")],
+            "shipping": [handoff("shipped")],
+        },
+    )
+    graph = make(model)
+    paused = await _run(graph, {"task": "pay and ship"})
+    assert paused.interrupts and paused.interrupts[0].value["question"] == "Pay?"
+    state = await _run(graph, Command(resume={"approved": True}))
+    model.assert_complete()  # shipping's step ran exactly once
+    assert sorted(h["agent"] for h in _handoffs(state)) == ["billing", "shipping"]
+
+
+async def test_routing_rule_pins_the_first_step_without_a_model_call(make: Factory) -> None:
+    model = ScriptedChatModel(steps=[finish()], agents={"billing": [handoff("settled")]})
+    state = await _run(make(model), {"task": "Please settle INV-2291 today"})
+    model.assert_complete()
+    first = state.values["trail"][0]
+    assert first["source"] == "rule" and first["rule"] == "invoice" and first["agent"] == "billing"
+    assert first["instruction"] == "Settle invoice INV-2291"
+    assert len([c for c in model.calls if "RoutingDecision" in c.tools]) == 1  # only the finish
+
+
+async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("shipping", "ship?", confidence=0.2), route("shipping", "ship?", confidence=0.2), finish()],
+        agents={"shipping": [handoff("shipped")]},
+    )
+    graph = make(model)
+    paused = await _run(graph, {"task": "something vague"})
+    assert "not confident enough" in paused.interrupts[0].value["question"]
+    state = await _run(graph, Command(resume={"approved": True, "note": "yes, shipping"}))
+    model.assert_complete()
+    assert [h["agent"] for h in _handoffs(state)] == ["shipping"]
