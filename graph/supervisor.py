@@ -152,7 +152,8 @@ def _reassign(
 def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Router) -> str | None:
     team = router.team
     skill = handoff["skill"]
-    preferred = list(team.card(handoff["agent"]).fallbacks.get(skill or "", ()))
+    card = next((c for c in team.agents if c.name == handoff["agent"]), None)  # it may have been removed
+    preferred = list(card.fallbacks.get(skill or "", ())) if card else []
     if skill:
         preferred += [card.name for card in team.offering(skill)]
     else:

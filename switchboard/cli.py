@@ -49,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("thread")
     show.add_argument("--json", action="store_true")
 
+    route = sub.add_parser("route", help="show the routing decision for a task, without running it")
+    route.add_argument("task")
+    route.add_argument("--model", help="as for run")
+    route.add_argument("--json", action="store_true")
+
+    evaluate = sub.add_parser("eval-routing", help="score routing on a JSONL file of {task, agent}")
+    evaluate.add_argument("file")
+    evaluate.add_argument("--model", help="as for run")
+    evaluate.add_argument("--json", action="store_true")
+
     agents = sub.add_parser("agents", help="list the agent cards")
     agents.add_argument("--json", action="store_true")
 
@@ -116,7 +126,48 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
         else:
             print_trail(thread, console)
         return 0
+    if args.command in {"route", "eval-routing"}:
+        from switchboard import lab
+
+        router = lab.make_router(_settings(args.model))
+        if args.command == "route":
+            return _print_route(await lab.route_once(args.task, router), args.json, console)
+        return _print_eval(await lab.evaluate_routing(args.file, router), args.json, console)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _print_route(decision: dict[str, Any], as_json: bool, console: Console) -> int:
+    if as_json:
+        print(json.dumps(decision))
+        return 0
+    target = decision["agent"] if decision["action"] == "route" else decision["action"]
+    skill = f" [{decision['skill']}]" if decision.get("skill") else ""
+    console.print(f"[bold]{target}[/bold]{skill} (confidence {decision['confidence']:.2f}, by {decision['source']})")
+    console.print(f"why: {decision['reason']}")
+    if decision["instruction"]:
+        console.print(f"asks: {decision['instruction']}")
+    console.print(f"shortlist: {', '.join(decision['shortlist'])}")
+    return 0
+
+
+def _print_eval(report: Any, as_json: bool, console: Console) -> int:
+    from rich.table import Table
+
+    if as_json:
+        print(json.dumps({
+            "total": len(report.cases), "accuracy": report.accuracy, "confusion": report.confusion,
+            "wrong": [{"task": c.task, "expected": c.expected, "got": c.got, "reason": c.reason} for c in report.wrong],
+        }))
+        return 0
+    console.print(f"accuracy: [bold]{report.accuracy:.1%}[/bold] on {len(report.cases)} tasks")
+    decided = sorted({got for row in report.confusion.values() for got in row})
+    table = Table("expected \\ decided", *decided, title="confusion")
+    for expected, row in report.confusion.items():
+        table.add_row(expected, *(str(row.get(got, "")) for got in decided))
+    console.print(table)
+    for case in report.wrong:
+        console.print(f"[red]✗[/red] {case.task!r}: expected {case.expected}, got {case.got} ({case.confidence:.2f})")
+    return 0
 
 
 def _fail(args: argparse.Namespace, message: str) -> int:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -20,8 +21,10 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.card import Team, load_team
+from agents.records import HandoffEvent
 from agents.toolbox import Toolbox
-from checkpoints import open_checkpointer
+from agents.health import HealthRegistry
+from checkpoints import CHECKPOINTS_DIR, is_postgres, open_checkpointer
 from graph.builder import build_graph
 from switchboard.errors import ConfigError, TaskError, ThreadError
 from switchboard.models import resolve_model
@@ -99,8 +102,24 @@ async def open_graph(
     model = model or resolve_model(settings.model, team)
     env = prepare_team(team) if connect else {}
     toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
-    async with open_checkpointer(settings.checkpoint_db) as saver, toolbox:
-        yield build_graph(team=team, model=model, toolbox=toolbox, checkpointer=saver, max_hops=settings.max_hops)
+    health = HealthRegistry(health_path(settings))
+    try:
+        async with open_checkpointer(settings.checkpoint_db) as saver, toolbox:
+            yield build_graph(
+                team=team, model=model, toolbox=toolbox, checkpointer=saver, health=health,
+                max_hops=settings.max_hops,
+            )
+    finally:
+        health.close()
+
+
+def health_path(settings: Settings) -> Path:
+    """Where live load and health are shared, next to the checkpoints."""
+    if settings.health_db:
+        return Path(settings.health_db)
+    if settings.checkpoint_db and not is_postgres(settings.checkpoint_db):
+        return Path(settings.checkpoint_db).with_name("health.sqlite")
+    return CHECKPOINTS_DIR / "health.sqlite"
 
 
 async def start_run(
@@ -141,6 +160,16 @@ async def resume_run(
         snapshot = await graph.aget_state(_config(thread_id))
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+        orphans = orphaned_steps(snapshot.values, set(graph.nodes))
+        if orphans:
+            # The agent a paused step belonged to is gone: LangGraph would drop
+            # the step silently, so hand it back to the supervisor as failed.
+            command = (
+                Command(goto="supervisor", update={"trail": orphans})
+                if approved
+                else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+            )
+            return await _drive(graph, command, thread_id, on_event)
         if not snapshot.interrupts:
             raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
         answer = {"approved": approved, "note": note, "approver": approver}
@@ -159,6 +188,28 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
         result = _result(thread_id, snapshot)
         return {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
+
+
+def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent]:
+    """Failed handoffs for steps whose agent is no longer in the graph.
+
+    A step is orphaned when the last routing decision assigned it, no handoff
+    came back for it, and its agent has since been removed from the team.
+    """
+    trail = values.get("trail") or []
+    decisions = [e for e in trail if e["kind"] == "decision"]
+    if not decisions or any(e["kind"] == "report" for e in trail):
+        return []
+    answered = {e["assignment"] for e in trail if e["kind"] == "handoff"}
+    return [
+        HandoffEvent(
+            kind="handoff", agent=a["agent"], assignment=a["id"], skill=a["skill"], instruction=a["instruction"],
+            status="failed", retryable=True, confidence=0.0, tool_calls=[], facts={}, reasoning="",
+            summary=f"Agent {a['agent']} was removed from the team while this step waited; it must be reassigned.",
+        )
+        for a in decisions[-1]["assignments"]
+        if a["id"] not in answered and a["agent"] not in nodes
+    ]
 
 
 def _config(thread_id: str) -> dict[str, Any]:
@@ -188,6 +239,11 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
     if snapshot.interrupts:
         pending = dict(snapshot.interrupts[0].value)
         return RunResult(thread_id, "paused", values.get("summary", ""), None, agents, pending)
-    if not snapshot.next:
+    if not snapshot.next and values.get("outcome"):
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
+    if not snapshot.next:
+        return RunResult(
+            thread_id, "failed", "", None, agents,
+            error="a step's agent is no longer in the team; `switchboard resume` reassigns it",
+        )
     return RunResult(thread_id, "failed", "", None, agents, error=f"the run stopped before {snapshot.next}")

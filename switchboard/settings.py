@@ -21,5 +21,9 @@ class Settings(BaseSettings):
     """A shipped team name or a path to a team YAML file."""
     checkpoint_db: str | None = None
     """A SQLite file path, or a ``postgresql://`` URL; default ``checkpoints/switchboard.sqlite``."""
+    health_db: str | None = None
+    """SQLite file of live agent load and health, shared by every process
+    that uses it; default ``health.sqlite`` beside a SQLite checkpoint file,
+    or in ``checkpoints/``."""
     max_hops: int = 12
     """Agent steps in a run before the supervisor must ask a human."""

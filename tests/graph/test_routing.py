@@ -210,3 +210,26 @@ async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Fa
     state = await _run(graph, Command(resume={"approved": True, "note": "yes, shipping"}))
     model.assert_complete()
     assert [h["agent"] for h in _handoffs(state)] == ["shipping"]
+
+
+async def test_agent_removed_while_paused_has_its_step_reassigned(ops: Team, tmp_path: Path) -> None:
+    from switchboard.runs import orphaned_steps
+
+    model = ScriptedChatModel(steps=[route("billing", "pay 500", skill="invoices")],
+                              agents={"billing": [call("ask_manager", amount=500)]})
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=ops, model=model, toolbox=_tools(), policy=POLICY, checkpointer=saver)
+        paused = await _run(graph, {"task": "pay"})
+        assert paused.interrupts
+        smaller = Team(name="ops", agents=tuple(c for c in ops.agents if c.name != "billing"))
+        after = ScriptedChatModel(steps=[finish()], agents={"billing_backup": [handoff("paid by backup")]})
+        policy = POLICY.model_copy(update={"routing": POLICY.routing.model_copy(update={"rules": ()})})
+        graph = build_graph(team=smaller, model=after, toolbox=_tools(), policy=policy, checkpointer=saver)
+        stuck = await graph.aget_state(CONFIG)
+        orphans = orphaned_steps(stuck.values, set(graph.nodes))
+        assert [o["agent"] for o in orphans] == ["billing"]
+        await graph.ainvoke(Command(goto="supervisor", update={"trail": orphans}), CONFIG)
+        state = await graph.aget_state(CONFIG)
+    after.assert_complete()
+    assert [h["agent"] for h in _handoffs(state)] == ["billing", "billing_backup"]
+    assert state.values["outcome"] == "resolved"

@@ -1,0 +1,119 @@
+"""The routing lab: what the supervisor would decide, and how often it is right.
+
+``switchboard route`` makes the first routing decision of a run without
+running anything; ``switchboard eval-routing`` scores a labelled file of
+tasks. Both go through the same :class:`~graph.routing.Router` a run uses,
+so the lab measures the product, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from agents.card import load_team
+from graph.routing import RouteResult, Router
+from policies import load_policy
+from switchboard.errors import DataError
+from switchboard.models import resolve_model
+from switchboard.runs import validate_task
+from switchboard.settings import Settings
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled task and what the router did with it."""
+
+    task: str
+    expected: str
+    got: str
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Routing accuracy over a labelled file."""
+
+    cases: list[Case]
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    """expected agent -> decided agent (or ``escalate``/``finish``) -> count."""
+
+    @property
+    def accuracy(self) -> float:
+        """Share of tasks routed to the labelled agent."""
+        return sum(c.expected == c.got for c in self.cases) / len(self.cases) if self.cases else 0.0
+
+    @property
+    def wrong(self) -> list[Case]:
+        """The cases the router got wrong."""
+        return [c for c in self.cases if c.expected != c.got]
+
+
+def make_router(settings: Settings | None = None, model: BaseChatModel | None = None) -> Router:
+    """A router for the configured team, with no live load (every agent idle)."""
+    settings = settings or Settings()
+    team = load_team(settings.team)
+    return Router(team, model or resolve_model(settings.model, team), load_policy(team.policy))
+
+
+def describe(result: RouteResult) -> dict[str, Any]:
+    """A routing result as the lab prints it."""
+    d = result.decision
+    return {
+        "action": d.action, "agent": d.agent, "skill": d.skill, "instruction": d.instruction,
+        "reason": d.reason, "confidence": d.confidence, "source": result.source, "rule": result.rule,
+        "shortlist": list(result.offer.shortlist), "also": [s.model_dump() for s in d.also],
+    }
+
+
+async def route_once(task: str, router: Router) -> dict[str, Any]:
+    """The decision the supervisor would make first for ``task``."""
+    return describe(await router.decide(validate_task(task), [], {}))
+
+
+def read_labelled(path: str | Path) -> list[tuple[str, str]]:
+    """Read ``{"task": ..., "agent": ...}`` lines; blank lines are skipped.
+
+    Raises:
+        DataError: The file is missing, or a line is not such an object;
+            the message gives the line number.
+    """
+    file = Path(path)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read {file}: {exc}") from exc
+    cases = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            task, agent = item["task"], item["agent"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise DataError(f"{file}:{number}: expected {{\"task\": ..., \"agent\": ...}}, got {line[:80]!r}") from exc
+        if not isinstance(task, str) or not isinstance(agent, str):
+            raise DataError(f"{file}:{number}: task and agent must be strings")
+        cases.append((task, agent))
+    if not cases:
+        raise DataError(f"{file} holds no labelled tasks")
+    return cases
+
+
+async def evaluate_routing(path: str | Path, router: Router) -> EvalReport:
+    """Score the router's first decision on every labelled task in ``path``."""
+    cases: list[Case] = []
+    confusion: dict[str, Counter[str]] = {}
+    for task, expected in read_labelled(path):
+        result = await router.decide(task, [], {})
+        d = result.decision
+        got = d.agent if d.action == "route" and d.agent else d.action
+        cases.append(Case(task, expected, got, d.confidence, d.reason))
+        confusion.setdefault(expected, Counter())[got] += 1
+    return EvalReport(cases, {k: dict(v) for k, v in sorted(confusion.items())})
