@@ -16,13 +16,16 @@ class ParallelStep(BaseModel):
     instruction: str = Field(description="A self-contained instruction for the agent.")
 
 
-class RoutingDecision(BaseModel):
-    """The next move of the supervisor.
+TOOL_DESCRIPTION = "Decide the supervisor's next move: route a step to an agent, finish, or escalate to a human."
 
-    Real providers receive this as a tool schema (with the agent names as an
-    enum, see :func:`decision_schema`); the graph validates the answer again,
-    because a model may ignore a schema.
-    """
+
+class RoutingDecision(BaseModel):
+    """Decide the supervisor's next move: route a step to an agent, finish, or escalate to a human."""
+
+    # Real providers receive this class as a tool schema (with the agent names
+    # as an enum, see decision_schema), so its docstring is the tool's
+    # description. The graph validates the answer again: a model may ignore a
+    # schema.
 
     action: Literal["route", "finish", "escalate"] = Field(
         description="route: hand a step to an agent; finish: the task is done; "
@@ -55,5 +58,6 @@ def decision_schema(agents: Sequence[str]) -> type[RoutingDecision]:
     return create_model(
         "RoutingDecision",
         __base__=RoutingDecision,
+        __doc__=TOOL_DESCRIPTION,
         agent=(agent_type, Field(default=None, description="For route: the agent to act next.")),
     )

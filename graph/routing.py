@@ -128,28 +128,44 @@ class Router:
         """Every card by capability match with ``text``, best first."""
         return self._shortlister.rank(text)
 
-    def offer(self, task: str, *, exclude: Sequence[str] = (), everyone: bool = False) -> Offer:
-        """Shortlist by capability, drop unavailable agents, order by preference.
+    def offer(self, task: str, *, exclude: Sequence[str] = ()) -> Offer:
+        """Shortlist by capability, swap unavailable agents for their fallbacks, order by preference.
 
         Args:
             task: What the shortlist is matched against.
             exclude: Agents not to offer (for example those that already failed).
-            everyone: Consider the whole team, not only the shortlist.
         """
-        pool = self.team.agents if everyone else self._shortlister.shortlist(task, self.settings.shortlist)
+        pool = self._shortlister.shortlist(task, self.settings.shortlist)
         shortlist = [c for c in pool if c.name not in exclude]
         snapshot = self.health.snapshot(c.name for c in shortlist) if self.health else {}
         unavailable: dict[str, str] = {}
-        offered: list[tuple[tuple[int, int, int], AgentCard]] = []
-        for index, card in enumerate(shortlist):
+        candidates = list(shortlist)
+        for card in candidates:  # grows: an unavailable agent's fallbacks join the offer
             health = snapshot.get(card.name)
-            if health is not None and not health.available(card.max_concurrency):
-                unavailable[card.name] = health.why_unavailable(card.max_concurrency) or "unavailable"
+            if health is None or health.available(card.max_concurrency):
                 continue
-            busy = health is not None and health.in_flight >= _BUSY * card.max_concurrency
-            offered.append(((int(busy), _COST[card.cost_tier], index), card))
+            unavailable[card.name] = health.why_unavailable(card.max_concurrency) or "unavailable"
+            for name in (n for names in card.fallbacks.values() for n in names):
+                if name not in exclude and all(c.name != name for c in candidates):
+                    candidates.append(self.team.card(name))
+                    snapshot = {**snapshot, name: self.health.health(name)} if self.health else snapshot
+        offered = [
+            ((int(self._busy(card, snapshot)), _COST[card.cost_tier], index), card)
+            for index, card in enumerate(candidates)
+            if card.name not in unavailable
+        ]
         cards = tuple(card for _, card in sorted(offered, key=lambda pair: pair[0]))
         return Offer(cards, tuple(c.name for c in shortlist), unavailable, snapshot)
+
+    def available(self, name: str) -> bool:
+        """Whether one agent may be given work now."""
+        card = self.team.card(name)
+        return self.health is None or self.health.health(name).available(card.max_concurrency)
+
+    @staticmethod
+    def _busy(card: AgentCard, snapshot: Mapping[str, AgentHealth]) -> bool:
+        health = snapshot.get(card.name)
+        return health is not None and health.in_flight >= _BUSY * card.max_concurrency
 
     def pinned(self, task: str, trail: Sequence[TrailEvent], offer: Offer) -> RouteResult | None:
         """The first routing rule that matches and has not fired yet, if any."""

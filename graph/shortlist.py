@@ -3,9 +3,8 @@
 A catalogue of hundreds of agents cannot go into every routing prompt. The
 shortlist ranks cards by how well their description, skills and examples
 match the task (TF-IDF, deterministic, offline, well under a millisecond for
-500 cards), keeps the best ``k``, and adds the fallbacks of those it keeps, so
-a failing agent's work always has somewhere to go. The prompt then grows with
-``k``, not with the catalogue.
+500 cards) and keeps the best ``k``. The router then swaps unavailable agents
+for their fallbacks, so the prompt grows with ``k``, not with the catalogue.
 """
 
 from __future__ import annotations
@@ -37,22 +36,14 @@ class Shortlister:
         return [(self._team.agents[i], scores[i]) for i in order]
 
     def shortlist(self, text: str, k: int) -> list[AgentCard]:
-        """The ``k`` best cards plus their fallbacks, in rank order.
+        """The ``k`` best cards, in rank order.
 
         A team no larger than ``k`` is returned whole, in file order, so that
         small teams behave exactly as if there were no shortlist.
         """
         if len(self._team.agents) <= k:
             return list(self._team.agents)
-        kept = [card for card, _ in self.rank(text)[:k]]
-        names = {card.name for card in kept}
-        for card in list(kept):
-            for fallbacks in card.fallbacks.values():
-                for name in fallbacks:
-                    if name not in names:
-                        names.add(name)
-                        kept.append(self._team.card(name))
-        return kept
+        return [card for card, _ in self.rank(text)[:k]]
 
 
 def names(cards: Sequence[AgentCard]) -> tuple[str, ...]:

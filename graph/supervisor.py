@@ -158,8 +158,12 @@ def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Ro
         preferred += [card.name for card in team.offering(skill)]
     else:
         preferred += [card.name for card, _ in router.rank(handoff["instruction"])]
-    available = set(router.offer(task, exclude=tried, everyone=True).names)
-    return next((name for name in preferred if name not in tried and name in available), None)
+    seen: set[str] = set(tried)
+    for name in preferred:
+        if name not in seen and any(c.name == name for c in team.agents) and router.available(name):
+            return name
+        seen.add(name)
+    return None
 
 
 def _with_history(handoff: HandoffEvent) -> str:

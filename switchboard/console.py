@@ -71,18 +71,29 @@ class LiveView:
     def decision(self, event: Mapping[str, Any]) -> None:
         """Render a routing decision."""
         confidence = f"{event['confidence']:.2f}"
+        source = event.get("source", "model")
+        by = f", by {source}" + (f" {event['rule']}" if event.get("rule") else "") if source != "model" else ""
         retried = f" [yellow](after a refused answer: {escape(event['error'] or '')})[/yellow]" if event.get("error") else ""
+        for agent, why in (event.get("unavailable") or {}).items():
+            self.console.print(f"  [yellow]{escape(agent)} not offered: {escape(why)}[/yellow]")
         if event["action"] == "route":
-            skill = f" [{escape(event['skill'])}]" if event.get("skill") else ""
+            steps = event.get("assignments") or [
+                {"agent": event["agent"], "skill": event.get("skill"), "instruction": event["instruction"]}
+            ]
+            parallel = " [magenta](in parallel)[/magenta]" if len(steps) > 1 else ""
             self.console.print(
-                f"[bold cyan]supervisor[/bold cyan] → [bold]{escape(event['agent'] or '')}[/bold]{escape(skill)} "
-                f"(confidence {confidence}){retried}\n  why: {escape(event['reason'])}\n"
-                f"  asks: {escape(event['instruction'])}"
+                f"[bold cyan]supervisor[/bold cyan] (confidence {confidence}{escape(by)}){retried}{parallel}\n"
+                f"  why: {escape(event['reason'])}"
             )
+            for step in steps:
+                skill = f" [{step['skill']}]" if step.get("skill") else ""
+                self.console.print(
+                    f"  → [bold]{escape(step['agent'])}[/bold]{escape(skill)}: {escape(_short(step['instruction'], 300))}"
+                )
         else:
             self.console.print(
-                f"[bold cyan]supervisor[/bold cyan] {_VERB[event['action']]} (confidence {confidence}){retried}: "
-                f"{escape(event['reason'])}"
+                f"[bold cyan]supervisor[/bold cyan] {_VERB[event['action']]} (confidence {confidence}{escape(by)})"
+                f"{retried}: {escape(event['reason'])}"
             )
 
     def tool_call(self, agent: str, record: Mapping[str, Any]) -> None:

@@ -213,7 +213,15 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
 
 
 def _config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
+    # run_name, tags and metadata label the LangSmith trace of the thread
+    # when tracing is on (LANGSMITH_TRACING=true); they cost nothing otherwise.
+    return {
+        "configurable": {"thread_id": thread_id},
+        "recursion_limit": 200,
+        "run_name": "switchboard",
+        "tags": ["switchboard"],
+        "metadata": {"thread_id": thread_id},
+    }
 
 
 async def _drive(
