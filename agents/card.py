@@ -81,10 +81,7 @@ class AgentCard(BaseModel):
         return {
             "name": self.name,
             "description": self.description,
-            "skills": [
-                {"id": s.id, "description": s.description, "examples": list(s.examples)}
-                for s in self.skills
-            ],
+            "skills": [{"id": s.id, "description": s.description, "examples": list(s.examples)} for s in self.skills],
             "tools": list(self.tools),
             "cost_tier": self.cost_tier,
         }

@@ -29,7 +29,6 @@ from agents.records import EscalationEvent, ToolCallRecord
 from agents.toolbox import Toolbox
 from policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
 
-
 CRASHED = "Tool crashed:"
 """Prefix of a tool result that failed for technical reasons, not business ones."""
 
@@ -145,9 +144,7 @@ async def _measure(measure: Measure, args: Mapping[str, Any], toolbox: Toolbox) 
         return f"measure tool {measure.tool!r} is not available"
     tool_args = {name: args.get(source) for name, source in measure.args.items()}
     try:
-        message = await tool.ainvoke(
-            {"type": "tool_call", "name": measure.tool, "args": tool_args, "id": "measure"}
-        )
+        message = await tool.ainvoke({"type": "tool_call", "name": measure.tool, "args": tool_args, "id": "measure"})
     except GraphBubbleUp:
         raise
     except Exception as exc:  # reported as the reason the call is refused
@@ -183,7 +180,9 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
     except GraphBubbleUp:
         raise
     except TimeoutError:
-        return ToolCallRecord(tool=name, args=args, ok=False, result=f"{CRASHED} timed out after {timeout:g}s", policy=policy)
+        return ToolCallRecord(
+            tool=name, args=args, ok=False, result=f"{CRASHED} timed out after {timeout:g}s", policy=policy
+        )
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
         return ToolCallRecord(
             tool=name, args=args, ok=False, result=f"{CRASHED} {type(exc).__name__}: {exc}", policy=policy
@@ -197,9 +196,7 @@ def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(
-            block.get("text", "") if isinstance(block, Mapping) else str(block) for block in content
-        )
+        return "\n".join(block.get("text", "") if isinstance(block, Mapping) else str(block) for block in content)
     return str(content)
 
 

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
-from langgraph.graph import END, START, StateGraph
+from langgraph.errors import GraphBubbleUp
+from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 from pydantic import ValidationError
 
@@ -59,7 +59,7 @@ def build_agent_graph(
         max_turns: Model calls allowed before the step is reported failed.
     """
 
-    async def think(state: AgentState) -> Command[Literal["act", "__end__"]]:
+    async def think(state: AgentState) -> Command[Literal["act", "think", "__end__"]]:
         turns = state.get("turns", 0)
         if turns >= max_turns:
             return _finish(
@@ -119,7 +119,7 @@ def build_agent_graph(
         if outcome.rejected is not None:
             note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
             summary = f"A human rejected the action{note}; nothing was changed."
-            return Command(goto=END, update={**update, "findings": {**_rejected(summary)}})
+            return Command(goto="__end__", update={**update, "findings": {**_rejected(summary)}})
         return Command(goto="think", update=update)
 
     builder = StateGraph(AgentState)
@@ -129,8 +129,8 @@ def build_agent_graph(
     return builder.compile(name=card.name)
 
 
-def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Literal["__end__"]]:
-    return Command(goto=END, update={**(update or {}), "findings": findings.model_dump()})
+def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Any]:
+    return Command(goto="__end__", update={**(update or {}), "findings": findings.model_dump()})
 
 
 def _unable(summary: str) -> Findings:

@@ -223,9 +223,7 @@ def _pick_desks(rng: random.Random, n: int) -> list[tuple[str, str, str, str]]:
     return desks
 
 
-def _card(
-    rng: random.Random, name: str, dept: str, function: str, segment: str, region: str
-) -> AgentCard:
+def _card(rng: random.Random, name: str, dept: str, function: str, segment: str, region: str) -> AgentCard:
     nouns = _DEPARTMENTS[dept]
     does, verb = _FUNCTIONS[function]
     main = Skill(
@@ -266,9 +264,7 @@ def _card(
     )
 
 
-def _examples(
-    rng: random.Random, verb: str, nouns: Sequence[str], segment: str, region: str
-) -> tuple[str, ...]:
+def _examples(rng: random.Random, verb: str, nouns: Sequence[str], segment: str, region: str) -> tuple[str, ...]:
     count = rng.choice((2, 3))
     templates = rng.sample(_EXAMPLES, count)
     examples = []

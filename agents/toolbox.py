@@ -107,6 +107,4 @@ class Toolbox:
                 )
         unknown = sorted(set(extra) - set(self._tools))
         if unknown:
-            raise ConfigError(
-                f"the policy file names tools no MCP server provides: {', '.join(unknown)}"
-            )
+            raise ConfigError(f"the policy file names tools no MCP server provides: {', '.join(unknown)}")

@@ -62,9 +62,9 @@ def agent_node(
         findings = result.get("findings") or {"status": "unable", "summary": "the agent returned no findings"}
         calls = list(result.get("calls") or [])
         retryable = findings["status"] == "unable" or any(c["result"].startswith(CRASHED) for c in calls)
-        status = "done" if findings["status"] == "done" else findings["status"]
-        if status == "unable":
-            status = "failed"
+        status: Literal["done", "failed", "rejected"] = (
+            "done" if findings["status"] == "done" else "rejected" if findings["status"] == "rejected" else "failed"
+        )
         if health and lease:
             health.release(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(

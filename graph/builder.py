@@ -18,12 +18,12 @@ from langgraph.store.base import BaseStore
 from langgraph.types import RetryPolicy
 
 from agents.card import Team, load_team
+from agents.health import HealthRegistry
 from agents.subgraph import build_agent_graph
 from agents.toolbox import Toolbox
 from graph.agent_node import agent_node
 from graph.escalation import escalate
 from graph.finalize import finalize
-from agents.health import HealthRegistry
 from graph.routing import Router
 from graph.state import AgentInput, SupervisorState
 from graph.supervisor import supervisor_node
@@ -74,15 +74,19 @@ def build_graph(
     health = health or HealthRegistry()
     router = Router(team, model, policy, health)
     builder = StateGraph(SupervisorState)
+    # LangGraph's add_node overloads do not model async Command-returning nodes
+    # that take a config, so the nodes are passed untyped; compile() checks them.
+    supervisor: Any = supervisor_node(team, router, max_hops=max_hops, health=health)
     builder.add_node(
         "supervisor",
-        supervisor_node(team, router, max_hops=max_hops, health=health),
+        supervisor,
         destinations=(*team.names, "escalate", "finalize"),
         retry_policy=RetryPolicy(max_attempts=3),
     )
     for card in team.agents:
         subgraph = build_agent_graph(card, model=model, toolbox=toolbox, policy=policy)
-        builder.add_node(card.name, agent_node(card, subgraph, health), input_schema=AgentInput)
+        node: Any = agent_node(card, subgraph, health)
+        builder.add_node(card.name, node, input_schema=AgentInput)
     builder.add_node("escalate", escalate)
     builder.add_node("finalize", finalize)
     builder.add_edge(START, "supervisor")

@@ -28,14 +28,11 @@ class RoutingDecision(BaseModel):
     # schema.
 
     action: Literal["route", "finish", "escalate"] = Field(
-        description="route: hand a step to an agent; finish: the task is done; "
-        "escalate: a human must decide."
+        description="route: hand a step to an agent; finish: the task is done; escalate: a human must decide."
     )
     agent: str | None = Field(default=None, description="For route: the agent to act next.")
     skill: str | None = Field(default=None, description="For route: the skill asked for.")
-    instruction: str = Field(
-        default="", description="For route: a self-contained instruction for the agent."
-    )
+    instruction: str = Field(default="", description="For route: a self-contained instruction for the agent.")
     also: list[ParallelStep] = Field(
         default_factory=list,
         description="For route: further steps that do not depend on this one or on each "

@@ -176,8 +176,12 @@ class Router:
                 continue
             instruction = rule.instruction.format(task=task, match=match.group(0))
             decision = RoutingDecision(
-                action="route", agent=rule.agent, skill=rule.skill, instruction=instruction,
-                reason=f"routing rule {rule.id!r} matched {match.group(0)!r}", confidence=1.0,
+                action="route",
+                agent=rule.agent,
+                skill=rule.skill,
+                instruction=instruction,
+                reason=f"routing rule {rule.id!r} matched {match.group(0)!r}",
+                confidence=1.0,
             )
             return RouteResult(decision, "rule", offer, rule=rule.id)
         return None
@@ -232,5 +236,7 @@ class Router:
 
     def _unknown(self, agent: Any, offer: Offer) -> str:
         if agent in offer.unavailable:
-            return f"agent {agent!r} is unavailable ({offer.unavailable[agent]}); choose one of {', '.join(offer.names)}"
+            return (
+                f"agent {agent!r} is unavailable ({offer.unavailable[agent]}); choose one of {', '.join(offer.names)}"
+            )
         return f"agent {agent!r} does not exist; choose one of {', '.join(offer.names)}"

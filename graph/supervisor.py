@@ -30,7 +30,7 @@ from langgraph.types import Command, Send
 from agents.card import Team
 from agents.health import HealthRegistry
 from graph.decision import RoutingDecision
-from graph.routing import Offer, RouteResult, Router
+from graph.routing import Offer, Router, RouteResult
 from graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
@@ -134,19 +134,28 @@ def _reassign(
             return _guard(question, "reassignment exhausted")
         assignments.append(
             Assignment(
-                id=handoff["assignment"], agent=target, skill=handoff["skill"],
-                instruction=_with_history(handoff), tried=tried,
+                id=handoff["assignment"],
+                agent=target,
+                skill=handoff["skill"],
+                instruction=_with_history(handoff),
+                tried=tried,
             )
         )
         notes.append(f"{handoff['agent']} failed ({handoff['summary']}); {target} takes over")
     first = assignments[0]
     decision = RoutingDecision(
-        action="route", agent=first["agent"], skill=first["skill"], instruction=first["instruction"],
-        reason="Reassigned: " + "; ".join(notes), confidence=1.0,
+        action="route",
+        agent=first["agent"],
+        skill=first["skill"],
+        instruction=first["instruction"],
+        reason="Reassigned: " + "; ".join(notes),
+        confidence=1.0,
     )
     result = RouteResult(decision, "reassign", router.offer(state["task"]))
     sends = [Send(a["agent"], _payload(state, a)) for a in assignments]
-    return Command(goto=sends, update={"trail": [_event(result, assignments)], "hops": state.get("hops", 0) + len(sends)})
+    return Command(
+        goto=sends, update={"trail": [_event(result, assignments)], "hops": state.get("hops", 0) + len(sends)}
+    )
 
 
 def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Router) -> str | None:
@@ -167,9 +176,7 @@ def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Ro
 
 
 def _with_history(handoff: HandoffEvent) -> str:
-    done = [
-        {"tool": call["tool"], "args": call["args"], "ok": call["ok"]} for call in handoff["tool_calls"]
-    ]
+    done = [{"tool": call["tool"], "args": call["args"], "ok": call["ok"]} for call in handoff["tool_calls"]]
     return (
         f"{handoff['instruction']}\n\nThis step was first given to {handoff['agent']}, which failed: "
         f"{handoff['summary']} Tool calls it made (do not repeat a write that succeeded): "

@@ -84,9 +84,7 @@ def _approval(
         return None
     if rule.threshold is not None and value is None:
         # Fail closed: a call that cannot be priced cannot be waved through.
-        return PolicyDecision(
-            "deny", rule.id, f"rule {rule.id} could not price this call; check its arguments"
-        )
+        return PolicyDecision("deny", rule.id, f"rule {rule.id} could not price this call; check its arguments")
     if rule.threshold is not None and value is not None and value <= rule.threshold:
         return None
     fields = {"value": value or 0.0, "threshold": rule.threshold or 0.0, "tool": tool, "args": dict(args)}

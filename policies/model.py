@@ -106,7 +106,7 @@ class RoutingPolicy(BaseModel):
     """escalate: ask a human to decide; clarify: ask a human what the task means."""
     on_unavailable: Literal["fallback", "wait", "escalate"] = "fallback"
     """When the chosen agent is saturated or its circuit is open: hand the
-    step to a fallback, wait for it (``wait_seconds`` × ``wait_attempts``,
+    step to a fallback, wait for it (``wait_seconds`` times ``wait_attempts``,
     then fall back), or escalate."""
     wait_seconds: float = Field(default=1.0, ge=0.0)
     wait_attempts: int = Field(default=3, ge=1)

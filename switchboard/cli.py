@@ -115,8 +115,12 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return _report(result, args.json, console)
     if args.command == "resume":
         result = await resume_run(
-            args.thread, approved=args.approve, note=args.note, approver=args.approver,
-            settings=_settings(args.model), on_event=live,
+            args.thread,
+            approved=args.approve,
+            note=args.note,
+            approver=args.approver,
+            settings=_settings(args.model),
+            on_event=live,
         )
         return _report(result, args.json, console)
     if args.command == "show":
@@ -154,10 +158,18 @@ def _print_eval(report: Any, as_json: bool, console: Console) -> int:
     from rich.table import Table
 
     if as_json:
-        print(json.dumps({
-            "total": len(report.cases), "accuracy": report.accuracy, "confusion": report.confusion,
-            "wrong": [{"task": c.task, "expected": c.expected, "got": c.got, "reason": c.reason} for c in report.wrong],
-        }))
+        print(
+            json.dumps(
+                {
+                    "total": len(report.cases),
+                    "accuracy": report.accuracy,
+                    "confusion": report.confusion,
+                    "wrong": [
+                        {"task": c.task, "expected": c.expected, "got": c.got, "reason": c.reason} for c in report.wrong
+                    ],
+                }
+            )
+        )
         return 0
     console.print(f"accuracy: [bold]{report.accuracy:.1%}[/bold] on {len(report.cases)} tasks")
     decided = sorted({got for row in report.confusion.values() for got in row})

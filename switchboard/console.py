@@ -73,7 +73,9 @@ class LiveView:
         confidence = f"{event['confidence']:.2f}"
         source = event.get("source", "model")
         by = f", by {source}" + (f" {event['rule']}" if event.get("rule") else "") if source != "model" else ""
-        retried = f" [yellow](after a refused answer: {escape(event['error'] or '')})[/yellow]" if event.get("error") else ""
+        retried = (
+            f" [yellow](after a refused answer: {escape(event['error'] or '')})[/yellow]" if event.get("error") else ""
+        )
         for agent, why in (event.get("unavailable") or {}).items():
             self.console.print(f"  [yellow]{escape(agent)} not offered: {escape(why)}[/yellow]")
         if event["action"] == "route":
@@ -86,10 +88,9 @@ class LiveView:
                 f"  why: {escape(event['reason'])}"
             )
             for step in steps:
-                skill = f" [{step['skill']}]" if step.get("skill") else ""
-                self.console.print(
-                    f"  → [bold]{escape(step['agent'])}[/bold]{escape(skill)}: {escape(_short(step['instruction'], 300))}"
-                )
+                skill = escape(f" [{step['skill']}]" if step.get("skill") else "")
+                instruction = escape(_short(step["instruction"], 300))
+                self.console.print(f"  → [bold]{escape(step['agent'])}[/bold]{skill}: {instruction}")
         else:
             self.console.print(
                 f"[bold cyan]supervisor[/bold cyan] {_VERB[event['action']]} (confidence {confidence}{escape(by)})"

@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from agents.card import load_team
-from graph.routing import RouteResult, Router
+from graph.routing import Router, RouteResult
 from policies import load_policy
 from switchboard.errors import DataError
 from switchboard.models import resolve_model
@@ -66,9 +66,16 @@ def describe(result: RouteResult) -> dict[str, Any]:
     """A routing result as the lab prints it."""
     d = result.decision
     return {
-        "action": d.action, "agent": d.agent, "skill": d.skill, "instruction": d.instruction,
-        "reason": d.reason, "confidence": d.confidence, "source": result.source, "rule": result.rule,
-        "shortlist": list(result.offer.shortlist), "also": [s.model_dump() for s in d.also],
+        "action": d.action,
+        "agent": d.agent,
+        "skill": d.skill,
+        "instruction": d.instruction,
+        "reason": d.reason,
+        "confidence": d.confidence,
+        "source": result.source,
+        "rule": result.rule,
+        "shortlist": list(result.offer.shortlist),
+        "also": [s.model_dump() for s in d.also],
     }
 
 
@@ -97,7 +104,7 @@ def read_labelled(path: str | Path) -> list[tuple[str, str]]:
             item = json.loads(line)
             task, agent = item["task"], item["agent"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DataError(f"{file}:{number}: expected {{\"task\": ..., \"agent\": ...}}, got {line[:80]!r}") from exc
+            raise DataError(f'{file}:{number}: expected {{"task": ..., "agent": ...}}, got {line[:80]!r}') from exc
         if not isinstance(task, str) or not isinstance(agent, str):
             raise DataError(f"{file}:{number}: task and agent must be strings")
         cases.append((task, agent))

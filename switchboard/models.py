@@ -40,8 +40,7 @@ def resolve_model(spec: str | None, team: Team) -> BaseChatModel:
         from langchain.chat_models import init_chat_model
     except ImportError as exc:
         raise ConfigError(
-            f"model {spec!r} needs a provider integration; install it with "
-            f"`pip install 'switchboard[{provider}]'`"
+            f"model {spec!r} needs a provider integration; install it with `pip install 'switchboard[{provider}]'`"
         ) from exc
     try:
         return init_chat_model(spec)

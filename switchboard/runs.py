@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.card import Team, load_team
+from agents.health import HealthRegistry
 from agents.records import HandoffEvent
 from agents.toolbox import Toolbox
-from agents.health import HealthRegistry
 from checkpoints import CHECKPOINTS_DIR, is_postgres, open_checkpointer
 from graph.builder import build_graph
 from switchboard.errors import ConfigError, TaskError, ThreadError
@@ -106,7 +107,11 @@ async def open_graph(
     try:
         async with open_checkpointer(settings.checkpoint_db) as saver, toolbox:
             yield build_graph(
-                team=team, model=model, toolbox=toolbox, checkpointer=saver, health=health,
+                team=team,
+                model=model,
+                toolbox=toolbox,
+                checkpointer=saver,
+                health=health,
                 max_hops=settings.max_hops,
             )
     finally:
@@ -203,8 +208,17 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
     answered = {e["assignment"] for e in trail if e["kind"] == "handoff"}
     return [
         HandoffEvent(
-            kind="handoff", agent=a["agent"], assignment=a["id"], skill=a["skill"], instruction=a["instruction"],
-            status="failed", retryable=True, confidence=0.0, tool_calls=[], facts={}, reasoning="",
+            kind="handoff",
+            agent=a["agent"],
+            assignment=a["id"],
+            skill=a["skill"],
+            instruction=a["instruction"],
+            status="failed",
+            retryable=True,
+            confidence=0.0,
+            tool_calls=[],
+            facts={},
+            reasoning="",
             summary=f"Agent {a['agent']} was removed from the team while this step waited; it must be reassigned.",
         )
         for a in decisions[-1]["assignments"]
@@ -212,16 +226,16 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
     ]
 
 
-def _config(thread_id: str) -> dict[str, Any]:
+def _config(thread_id: str) -> RunnableConfig:
     # run_name, tags and metadata label the LangSmith trace of the thread
     # when tracing is on (LANGSMITH_TRACING=true); they cost nothing otherwise.
-    return {
-        "configurable": {"thread_id": thread_id},
-        "recursion_limit": 200,
-        "run_name": "switchboard",
-        "tags": ["switchboard"],
-        "metadata": {"thread_id": thread_id},
-    }
+    return RunnableConfig(
+        configurable={"thread_id": thread_id},
+        recursion_limit=200,
+        run_name="switchboard",
+        tags=["switchboard"],
+        metadata={"thread_id": thread_id},
+    )
 
 
 async def _drive(
@@ -231,7 +245,8 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    async for namespace, update in graph.astream(payload, config, stream_mode="updates", subgraphs=True):
+    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True)
+    async for namespace, update in stream:
         if on_event is not None:
             on_event(tuple(namespace), update)
     return _result(thread_id, await graph.aget_state(config))
@@ -251,7 +266,11 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
     if not snapshot.next:
         return RunResult(
-            thread_id, "failed", "", None, agents,
+            thread_id,
+            "failed",
+            "",
+            None,
+            agents,
             error="a step's agent is no longer in the team; `switchboard resume` reassigns it",
         )
     return RunResult(thread_id, "failed", "", None, agents, error=f"the run stopped before {snapshot.next}")

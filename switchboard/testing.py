@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 Step = AIMessage | Callable[[Sequence[BaseMessage], list[str]], AIMessage]
 
@@ -56,7 +56,7 @@ class ScriptedChatModel(BaseChatModel):
     """
 
     steps: list[Any]
-    agents: dict[str, list[Any]] = {}
+    agents: dict[str, list[Any]] = Field(default_factory=dict)
     _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
     _cursors: dict[str, int] = PrivateAttr(default_factory=dict)
 
@@ -119,10 +119,18 @@ def _tool_message(name: str, args: dict[str, Any], text: str = "") -> AIMessage:
     return AIMessage(text, tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}])
 
 
-def route(agent: str, instruction: str, *, skill: str | None = None, reason: str = "scripted", confidence: float = 0.9) -> AIMessage:
+def route(
+    agent: str, instruction: str, *, skill: str | None = None, reason: str = "scripted", confidence: float = 0.9
+) -> AIMessage:
     """A supervisor step that routes to ``agent``."""
-    args = {"action": "route", "agent": agent, "skill": skill, "instruction": instruction,
-            "reason": reason, "confidence": confidence}
+    args = {
+        "action": "route",
+        "agent": agent,
+        "skill": skill,
+        "instruction": instruction,
+        "reason": reason,
+        "confidence": confidence,
+    }
     return _tool_message("RoutingDecision", args)
 
 
@@ -139,8 +147,14 @@ def escalate(reason: str, confidence: float = 0.3) -> AIMessage:
 def route_many(*steps: tuple[str, str], reason: str = "independent steps", confidence: float = 0.9) -> AIMessage:
     """A supervisor step that starts several ``(agent, instruction)`` steps at once."""
     (agent, instruction), *rest = steps
-    args = {"action": "route", "agent": agent, "instruction": instruction, "reason": reason,
-            "confidence": confidence, "also": [{"agent": a, "instruction": i} for a, i in rest]}
+    args = {
+        "action": "route",
+        "agent": agent,
+        "instruction": instruction,
+        "reason": reason,
+        "confidence": confidence,
+        "also": [{"agent": a, "instruction": i} for a, i in rest],
+    }
     return _tool_message("RoutingDecision", args)
 
 
@@ -158,7 +172,9 @@ def call(tool: str, **args: Any) -> AIMessage:
     return _tool_message(tool, args)
 
 
-def handoff(summary: str, *, status: str = "done", confidence: float = 0.9, reasoning: str = "scripted", **facts: Any) -> AIMessage:
+def handoff(
+    summary: str, *, status: str = "done", confidence: float = 0.9, reasoning: str = "scripted", **facts: Any
+) -> AIMessage:
     """An agent step that hands its findings back."""
     args = {"status": status, "summary": summary, "facts": facts, "reasoning": reasoning, "confidence": confidence}
     return _tool_message("handoff", args)

@@ -25,13 +25,20 @@ RETURN_OVER_LIMIT = (
 
 @pytest.fixture
 def cli(retail_db: Path, tmp_path: Path) -> Any:
-    env = {**os.environ, "SWITCHBOARD_RETAIL_DB": str(retail_db),
-           "SWITCHBOARD_CHECKPOINT_DB": str(tmp_path / "cp.sqlite")}
+    env = {
+        **os.environ,
+        "SWITCHBOARD_RETAIL_DB": str(retail_db),
+        "SWITCHBOARD_CHECKPOINT_DB": str(tmp_path / "cp.sqlite"),
+    }
 
     def run(*args: str) -> tuple[int, Any]:
         proc = subprocess.run(
             [sys.executable, "-m", "switchboard.cli", *args],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if "--json" in args:
             return proc.returncode, json.loads(proc.stdout)

@@ -39,7 +39,9 @@ def test_duplicate_agent_names_are_refused(tmp_path: Path) -> None:
 
 def test_reserved_agent_name_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "team.yaml"
-    file.write_text("name: t\nagents:\n  - name: supervisor\n    description: d\n    skills: [{id: s, description: d}]\n")
+    file.write_text(
+        "name: t\nagents:\n  - name: supervisor\n    description: d\n    skills: [{id: s, description: d}]\n"
+    )
     with pytest.raises(ConfigError, match="lower_snake_case and not one of"):
         load_team(file)
 

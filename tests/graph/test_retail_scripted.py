@@ -32,7 +32,9 @@ def _return_script(order_id: str, item_ids: list[str], payment_method_id: str) -
     ]
 
 
-async def test_refund_above_limit_waits_for_approval_before_any_write(settings: Settings, retail_db: Path, mia: Any) -> None:
+async def test_refund_above_limit_waits_for_approval_before_any_write(
+    settings: Settings, retail_db: Path, mia: Any
+) -> None:
     order_id = mia.orders["delivered_over_500"]
     order = _order(retail_db, order_id)
     item_ids = [item["item_id"] for item in order["items"]]
@@ -84,7 +86,9 @@ async def test_refund_below_limit_runs_without_a_human(settings: Settings, retai
     assert _order(retail_db, order_id)["return_items"] == item_ids
 
 
-async def test_failed_precondition_is_reported_and_changes_nothing(settings: Settings, retail_db: Path, mia: Any) -> None:
+async def test_failed_precondition_is_reported_and_changes_nothing(
+    settings: Settings, retail_db: Path, mia: Any
+) -> None:
     order_id = mia.orders["delivered_over_500"]
     before = _order(retail_db, order_id)
     model = ScriptedChatModel(

@@ -70,9 +70,22 @@ def _tools() -> Toolbox:
 
 
 POLICY = PolicyFile.model_validate(
-    {"name": "ops", "approvals": [{"id": "big", "tools": ["ask_manager"], "question": "Pay?"}],
-     "routing": {"rules": [{"id": "invoice", "pattern": r"INV-\d+", "agent": "billing", "skill": "invoices",
-                            "instruction": "Settle invoice {match}"}], "min_confidence": 0.4}}
+    {
+        "name": "ops",
+        "approvals": [{"id": "big", "tools": ["ask_manager"], "question": "Pay?"}],
+        "routing": {
+            "rules": [
+                {
+                    "id": "invoice",
+                    "pattern": r"INV-\d+",
+                    "agent": "billing",
+                    "skill": "invoices",
+                    "instruction": "Settle invoice {match}",
+                }
+            ],
+            "min_confidence": 0.4,
+        },
+    }
 )
 
 
@@ -84,7 +97,9 @@ async def make(ops: Team, tmp_path: Path) -> AsyncIterator[Factory]:
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
 
         def factory(model: ScriptedChatModel, health: HealthRegistry | None = None, policy: PolicyFile = POLICY) -> Any:
-            return build_graph(team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health)
+            return build_graph(
+                team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health
+            )
 
         yield factory
 
@@ -120,8 +135,9 @@ async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Fa
 async def test_saturated_agent_is_not_offered_and_its_fallback_takes_the_work(make: Factory) -> None:
     health = HealthRegistry()
     health.acquire("billing")  # another thread holds billing's only slot
-    model = ScriptedChatModel(steps=[route("billing_backup", "pay", skill="invoices"), finish()],
-                              agents={"billing_backup": [handoff("paid")]})
+    model = ScriptedChatModel(
+        steps=[route("billing_backup", "pay", skill="invoices"), finish()], agents={"billing_backup": [handoff("paid")]}
+    )
     state = await _run(make(model, health), {"task": "pay the supplier"})
     model.assert_complete()
     prompt = model.calls[0].text
@@ -134,8 +150,10 @@ async def test_routing_to_an_unavailable_agent_is_refused_then_corrected(make: F
     health = HealthRegistry(failure_threshold=2)
     for _ in range(2):
         health.record("billing", ok=False)
-    model = ScriptedChatModel(steps=[route("billing", "pay"), route("billing_backup", "pay"), finish()],
-                              agents={"billing_backup": [handoff("paid")]})
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay"), route("billing_backup", "pay"), finish()],
+        agents={"billing_backup": [handoff("paid")]},
+    )
     state = await _run(make(model, health), {"task": "pay"})
     model.assert_complete()
     assert "circuit open" in model.calls[1].text  # the feedback says why
@@ -215,8 +233,9 @@ async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Fa
 async def test_agent_removed_while_paused_has_its_step_reassigned(ops: Team, tmp_path: Path) -> None:
     from switchboard.runs import orphaned_steps
 
-    model = ScriptedChatModel(steps=[route("billing", "pay 500", skill="invoices")],
-                              agents={"billing": [call("ask_manager", amount=500)]})
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay 500", skill="invoices")], agents={"billing": [call("ask_manager", amount=500)]}
+    )
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
         graph = build_graph(team=ops, model=model, toolbox=_tools(), policy=POLICY, checkpointer=saver)
         paused = await _run(graph, {"task": "pay"})

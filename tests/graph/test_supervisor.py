@@ -18,7 +18,9 @@ async def _run(graph: Any, payload: Any) -> Any:
 
 
 async def test_routes_then_finishes_with_a_report(desk_graph: GraphFactory) -> None:
-    model = ScriptedChatModel(steps=[route("alpha", "Say something about apples"), handoff("Apples are red."), finish("answered")])
+    model = ScriptedChatModel(
+        steps=[route("alpha", "Say something about apples"), handoff("Apples are red."), finish("answered")]
+    )
     state = await _run(desk_graph(model), {"task": "apples?"})
     model.assert_complete()
     kinds = [e["kind"] for e in state.values["trail"]]
@@ -38,7 +40,14 @@ async def test_supervisor_prompt_carries_findings_not_transcripts(desk_graph: Gr
 
 
 async def test_agent_cannot_call_a_tool_off_its_card(desk_graph: GraphFactory) -> None:
-    model = ScriptedChatModel(steps=[route("alpha", "look"), call("delete_everything"), handoff("gave up", status="failed"), escalate("alpha failed")])
+    model = ScriptedChatModel(
+        steps=[
+            route("alpha", "look"),
+            call("delete_everything"),
+            handoff("gave up", status="failed"),
+            escalate("alpha failed"),
+        ]
+    )
     state = await _run(desk_graph(model), {"task": "x"})
     (handoff_event,) = [e for e in state.values["trail"] if e["kind"] == "handoff"]
     (record,) = handoff_event["tool_calls"]
@@ -69,8 +78,15 @@ async def test_unknown_agent_twice_escalates_instead_of_crashing(desk_graph: Gra
 
 async def test_hop_limit_escalates_and_approval_grants_a_new_budget(desk_graph: GraphFactory) -> None:
     model = ScriptedChatModel(
-        steps=[route("alpha", "1"), handoff("a"), route("beta", "2"), handoff("b"),
-               route("alpha", "3"), handoff("c"), finish("ok after the human said go on")]
+        steps=[
+            route("alpha", "1"),
+            handoff("a"),
+            route("beta", "2"),
+            handoff("b"),
+            route("alpha", "3"),
+            handoff("c"),
+            finish("ok after the human said go on"),
+        ]
     )
     graph = desk_graph(model, max_hops=2)
     state = await _run(graph, {"task": "loop"})

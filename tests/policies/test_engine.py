@@ -79,5 +79,5 @@ def test_shipped_retail_policy_sets_a_500_dollar_refund_limit() -> None:
 def test_bad_policy_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\napprovals:\n  - id: r\n")
-    with pytest.raises(ConfigError, match="bad.yaml"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
         load_policy(bad)
