@@ -1,0 +1,134 @@
+"""Reading the tagged prompt blocks the graph writes for the model.
+
+``graph/prompts.py`` and ``agents/prompts.py`` document the contract: a human
+message of ``<tag>`` blocks. This module turns those messages back into
+typed values, and an agent's tool calls and results into a history of
+:class:`~switchboard.engine.playbook.Step`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from switchboard.engine.playbook import Step
+
+_ROUTING_TAGS = ("task", "agents", "progress", "context", "feedback")
+_AGENT_TAGS = ("task", "instruction", "skill", "context")
+
+
+def blocks(text: str, tags: Sequence[str]) -> dict[str, str]:
+    """The bodies of the ``<tag>`` blocks in ``text``, by tag.
+
+    A block ends at its closing tag when that is followed by the next block or
+    the end of the text, so a task that itself mentions ``</task>`` survives.
+    """
+    names = "|".join(tags)
+    found: dict[str, str] = {}
+    for tag in tags:
+        pattern = rf"<{tag}>\n(.*?)\n</{tag}>(?=\n\n<(?:{names})>\n|\s*\Z)"
+        match = re.search(pattern, text, re.DOTALL)
+        if match and tag not in found:
+            found[tag] = match.group(1)
+    return found
+
+
+def _json(body: str | None, default: Any) -> Any:
+    if body is None:
+        return default
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        return default
+
+
+def _first_human(messages: Sequence[BaseMessage]) -> str:
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            return message.text
+    return ""
+
+
+@dataclass(frozen=True)
+class RoutingPrompt:
+    """The supervisor's view of a run, read from the routing messages."""
+
+    task: str
+    agents: list[dict[str, Any]]
+    progress: list[dict[str, Any]]
+    context: dict[str, Any]
+    feedback: str | None
+
+
+def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
+    """Read the routing blocks; a message without blocks is taken as the task itself."""
+    text = _first_human(messages)
+    found = blocks(text, _ROUTING_TAGS)
+    agents = _json(found.get("agents"), [])
+    progress = _json(found.get("progress"), [])
+    context = _json(found.get("context"), {})
+    return RoutingPrompt(
+        task=found.get("task", text).strip(),
+        agents=[a for a in agents if isinstance(a, dict)] if isinstance(agents, list) else [],
+        progress=[p for p in progress if isinstance(p, dict)] if isinstance(progress, list) else [],
+        context=context if isinstance(context, dict) else {},
+        feedback=(found.get("feedback") or "").strip() or None,
+    )
+
+
+@dataclass(frozen=True)
+class AgentPrompt:
+    """An agent's view of its step: the blocks plus the tool calls so far."""
+
+    task: str
+    instruction: str
+    skill: str | None
+    context: dict[str, Any]
+    history: tuple[Step, ...]
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks, as some adapters return them
+        parts = [b.get("text", "") if isinstance(b, Mapping) else str(b) for b in content]
+        return "".join(parts)
+    return str(content)
+
+
+def _step(message: ToolMessage, calls: Mapping[str, tuple[str, dict[str, Any]]]) -> Step:
+    name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+    text = _content_text(message.content)
+    if message.status == "error" or text.lstrip().lower().startswith("error"):
+        return Step(name, args, ok=False, error=text.strip() or "the tool reported an error")
+    try:
+        result: Any = json.loads(text)
+    except json.JSONDecodeError:
+        result = text
+    return Step(name, args, ok=True, result=result)
+
+
+def read_agent(messages: Sequence[BaseMessage]) -> AgentPrompt:
+    """Read the agent blocks and rebuild the history from tool calls and results."""
+    found = blocks(_first_human(messages), _AGENT_TAGS)
+    context = _json(found.get("context"), {})
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    history: list[Step] = []
+    for message in messages:
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                calls[call.get("id") or ""] = (call["name"], dict(call["args"]))
+        elif isinstance(message, ToolMessage):
+            history.append(_step(message, calls))
+    return AgentPrompt(
+        task=found.get("task", "").strip(),
+        instruction=found.get("instruction", "").strip(),
+        skill=(found.get("skill") or "").strip() or None,
+        context=context if isinstance(context, dict) else {},
+        history=tuple(history),
+    )

@@ -1,0 +1,141 @@
+"""Agent mode: the rules every agent follows, whatever its recipe says.
+
+A tool error ends the step, only bound tools are called, no call is
+repeated, an unknown skill is reported, and the same input gives the same
+moves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from switchboard.engine import Call, EmbeddedChatModel, Handoff, Playbook, Skill, Turn
+from tests.engine.engine_kit import MIA, FakeStore, card, run_agent, tools_called
+
+
+def test_tool_error_ends_the_step_with_the_error(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "customer_service"),
+        task="My email is nobody@example.com, cancel my order.",
+        instruction="Identify the customer.",
+        skill="identify_customer",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert "user not found" in handoff["summary"]
+    assert tools_called(store) == ["find_user_id_by_email"]
+
+
+def test_write_refused_by_the_tool_fails_without_retry(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    store.fail["return_delivered_order_items"] = "payment method not allowed"
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Return my headphones.",
+        instruction="Request the return.",
+        skill="process_return",
+        context=MIA,
+    )
+    assert handoff["status"] == "failed"
+    assert "payment method not allowed" in handoff["summary"]
+    assert tools_called(store).count("return_delivered_order_items") == 1
+
+
+def test_unknown_skill_fails(model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Do taxes.",
+        instruction="Do the taxes.",
+        skill="file_taxes",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert handoff["summary"] == "I have no recipe for 'file_taxes'."
+
+
+def test_skill_inferred_from_instruction_when_absent(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Cancel order #W9000002.",
+        instruction="Please cancel pending order #W9000002 for the customer.",
+        skill=None,
+        context={"user_id": "mia_chen_4817"},
+    )
+    assert handoff["status"] == "done"
+    assert "cancel_pending_order" in tools_called(store)
+
+
+def test_recipe_needing_an_unbound_tool_fails(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    lean = {**card(cards, "customer_service"), "tools": ["get_user_details", "get_order_details"]}
+    handoff, _ = run_agent(
+        model,
+        store,
+        lean,
+        task="My email is mia.chen@example.com.",
+        instruction="Identify.",
+        skill="identify_customer",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert "find_user_id_by_email" in handoff["summary"]
+
+
+def _agent_prompt(skill: str) -> list[Any]:
+    return [
+        SystemMessage("You are an agent."),
+        HumanMessage(
+            f"<task>\nx\n</task>\n\n<instruction>\nx\n</instruction>\n\n<skill>\n{skill}"
+            "\n</skill>\n\n<context>\n{}\n</context>"
+        ),
+    ]
+
+
+def test_engine_never_repeats_a_call() -> None:
+    def stubborn(turn: Turn) -> Call | Handoff:
+        return Call("lookup", {"q": 1}, "Look it up (again).")
+
+    playbook = Playbook("toy", skills=(Skill("look", stubborn, tools=("lookup",)),))
+    bound = EmbeddedChatModel(playbook=playbook).bind_tools(
+        [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in ("lookup", "handoff")]
+    )
+    messages = _agent_prompt("look")
+    first = bound.invoke(messages)
+    assert first.tool_calls[0]["name"] == "lookup"
+    messages += [first, ToolMessage('{"ok": true}', tool_call_id=first.tool_calls[0]["id"])]
+    second = bound.invoke(messages)
+    assert second.tool_calls[0]["name"] == "handoff"
+    assert second.tool_calls[0]["args"]["status"] == "failed"
+    assert "repeat" in second.tool_calls[0]["args"]["summary"]
+
+
+def test_agent_mode_is_deterministic(model: EmbeddedChatModel, cards: list[dict[str, Any]]) -> None:
+    runs = []
+    for _ in range(2):
+        _, transcript = run_agent(
+            model,
+            FakeStore(),
+            card(cards, "finance"),
+            task="Return it.",
+            instruction="Return.",
+            skill="process_return",
+            context=MIA,
+        )
+        runs.append([m.tool_calls for m in transcript if isinstance(m, AIMessage)])
+    assert runs[0] == runs[1]
