@@ -12,7 +12,8 @@ from switchboard.errors import ConfigError
 
 def test_shipped_retail_team_has_the_five_agents() -> None:
     team = load_team("retail")
-    assert team.names == ("customer_service", "logistics", "inventory", "finance", "analytics")
+    assert team.names == ("customer_service", "logistics", "inventory", "finance", "finance_backup", "analytics")
+    assert team.card("finance").fallbacks["process_return"] == ("finance_backup",)
     assert all(card.tools for card in team.agents)
 
 
