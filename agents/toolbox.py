@@ -8,17 +8,46 @@ and binds every tool to it; the servers live exactly as long as the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from contextlib import AsyncExitStack
+import io
+import sys
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
 from langchain_core.tools import BaseTool
 from langchain_mcp_adapters.client import MultiServerMCPClient
 from langchain_mcp_adapters.tools import load_mcp_tools
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from agents.card import AgentCard, Team
 from switchboard.errors import ConfigError
+
+
+def _needs_errlog(conn: Mapping[str, Any]) -> bool:
+    """Whether a stdio server must be given a real stderr explicitly.
+
+    The MCP SDK hands the server ``sys.stderr``, which Jupyter replaces with a
+    stream that has no file descriptor, so servers fail to start in notebooks.
+    """
+    if conn.get("transport") != "stdio":
+        return False
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return True
+    return False
+
+
+@asynccontextmanager
+async def _stdio_session(conn: Mapping[str, Any]) -> AsyncIterator[ClientSession]:
+    params = StdioServerParameters(
+        command=conn["command"], args=list(conn.get("args") or []), env=conn.get("env"), cwd=conn.get("cwd")
+    )
+    async with stdio_client(params, errlog=sys.__stderr__) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
 
 
 class Toolbox:
@@ -52,8 +81,9 @@ class Toolbox:
         await stack.__aenter__()
         try:
             client = MultiServerMCPClient(self._connections)  # type: ignore[arg-type]
-            for name in self._connections:
-                session = await stack.enter_async_context(client.session(name))
+            for name, conn in self._connections.items():
+                opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
+                session = await stack.enter_async_context(opened)
                 for tool in await load_mcp_tools(session, server_name=name):
                     if tool.name in self._tools:
                         raise ConfigError(
