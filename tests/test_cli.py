@@ -116,3 +116,17 @@ def test_retail_load_replaces_the_database_and_rejects_bad_dirs(cli: Any, tmp_pa
         assert store.counts()["users"] > 100
     code, text = cli("retail", "load", str(tmp_path / "missing"), "--db", str(db))
     assert code == 1 and "error" in text.lower()
+
+
+def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: Path, tmp_path: Path) -> None:
+    from agents.health import HealthRegistry
+
+    busy = HealthRegistry(tmp_path / "health.sqlite")  # another process holds every finance slot
+    for _ in range(4):
+        busy.acquire("finance")
+    task = "I'm Mia Chen, mia.chen@example.com. Please return the yoga mat from order #W0372018, it's too thin."
+    code, out = cli("run", task, "--thread", "t-busy", "--json")
+    assert code == 0, out
+    assert "finance_backup" in out["agents"] and "finance" not in out["agents"]
+    code, text = cli("show", "t-busy")
+    assert "finance not offered: at capacity (4/4 steps in flight)" in text

@@ -13,7 +13,7 @@ from typing import Any
 from domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
-from switchboard.testing import ScriptedChatModel, call, escalate, finish, handoff, route
+from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route
 
 
 def _order(db: Path, order_id: str) -> dict[str, Any]:
@@ -109,3 +109,27 @@ async def test_failed_precondition_is_reported_and_changes_nothing(
     assert not record["ok"] and "pending" in record["result"].lower()
     assert handoff_event["status"] == "failed"
     assert "cannot cancel" in model.calls[-1].text  # the supervisor saw the failure
+
+
+async def test_failing_finance_is_completed_by_finance_backup(settings: Settings, retail_db: Path, mia: Any) -> None:
+    order_id = mia.orders["delivered_under_500"]
+    order = _order(retail_db, order_id)
+    item_ids = [order["items"][0]["item_id"]]
+    method = order["payment_history"][0]["payment_method_id"]
+    model = ScriptedChatModel(
+        steps=[route("finance", f"Return {item_ids} of {order_id}", skill="process_return"), finish("done")],
+        agents={
+            "finance": [fail("finance's provider is down")],
+            "finance_backup": [
+                call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=method),
+                handoff("Return requested by the backup desk.", order_id=order_id),
+            ],
+        },
+    )
+    done = await start_run("return one item", settings=settings, model=model)
+    model.assert_complete()
+    assert done.status == "completed" and done.agents == ["finance", "finance_backup"]
+    assert _order(retail_db, order_id)["status"] == "return requested"
+    thread = await read_thread(done.thread_id, settings=settings)
+    sources = [e["source"] for e in thread["trail"] if e["kind"] == "decision"]
+    assert sources == ["model", "reassign", "model"]
