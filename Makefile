@@ -9,7 +9,7 @@ DEMO_TASK := Hi, this is Mia Chen (mia.chen@example.com). The espresso machine a
 
 export SWITCHBOARD_RETAIL_DB := $(abspath $(DEMO_DB))
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
+
+# Benchmarks print each measurement beside the anchor it must beat, with the ratio.
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.run
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

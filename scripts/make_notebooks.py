@@ -60,6 +60,50 @@ for event in thread["trail"]:
 ]
 
 
+ROUTING_LAB = [
+    ("md", """# The routing lab
+
+How the supervisor picks an agent: a capability shortlist, live load and
+health, pinned rules, then the model (here the embedded engine). Nothing in
+this notebook runs an agent."""),
+    ("code", """from agents.health import HealthRegistry
+from agents.card import load_team
+from graph.routing import Router
+from policies import load_policy
+from switchboard.lab import evaluate_routing, make_router, route_once
+
+router = make_router()
+decision = await route_once("Where is my parcel? It was due on Monday. omar.haddad@example.com", router)
+{key: decision[key] for key in ("agent", "skill", "confidence", "reason", "shortlist")}"""),
+    ("md", "## Scoring a labelled file\nThe same router scores every task in a JSONL file of `{task, agent}`."),
+    ("code", """import json, tempfile
+from pathlib import Path
+
+labelled = Path(tempfile.mkdtemp()) / "tasks.jsonl"
+labelled.write_text("\\n".join(json.dumps(row) for row in [
+    {"task": "Cancel order #W0627403, I ordered it by mistake", "agent": "finance"},
+    {"task": "Is the espresso machine available in the 2L version?", "agent": "inventory"},
+    {"task": "What are the most common reasons for returns this month?", "agent": "analytics"},
+    {"task": "Please ship my pending order to 12 Oak St, Austin TX 78701 instead", "agent": "logistics"},
+]))
+report = await evaluate_routing(labelled, router)
+print(f"accuracy {report.accuracy:.0%}")
+report.confusion"""),
+    ("md", """## Workload and health
+When finance is saturated (another process holds all its slots) it is not
+offered, and its fallback, `finance_backup`, takes the skill."""),
+    ("code", """team = load_team()
+health = HealthRegistry()
+for _ in range(team.card("finance").max_concurrency):
+    health.acquire("finance")
+busy = Router(team, router.model, load_policy(team.policy), health)
+offer = busy.offer("refund my order")
+print("offered:", offer.names)
+print("not offered:", dict(offer.unavailable))
+assert "finance" not in offer.names and "finance_backup" in offer.names"""),
+]
+
+
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -72,5 +116,6 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 if __name__ == "__main__":
     ROOT.mkdir(exist_ok=True)
-    nbformat.write(build(QUICKSTART), ROOT / "quickstart.ipynb")
-    print("wrote", ROOT / "quickstart.ipynb")
+    for name, cells in {"quickstart": QUICKSTART, "routing_lab": ROUTING_LAB}.items():
+        nbformat.write(build(cells), ROOT / f"{name}.ipynb")
+        print("wrote", ROOT / f"{name}.ipynb")
