@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from switchboard.errors import SwitchboardError
-from switchboard.runs import RunResult, read_thread, resume_run, start_run
+from switchboard.runs import RunResult, new_thread_id, read_thread, resume_run, start_run
 from switchboard.settings import Settings
 
 EXIT = {"completed": 0, "paused": 3, "failed": 1}
@@ -111,6 +111,7 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
 
     live = None if getattr(args, "json", False) else LiveView(console)
     if args.command == "run":
+        args.thread = args.thread or new_thread_id()  # known up front, so a failure can name it
         result = await start_run(args.task, thread_id=args.thread, settings=_settings(args.model), on_event=live)
         return _report(result, args.json, console)
     if args.command == "resume":

@@ -57,6 +57,11 @@ class RunResult:
         return {k: v for k, v in asdict(self).items() if v is not None or k in {"thread_id", "status"}}
 
 
+def new_thread_id() -> str:
+    """A fresh, readable thread id."""
+    return f"run-{uuid.uuid4().hex[:10]}"
+
+
 def validate_task(task: Any) -> str:
     """Refuse a malformed task before anything runs.
 
@@ -137,7 +142,7 @@ async def start_run(
 ) -> RunResult:
     """Run a task on a new thread until it completes or pauses."""
     text = validate_task(task)
-    thread_id = thread_id or f"run-{uuid.uuid4().hex[:10]}"
+    thread_id = thread_id or new_thread_id()
     async with open_graph(settings, model=model) as graph:
         config = _config(thread_id)
         existing = await graph.aget_state(config)
@@ -175,6 +180,15 @@ async def resume_run(
                 else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
             )
             return await _drive(graph, command, thread_id, on_event)
+        if not snapshot.interrupts and snapshot.next:
+            # The process running the thread died mid-step: continue from the
+            # last checkpoint. Steps that finished are not run again.
+            if not approved:
+                raise ThreadError(
+                    f"thread {thread_id!r} stopped mid-run (its process ended), it is not waiting for "
+                    "an answer; `resume --approve` continues it from its last checkpoint"
+                )
+            return await _drive(graph, None, thread_id, on_event)
         if not snapshot.interrupts:
             raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
         answer = {"approved": approved, "note": note, "approver": approver}
@@ -245,7 +259,9 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True)
+    # durability="sync": each step's checkpoint is on disk before the next
+    # step starts, so a killed process never re-runs a step that finished.
+    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
     async for namespace, update in stream:
         if on_event is not None:
             on_event(tuple(namespace), update)
@@ -271,6 +287,14 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
             "",
             None,
             agents,
-            error="a step's agent is no longer in the team; `switchboard resume` reassigns it",
+            error="a step's agent is no longer in the team; `switchboard resume --approve` reassigns it",
         )
-    return RunResult(thread_id, "failed", "", None, agents, error=f"the run stopped before {snapshot.next}")
+    stopped = ", ".join(snapshot.next)
+    return RunResult(
+        thread_id,
+        "failed",
+        "",
+        None,
+        agents,
+        error=f"the run stopped before {stopped} (its process ended); `switchboard resume --approve` continues it",
+    )
