@@ -9,6 +9,7 @@ and binds every tool to it; the servers live exactly as long as the run.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -45,7 +46,8 @@ async def _stdio_session(conn: Mapping[str, Any]) -> AsyncIterator[ClientSession
     params = StdioServerParameters(
         command=conn["command"], args=list(conn.get("args") or []), env=conn.get("env"), cwd=conn.get("cwd")
     )
-    async with stdio_client(params, errlog=sys.__stderr__) as (read, write), ClientSession(read, write) as session:
+    errlog = sys.__stderr__ or open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
 
