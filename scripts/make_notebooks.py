@@ -18,17 +18,17 @@ A customer asks for a return. The supervisor routes the work to five agents,
 the refund is above the $500 policy limit so the thread pauses for a human,
 and we approve it. Everything runs offline on the embedded engine, against the
 retail MCP server over stdio, with SQLite checkpoints."""),
-    ("code", """import tempfile
+    ("code", """import os
+import tempfile
 from pathlib import Path
 
 from domains.retail import DEMO_PERSONAS
 from domains.retail.demo import build_demo_db
+from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
-from switchboard.runs import start_run, resume_run, read_thread
 
 workdir = Path(tempfile.mkdtemp())
 db = build_demo_db(workdir / "retail.sqlite")
-import os
 os.environ["SWITCHBOARD_RETAIL_DB"] = str(db)
 settings = Settings(checkpoint_db=str(workdir / "checkpoints.sqlite"))
 mia = DEMO_PERSONAS["mia_chen"]
@@ -66,8 +66,8 @@ ROUTING_LAB = [
 How the supervisor picks an agent: a capability shortlist, live load and
 health, pinned rules, then the model (here the embedded engine). Nothing in
 this notebook runs an agent."""),
-    ("code", """from agents.health import HealthRegistry
-from agents.card import load_team
+    ("code", """from agents.card import load_team
+from agents.health import HealthRegistry
 from graph.routing import Router
 from policies import load_policy
 from switchboard.lab import evaluate_routing, make_router, route_once
@@ -76,7 +76,8 @@ router = make_router()
 decision = await route_once("Where is my parcel? It was due on Monday. omar.haddad@example.com", router)
 {key: decision[key] for key in ("agent", "skill", "confidence", "reason", "shortlist")}"""),
     ("md", "## Scoring a labelled file\nThe same router scores every task in a JSONL file of `{task, agent}`."),
-    ("code", """import json, tempfile
+    ("code", """import json
+import tempfile
 from pathlib import Path
 
 labelled = Path(tempfile.mkdtemp()) / "tasks.jsonl"
