@@ -45,6 +45,8 @@ class ApprovalRule(BaseModel):
     threshold: float | None = None
     """Approval is needed when the measured value is above this. Without a
     threshold every guarded call needs approval."""
+    approvers: tuple[str, ...] = ()
+    """Who may answer (names given with ``resume --as``); empty means anyone."""
     question: str = "Approve {tool} with {args}?"
     """Shown to the human; ``{value}``, ``{threshold}``, ``{tool}``, ``{args}``
     and the call's arguments are filled in."""
@@ -126,11 +128,20 @@ class PolicyFile(BaseModel):
     approvals: tuple[ApprovalRule, ...] = ()
     deny: tuple[DenyRule, ...] = ()
     routing: RoutingPolicy = RoutingPolicy()
+    escalation_approvers: tuple[str, ...] = ()
+    """Who may answer the supervisor's escalations; empty means anyone."""
     source: Path | None = None
 
     def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:
         """The approval rules that guard ``tool``."""
         return tuple(rule for rule in self.approvals if tool in rule.tools)
+
+    def approvers_for(self, rule_id: str | None) -> tuple[str, ...]:
+        """Who may answer a question raised by ``rule_id`` (``None``: the supervisor)."""
+        if rule_id is None:
+            return self.escalation_approvers
+        rule = next((r for r in self.approvals if r.id == rule_id), None)
+        return rule.approvers if rule else ()
 
     def guarded_tools(self) -> frozenset[str]:
         """Every tool some rule mentions, for validation against the team."""

@@ -43,7 +43,7 @@ assert result.status == "paused", result
 result.pending["question"]"""),
     ("md", "## A manager approves\nThe thread continues where it stopped; nothing before the pause runs again."),
     ("code", """result = await resume_run(result.thread_id, approved=True, note="damage confirmed",
-                          approver="notebook-manager", settings=settings)
+                          approver="store-manager", settings=settings)
 assert result.status == "completed", result
 print(result.summary)
 result.agents"""),

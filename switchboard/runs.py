@@ -27,7 +27,8 @@ from agents.records import HandoffEvent
 from agents.toolbox import Toolbox
 from checkpoints import CHECKPOINTS_DIR, is_postgres, open_checkpointer
 from graph.builder import build_graph
-from switchboard.errors import ConfigError, TaskError, ThreadError
+from policies import PolicyFile, load_policy
+from switchboard.errors import ApprovalError, ConfigError, TaskError, ThreadError
 from switchboard.models import resolve_model
 from switchboard.settings import Settings
 
@@ -55,6 +56,23 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` object."""
         return {k: v for k, v in asdict(self).items() if v is not None or k in {"thread_id", "status"}}
+
+
+def check_approver(policy: PolicyFile, pending: dict[str, Any], approver: str | None) -> None:
+    """Refuse an answer from someone the policy does not allow to give it.
+
+    The thread stays paused, so nothing is lost; the error names who may answer.
+
+    Raises:
+        ApprovalError: The question has named approvers and ``approver`` is not one.
+    """
+    allowed = policy.approvers_for(pending.get("rule"))
+    if allowed and approver not in allowed:
+        who = f"{approver!r}" if approver else "an anonymous answer (no --as)"
+        raise ApprovalError(
+            f"{who} may not answer this question; allowed: {', '.join(allowed)}. "
+            "The thread is still paused; resume it with --as NAME"
+        )
 
 
 def new_thread_id() -> str:
@@ -166,6 +184,8 @@ async def resume_run(
     Raises:
         ThreadError: The thread does not exist or is not paused.
     """
+    settings = settings or Settings()
+    policy = load_policy(load_team(settings.team).policy)
     async with open_graph(settings, model=model) as graph:
         snapshot = await graph.aget_state(_config(thread_id))
         if not snapshot.values:
@@ -191,6 +211,7 @@ async def resume_run(
             return await _drive(graph, None, thread_id, on_event)
         if not snapshot.interrupts:
             raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
+        check_approver(policy, snapshot.interrupts[0].value, approver)
         answer = {"approved": approved, "note": note, "approver": approver}
         return await _drive(graph, Command(resume=answer), thread_id, on_event)
 

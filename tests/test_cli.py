@@ -53,7 +53,7 @@ def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail
     assert out["status"] == "paused" and out["thread_id"] == "t-approve"
     assert "$500" in out["pending"]["question"]
 
-    code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "ana", "--json")
+    code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "store-manager", "--json")
     assert code == 0, out
     assert out["status"] == "completed" and out["outcome"] == "resolved"
     assert set(out["agents"]) == {"customer_service", "logistics", "inventory", "finance", "analytics"}
@@ -69,14 +69,16 @@ def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail
     tools = [call["tool"] for e in thread["trail"] if e["kind"] == "handoff" for call in e["tool_calls"]]
     assert "return_delivered_order_items" in tools and "issue_return_refund" in tools
     code, text = cli("show", "t-approve")
-    assert code == 0 and "approved by ana" in text and "return_delivered_order_items" in text
+    assert code == 0 and "approved by store-manager" in text and "return_delivered_order_items" in text
 
 
 def test_rejection_ends_cleanly_and_changes_nothing(cli: Any, retail_db: Path, mia: Any) -> None:
     with RetailStore.open(retail_db) as store:
         before = store.get_order(mia.orders["delivered_over_500"])
     assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-reject", "--json")[0] == 3
-    code, out = cli("resume", "t-reject", "--reject", "--note", "outside the return window", "--json")
+    code, out = cli(
+        "resume", "t-reject", "--reject", "--note", "outside the return window", "--as", "finance-lead", "--json"
+    )
     assert code == 0, out
     assert out["status"] == "completed" and out["outcome"] == "rejected"
     with RetailStore.open(retail_db) as store:
@@ -130,3 +132,17 @@ def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: P
     assert "finance_backup" in out["agents"] and "finance" not in out["agents"]
     code, text = cli("show", "t-busy")
     assert "finance not offered: at capacity (4/4 steps in flight)" in text
+
+
+def test_unauthorized_approver_is_refused_and_the_thread_stays_paused(cli: Any, retail_db: Path, mia: Any) -> None:
+    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json")[0] == 3
+    code, out = cli("resume", "t-auth", "--approve", "--as", "intern", "--json")
+    assert code == 1 and "'intern' may not answer" in out["error"] and "store-manager" in out["error"]
+    code, out = cli("resume", "t-auth", "--approve", "--json")  # anonymous
+    assert code == 1 and "anonymous" in out["error"]
+    code, thread = cli("show", "t-auth", "--json")
+    assert thread["status"] == "paused"
+    with RetailStore.open(retail_db) as store:
+        order = store.get_order(mia.orders["delivered_over_500"])
+    assert order is not None and order["status"] == "delivered"
+    assert cli("resume", "t-auth", "--approve", "--as", "store-manager", "--json")[0] == 0

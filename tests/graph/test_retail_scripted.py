@@ -47,13 +47,15 @@ async def test_refund_above_limit_waits_for_approval_before_any_write(
     assert "above the $500 limit" in paused.pending["question"]
     assert _order(retail_db, order_id)["status"] == "delivered"  # nothing written yet
 
-    done = await resume_run(paused.thread_id, approved=True, note="ok", approver="ana", settings=settings, model=model)
+    done = await resume_run(
+        paused.thread_id, approved=True, note="ok", approver="store-manager", settings=settings, model=model
+    )
     model.assert_complete()
     assert done.status == "completed" and done.outcome == "resolved"
     assert _order(retail_db, order_id)["status"] == "return requested"
     thread = await read_thread(paused.thread_id, settings=settings)
     (human,) = [e for e in thread["trail"] if e["kind"] == "escalation"]
-    assert human["approved"] and human["approver"] == "ana" and human["source"] == "policy"
+    assert human["approved"] and human["approver"] == "store-manager" and human["source"] == "policy"
     (handoff_event,) = [e for e in thread["trail"] if e["kind"] == "handoff"]
     (record,) = handoff_event["tool_calls"]
     assert record["ok"] and record["policy"] == "large-refund: approved by a human"
@@ -67,7 +69,14 @@ async def test_rejected_refund_changes_nothing(settings: Settings, retail_db: Pa
     model = ScriptedChatModel(steps=_return_script(order_id, item_ids, method)[:2])
 
     paused = await start_run("return everything", settings=settings, model=model)
-    done = await resume_run(paused.thread_id, approved=False, note="looks like fraud", settings=settings, model=model)
+    done = await resume_run(
+        paused.thread_id,
+        approved=False,
+        note="looks like fraud",
+        approver="finance-lead",
+        settings=settings,
+        model=model,
+    )
     model.assert_complete()
     assert done.status == "completed" and done.outcome == "rejected"
     assert _order(retail_db, order_id) == order

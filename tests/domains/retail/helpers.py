@@ -27,11 +27,7 @@ def variant_ids(store: RetailStore, item: Record, *, available: bool = True) -> 
     product = store.get_product(item["product_id"])
     assert product is not None
     variants = sorted(product["variants"].values(), key=lambda v: v["price"])
-    return [
-        v["item_id"]
-        for v in variants
-        if v["available"] is available and v["item_id"] != item["item_id"]
-    ]
+    return [v["item_id"] for v in variants if v["available"] is available and v["item_id"] != item["item_id"]]
 
 
 def order(store: RetailStore, order_id: str) -> Record:

@@ -62,9 +62,7 @@ def test_return_refusals(ops: RetailOperations, store: RetailStore, dump: Dump) 
     refused(dump, "is 'pending'.*'delivered'", ret, pending, [item], paypal)
 
 
-def test_a_delivered_order_is_returned_or_exchanged_once(
-    ops: RetailOperations, store: RetailStore, dump: Dump
-) -> None:
+def test_a_delivered_order_is_returned_or_exchanged_once(ops: RetailOperations, store: RetailStore, dump: Dump) -> None:
     order_id = MIA.orders["delivered_over_500"]
     item_id = order(store, order_id)["items"][0]["item_id"]
     card = MIA.payment_methods["credit_card"]
@@ -84,18 +82,14 @@ def test_a_delivered_order_is_returned_or_exchanged_once(
 # exchange_delivered_order_items -------------------------------------------------------
 
 
-def test_exchange_records_the_request_without_paying(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_exchange_records_the_request_without_paying(ops: RetailOperations, store: RetailStore) -> None:
     order_id = OMAR.orders["delivered_exchange"]
     before = order(store, order_id)
     shirt = before["items"][0]
     product = store.get_product(shirt["product_id"])
     assert product is not None
     other = next(
-        item_id
-        for item_id in variant_ids(store, shirt)
-        if product["variants"][item_id]["price"] != shirt["price"]
+        item_id for item_id in variant_ids(store, shirt) if product["variants"][item_id]["price"] != shirt["price"]
     )
     gift_card = OMAR.payment_methods["gift_card"]
     result = ops.exchange_delivered_order_items(
@@ -134,9 +128,7 @@ def test_exchange_refusals(ops: RetailOperations, store: RetailStore, dump: Dump
     assert product["variants"][dearest_boots]["price"] - boots["price"] > method["balance"]
     card, gift_card = OMAR.payment_methods["credit_card"], OMAR.payment_methods["gift_card"]
     exchange = ops.exchange_delivered_order_items
-    refused(
-        dump, "balance of 25", exchange, order_id, [boots["item_id"]], [dearest_boots], gift_card
-    )
+    refused(dump, "balance of 25", exchange, order_id, [boots["item_id"]], [dearest_boots], gift_card)
     refused(
         dump,
         "not an available variant of Hiking Boots",

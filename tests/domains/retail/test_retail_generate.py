@@ -65,10 +65,7 @@ def test_ids_look_like_the_benchmark_and_are_consistent(tmp_path: Path) -> None:
     assert len({u["email"] for u in users.values()}) == len(users)
     for order_id, order in orders.items():
         assert order_id in users[order["user_id"]]["orders"]
-        assert (
-            order["payment_history"][0]["payment_method_id"]
-            in (users[order["user_id"]]["payment_methods"])
-        )
+        assert order["payment_history"][0]["payment_method_id"] in (users[order["user_id"]]["payment_methods"])
         for item in order["items"]:
             assert item["item_id"] in products[item["product_id"]]["variants"]
 
@@ -86,9 +83,7 @@ def test_orders_cover_every_status_with_realistic_details(tmp_path: Path) -> Non
         if shipped:
             assert re.fullmatch(r"\d{12}", order["fulfillments"][0]["tracking_id"][0])
     assert any(len({i["item_id"] for i in o["items"]}) < len(o["items"]) for o in orders)
-    sources = Counter(
-        m["source"] for u in data["users"].values() for m in u["payment_methods"].values()
-    )
+    sources = Counter(m["source"] for u in data["users"].values() for m in u["payment_methods"].values())
     assert set(sources) == {"credit_card", "paypal", "gift_card"}
     names = {p["name"] for p in data["products"].values()}
     assert {"Water Bottle", "Espresso Machine", "Laptop", "T-Shirt", "Headphones"} <= names

@@ -152,9 +152,7 @@ def test_transaction_rolls_back_every_write(store: RetailStore, db_path: Path) -
     assert store.get_return_reason("#W1") is None
     conn = sqlite3.connect(db_path)  # and another connection sees nothing either
     try:
-        status = conn.execute(
-            "SELECT status FROM orders WHERE order_id = ?", [MIA.orders["pending"]]
-        ).fetchone()
+        status = conn.execute("SELECT status FROM orders WHERE order_id = ?", [MIA.orders["pending"]]).fetchone()
     finally:
         conn.close()
     assert status == ("pending",)

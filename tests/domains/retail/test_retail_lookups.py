@@ -50,9 +50,7 @@ def test_get_details_return_the_records(ops: RetailOperations, data_dir: Path) -
         ("get_product_details", "0000000000", "Product '0000000000' not found"),
     ],
 )
-def test_get_details_unknown_id(
-    ops: RetailOperations, method: str, argument: str, message: str
-) -> None:
+def test_get_details_unknown_id(ops: RetailOperations, method: str, argument: str, message: str) -> None:
     lookup: Callable[[str], object] = getattr(ops, method)
     with pytest.raises(ToolError, match=message):
         lookup(argument)

@@ -48,9 +48,7 @@ def test_cancel_credits_a_gift_card_at_once(ops: RetailOperations, store: Retail
     assert gift_card_balance(store, "mia_chen") == round(MIA.gift_card_balance + amount, 2)
 
 
-def test_cancel_after_a_payment_change_refunds_each_method_once(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_cancel_after_a_payment_change_refunds_each_method_once(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["pending"]
     amount = order(store, order_id)["payment_history"][0]["amount"]
     ops.modify_pending_order_payment(order_id, MIA.payment_methods["gift_card"])
@@ -74,9 +72,7 @@ def test_cancel_after_a_payment_change_refunds_each_method_once(
         ("#W9999999", "no longer needed", "not found"),
     ],
 )
-def test_cancel_refusals(
-    ops: RetailOperations, dump: Dump, order_id: str, reason: str, message: str
-) -> None:
+def test_cancel_refusals(ops: RetailOperations, dump: Dump, order_id: str, reason: str, message: str) -> None:
     refused(dump, message, ops.cancel_pending_order, order_id, reason)
 
 
@@ -86,9 +82,7 @@ def test_cancel_refusals(
 def test_modify_pending_order_address(ops: RetailOperations, store: RetailStore) -> None:
     order_id = OMAR.orders["pending_paypal"]
     result = ops.modify_pending_order_address(order_id, *ADDRESS)
-    expected = dict(
-        zip(("address1", "address2", "city", "state", "country", "zip"), ADDRESS, strict=True)
-    )
+    expected = dict(zip(("address1", "address2", "city", "state", "country", "zip"), ADDRESS, strict=True))
     assert list(result["address"].items()) == list(expected.items())
     assert order(store, order_id)["address"] == expected
     assert user(store, OMAR.user_id)["address"]["zip"] == "10001"  # the user keeps theirs
@@ -130,9 +124,7 @@ def test_modify_payment_to_a_gift_card_debits_it(ops: RetailOperations, store: R
     assert gift_card_balance(store, "mia_chen") == round(MIA.gift_card_balance - first["amount"], 2)
 
 
-def test_modify_payment_from_a_gift_card_credits_it(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_modify_payment_from_a_gift_card_credits_it(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["pending"]
     _pay_with_gift_card(store, order_id, MIA.payment_methods["gift_card"])
     amount = order(store, order_id)["payment_history"][0]["amount"]
@@ -149,9 +141,7 @@ def test_modify_payment_from_a_gift_card_credits_it(
         (MIA.orders["processed"], MIA.payment_methods["paypal"], "'processed'"),
     ],
 )
-def test_modify_payment_refusals(
-    ops: RetailOperations, dump: Dump, order_id: str, method: str, message: str
-) -> None:
+def test_modify_payment_refusals(ops: RetailOperations, dump: Dump, order_id: str, method: str, message: str) -> None:
     refused(dump, message, ops.modify_pending_order_payment, order_id, method)
 
 
@@ -165,9 +155,7 @@ def test_payment_can_be_changed_only_once(ops: RetailOperations, dump: Dump) -> 
 # modify_pending_order_items --------------------------------------------------------------
 
 
-def test_modify_items_charges_the_difference_to_a_gift_card(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_modify_items_charges_the_difference_to_a_gift_card(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["pending"]
     before = order(store, order_id)
     earbuds = before["items"][0]
@@ -195,9 +183,7 @@ def test_modify_items_charges_the_difference_to_a_gift_card(
     assert gift_card_balance(store, "mia_chen") == round(MIA.gift_card_balance - difference, 2)
 
 
-def test_modify_items_refunds_a_cheaper_swap_to_a_gift_card(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_modify_items_refunds_a_cheaper_swap_to_a_gift_card(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["pending"]
     record = order(store, order_id)
     kettle = record["items"][1]
@@ -219,9 +205,7 @@ def test_modify_items_refunds_a_cheaper_swap_to_a_gift_card(
     assert gift_card_balance(store, "mia_chen") == round(MIA.gift_card_balance + refund, 2)
 
 
-def test_modify_items_swaps_each_duplicate_unit_once(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_modify_items_swaps_each_duplicate_unit_once(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["pending"]
     record = order(store, order_id)
     earbuds = record["items"][0]
@@ -249,9 +233,7 @@ def test_modify_items_refusals(ops: RetailOperations, store: RetailStore, dump: 
         [dearest] * 2,
         paypal,
     )
-    refused(
-        dump, "exactly one new item per item", modify, order_id, [speaker["item_id"]], [], paypal
-    )
+    refused(dump, "exactly one new item per item", modify, order_id, [speaker["item_id"]], [], paypal)
     refused(
         dump,
         "not an available variant of Bluetooth Speaker",
@@ -262,18 +244,14 @@ def test_modify_items_refusals(ops: RetailOperations, store: RetailStore, dump: 
         paypal,
     )
     refused(dump, "balance of 25", modify, order_id, [speaker["item_id"]], [dearest], gift_card)
-    refused(
-        dump, "not found for user", modify, order_id, [speaker["item_id"]], [dearest], "paypal_1"
-    )
+    refused(dump, "not found for user", modify, order_id, [speaker["item_id"]], [dearest], "paypal_1")
     refused(dump, "item_ids is empty", modify, order_id, [], [], paypal)
     processed = MIA.orders["processed"]
     laptop = order(store, processed)["items"][0]["item_id"]
     refused(dump, "'processed'", modify, processed, [laptop], [laptop], paypal)
 
 
-def test_modify_items_refuses_an_unavailable_variant(
-    ops: RetailOperations, store: RetailStore, dump: Dump
-) -> None:
+def test_modify_items_refuses_an_unavailable_variant(ops: RetailOperations, store: RetailStore, dump: Dump) -> None:
     order_id = OMAR.orders["pending_paypal"]
     speaker = order(store, order_id)["items"][0]
     other = variant_ids(store, speaker)[0]
@@ -301,7 +279,5 @@ def test_modified_order_cannot_be_modified_or_cancelled_again(
     other = variant_ids(store, earbuds)[0]
     card = MIA.payment_methods["credit_card"]
     ops.modify_pending_order_items(order_id, [earbuds["item_id"]], [other], card)
-    refused(
-        dump, r"'pending \(item modified\)'", ops.cancel_pending_order, order_id, "no longer needed"
-    )
+    refused(dump, r"'pending \(item modified\)'", ops.cancel_pending_order, order_id, "no longer needed")
     refused(dump, "only once", ops.modify_pending_order_items, order_id, [other], [other], card)

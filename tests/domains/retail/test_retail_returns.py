@@ -23,9 +23,7 @@ def _request_return(ops: RetailOperations, store: RetailStore, order_id: str, me
 # quote_return_refund ----------------------------------------------------------------------
 
 
-def test_quote_sums_the_items_and_writes_nothing(
-    ops: RetailOperations, store: RetailStore, dump: Dump
-) -> None:
+def test_quote_sums_the_items_and_writes_nothing(ops: RetailOperations, store: RetailStore, dump: Dump) -> None:
     order_id = MIA.orders["delivered_over_500"]
     items = order(store, order_id)["items"]
     chosen = [items[1]["item_id"], items[0]["item_id"]]
@@ -98,9 +96,7 @@ def test_return_process_to_the_card(ops: RetailOperations, store: RetailStore, d
     refused(dump, "already been refunded", ops.issue_return_refund, order_id)
 
 
-def test_refund_to_a_gift_card_credits_it_at_once(
-    ops: RetailOperations, store: RetailStore
-) -> None:
+def test_refund_to_a_gift_card_credits_it_at_once(ops: RetailOperations, store: RetailStore) -> None:
     order_id = MIA.orders["delivered_under_500"]
     total = round(sum(item["price"] for item in order(store, order_id)["items"]), 2)
     _request_return(ops, store, order_id, MIA.payment_methods["gift_card"])
@@ -201,9 +197,7 @@ def test_record_return_reason_and_stats(ops: RetailOperations, store: RetailStor
     }
 
 
-def test_record_return_reason_refusals(
-    ops: RetailOperations, store: RetailStore, dump: Dump
-) -> None:
+def test_record_return_reason_refusals(ops: RetailOperations, store: RetailStore, dump: Dump) -> None:
     order_id = MIA.orders["delivered_over_500"]
     refused(dump, "'delivered'", ops.record_return_reason, order_id, "damaged")
     refused(dump, "not found", ops.record_return_reason, "#W0000000", "damaged")

@@ -42,9 +42,7 @@ def test_command_line_fails_fast_on_a_missing_database(tmp_path: Path) -> None:
 
 async def test_every_operation_is_a_described_tool(db_path: Path) -> None:
     operations = {
-        name
-        for name, member in inspect.getmembers(RetailOperations, inspect.isfunction)
-        if not name.startswith("_")
+        name for name, member in inspect.getmembers(RetailOperations, inspect.isfunction) if not name.startswith("_")
     }
     assert set(TOOL_NAMES) == operations
     tools = await build_server(db_path).list_tools()
@@ -62,9 +60,7 @@ async def test_refusal_text_is_the_tool_error_message(db_path: Path) -> None:
     with RetailStore.open(db_path) as store, pytest.raises(ToolError) as caught:
         RetailOperations(store).cancel_pending_order(order_id, "no longer needed")
     server = build_server(db_path)
-    result = await server.call_tool(
-        "cancel_pending_order", {"order_id": order_id, "reason": "no longer needed"}
-    )
+    result = await server.call_tool("cancel_pending_order", {"order_id": order_id, "reason": "no longer needed"})
     assert isinstance(result, CallToolResult) and result.isError
     assert result.content == [TextContent(type="text", text=str(caught.value))]
 
@@ -98,9 +94,7 @@ async def test_stdio_session_through_langchain_adapters(db_path: Path) -> None:
     pending, processed = MIA.orders["pending"], MIA.orders["processed"]
 
     async def call(tools: dict[str, Any], name: str, args: dict[str, Any]) -> ToolMessage:
-        message = await tools[name].ainvoke(
-            {"name": name, "args": args, "id": f"call-{name}", "type": "tool_call"}
-        )
+        message = await tools[name].ainvoke({"name": name, "args": args, "id": f"call-{name}", "type": "tool_call"})
         assert isinstance(message, ToolMessage)
         return message
 
@@ -111,15 +105,11 @@ async def test_stdio_session_through_langchain_adapters(db_path: Path) -> None:
         found = await call(tools, "find_user_id_by_email", {"email": "MIA.CHEN@example.com"})
         assert found.status == "success" and _text(found) == MIA.user_id
 
-        cancelled = await call(
-            tools, "cancel_pending_order", {"order_id": pending, "reason": "ordered by mistake"}
-        )
+        cancelled = await call(tools, "cancel_pending_order", {"order_id": pending, "reason": "ordered by mistake"})
         assert cancelled.status == "success"
         assert json.loads(_text(cancelled))["status"] == "cancelled"
 
-        refused = await call(
-            tools, "cancel_pending_order", {"order_id": processed, "reason": "no longer needed"}
-        )
+        refused = await call(tools, "cancel_pending_order", {"order_id": processed, "reason": "no longer needed"})
         assert refused.status == "error"
         assert "is 'processed', but only a 'pending' order can be cancelled" in _text(refused)
 
