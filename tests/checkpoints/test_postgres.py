@@ -1,0 +1,48 @@
+"""Postgres checkpoints: the same runs, interrupts and resumes as on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from checkpoints import is_postgres, open_checkpointer
+from domains.retail import RetailStore
+from switchboard.runs import read_thread, resume_run, start_run
+from switchboard.settings import Settings
+from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+
+
+async def test_checkpointer_round_trip(postgres_url: str) -> None:
+    assert is_postgres(postgres_url)
+    async with open_checkpointer(postgres_url) as saver:
+        assert type(saver).__name__ == "AsyncPostgresSaver"
+
+
+async def test_paused_run_resumes_from_postgres_in_a_new_session(
+    postgres_url: str, retail_db: Path, tmp_path: Path, mia: Any
+) -> None:
+    settings = Settings(checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite"))
+    order_id = mia.orders["delivered_over_500"]
+    with RetailStore.open(retail_db) as store:
+        order = store.get_order(order_id)
+    assert order is not None
+    item_ids = [item["item_id"] for item in order["items"]]
+    method = order["payment_history"][0]["payment_method_id"]
+    model = ScriptedChatModel(
+        steps=[route("finance", "return all", skill="process_return"), finish()],
+        agents={
+            "finance": [
+                call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=method),
+                handoff("Return requested."),
+            ]
+        },
+    )
+    paused = await start_run("return all", thread_id="pg-1", settings=settings, model=model)
+    assert paused.status == "paused" and paused.pending is not None and paused.pending["rule"] == "large-refund"
+    done = await resume_run("pg-1", approved=True, approver="store-manager", settings=settings, model=model)
+    model.assert_complete()
+    assert done.status == "completed"
+    thread = await read_thread("pg-1", settings=settings)
+    assert [e["kind"] for e in thread["trail"]] == ["decision", "escalation", "handoff", "decision", "report"]
+    with RetailStore.open(retail_db) as store:
+        assert store.get_order(order_id)["status"] == "return requested"
