@@ -5,8 +5,9 @@ Referenced from ``agents/teams/retail.yaml`` as
 (:mod:`.playbook_intents`, :mod:`.playbook_intents_desk`) and their
 vocabulary (:mod:`.playbook_vocabulary`), the recipes of each desk
 (:mod:`.playbook_customer`, :mod:`.playbook_finance`, :mod:`.playbook_desks`),
-the supervisor's instructions (:mod:`.playbook_instruct`) and the slot
-extractor (:mod:`.slots`).
+each owner's recipe preceded by the shared identification of the customer
+and order (:mod:`.playbook_identify`), the supervisor's instructions
+(:mod:`.playbook_instruct`) and the slot extractor (:mod:`.slots`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from domains.retail import playbook_desks as desks
 from domains.retail import playbook_finance as finance
 from domains.retail import playbook_intents as orders
 from domains.retail import playbook_intents_desk as desk
+from domains.retail.playbook_identify import owner_first
 from domains.retail.playbook_instruct import INSTRUCTIONS
 from domains.retail.playbook_vocabulary import SYNONYMS
 from domains.retail.slots import extract_slots
@@ -31,7 +33,7 @@ _SKILLS: tuple[tuple[str, Recipe, str, tuple[str, ...], tuple[str, ...]], ...] =
     ),
     (
         "notify_customer",
-        customer.notify_customer,
+        owner_first(customer.notify_customer, needs=("user_id",)),
         "Send the customer a message that sums up what was done.",
         ("notify_customer",),
         ("Let the customer know their refund is on its way.", "Send the customer a summary."),
@@ -45,21 +47,21 @@ _SKILLS: tuple[tuple[str, Recipe, str, tuple[str, ...], tuple[str, ...]], ...] =
     ),
     (
         "track_shipment",
-        desks.track_shipment,
+        owner_first(desks.track_shipment),
         "Report the tracking numbers and delivery state of an order's shipments.",
         ("get_order_details",),
         ("Report the tracking numbers of the order.", "Where is the package?"),
     ),
     (
         "change_address",
-        desks.change_address,
+        owner_first(desks.change_address),
         "Change the shipping address of a pending order, or the customer's default address.",
         ("modify_pending_order_address", "modify_user_address"),
         ("Change the shipping address of the pending order.", "Update the default address."),
     ),
     (
         "schedule_pickup",
-        desks.schedule_pickup,
+        owner_first(desks.schedule_pickup),
         "Schedule a courier pickup for items being returned or exchanged.",
         ("schedule_return_pickup",),
         ("Schedule a courier pickup for the returned items.",),
@@ -80,42 +82,42 @@ _SKILLS: tuple[tuple[str, Recipe, str, tuple[str, ...], tuple[str, ...]], ...] =
     ),
     (
         "process_return",
-        finance.process_return,
+        owner_first(finance.process_return),
         "Request the return of delivered items and choose where the refund goes.",
         ("return_delivered_order_items",),
         ("Request the return of the items of the delivered order; refund them.",),
     ),
     (
         "issue_refund",
-        finance.issue_refund,
+        owner_first(finance.issue_refund),
         "Refund returned items once they have been received.",
         ("issue_return_refund",),
         ("Issue the refund for the received return.",),
     ),
     (
         "cancel_order",
-        finance.cancel_order,
+        owner_first(finance.cancel_order),
         "Cancel a pending order and refund its payments.",
         ("cancel_pending_order",),
         ("Cancel the pending order.",),
     ),
     (
         "change_payment",
-        finance.change_payment,
+        owner_first(finance.change_payment),
         "Change the payment method of a pending order.",
         ("modify_pending_order_payment",),
         ("Switch the payment of the pending order to another method.",),
     ),
     (
         "modify_items",
-        finance.modify_items,
+        owner_first(finance.modify_items),
         "Swap items of a pending order for other variants of the same product.",
         ("modify_pending_order_items",),
         ("Change the items of the pending order for new items.",),
     ),
     (
         "process_exchange",
-        finance.process_exchange,
+        owner_first(finance.process_exchange),
         "Exchange delivered items for other variants of the same product.",
         ("exchange_delivered_order_items",),
         ("Exchange the items of the delivered order for new items.",),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_match import match_items
-from switchboard.engine import Call, Turn
+from domains.retail.playbook_match import choose_variant, match_items
+from switchboard.engine import Call, Handoff, Turn
 
 PENDING = ("pending",)
 DELIVERED = ("delivered",)
@@ -26,6 +26,7 @@ WANTED_STATUS: dict[str, tuple[str, ...]] = {
     "change_address": PENDING,
     "pickup": RETURN_OPEN,
     "tracking": ("processed", "pending", "delivered", "pending (item modified)"),
+    "refund": ("return received",),
 }
 """The order statuses each intent works on, best first (used to find the order)."""
 
@@ -76,6 +77,35 @@ def item_ids_for(turn: Turn, order: Mapping[str, Any]) -> list[str]:
     items = order.get("items") or []
     named = [] if turn.slots.get("all_items") else match_items(items, _item_text(turn))
     return named or [str(i.get("item_id")) for i in items]
+
+
+def new_variants(turn: Turn, order: Mapping[str, Any], item_ids: list[str]) -> list[dict[str, Any]] | Call | Handoff:
+    """For each item being swapped, the available variant the task asks for (or the next read).
+
+    Each variant comes with the swapped item's price as ``old_price``, so the
+    price difference can be worked out.
+    """
+    target = str(turn.fact("target") or "")
+    if not target:
+        return Handoff.failed(
+            "The task does not say which variant the customer wants instead (for example 'size L' or 'the red one')."
+        )
+    items = {str(i.get("item_id")): i for i in order.get("items") or []}
+    chosen: list[dict[str, Any]] = []
+    for item_id in item_ids:
+        item = items.get(item_id)
+        if item is None:
+            return Handoff.failed(f"Item {item_id} is not in order {order.get('order_id')}.")
+        product = need(
+            turn, "get_product_details", f"Read the variants of {item.get('name')}.", product_id=item.get("product_id")
+        )
+        if isinstance(product, Call):
+            return product
+        variant = choose_variant(as_dict(product), item, target)
+        if variant is None:
+            return Handoff.failed(f"No available variant of {item.get('name')} matches '{target}'.")
+        chosen.append({**variant, "old_price": item.get("price")})
+    return chosen
 
 
 def _item_text(turn: Turn) -> str:

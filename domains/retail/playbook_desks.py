@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_common import RETURN_OPEN, as_dict, need, order_id_of
-from domains.retail.playbook_match import choose_variant, find_products, variants_matching
+from domains.retail.playbook_common import RETURN_OPEN, as_dict, need, new_variants, order_id_of
+from domains.retail.playbook_match import find_products, variants_matching
 from switchboard.engine import Call, Handoff, Turn
 
 MAX_PRODUCTS = 3
@@ -21,34 +21,12 @@ def product_lookup(turn: Turn) -> Call | Handoff:
 
 
 def _resolve_variants(turn: Turn) -> Call | Handoff:
-    target = str(turn.fact("target") or "")
-    if not target:
-        return Handoff.failed(
-            "The task does not say which variant the customer wants instead (for example 'size L' or 'the red one')."
-        )
     order_id = str(turn.context["order_id"])
     order = need(turn, "get_order_details", "Read the items being swapped.", order_id=order_id)
     if isinstance(order, Call):
         return order
-    items = {str(i.get("item_id")): i for i in as_dict(order).get("items") or []}
-    chosen: list[dict[str, Any]] = []
-    for item_id in [str(i) for i in turn.context["item_ids"]]:
-        item = items.get(item_id)
-        if item is None:
-            return Handoff.failed(f"Item {item_id} is not in order {order_id}.")
-        product = need(
-            turn,
-            "get_product_details",
-            f"Read the variants of {item.get('name')}.",
-            product_id=item.get("product_id"),
-        )
-        if isinstance(product, Call):
-            return product
-        variant = choose_variant(as_dict(product), item, target)
-        if variant is None:
-            return Handoff.failed(f"No available variant of {item.get('name')} matches '{target}'.")
-        chosen.append({**variant, "old_price": item.get("price")})
-    return _variants_found(chosen)
+    chosen = new_variants(turn, as_dict(order), [str(i) for i in turn.context["item_ids"]])
+    return chosen if isinstance(chosen, Call | Handoff) else _variants_found(chosen)
 
 
 def _variants_found(chosen: list[dict[str, Any]]) -> Handoff:

@@ -18,6 +18,7 @@ from domains.retail.playbook_common import (
     money,
     names_of,
     need,
+    new_variants,
     order_id_of,
     original_payment,
     payment_for,
@@ -184,13 +185,11 @@ def _swap(turn: Turn, statuses: tuple[str, ...], tool: str, verb: str) -> Call |
     order = _order(turn, statuses)
     if not isinstance(order, dict):
         return order
-    item_ids = [str(i) for i in turn.context.get("item_ids") or []]
-    new_item_ids = [str(i) for i in turn.context.get("new_item_ids") or []]
-    if not item_ids or len(new_item_ids) != len(item_ids):
-        return Handoff.failed(
-            "The new variants are not known (new_item_ids); look the product up first to "
-            "choose an available variant for each item."
-        )
+    item_ids = [str(i) for i in turn.context.get("item_ids") or []] or item_ids_for(turn, order)
+    new = _new_items(turn, order, item_ids)
+    if not isinstance(new, tuple):
+        return new
+    new_item_ids, quoted = new
     method = _payment(turn, order)
     if not isinstance(method, str):
         return method or Handoff.failed("No payment method is known for the price difference.")
@@ -204,14 +203,33 @@ def _swap(turn: Turn, statuses: tuple[str, ...], tool: str, verb: str) -> Call |
     if isinstance(result, Call):
         return result
     after = as_dict(result)
-    difference = after.get("exchange_price_difference", turn.context.get("price_difference"))
-    facts = {"order_status": after.get("status"), "new_item_ids": new_item_ids}
+    difference = after.get("exchange_price_difference", quoted)
+    facts = {"order_status": after.get("status"), "item_ids": item_ids, "new_item_ids": new_item_ids}
     if difference is not None:
         facts["price_difference"] = difference
     diff = f"; price difference {money(difference)} via {method}" if difference is not None else ""
     return Handoff(
         "done",
-        f"Order {order['order_id']}: {verb} {names_of(order, item_ids)}{diff}.",
+        f"Order {order['order_id']}: {verb} {names_of(order, item_ids)}, new item(s) {', '.join(new_item_ids)}{diff}.",
         facts,
         "Each new item is an available variant of the same product.",
     )
+
+
+def _new_items(
+    turn: Turn, order: Mapping[str, Any], item_ids: list[str]
+) -> tuple[list[str], float | None] | Call | Handoff:
+    """The variants to swap in and the price difference: from the context, else read here."""
+    known = [str(i) for i in turn.context.get("new_item_ids") or []]
+    if known and len(known) == len(item_ids):
+        return known, turn.context.get("price_difference")
+    if "get_product_details" not in turn.tools:
+        return Handoff.failed(
+            "The new variants are not known (new_item_ids) and I cannot read the catalogue; look the "
+            "product up first (product_lookup) to choose an available variant for each item."
+        )
+    chosen = new_variants(turn, order, item_ids)
+    if isinstance(chosen, Call | Handoff):
+        return chosen
+    difference = round(sum(float(v["price"]) - float(v["old_price"]) for v in chosen), 2)
+    return [str(v["item_id"]) for v in chosen], difference

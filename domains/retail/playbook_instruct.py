@@ -3,7 +3,9 @@
 An instruction must stand on its own: the agent sees it with the shared
 context, but a real LLM agent should be able to act on the sentence alone.
 So each one names the customer, the order, the items and the money route
-with whatever the task and the earlier handoffs have established.
+with whatever the task and the earlier handoffs have established. The first
+step of a plan goes to the agent that owns the request, so its instruction
+starts by saying how to identify the customer and the order.
 """
 
 from __future__ import annotations
@@ -32,11 +34,22 @@ def _customer(brief: Brief) -> str:
     return "the customer"
 
 
-def _order(brief: Brief) -> str:
-    if brief.context.get("order_id"):
-        return str(brief.context["order_id"])
+def _order(brief: Brief, kind: str = "") -> str:
+    """The order as a noun phrase: "pending order #W1", or "the pending order" before it is found."""
     named = brief.slots.get("order_ids") or []
-    return str(named[0]) if named else "the order"
+    order_id = brief.context.get("order_id") or (named[0] if named else None)
+    kind = f"{kind} " if kind else ""
+    return f"{kind}order {order_id}" if order_id else f"the {kind}order"
+
+
+def _method(brief: Brief, allowed: tuple[str, ...]) -> str:
+    """The payment method for money moving: the known id, else the one the customer named, if allowed."""
+    known = brief.context.get("payment_method_id")
+    if known:
+        return str(known)
+    choice = brief.slots.get("refund_to")
+    words = {"gift_card": "gift card", "paypal": "PayPal account", "credit_card": "credit card"}
+    return f"the customer's {words[choice]}" if choice in allowed else "the original payment method"
 
 
 def _items(brief: Brief) -> str:
@@ -49,8 +62,21 @@ def _items(brief: Brief) -> str:
     return f"the items described in the task ({text[:80]})" if text else "the items in question"
 
 
-def identify(brief: Brief) -> str:
-    """Instruction for identify_customer: how to find the customer and which order."""
+_PURPOSE = {
+    "return": "their delivered order with the items to return",
+    "exchange": "their delivered order with the items to exchange",
+    "cancel": "their pending order to cancel",
+    "modify_items": "their pending order with the items to change",
+    "change_payment": "their pending order",
+    "change_address": "the pending order to re-address, if any",
+    "tracking": "the order to track",
+    "pickup": "the order awaiting a pickup",
+    "refund": "the order whose return was received",
+}
+
+
+def _lookup_clause(brief: Brief) -> str:
+    """How to find the customer and the order, e.g. "by email x and read order #W1"."""
     s = brief.slots
     if s.get("email"):
         how = f"by email {s['email']}"
@@ -61,38 +87,53 @@ def identify(brief: Brief) -> str:
     else:
         how = "(the task gives no email, name with zip, or order id: report that if so)"
     named = s.get("order_ids") or []
-    purpose = {
-        "return": "their delivered order with the items to return",
-        "exchange": "their delivered order with the items to exchange",
-        "cancel": "their pending order to cancel",
-        "modify_items": "their pending order with the items to change",
-        "change_payment": "their pending order",
-        "change_address": "the pending order to re-address, if any",
-        "tracking": "the order to track",
-        "pickup": "the order awaiting a pickup",
-    }.get(brief.intent or "", "")
+    purpose = _PURPOSE.get(brief.intent or "", "")
     order = f" and read order {named[0]}" if named else (f" and find {purpose}" if purpose else "")
-    return f"Identify the customer {how}{order}. Report user_id, order_id, item_ids and payment_method_id."
+    return f"{how}{order}"
+
+
+def _first_identify(brief: Brief, needs_order: bool = True) -> str:
+    """The opening of an owner's instruction: identify the customer first, unless already known."""
+    known = brief.context.get("user_id") and (brief.context.get("order_id") or not needs_order)
+    return "" if known else f"Identify the customer {_lookup_clause(brief)}; then "
+
+
+def _sentence(opening: str, rest: str) -> str:
+    text = opening + rest
+    return text[:1].upper() + text[1:]
+
+
+def identify(brief: Brief) -> str:
+    """Instruction for identify_customer: how to find the customer and which order."""
+    return f"Identify the customer {_lookup_clause(brief)}. Report user_id, order_id, item_ids and payment_method_id."
 
 
 def _return(brief: Brief) -> str:
-    method = _value(brief, "payment_method_id") or "the original payment method"
+    method = _method(brief, ("gift_card",))  # refunds go to the original method or a gift card
     reason = _value(brief, "reason")
     why = f" Reason: {reason}." if reason else ""
-    return (
-        f"Request the return of {_items(brief)} of delivered order {_order(brief)} for "
-        f"{_customer(brief)}; refund to {method}.{why}"
+    return _sentence(
+        _first_identify(brief),
+        f"request the return of {_items(brief)} of {_order(brief, 'delivered')} for "
+        f"{_customer(brief)}; refund to {method}.{why}",
     )
 
 
 def _swap(verb: str) -> Callable[[Brief], str]:
     def write(brief: Brief) -> str:
         new = brief.context.get("new_item_ids")
-        into = f" for new items {', '.join(map(str, new))}" if new else ""
-        method = _value(brief, "payment_method_id") or "the original payment method"
-        return (
-            f"{verb} {_items(brief)} of order {_order(brief)}{into} for {_customer(brief)}; "
-            f"settle the price difference with {method}."
+        target = _value(brief, "target")
+        if new:
+            into = f" for new items {', '.join(map(str, new))}"
+        elif target:
+            into = f" for the available variant of the same product matching '{target}' (read the product)"
+        else:
+            into = " for the variant the customer asked for (read the product)"
+        method = _method(brief, ("gift_card", "paypal", "credit_card"))
+        return _sentence(
+            _first_identify(brief),
+            f"{verb} {_items(brief)} of {_order(brief)}{into} for {_customer(brief)}; "
+            f"settle the price difference with {method}.",
         )
 
     return write
@@ -102,7 +143,7 @@ def _lookup(brief: Brief) -> str:
     if brief.context.get("order_id") and brief.context.get("item_ids"):
         target = _value(brief, "target") or "the variant the customer asked for"
         return (
-            f"Find an available variant matching '{target}' for {_items(brief)} of order "
+            f"Find an available variant matching '{target}' for {_items(brief)} of "
             f"{_order(brief)} (same product) and report new_item_ids."
         )
     return f"Answer the product question from the catalogue: {brief.task.strip()}"
@@ -115,34 +156,48 @@ def _address(brief: Brief) -> str:
         if isinstance(address, dict)
         else "the new address given in the task"
     )
-    if _value(brief, "address_scope") == "user" or not (brief.context.get("order_id")):
-        return f"Change the default address of {_customer(brief)} to {where}."
-    return f"Change the shipping address of pending order {_order(brief)} to {where}."
+    if _value(brief, "address_scope") == "user":
+        return _sentence(
+            _first_identify(brief, needs_order=False), f"change the default address of {_customer(brief)} to {where}."
+        )
+    return _sentence(_first_identify(brief), f"change the shipping address of {_order(brief, 'pending')} to {where}.")
 
 
 def _payment(brief: Brief) -> str:
     method = _value(brief, "payment_method_id")
     choice = str(brief.slots.get("refund_to") or "the payment method the customer named")
     to = method or choice.replace("_", " ")
-    return f"Switch the payment of pending order {_order(brief)} of {_customer(brief)} to {to}."
-
-
-def _notify(brief: Brief) -> str:
-    return (
-        f"Send {_customer(brief)} one message summing up what was done about order "
-        f"{_order(brief)}, using the facts in the context."
+    return _sentence(
+        _first_identify(brief), f"switch the payment of {_order(brief, 'pending')} of {_customer(brief)} to {to}."
     )
 
 
-def _simple(template: str) -> Callable[[Brief], str]:
+def _notify(brief: Brief) -> str:
+    if brief.intent == "notify":
+        return _sentence(
+            _first_identify(brief, needs_order=False), f"send {_customer(brief)} this message: {brief.task.strip()}"
+        )
+    return _sentence(
+        _first_identify(brief, needs_order=False),
+        f"send {_customer(brief)} one message summing up what was done about "
+        f"{_order(brief)}, using the facts in the context.",
+    )
+
+
+def _simple(template: str, owner: bool = False) -> Callable[[Brief], str]:
+    """A fixed sentence with the brief's values; an owner's starts by identifying the customer."""
+
     def write(brief: Brief) -> str:
-        return template.format(
+        opening = _first_identify(brief) if owner else ""
+        filled = template.format(
             order=_order(brief),
+            pending_order=_order(brief, "pending"),
             customer=_customer(brief),
             reason=_value(brief, "reason") or "the reason the customer gave",
             cancel_reason=_value(brief, "cancel_reason") or "the customer gave none",
             task=brief.task.strip(),
         )
+        return _sentence(opening, filled)
 
     return write
 
@@ -150,19 +205,19 @@ def _simple(template: str) -> Callable[[Brief], str]:
 INSTRUCTIONS: dict[str, Callable[[Brief], str]] = {
     "identify_customer": identify,
     "process_return": _return,
-    "process_exchange": _swap("Exchange"),
-    "modify_items": _swap("Change"),
+    "process_exchange": _swap("exchange"),
+    "modify_items": _swap("change"),
     "product_lookup": _lookup,
     "change_address": _address,
     "change_payment": _payment,
     "notify_customer": _notify,
-    "cancel_order": _simple("Cancel pending order {order} of {customer} (reason: {cancel_reason})."),
-    "schedule_pickup": _simple("Schedule a courier pickup for the returned items of order {order}."),
-    "restock_returns": _simple("Receive the returned items of order {order} back into stock."),
-    "issue_refund": _simple("Issue the refund for the received return of order {order}."),
-    "record_return_reason": _simple("Record the return reason for order {order}: '{reason}'."),
-    "track_shipment": _simple("Report the tracking numbers and delivery state of order {order}."),
-    "return_trends": _simple("Report the most common return reasons and trends. Request: {task}"),
-    "human_handoff": _simple("Transfer the customer to a human agent with a summary of: {task}"),
+    "cancel_order": _simple("cancel {pending_order} of {customer} (reason: {cancel_reason}).", owner=True),
+    "schedule_pickup": _simple("schedule a courier pickup for the returned items of {order}.", owner=True),
+    "restock_returns": _simple("receive the returned items of {order} back into stock."),
+    "issue_refund": _simple("issue the refund for the received return of {order}.", owner=True),
+    "record_return_reason": _simple("record the return reason for {order}: '{reason}'."),
+    "track_shipment": _simple("report the tracking numbers and delivery state of {order}.", owner=True),
+    "return_trends": _simple("report the most common return reasons and trends. Request: {task}"),
+    "human_handoff": _simple("transfer the customer to a human agent with a summary of: {task}"),
 }
 """The instruction writer of each retail skill."""

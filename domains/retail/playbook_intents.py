@@ -1,8 +1,14 @@
 """The retail intents about a customer's orders, and the plan for each.
 
-Customer requests start with ``identify_customer`` (nothing can be changed
-for someone we have not found); staff requests about an order the team
-already handles ("the return arrived, restock it") go straight to the desk.
+Every plan starts with the agent that *owns* the request: finance for
+returns, exchanges, item changes, cancellations and payments, logistics for
+addresses and tracking. That agent identifies the customer and the order
+itself (see :mod:`.playbook_identify`) and hands the facts on, so the
+supervisor's first hop is the owner, not the front desk. Plans that change an
+order end with ``notify_customer``.
+
+``requires`` is checked against ``found_status``: the status the order had
+when the owner found it, before anything was changed.
 Examples are deliberately varied in wording, length and tone: the matcher
 learns from the words they share and the words that tell them apart.
 """
@@ -16,7 +22,6 @@ RETURN = Intent(
     name="return",
     description="Return delivered items for a refund.",
     plan=(
-        "identify_customer",
         "process_return",
         "schedule_pickup",
         "restock_returns",
@@ -24,7 +29,7 @@ RETURN = Intent(
         "record_return_reason",
         "notify_customer",
     ),
-    requires={"order_status": DELIVERED},
+    requires={"found_status": DELIVERED},
     keywords=("return", "refund", "send back", "money back", "returning"),
     examples=(
         "Return order #W2345678, all of it.",
@@ -55,14 +60,8 @@ RETURN = Intent(
 EXCHANGE = Intent(
     name="exchange",
     description="Exchange delivered items for another variant of the same product.",
-    plan=(
-        "identify_customer",
-        "product_lookup",
-        "process_exchange",
-        "schedule_pickup",
-        "notify_customer",
-    ),
-    requires={"order_status": DELIVERED},
+    plan=("process_exchange", "schedule_pickup", "notify_customer"),
+    requires={"found_status": DELIVERED},
     otherwise="modify_items",
     keywords=("exchange", "swap", "instead", "different size", "different color"),
     examples=(
@@ -87,8 +86,8 @@ EXCHANGE = Intent(
 MODIFY_ITEMS = Intent(
     name="modify_items",
     description="Change items of a pending order to other variants before it ships.",
-    plan=("identify_customer", "product_lookup", "modify_items", "notify_customer"),
-    requires={"order_status": PENDING},
+    plan=("modify_items", "notify_customer"),
+    requires={"found_status": PENDING},
     otherwise="exchange",
     keywords=("pending", "before it ships", "not shipped", "modify", "change item"),
     examples=(
@@ -111,8 +110,8 @@ MODIFY_ITEMS = Intent(
 CANCEL = Intent(
     name="cancel",
     description="Cancel a pending order.",
-    plan=("identify_customer", "cancel_order", "notify_customer"),
-    requires={"order_status": PENDING},
+    plan=("cancel_order", "notify_customer"),
+    requires={"found_status": PENDING},
     keywords=("cancel", "cancellation", "ordered by mistake", "no longer need"),
     examples=(
         "Stop my order, I don't want it any more.",
@@ -136,7 +135,7 @@ CANCEL = Intent(
 CHANGE_ADDRESS = Intent(
     name="change_address",
     description="Change the shipping address of a pending order, or the default address.",
-    plan=("identify_customer", "change_address", "notify_customer"),
+    plan=("change_address", "notify_customer"),
     keywords=("address", "moved", "ship to", "deliver to", "new address"),
     examples=(
         "Send my order to a different address: 14 Birch Court, Reno, NV 89501.",
@@ -153,15 +152,18 @@ CHANGE_ADDRESS = Intent(
         "I have a new home address, please update my profile.",
         "The delivery address on my pending order is wrong, please fix it.",
         "Ship it to my parents' house instead: 77 Lake Dr, Madison WI 53703.",
+        "Please deliver to my neighbour's house rather than mine.",
+        "Send it to my workplace, not my home.",
+        "I moved house, please change the address you have for me.",
     ),
 )
 
 CHANGE_PAYMENT = Intent(
     name="change_payment",
     description="Pay a pending order with another payment method.",
-    plan=("identify_customer", "change_payment", "notify_customer"),
-    requires={"order_status": PENDING},
-    keywords=("payment method", "pay with", "charge", "card", "billing"),
+    plan=("change_payment", "notify_customer"),
+    requires={"found_status": PENDING},
+    keywords=("payment method", "pay with", "pay for", "billing", "switch payment"),
     examples=(
         "Pay for my order with a different credit card please.",
         "Replace the payment method on order #W3456789 with my gift card.",
@@ -176,14 +178,28 @@ CHANGE_PAYMENT = Intent(
         "Could you bill my order to a different card?",
         "I'd rather pay with my PayPal account for the order that hasn't shipped.",
         "Update the payment on my pending order, use the other credit card.",
+        "Put the unshipped order on my debit card rather than PayPal.",
+        "My card was blocked by the bank; charge the order to another card.",
     ),
 )
 
 TRACKING = Intent(
     name="tracking",
     description="Report where an order is: its status, shipments and tracking numbers.",
-    plan=("identify_customer", "track_shipment"),
-    keywords=("where", "tracking", "track", "package", "arrive", "shipped", "delivery status"),
+    plan=("track_shipment",),
+    keywords=(
+        "where",
+        "tracking",
+        "track",
+        "package",
+        "arrive",
+        "shipped",
+        "delivery status",
+        "dispatched",
+        "out for delivery",
+        "ship yet",
+        "get here",
+    ),
     examples=(
         "I ordered a week ago and still haven't received anything. Where's my order?",
         "Has my package shipped? Any update?",
@@ -199,6 +215,12 @@ TRACKING = Intent(
         "Email jo@example.com - what's the delivery status of my last order?",
         "It's been two weeks and my order still hasn't come. Where is it?",
         "Which carrier tracking ids do I have for order W5556667?",
+        "Has my order been dispatched?",
+        "Did it ship yet?",
+        "What is the estimated delivery date for my order?",
+        "Is the courier bringing my order today?",
+        "It's late. When does it get here?",
+        "The tracking page hasn't updated in a week, is my delivery lost?",
         "Is my order on its way?",
         "When will my order be delivered?",
         "Check the shipping status of my recent purchase please.",

@@ -54,6 +54,7 @@ RETURN_TRENDS = Intent(
         "analytics",
         "percentage",
         "how many returns",
+        "often",
         "return rate",
         "breakdown",
         "share of returns",
@@ -73,6 +74,8 @@ RETURN_TRENDS = Intent(
         "Break down all returns by reason category.",
         "What is the top return reason so far?",
         "Are sizing problems a big share of our returns?",
+        "What gets returned most often?",
+        "Why is so much sent back lately?",
     ),
 )
 
@@ -103,7 +106,7 @@ ACCOUNT = Intent(
     name="account",
     description="Look up a customer's account, orders or order status.",
     plan=("identify_customer",),
-    keywords=("account", "my orders", "order status", "profile", "look up"),
+    keywords=("account", "my orders", "order status", "profile", "look up", "balance", "on file", "went through"),
     examples=(
         "What card did I pay with?",
         "How much is left on my gift card balance?",
@@ -123,15 +126,23 @@ ACCOUNT = Intent(
         "What did I pay for my last order?",
         "Where is my refund for order #W1212121?",
         "What's the balance on my gift card?",
+        "How much credit do I have on my gift card?",
+        "Which of my cards was used for the order?",
+        "Was my card charged for the order?",
+        "I see two charges on my statement for one order.",
+        "Can you confirm the refund reached my card?",
+        "When will I see the money from my return?",
+        "What phone number is on my profile?",
+        "Check the status of my order.",
     ),
 )
 
 PICKUP = Intent(
     name="pickup",
     description="Arrange the courier pickup of a requested return or exchange.",
-    plan=("identify_customer", "schedule_pickup", "notify_customer"),
-    requires={"order_status": RETURN_OPEN},
-    keywords=("pickup", "pick up", "collect", "courier"),
+    plan=("schedule_pickup", "notify_customer"),
+    requires={"found_status": RETURN_OPEN},
+    keywords=("pickup", "pick up", "collect", "collection", "courier"),
     examples=(
         "Can a courier pick up the parcel for my return?",
         "I need someone to collect the items I'm exchanging.",
@@ -143,6 +154,8 @@ PICKUP = Intent(
         "Can you send a driver to collect the items from order #W3434343?",
         "I need the return picked up from my house.",
         "Set up a collection for the boots I'm exchanging.",
+        "Arrange collection of the parcel from the customer's home.",
+        "The customer is sending the exchanged items back; book the courier.",
     ),
 )
 
@@ -206,8 +219,8 @@ RECORD_REASON = Intent(
 NOTIFY = Intent(
     name="notify",
     description="Staff: send the customer a message.",
-    plan=("identify_customer", "notify_customer"),
-    keywords=("let the customer know", "notify", "inform", "tell the customer", "message"),
+    plan=("notify_customer",),
+    keywords=("let the customer know", "notify", "inform", "tell the customer", "message", "send a note", "note to"),
     examples=(
         "Let the customer know their refund is on its way.",
         "Email the customer a summary of the changes.",
@@ -217,5 +230,7 @@ NOTIFY = Intent(
         "Inform the buyer that the item is back in stock.",
         "Message the customer about the delay on order W7654321.",
         "Write to the customer and apologise for the late delivery.",
+        "Drop the customer a note about their refund.",
+        "Send the customer an email saying the item is on its way.",
     ),
 )

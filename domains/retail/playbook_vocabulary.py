@@ -41,7 +41,6 @@ SYNONYMS: dict[str, str] = {
     "shipment": "package",
     "operator": "human",
     "person": "human",
-    "people": "human",
     "someone": "human",
     "somebody": "human",
     "representative": "human",
@@ -64,10 +63,23 @@ SYNONYMS: dict[str, str] = {
     "cheaper": "price",
     "expensive": "price",
     "tee": "item",
+    **{typo: "cancel" for typo in ("canel", "cancle", "cancell", "cansel", "cancl")},
+    **{typo: "refund" for typo in ("refnd", "refudn", "refun", "reembursement")},
+    **{typo: "return" for typo in ("retrun", "reutrn", "retun", "returnd")},
+    **{typo: "exchange" for typo in ("excange", "exhange", "exchnage", "exchage")},
+    **{typo: "arrive" for typo in ("arive", "arrvie", "arival", "arived")},
+    **{typo: "address" for typo in ("adress", "addres", "adres")},
+    **{typo: "package" for typo in ("pakage", "packege", "pacakge", "pckage")},
+    **{typo: "available" for typo in ("availabilty", "availible", "avaliable", "availble")},
+    "wen": "when",
+    "recieve": "receive",
+    "recieved": "received",
+    "shiped": "shipped",
 }
 """Words mapped to a canonical word before matching.
 
 Product nouns all become "item": which product a customer names says
 nothing about what they want done with it, and the examples should not
-teach the matcher that boots are for exchanges.
+teach the matcher that boots are for exchanges. Common misspellings of the
+words that carry an intent ("canel", "arive") map to the word itself.
 """

@@ -161,7 +161,9 @@ class Intent:
     """Allowed values of facts, checked against the first value an agent reports.
 
     When a fact contradicts this (an exchange on an order that turns out to
-    be pending), the supervisor switches to ``otherwise`` or escalates.
+    be pending), the supervisor switches to ``otherwise`` or escalates. A
+    failed handoff's facts count too, so an agent that finds the order in the
+    wrong state can refuse to act and still steer the plan.
     """
     otherwise: str | None = None
     """The intent to continue with when ``requires`` does not hold."""

@@ -3,9 +3,10 @@
 The router reads the routing prompt, matches the task to a playbook intent
 (or, failing that, to a skill of the agents on offer), walks the intent's
 plan past the steps already done, and routes the next step to the first agent
-that offers it. Progress decides the rest: a failed step escalates, a
-rejected one finishes, a human's answer either closes the run or, when it
-adds information, lets the plan go on.
+that offers it. Progress decides the rest: a failed step escalates (unless
+the facts it found call for another intent's plan), a rejected one finishes,
+a human's answer either closes the run or, when it adds information, lets the
+plan go on.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def _settle_progress(playbook: Playbook, prompt: RoutingPrompt) -> Decision | No
         return Decision("finish", f"Handed over to a human{_quoted(note)}.", 0.9)
     agent, skill = latest.get("agent"), latest.get("skill")
     summary = str(latest.get("summary") or "no summary").strip()
-    if latest.get("status") == "failed":
+    if latest.get("status") == "failed" and not _failure_redirects(playbook, prompt, str(skill)):
         return Decision(
             "escalate",
             f"{agent} could not complete '{skill}': {summary} How should we proceed?",
@@ -118,6 +119,22 @@ def _settle_progress(playbook: Playbook, prompt: RoutingPrompt) -> Decision | No
     if latest.get("status") == "rejected":
         return Decision("finish", f"The '{skill}' step of {agent} was rejected: {summary}", 0.9)
     return None
+
+
+def _failure_redirects(playbook: Playbook, prompt: RoutingPrompt, skill: str) -> bool:
+    """Whether a failed step's facts call for another intent whose plan does not include it.
+
+    An owner that finds the order in a state its intent does not accept (an
+    exchange of an order that turns out to be pending) fails before changing
+    anything, but reports what it found; the intent's ``otherwise`` then takes
+    over instead of a human being asked.
+    """
+    match = intent_matcher(playbook).best(prompt.task) if playbook.intents else None
+    intent = playbook.intent(match.label) if match is not None and match.score >= playbook.min_score else None
+    if intent is None:
+        return False
+    checked = _check_requirements(playbook, intent, prompt.progress)
+    return isinstance(checked, Intent) and checked is not intent and skill not in checked.plan
 
 
 def _asked_by_me(playbook: Playbook, prompt: RoutingPrompt) -> bool:
@@ -176,10 +193,14 @@ def _done_skills(progress: Sequence[Mapping[str, Any]]) -> set[str]:
 
 
 def _first_fact(progress: Sequence[Mapping[str, Any]], key: str) -> tuple[Any, str | None]:
-    """The first value a done handoff reported for a fact, and who reported it."""
+    """The first value a handoff reported for a fact, and who reported it.
+
+    A failed handoff counts too: an agent that refused to act on what it found
+    (an order in the wrong state) still found it.
+    """
     for p in progress:
         facts = p.get("facts") or {}
-        if p.get("status") == "done" and isinstance(facts, Mapping) and key in facts:
+        if p.get("status") in ("done", "failed") and isinstance(facts, Mapping) and key in facts:
             return facts[key], p.get("agent")
     return None, None
 

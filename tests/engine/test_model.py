@@ -30,11 +30,7 @@ def test_structured_output_round_trip(model: EmbeddedChatModel, cards: list[dict
     assert out["parsing_error"] is None
     decision = out["parsed"]
     assert isinstance(decision, RoutingDecision)
-    assert (decision.action, decision.agent, decision.skill) == (
-        "route",
-        "customer_service",
-        "identify_customer",
-    )
+    assert (decision.action, decision.agent, decision.skill) == ("route", "finance", "cancel_order")
     raw = out["raw"]
     assert isinstance(raw, AIMessage) and raw.content
     assert raw.tool_calls[0]["name"] == "RoutingDecision"

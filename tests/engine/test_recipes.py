@@ -307,3 +307,153 @@ def test_track_trends_and_notify(model: EmbeddedChatModel, store: FakeStore, car
     assert notified["status"] == "done"
     message = store.calls[-1][1]["message"]
     assert message.startswith("Hello Mia,") and "cancelled" in message and "$25.00" in message
+
+
+# Owners identify the customer themselves: the first hop of a plan goes to the owner.
+
+
+def test_owner_identifies_then_returns(model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="My email is mia.chen@example.com. The headphones arrived damaged; refund to my gift card.",
+        instruction="Identify the customer by email mia.chen@example.com; then request the return.",
+        skill="process_return",
+        context={},
+    )
+    assert handoff["status"] == "done"
+    facts = handoff["facts"]
+    assert (facts["user_id"], facts["order_id"], facts["item_ids"]) == ("mia_chen_4817", "#W9000001", ["7000000001"])
+    assert (facts["found_status"], facts["order_status"]) == ("delivered", "return requested")
+    assert (facts["payment_method_id"], facts["reason"]) == ("gift_card_2222", "arrived damaged")
+    assert tools_called(store) == [
+        "find_user_id_by_email",
+        "get_user_details",
+        "get_order_details",  # #W9000003: processed, no headphones
+        "get_order_details",  # #W9000001: delivered, with the headphones
+        "quote_return_refund",
+        "return_delivered_order_items",
+    ]
+    assert handoff["summary"].startswith("Identified Mia Chen")
+
+
+def test_owner_skips_identification_when_the_context_has_it(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "logistics"),
+        task="Where is my order?",
+        instruction="Track it.",
+        skill="track_shipment",
+        context={"user_id": "mia_chen_4817", "order_id": "#W9000003"},
+    )
+    assert handoff["status"] == "done"
+    assert tools_called(store) == ["get_order_details"]
+
+
+def test_logistics_identifies_and_tracks(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "logistics"),
+        task="Hi, this is Mia Chen, zip 78701. Where are my hiking boots?",
+        instruction="Track the order.",
+        skill="track_shipment",
+        context={},
+    )
+    assert handoff["status"] == "done"
+    assert (handoff["facts"]["order_id"], handoff["facts"]["tracking_ids"]) == ("#W9000003", ["880000000003"])
+    assert tools_called(store)[0] == "find_user_id_by_name_zip"
+
+
+def test_logistics_identifies_and_changes_the_default_address(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "logistics"),
+        task="mia.chen@example.com here. Change my default address to 9 Elm Road, Apt 3, Boston, MA 02115.",
+        instruction="Change the default address.",
+        skill="change_address",
+        context={},
+    )
+    assert handoff["status"] == "done"
+    assert tools_called(store) == ["find_user_id_by_email", "get_user_details", "modify_user_address"]
+    assert handoff["facts"]["user_id"] == "mia_chen_4817" and "order_id" not in handoff["facts"]
+
+
+def test_finance_resolves_the_new_variant_itself(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Exchange the blue water bottle I received for the red one. mia.chen@example.com",
+        instruction="Exchange.",
+        skill="process_exchange",
+        context={},
+    )
+    assert handoff["status"] == "done"
+    assert handoff["facts"]["new_item_ids"] == ["7000000012"]
+    assert handoff["facts"]["price_difference"] == 2.5
+    assert "get_product_details" in tools_called(store)
+    assert store.orders["#W9000001"]["exchange_new_items"] == ["7000000012"]
+
+
+def test_owner_refusing_the_wrong_status_reports_what_it_found(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Exchange the t-shirt in order #W9000002 for size L.",
+        instruction="Exchange.",
+        skill="process_exchange",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert "'pending'" in handoff["summary"]
+    assert handoff["facts"]["found_status"] == "pending"  # lets the supervisor switch to modify_items
+    assert "exchange_delivered_order_items" not in tools_called(store)
+
+
+def test_owner_without_any_identity_fails_clearly(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="Please cancel my order.",
+        instruction="Cancel the order.",
+        skill="cancel_order",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert "no email" in handoff["summary"]
+    assert store.calls == []
+
+
+def test_notify_intent_looks_the_customer_up(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "customer_service"),
+        task="Tell the customer of order #W9000003 that the pickup is tomorrow.",
+        instruction="Send the message.",
+        skill="notify_customer",
+        context={},
+    )
+    assert handoff["status"] == "done"
+    message = store.calls[-1][1]["message"]
+    assert message.startswith("Hello Mia,") and "pickup is tomorrow" in message
