@@ -145,7 +145,7 @@ def run() -> Report:
             f"Tokens: {TOKENIZER}; the same count for both sides.",
             f"Each row: mean over {TASKS} synthetic tasks (agents.synthetic, seed 0); "
             "rows 5-500 are synthetic_team(n), '5 (retail)' is the shipped retail team.",
-            "ours: first request of Router.decide (shortlist k=8 plus fallbacks, idle health "
+            "ours: first request of Router.decide (shortlist of k=8 cards, idle health "
             "registry); 'cards shown' is how many cards it held.",
             "lg-sup: langgraph_supervisor.create_supervisor as shipped (one transfer tool per "
             "agent, no prompt).",

@@ -29,17 +29,15 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 SUPERVISOR_SYSTEM = """\
-You are the supervisor of a team of agents. You never do the work yourself:
-you decide, one step at a time, which agent should act next.
-
-Call the RoutingDecision tool exactly once:
-- action "route": give `agent` (one of the names in <agents>), the `skill` you
-  want from it, and a self-contained `instruction` with the facts it needs.
-- action "finish": the task is done, or nothing more can be done; say why.
-- action "escalate": a human must decide (missing information you cannot get,
-  a failed step, a risky or ambiguous request); the `reason` is the question.
-Always give a short `reason` and your `confidence` between 0 and 1.
-Do not route the same skill twice for the same purpose once it is done.
+You supervise the agents in <agents> and decide, one step at a time, who acts
+next. Call RoutingDecision once:
+- route: `agent` from <agents>, its `skill`, and a self-contained
+  `instruction` with the facts it needs; `also` may add steps that are
+  independent of it and of each other, to run at the same time;
+- finish: the task is done or nothing more can be done;
+- escalate: a human must decide; `reason` is the question.
+Always give a short `reason` and a `confidence` from 0 to 1. Never redo a
+step that is done.
 """
 
 
