@@ -21,13 +21,14 @@ $(VENV)/.installed: pyproject.toml
 # run pauses for a human (exit code 3); the demo then approves it as a manager
 # would, and prints the whole chain behind the outcome.
 demo: $(VENV)/.installed
-	$(SB) retail demo-db --db $(DEMO_DB)
-	$(SB) run "$(DEMO_TASK)" --thread $(DEMO_THREAD); status=$$?; \
+	@$(SB) retail demo-db --db $(DEMO_DB)
+	@$(SB) run "$(DEMO_TASK)" --thread $(DEMO_THREAD); status=$$?; \
 	  if [ $$status -eq 3 ]; then \
 	    echo; echo ">>> a manager approves the refund"; \
 	    $(SB) resume $(DEMO_THREAD) --approve --as demo-manager --note "damage confirmed from photos" || exit $$?; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
-	$(SB) show $(DEMO_THREAD)
+	@echo; echo ">>> the whole chain behind the outcome: switchboard show $(DEMO_THREAD)"
+	@$(SB) show $(DEMO_THREAD)
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
