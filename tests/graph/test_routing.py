@@ -252,3 +252,28 @@ async def test_agent_removed_while_paused_has_its_step_reassigned(ops: Team, tmp
     after.assert_complete()
     assert [h["agent"] for h in _handoffs(state)] == ["billing", "billing_backup"]
     assert state.values["outcome"] == "resolved"
+
+
+async def test_an_agent_that_times_out_is_reassigned(ops: Team, tmp_path: Path) -> None:
+    import time
+
+    def slow(messages: Any, tools: Any) -> Any:
+        time.sleep(1.0)  # a provider that hangs
+        return handoff("too late")
+
+    slow_team = ops.model_copy(
+        update={
+            "agents": tuple(c.model_copy(update={"timeout_s": 0.2}) if c.name == "billing" else c for c in ops.agents)
+        }
+    )
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), finish()],
+        agents={"billing": [slow], "billing_backup": [handoff("paid by backup")]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=slow_team, model=model, toolbox=_tools(), policy=POLICY, checkpointer=saver)
+        state = await _run(graph, {"task": "pay the supplier"})
+    model.assert_complete()
+    first, second = _handoffs(state)
+    assert first["agent"] == "billing" and "did not answer within 0.2s" in first["summary"] and first["retryable"]
+    assert second["agent"] == "billing_backup" and second["status"] == "done"
