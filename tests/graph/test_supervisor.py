@@ -117,3 +117,20 @@ async def test_invalid_handoff_is_returned_to_the_agent(desk_graph: GraphFactory
     model.assert_complete()
     assert "Invalid handoff" in model.calls[2].text
     assert [e["summary"] for e in state.values["trail"] if e["kind"] == "handoff"] == ["fixed"]
+
+
+def test_graph_shape(desk_graph: GraphFactory) -> None:
+    mermaid = desk_graph(ScriptedChatModel(steps=[])).get_graph().draw_mermaid()
+    edges = sorted(line.strip() for line in mermaid.splitlines() if "-->" in line or "-.->" in line)
+    assert edges == [
+        "__start__ --> supervisor;",
+        "alpha -.-> supervisor;",
+        "beta -.-> supervisor;",
+        "escalate -.-> finalize;",
+        "escalate -.-> supervisor;",
+        "finalize --> __end__;",
+        "supervisor -.-> alpha;",
+        "supervisor -.-> beta;",
+        "supervisor -.-> escalate;",
+        "supervisor -.-> finalize;",
+    ]
