@@ -82,7 +82,9 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
     elif result.status == "paused":
         question = (result.pending or {}).get("question")
         console.print(f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {question}")
-        console.print(f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT]")
+        console.print(
+            f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT] [--as NAME]"
+        )
     elif result.status == "completed":
         console.print(f"\n[bold green]completed[/bold green] thread [bold]{result.thread_id}[/bold] ({result.outcome})")
         console.print(f"agents involved: {', '.join(result.agents) or 'none'}")
@@ -188,7 +190,9 @@ def _fail(args: argparse.Namespace, message: str) -> int:
         thread = getattr(args, "thread", None)
         print(json.dumps({"thread_id": thread, "status": "failed", "error": message}))
     else:
-        Console(stderr=True).print(f"[bold red]error:[/bold red] {message}")
+        err = Console(stderr=True, highlight=False)
+        err.print("[bold red]error:[/bold red] ", end="")
+        err.print(message, markup=False)
     return 1
 
 

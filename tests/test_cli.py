@@ -31,10 +31,10 @@ def cli(retail_db: Path, tmp_path: Path) -> Any:
         "SWITCHBOARD_CHECKPOINT_DB": str(tmp_path / "cp.sqlite"),
     }
 
-    def run(*args: str) -> tuple[int, Any]:
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> tuple[int, Any]:
         proc = subprocess.run(
             [sys.executable, "-m", "switchboard.cli", *args],
-            env=env,
+            env={**env, **(extra_env or {})},
             capture_output=True,
             text=True,
             timeout=120,
@@ -134,15 +134,34 @@ def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: P
     assert "finance not offered: at capacity (4/4 steps in flight)" in text
 
 
-def test_unauthorized_approver_is_refused_and_the_thread_stays_paused(cli: Any, retail_db: Path, mia: Any) -> None:
-    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json")[0] == 3
-    code, out = cli("resume", "t-auth", "--approve", "--as", "intern", "--json")
+def test_unauthorized_approver_is_refused_and_the_thread_stays_paused(
+    cli: Any, retail_db: Path, tmp_path: Path, mia: Any
+) -> None:
+    from agents.card import TEAMS_DIR
+    from policies.loader import POLICIES_DIR
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        (POLICIES_DIR / "retail.yaml").read_text().replace("    approvers: []", "    approvers: [store-manager]")
+    )
+    team = tmp_path / "team.yaml"
+    team.write_text((TEAMS_DIR / "retail.yaml").read_text().replace("policy: retail.yaml", f"policy: {policy}"))
+    governed = {"SWITCHBOARD_TEAM": str(team)}
+
+    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json", extra_env=governed)[0] == 3
+    code, out = cli("resume", "t-auth", "--approve", "--as", "intern", "--json", extra_env=governed)
     assert code == 1 and "'intern' may not answer" in out["error"] and "store-manager" in out["error"]
-    code, out = cli("resume", "t-auth", "--approve", "--json")  # anonymous
+    code, out = cli("resume", "t-auth", "--approve", "--json", extra_env=governed)  # anonymous
     assert code == 1 and "anonymous" in out["error"]
-    code, thread = cli("show", "t-auth", "--json")
+    code, thread = cli("show", "t-auth", "--json", extra_env=governed)
     assert thread["status"] == "paused"
     with RetailStore.open(retail_db) as store:
         order = store.get_order(mia.orders["delivered_over_500"])
     assert order is not None and order["status"] == "delivered"
-    assert cli("resume", "t-auth", "--approve", "--as", "store-manager", "--json")[0] == 0
+    assert cli("resume", "t-auth", "--approve", "--as", "store-manager", "--json", extra_env=governed)[0] == 0
+
+
+def test_resume_without_a_name_works_when_the_policy_names_no_approvers(cli: Any) -> None:
+    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-anyone", "--json")[0] == 3
+    code, out = cli("resume", "t-anyone", "--approve", "--json")
+    assert code == 0 and out["status"] == "completed"
