@@ -31,6 +31,8 @@ from policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
 
 CRASHED = "Tool crashed:"
 """Prefix of a tool result that failed for technical reasons, not business ones."""
+UNCERTAIN = "Outcome unknown:"
+"""Prefix of a tool result whose effect is unknown (it timed out): not retried elsewhere."""
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -181,7 +183,7 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
         raise
     except TimeoutError:
         return ToolCallRecord(
-            tool=name, args=args, ok=False, result=f"{CRASHED} timed out after {timeout:g}s", policy=policy
+            tool=name, args=args, ok=False, result=f"{UNCERTAIN} {name} timed out after {timeout:g}s", policy=policy
         )
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
         return ToolCallRecord(

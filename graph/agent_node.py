@@ -16,7 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agents.card import AgentCard
-from agents.guard import CRASHED
+from agents.guard import CRASHED, UNCERTAIN
 from agents.health import HealthRegistry
 from agents.prompts import agent_messages
 from agents.records import HandoffEvent
@@ -59,9 +59,18 @@ def agent_node(
             if health and lease:
                 health.forget(lease)  # a step paused for a human holds no capacity
             raise
+        except BaseException:
+            if health and lease:
+                health.release(lease, ok=False)  # never leak a slot, whatever happened
+            raise
         findings = result.get("findings") or {"status": "unable", "summary": "the agent returned no findings"}
         calls = list(result.get("calls") or [])
-        retryable = findings["status"] == "unable" or any(c["result"].startswith(CRASHED) for c in calls)
+        # A write that timed out may still have happened: handing the step to
+        # another agent could do it twice, so such a step goes to a human.
+        uncertain = any(c["result"].startswith(UNCERTAIN) for c in calls)
+        retryable = not uncertain and (
+            findings["status"] == "unable" or any(c["result"].startswith(CRASHED) for c in calls)
+        )
         status: Literal["done", "failed", "rejected"] = (
             "done" if findings["status"] == "done" else "rejected" if findings["status"] == "rejected" else "failed"
         )

@@ -42,21 +42,32 @@ class Offer:
     shortlist: tuple[str, ...]
     unavailable: Mapping[str, str] = field(default_factory=dict)
     health: Mapping[str, AgentHealth] = field(default_factory=dict)
+    held: tuple[AgentCard, ...] = ()
+    """Unavailable agents still shown (``on_unavailable`` wait or escalate):
+    choosing one makes the supervisor wait for it or ask a human."""
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Names of the agents on offer, in preference order."""
-        return tuple(card.name for card in self.cards)
+        """Names the model may choose, in preference order (held agents last)."""
+        return tuple(card.name for card in (*self.cards, *self.held))
+
+    def free(self, card: AgentCard) -> int:
+        """How many more steps ``card`` can take now."""
+        health = self.health.get(card.name)
+        return card.max_concurrency - (health.in_flight if health else 0)
 
     def view(self) -> list[dict[str, Any]]:
         """The cards as the prompt shows them, with live load and health."""
         views = []
-        for card in self.cards:
+        for card in (*self.cards, *self.held):
             item = card.prompt_view()
             health = self.health.get(card.name)
             if health is not None:
                 item["load"] = f"{health.in_flight}/{card.max_concurrency}"
                 item["error_rate"] = round(health.error_rate, 2)
+            if card.name in self.unavailable:
+                item["available"] = False
+                item["unavailable_because"] = self.unavailable[card.name]
             views.append(item)
         return views
 
@@ -155,7 +166,10 @@ class Router:
             if card.name not in unavailable
         ]
         cards = tuple(card for _, card in sorted(offered, key=lambda pair: pair[0]))
-        return Offer(cards, tuple(c.name for c in shortlist), unavailable, snapshot)
+        held: tuple[AgentCard, ...] = ()
+        if self.settings.on_unavailable != "fallback":
+            held = tuple(c for c in shortlist if c.name in unavailable)
+        return Offer(cards, tuple(c.name for c in shortlist), unavailable, snapshot, held)
 
     def available(self, name: str) -> bool:
         """Whether one agent may be given work now."""
@@ -220,10 +234,16 @@ class Router:
         if not isinstance(parsed, RoutingDecision):
             return None, "no RoutingDecision tool call was made"
         if parsed.action == "route":
-            if parsed.agent not in offer.names:
-                return None, self._unknown(parsed.agent, offer)
-            if not parsed.instruction.strip():
-                return None, "a route needs an instruction for the agent"
+            steps = [(parsed.agent, parsed.instruction), *((s.agent, s.instruction) for s in parsed.also)]
+            for agent, instruction in steps:
+                if agent not in offer.names:
+                    return None, self._unknown(agent, offer)
+                if not instruction.strip():
+                    return None, f"the step for {agent} needs an instruction"
+            for card in (*offer.cards, *offer.held):
+                wanted = sum(agent == card.name for agent, _ in steps)
+                if card.name not in offer.unavailable and wanted > offer.free(card):
+                    return None, f"{card.name} can take {offer.free(card)} more step(s) now, not {wanted}"
         return parsed, ""
 
     def _explain(self, output: dict[str, Any], offer: Offer) -> str:

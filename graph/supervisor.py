@@ -62,14 +62,15 @@ def supervisor_node(
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
             return _guard(reason, "hop limit")
         human_said_go = _approved_last(trail)
-        if not human_said_go:
-            held = await _hold_for_unavailable(state["task"], router)
-            if held is not None:
-                return held
         result = await router.decide(state["task"], trail, state.get("context") or {}, config)
         decision = result.decision
         if decision.action == "route" and decision.confidence < settings.min_confidence and not human_said_go:
             return _guard(_low_confidence_question(decision, settings.on_low_confidence), "low confidence", result)
+        if decision.action == "route" and decision.agent in result.offer.unavailable:
+            held = await _hold(result, router)
+            if isinstance(held, Command):
+                return held
+            result = held
         return _follow(result, state, hops)
 
     return supervisor
@@ -184,22 +185,33 @@ def _with_history(handoff: HandoffEvent) -> str:
     )
 
 
-async def _hold_for_unavailable(task: str, router: Router) -> Command[Any] | None:
-    """Apply ``on_unavailable`` to the best-matching agent for the task."""
+async def _hold(result: RouteResult, router: Router) -> RouteResult | Command[Any]:
+    """The model chose an agent that is unavailable: wait for it, or ask a human.
+
+    Only reached with ``on_unavailable`` set to ``wait`` or ``escalate``
+    (with ``fallback`` unavailable agents are not offered at all). After a
+    bounded wait the step goes to a fallback with the skill, if one is free.
+    """
     settings = router.settings
-    if settings.on_unavailable == "fallback":
-        return None
-    top = router.rank(task)[0][0].name
-    for attempt in range(settings.wait_attempts + 1):
-        offer = router.offer(task)
-        if top not in offer.unavailable:
-            return None
-        if settings.on_unavailable == "escalate":
-            question = f"{top} is unavailable ({offer.unavailable[top]}). Proceed with another agent?"
-            return _guard(question, "agent unavailable", offer=offer)
-        if attempt < settings.wait_attempts:
+    decision = result.decision
+    agent = decision.agent or ""
+    why = result.offer.unavailable[agent]
+    if settings.on_unavailable == "wait":
+        for _ in range(settings.wait_attempts):
             await asyncio.sleep(settings.wait_seconds)
-    return None  # waited long enough: fall back to the agents on offer
+            if router.available(agent):
+                return result
+        card = router.team.card(agent)
+        candidates = [*card.fallbacks.get(decision.skill or "", ())]
+        candidates += [c.name for c in router.team.offering(decision.skill)] if decision.skill else []
+        target = next((n for n in candidates if n != agent and router.available(n)), None)
+        if target is not None:
+            waited = settings.wait_seconds * settings.wait_attempts
+            note = f"{agent} still unavailable after {waited:g}s: {why}"
+            moved = decision.model_copy(update={"agent": target, "reason": f"{decision.reason} ({note})"})
+            return RouteResult(moved, result.source, result.offer, result.attempts, result.error, result.rule)
+    question = f"{agent} is unavailable ({why}) and no fallback is free. Should the run go on without it?"
+    return _guard(question, "agent unavailable", result)
 
 
 def _low_confidence_question(decision: RoutingDecision, mode: str) -> str:

@@ -17,7 +17,7 @@ from agents.toolbox import Toolbox
 from checkpoints import open_checkpointer
 from graph import build_graph
 from policies import PolicyFile
-from switchboard.testing import ScriptedChatModel, call, fail, finish, handoff, route, route_many
+from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
 
 TEAM = """
 name: ops
@@ -27,7 +27,7 @@ agents:
     skills: [{id: invoices, description: Invoices and payments.}]
     max_concurrency: 1
     fallbacks: {invoices: [billing_backup]}
-    tools: [wait_for_peer, ask_manager]
+    tools: [wait_for_peer, ask_manager, slow_write]
   - name: billing_backup
     description: Second billing desk, used when billing is down or busy.
     skills: [{id: invoices, description: Invoices and payments.}]
@@ -66,7 +66,13 @@ def _tools() -> Toolbox:
         """A write that needs approval above 100."""
         return f"paid {amount}"
 
-    return Toolbox.of([wait_for_peer, ask_manager])
+    @tool
+    async def slow_write(amount: float) -> str:
+        """A write whose server hangs."""
+        await asyncio.sleep(5)
+        return "written"
+
+    return Toolbox.of([wait_for_peer, ask_manager, slow_write])
 
 
 POLICY = PolicyFile.model_validate(
@@ -277,3 +283,90 @@ async def test_an_agent_that_times_out_is_reassigned(ops: Team, tmp_path: Path) 
     first, second = _handoffs(state)
     assert first["agent"] == "billing" and "did not answer within 0.2s" in first["summary"] and first["retryable"]
     assert second["agent"] == "billing_backup" and second["status"] == "done"
+
+
+def _with_routing(**settings: Any) -> PolicyFile:
+    return POLICY.model_copy(update={"routing": POLICY.routing.model_copy(update=settings)})
+
+
+async def test_wait_mode_waits_for_a_saturated_agent_that_frees_up(make: Factory) -> None:
+    health = HealthRegistry()
+    lease = health.acquire("billing")
+    policy = _with_routing(on_unavailable="wait", wait_seconds=0.05, wait_attempts=40)
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), finish()], agents={"billing": [handoff("paid")]}
+    )
+    graph = make(model, health, policy)
+
+    async def free_soon() -> None:
+        await asyncio.sleep(0.2)
+        health.release(lease, ok=True)
+
+    releaser = asyncio.create_task(free_soon())
+    state = await _run(graph, {"task": "pay"})
+    await releaser
+    model.assert_complete()
+    assert '"available": false' in model.calls[0].text  # shown, but marked
+    assert [h["agent"] for h in _handoffs(state)] == ["billing"]
+
+
+async def test_wait_mode_falls_back_when_the_agent_stays_busy(make: Factory) -> None:
+    health = HealthRegistry()
+    health.acquire("billing")
+    policy = _with_routing(on_unavailable="wait", wait_seconds=0.01, wait_attempts=3)
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), finish()], agents={"billing_backup": [handoff("paid")]}
+    )
+    state = await _run(make(model, health, policy), {"task": "pay"})
+    model.assert_complete()
+    assert [h["agent"] for h in _handoffs(state)] == ["billing_backup"]
+    assert "billing still unavailable" in state.values["trail"][0]["reason"]
+
+
+async def test_escalate_mode_asks_a_human_about_an_unavailable_agent(make: Factory) -> None:
+    health = HealthRegistry()
+    health.acquire("billing")
+    model = ScriptedChatModel(steps=[route("billing", "pay", skill="invoices")])
+    state = await _run(make(model, health, _with_routing(on_unavailable="escalate")), {"task": "pay"})
+    model.assert_complete()
+    assert "billing is unavailable (at capacity (1/1 steps in flight))" in state.interrupts[0].value["question"]
+
+
+async def test_a_decision_cannot_overbook_an_agent(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route_many(("billing", "one"), ("billing", "two")), route("billing", "one"), finish()],
+        agents={"billing": [handoff("done")]},
+    )
+    state = await _run(make(model), {"task": "two invoices"})
+    model.assert_complete()
+    assert "billing can take 1 more step(s) now, not 2" in model.calls[1].text
+    assert len(_handoffs(state)) == 1
+
+
+async def test_a_parallel_step_to_an_unknown_agent_is_refused_not_dropped(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route_many(("billing", "bill"), ("ghost", "boo")), route("billing", "bill"), finish()],
+        agents={"billing": [handoff("billed")]},
+    )
+    await _run(make(model), {"task": "bill"})
+    model.assert_complete()
+    assert "agent 'ghost' does not exist" in model.calls[1].text
+
+
+async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_path: Path) -> None:
+    team = ops.model_copy(
+        update={
+            "agents": tuple(c.model_copy(update={"timeout_s": 0.2}) if c.name == "billing" else c for c in ops.agents)
+        }
+    )
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), escalate("The payment may or may not have gone through.")],
+        agents={"billing": [call("slow_write", amount=10), handoff("the write hung", status="failed")]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=team, model=model, toolbox=_tools(), policy=POLICY, checkpointer=saver)
+        state = await _run(graph, {"task": "pay"})
+    model.assert_complete()
+    (only,) = _handoffs(state)
+    assert not only["retryable"] and only["tool_calls"][0]["result"].startswith("Outcome unknown:")
+    assert state.next == ("escalate",)  # the supervisor was asked, not billing_backup
