@@ -7,11 +7,13 @@ same checks on input, the same statuses, and the same trail.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import os
+import re
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +75,30 @@ def check_approver(policy: PolicyFile, pending: dict[str, Any], approver: str | 
             f"{who} may not answer this question; allowed: {', '.join(allowed)}. "
             "The thread is still paused; resume it with --as NAME"
         )
+
+
+@contextmanager
+def thread_lock(settings: Settings, thread_id: str) -> Iterator[None]:
+    """Hold a thread exclusively: two processes must never drive it at once.
+
+    Two resumes of the same paused thread would both run its next steps, and
+    every write in them twice. The lock is a file lock beside the health
+    database, so it covers every process on this machine.
+
+    Raises:
+        ThreadError: Another process is running or resuming the thread.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id)
+    path = health_path(settings).parent / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ThreadError(
+                f"thread {thread_id!r} is being run or resumed by another process; try again when it is done"
+            ) from exc
+        yield
 
 
 def new_thread_id() -> str:
@@ -161,12 +187,14 @@ async def start_run(
     """Run a task on a new thread until it completes or pauses."""
     text = validate_task(task)
     thread_id = thread_id or new_thread_id()
+    settings = settings or Settings()
     async with open_graph(settings, model=model) as graph:
-        config = _config(thread_id)
-        existing = await graph.aget_state(config)
-        if existing.values:
-            raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
-        return await _drive(graph, {"task": text, "hops": 0}, thread_id, on_event)
+        with thread_lock(settings, thread_id):
+            config = _config(thread_id)
+            existing = await graph.aget_state(config)
+            if existing.values:
+                raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
+            return await _drive(graph, {"task": text, "hops": 0}, thread_id, on_event)
 
 
 async def resume_run(
@@ -187,33 +215,47 @@ async def resume_run(
     settings = settings or Settings()
     policy = load_policy(load_team(settings.team).policy)
     async with open_graph(settings, model=model) as graph:
-        snapshot = await graph.aget_state(_config(thread_id))
-        if not snapshot.values:
-            raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
-        orphans = orphaned_steps(snapshot.values, set(graph.nodes))
-        if orphans:
-            # The agent a paused step belonged to is gone: LangGraph would drop
-            # the step silently, so hand it back to the supervisor as failed.
-            command = (
-                Command(goto="supervisor", update={"trail": orphans})
-                if approved
-                else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+        with thread_lock(settings, thread_id):
+            return await _resume(graph, thread_id, policy, approved, note, approver, on_event)
+
+
+async def _resume(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    thread_id: str,
+    policy: PolicyFile,
+    approved: bool,
+    note: str,
+    approver: str | None,
+    on_event: EventSink | None,
+) -> RunResult:
+    snapshot = await graph.aget_state(_config(thread_id))
+    if not snapshot.values:
+        raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+    orphans = orphaned_steps(snapshot.values, set(graph.nodes))
+    if orphans:
+        # The agent a paused step belonged to is gone: LangGraph would drop
+        # the step silently, so hand it back to the supervisor as failed.
+        command = (
+            Command(goto="supervisor", update={"trail": orphans})
+            if approved
+            else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+        )
+        return await _drive(graph, command, thread_id, on_event)
+    if not snapshot.interrupts and snapshot.next:
+        # The process running the thread died mid-step: continue from the
+        # last checkpoint. Steps that finished are not run again.
+        if not approved:
+            raise ThreadError(
+                f"thread {thread_id!r} stopped mid-run (its process ended), it is not waiting for "
+                "an answer; `resume --approve` continues it from its last checkpoint"
             )
-            return await _drive(graph, command, thread_id, on_event)
-        if not snapshot.interrupts and snapshot.next:
-            # The process running the thread died mid-step: continue from the
-            # last checkpoint. Steps that finished are not run again.
-            if not approved:
-                raise ThreadError(
-                    f"thread {thread_id!r} stopped mid-run (its process ended), it is not waiting for "
-                    "an answer; `resume --approve` continues it from its last checkpoint"
-                )
-            return await _drive(graph, None, thread_id, on_event)
-        if not snapshot.interrupts:
-            raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
-        check_approver(policy, snapshot.interrupts[0].value, approver)
-        answer = {"approved": approved, "note": note, "approver": approver}
-        return await _drive(graph, Command(resume=answer), thread_id, on_event)
+        return await _drive(graph, None, thread_id, on_event)
+    if not snapshot.interrupts:
+        raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
+    pending = snapshot.interrupts[0]  # one question at a time, even with parallel branches paused
+    check_approver(policy, pending.value, approver)
+    answer = {"approved": approved, "note": note, "approver": approver}
+    return await _drive(graph, Command(resume={pending.id: answer}), thread_id, on_event)
 
 
 async def read_thread(thread_id: str, *, settings: Settings | None = None) -> dict[str, Any]:
@@ -298,6 +340,8 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
             agents.append(event["agent"])
     if snapshot.interrupts:
         pending = dict(snapshot.interrupts[0].value)
+        waiting = [i.value.get("agent") for i in snapshot.interrupts if i.value.get("agent")]
+        agents += [name for name in waiting if name not in agents]  # agents mid-step count too
         return RunResult(thread_id, "paused", values.get("summary", ""), None, agents, pending)
     if not snapshot.next and values.get("outcome"):
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)

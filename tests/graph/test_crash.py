@@ -10,6 +10,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run
 from switchboard.settings import Settings
@@ -70,3 +72,14 @@ async def test_killed_run_resumes_without_repeating_the_write(
     (step,) = [e for e in thread["trail"] if e["kind"] == "handoff"]
     assert [c["tool"] for c in step["tool_calls"]] == ["return_delivered_order_items"]
     assert step["tool_calls"][0]["ok"]
+
+
+async def test_a_thread_cannot_be_resumed_by_two_processes_at_once(settings: Settings) -> None:
+    from switchboard.errors import ThreadError
+    from switchboard.runs import thread_lock
+
+    with (
+        thread_lock(settings, "busy-1"),  # as another process resuming it would
+        pytest.raises(ThreadError, match="being run or resumed by another process"),
+    ):
+        await resume_run("busy-1", approved=True, settings=settings, model=ScriptedChatModel(steps=[]))

@@ -32,6 +32,7 @@ agents:
     description: Second billing desk, used when billing is down or busy.
     skills: [{id: invoices, description: Invoices and payments.}]
     cost_tier: high
+    tools: [ask_manager]
   - name: shipping
     description: Ships parcels and tracks them.
     skills: [{id: parcels, description: Parcels and tracking.}]
@@ -370,3 +371,22 @@ async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_pa
     (only,) = _handoffs(state)
     assert not only["retryable"] and only["tool_calls"][0]["result"].startswith("Outcome unknown:")
     assert state.next == ("escalate",)  # the supervisor was asked, not billing_backup
+
+
+async def test_two_branches_paused_at_once_are_answered_one_at_a_time(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route_many(("billing", "pay A"), ("billing_backup", "pay B")), finish()],
+        agents={
+            "billing": [call("ask_manager", amount=1), handoff("paid A")],
+            "billing_backup": [call("ask_manager", amount=2), handoff("paid B")],
+        },
+    )
+    graph = make(model)
+    paused = await _run(graph, {"task": "pay both"})
+    assert len(paused.interrupts) == 2
+    first = paused.interrupts[0]
+    still = await _run(graph, Command(resume={first.id: {"approved": True}}))
+    assert [i.id for i in still.interrupts] == [paused.interrupts[1].id]
+    done = await _run(graph, Command(resume={still.interrupts[0].id: {"approved": True}}))
+    model.assert_complete()
+    assert sorted(h["summary"] for h in _handoffs(done)) == ["paid A", "paid B"]
