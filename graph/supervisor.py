@@ -125,7 +125,7 @@ def _reassign(
     notes: list[str] = []
     for handoff in failed:
         tried = [e["agent"] for e in trail if e["kind"] == "handoff" and e["assignment"] == handoff["assignment"]]
-        target = _fallback_for(handoff, tried, state["task"], router) if len(tried) <= budget else None
+        target = _fallback_for(handoff, tried, router) if len(tried) <= budget else None
         if target is None:
             why = "its retry budget is spent" if len(tried) > budget else "no other capable agent is available"
             question = (
@@ -159,21 +159,23 @@ def _reassign(
     )
 
 
-def _fallback_for(handoff: HandoffEvent, tried: list[str], task: str, router: Router) -> str | None:
+def _fallback_for(handoff: HandoffEvent, tried: list[str], router: Router) -> str | None:
+    """The first free agent that can take over the step.
+
+    With a known skill: the failed agent's fallbacks for it, then any agent
+    with the skill. Without one, only the failed agent's declared fallbacks:
+    capability cannot be guessed from a name.
+    """
     team = router.team
     skill = handoff["skill"]
     card = next((c for c in team.agents if c.name == handoff["agent"]), None)  # it may have been removed
-    preferred = list(card.fallbacks.get(skill or "", ())) if card else []
     if skill:
-        preferred += [card.name for card in team.offering(skill)]
+        preferred = list(card.fallbacks.get(skill, ())) if card else []
+        preferred += [c.name for c in team.offering(skill)]
     else:
-        preferred += [card.name for card, _ in router.rank(handoff["instruction"])]
-    seen: set[str] = set(tried)
-    for name in preferred:
-        if name not in seen and any(c.name == name for c in team.agents) and router.available(name):
-            return name
-        seen.add(name)
-    return None
+        preferred = [name for names in (card.fallbacks.values() if card else ()) for name in names]
+    known = set(team.names)
+    return next((n for n in preferred if n not in tried and n in known and router.available(n)), None)
 
 
 def _with_history(handoff: HandoffEvent) -> str:

@@ -59,6 +59,7 @@ class ScriptedChatModel(BaseChatModel):
     agents: dict[str, list[Any]] = Field(default_factory=dict)
     _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
     _cursors: dict[str, int] = PrivateAttr(default_factory=dict)
+    _overruns: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -87,6 +88,9 @@ class ScriptedChatModel(BaseChatModel):
         script = self.agents[lane] if lane else self.steps
         cursor = self._cursors.get(lane or "", 0)
         if cursor >= len(script):
+            # Remembered as well as raised: the graph turns an agent's model
+            # error into a failed step, and assert_complete must still fail.
+            self._overruns.append(lane or "supervisor")
             raise ScriptExhaustedError(
                 f"the model was called {cursor + 1} times{f' as {lane}' if lane else ''} but only "
                 f"{len(script)} steps are scripted; last prompt:\n{messages[-1].content}"
@@ -104,7 +108,9 @@ class ScriptedChatModel(BaseChatModel):
         return None
 
     def assert_complete(self) -> None:
-        """Fail if any scripted step was never used."""
+        """Fail if any scripted step was never used, or a call found no step."""
+        if self._overruns:
+            raise AssertionError(f"the model was called past the end of the script by: {self._overruns}")
         unused = {
             lane or "steps": len(script) - self._cursors.get(lane, 0)
             for lane, script in [("", self.steps), *self.agents.items()]

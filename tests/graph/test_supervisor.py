@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langgraph.types import Command
 
 from switchboard.testing import ScriptedChatModel, call, escalate, finish, garbage, handoff, route
@@ -134,3 +135,10 @@ def test_graph_shape(desk_graph: GraphFactory) -> None:
         "supervisor -.-> escalate;",
         "supervisor -.-> finalize;",
     ]
+
+
+async def test_the_scripted_model_reports_an_agent_called_past_its_script(desk_graph: GraphFactory) -> None:
+    model = ScriptedChatModel(steps=[route("alpha", "go")], agents={"alpha": []})
+    await _run(desk_graph(model), {"task": "x"})  # alpha's model error becomes a failed step...
+    with pytest.raises(AssertionError, match=r"past the end of the script by: \['alpha'\]"):
+        model.assert_complete()  # ...but the test kit still says so
