@@ -216,4 +216,5 @@ def _escalation(card: AgentCard, decision: PolicyDecision, answer: Answer) -> Es
         approved=answer.approved,
         note=answer.note,
         approver=answer.approver,
+        at_call=0,
     )

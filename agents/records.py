@@ -53,3 +53,5 @@ class EscalationEvent(TypedDict):
     approved: bool
     note: str
     approver: str | None
+    at_call: int
+    """For policy questions: how many of the agent's tool calls came before it."""

@@ -113,7 +113,7 @@ def build_agent_graph(
         update: dict[str, Any] = {
             "messages": [*outcome.messages, *deferred],
             "calls": outcome.calls,
-            "escalations": outcome.escalations,
+            "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
             "approvals": outcome.approvals,
         }
         if outcome.rejected is not None:

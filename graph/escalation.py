@@ -30,6 +30,7 @@ def escalate(state: SupervisorState) -> Command[Literal["supervisor", "finalize"
         approved=answer.approved,
         note=answer.note,
         approver=answer.approver,
+        at_call=0,
     )
     update = {"trail": [event], "pending": None}
     if answer.approved:

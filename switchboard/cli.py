@@ -98,13 +98,19 @@ def _agents(as_json: bool, console: Console) -> int:
 
     team = load_team(Settings().team)
     if as_json:
-        print(json.dumps([card.prompt_view() for card in team.agents], indent=1))
+        print(json.dumps([card.model_dump(mode="json") for card in team.agents], indent=1))
         return 0
     for card in team.agents:
         console.print(f"[bold]{card.name}[/bold]: {card.description}")
+        console.print(
+            f"  max_concurrency {card.max_concurrency}, cost {card.cost_tier}, timeout {card.timeout_s:g}s",
+            markup=False,
+        )
         for skill in card.skills:
-            console.print(f"  - {skill.id}: {skill.description}")
-        console.print(f"  tools: {', '.join(card.tools)}")
+            fallbacks = card.fallbacks.get(skill.id)
+            then = f" (fallback: {', '.join(fallbacks)})" if fallbacks else ""
+            console.print(f"  - {skill.id}: {skill.description}{then}", markup=False)
+        console.print(f"  tools: {', '.join(card.tools)}", markup=False)
     return 0
 
 

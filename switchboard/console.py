@@ -127,10 +127,33 @@ def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> No
     out = view.console
     out.rule(f"thread {thread['thread_id']} — {thread['status']}")
     out.print(f"[bold]task:[/bold] {escape(str(thread.get('task')))}")
+    held: list[Mapping[str, Any]] = []  # policy questions, shown among their agent's tool calls
     for event in thread.get("trail") or []:
+        if event["kind"] == "escalation" and event.get("source") == "policy":
+            held.append(event)
+            continue
         if event["kind"] == "handoff":
-            for record in event.get("tool_calls") or []:
-                view.tool_call(event["agent"], record)
+            mine = [e for e in held if e.get("agent") == event["agent"]]
+            held = [e for e in held if e.get("agent") != event["agent"]]
+            _calls_with_questions(view, event["agent"], event.get("tool_calls") or [], mine)
         view.event(event)
+    for step in thread.get("in_progress") or []:
+        out.print(f"  [yellow]{escape(step['agent'])} is mid-step:[/yellow]")
+        for record in step["tool_calls"]:
+            view.tool_call(step["agent"], record)
     if thread.get("pending"):
         view.pending(thread["pending"])
+
+
+def _calls_with_questions(
+    view: LiveView, agent: str, calls: list[Mapping[str, Any]], questions: list[Mapping[str, Any]]
+) -> None:
+    """Print an agent's tool calls with each approval at the point it was asked."""
+    for index, record in enumerate(calls):
+        for question in questions:
+            if question.get("at_call", 0) == index:
+                view.event(question)
+        view.tool_call(agent, record)
+    for question in questions:
+        if question.get("at_call", 0) >= len(calls):
+            view.event(question)

@@ -269,7 +269,22 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
         result = _result(thread_id, snapshot)
-        return {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
+        thread = {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
+        if snapshot.interrupts:
+            thread["in_progress"] = await _in_progress(graph, thread_id)
+        return thread
+
+
+async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:
+    """Tool calls of agent steps that are paused mid-way (not in the trail yet)."""
+    snapshot = await graph.aget_state(_config(thread_id), subgraphs=True)
+    steps = []
+    for task in snapshot.tasks:
+        state = task.state
+        values = getattr(state, "values", None) or {}
+        if task.name in graph.nodes and values.get("calls") is not None:
+            steps.append({"agent": task.name, "tool_calls": list(values.get("calls") or [])})
+    return steps
 
 
 def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent]:

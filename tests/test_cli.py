@@ -52,6 +52,9 @@ def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail
     assert code == 3, out
     assert out["status"] == "paused" and out["thread_id"] == "t-approve"
     assert "$500" in out["pending"]["question"]
+    assert out["agents"] == ["finance"]  # the owner went first and is waiting mid-step
+    code, text = cli("show", "t-approve")
+    assert code == 0 and "finance is mid-step" in text and "quote_return_refund" in text
 
     code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "store-manager", "--json")
     assert code == 0, out
