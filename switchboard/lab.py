@@ -93,7 +93,7 @@ def read_labelled(path: str | Path) -> list[tuple[str, str]]:
     """
     file = Path(path)
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise DataError(f"cannot read {file}: {exc}") from exc
     cases = []
@@ -114,10 +114,19 @@ def read_labelled(path: str | Path) -> list[tuple[str, str]]:
 
 
 async def evaluate_routing(path: str | Path, router: Router) -> EvalReport:
-    """Score the router's first decision on every labelled task in ``path``."""
+    """Score the router's first decision on every labelled task in ``path``.
+
+    Raises:
+        DataError: A label names no agent of the team (a typo would otherwise
+            count silently as a routing error).
+    """
+    labelled = read_labelled(path)
+    unknown = sorted({agent for _, agent in labelled} - set(router.team.names))
+    if unknown:
+        raise DataError(f"{path}: labels name agents the team does not have: {', '.join(unknown)}")
     cases: list[Case] = []
     confusion: dict[str, Counter[str]] = {}
-    for task, expected in read_labelled(path):
+    for task, expected in labelled:
         result = await router.decide(task, [], {})
         d = result.decision
         got = d.agent if d.action == "route" and d.agent else d.action
