@@ -36,7 +36,8 @@ async def test_return_under_the_limit_runs_through_without_a_human(
 ) -> None:
     order_id = mia.orders["delivered_under_500"]
     item = _order(retail_db, order_id)["items"][0]
-    task = f"Hi, I'm {mia.name} ({mia.email}). I'd like to return the {item['name'].lower()} from {order_id}, it's too small."
+    item_name = item["name"].lower()
+    task = f"Hi, I'm {mia.name} ({mia.email}). I'd like to return the {item_name} from {order_id}, it's too small."
     result = await start_run(task, settings=settings)
     assert result.status == "completed", result
     assert set(result.agents) == {"finance", "logistics", "inventory", "analytics", "customer_service"}
