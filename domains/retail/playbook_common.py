@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_match import choose_variant, match_items
+from domains.retail.playbook_match import choose_variant, match_items, units
 from switchboard.engine import Call, Handoff, Turn
 
 PENDING = ("pending",)
@@ -75,8 +75,9 @@ def item_ids_for(turn: Turn, order: Mapping[str, Any]) -> list[str]:
     if known:
         return [str(i) for i in known]
     items = order.get("items") or []
-    named = [] if turn.slots.get("all_items") else match_items(items, _item_text(turn))
-    return named or [str(i.get("item_id")) for i in items]
+    text = _item_text(turn)
+    named = [] if turn.slots.get("all_items") else match_items(items, text)
+    return units(items, named, text) if named else [str(i.get("item_id")) for i in items]
 
 
 def new_variants(turn: Turn, order: Mapping[str, Any], item_ids: list[str]) -> list[dict[str, Any]] | Call | Handoff:
@@ -102,8 +103,11 @@ def new_variants(turn: Turn, order: Mapping[str, Any], item_ids: list[str]) -> l
         if isinstance(product, Call):
             return product
         variant = choose_variant(as_dict(product), item, target)
-        if variant is None:
-            return Handoff.failed(f"No available variant of {item.get('name')} matches '{target}'.")
+        if isinstance(variant, str):
+            return Handoff.failed(
+                f"I cannot swap {item.get('name')} (item {item_id}) for '{target}': {variant}",
+                "A swap keeps every option the customer did not ask to change; nothing was changed.",
+            )
         chosen.append({**variant, "old_price": item.get("price")})
     return chosen
 
@@ -116,10 +120,11 @@ def names_of(order: Mapping[str, Any], item_ids: list[str]) -> str:
     """A readable list of item names with their options, for summaries."""
     by_id = {str(i.get("item_id")): i for i in order.get("items") or []}
     parts = []
-    for item_id in item_ids:
+    for item_id in dict.fromkeys(item_ids):
         item = by_id.get(item_id, {})
         options = ", ".join(str(v) for v in (item.get("options") or {}).values())
-        parts.append(f"{item.get('name', 'item')} ({options}; item {item_id})")
+        count = item_ids.count(item_id)
+        parts.append(f"{f'{count} x ' if count > 1 else ''}{item.get('name', 'item')} ({options}; item {item_id})")
     return "; ".join(parts) or "no items"
 
 

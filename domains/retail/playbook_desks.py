@@ -198,7 +198,9 @@ def record_return_reason(turn: Turn) -> Call | Handoff:
     order_id = order_id_of(turn)
     if not order_id:
         return Handoff.failed("No order id is known, so I cannot record a return reason.")
-    reason = str(turn.fact("reason") or "no reason given")
+    reason = turn.fact("reason")
+    if not reason:
+        return _no_reason(turn, order_id)
     result = turn.result("record_return_reason", order_id=order_id)
     if result is None:
         return Call("record_return_reason", {"order_id": order_id, "reason": reason}, "Log the reason.")
@@ -208,7 +210,24 @@ def record_return_reason(turn: Turn) -> Call | Handoff:
         f"Recorded the return reason for {order_id}: '{reason}'" + (f" (category {category})." if category else "."),
         {"return_reason_recorded": reason, **({"reason_category": category} if category else {})},
         "Reasons feed the return trends.",
-        0.9 if turn.fact("reason") else 0.7,
+    )
+
+
+def _no_reason(turn: Turn, order_id: str) -> Handoff:
+    """Nothing to record: a stand-in ("no reason given") would count as a reason in the trends.
+
+    Recording the reason was the request itself: that fails. As one step of
+    a return, the return stands without it, and the summary says so.
+    """
+    missing = f"The task gives no reason for returning the items of {order_id}, so I recorded none."
+    if turn.intent == "record_reason":
+        return Handoff.failed(f"{missing} What reason did the customer give?")
+    return Handoff(
+        "done",
+        f"{missing} Ask the customer if the reason matters.",
+        {"return_reason_recorded": None},
+        "A reason is only worth recording in the customer's own words.",
+        0.7,
     )
 
 

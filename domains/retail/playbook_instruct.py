@@ -6,6 +6,12 @@ So each one names the customer, the order, the items and the money route
 with whatever the task and the earlier handoffs have established. The first
 step of a plan goes to the agent that owns the request, so its instruction
 starts by saying how to identify the customer and the order.
+
+An instruction only ever carries values that are known. Agents read values
+out of their instruction, so a stand-in such as "the reason the customer
+gave" would be taken for the reason itself; when a value is unknown, the
+instruction says so in words that hold no value, and the agent falls back
+on the task.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ def _customer(brief: Brief) -> str:
     if c.get("user_id"):
         return f"customer {c['user_id']}"
     if s.get("email"):
-        return f"the customer with email {s['email']}"
+        return f"the customer whose email is {s['email']}"
     if s.get("first_name") and s.get("zip"):
         return f"the customer {s['first_name']} {s.get('last_name', '')} (zip {s['zip']})"
     if s.get("order_ids"):
@@ -53,20 +59,24 @@ def _method(brief: Brief, allowed: tuple[str, ...]) -> str:
 
 
 def _items(brief: Brief) -> str:
+    """The items as a noun phrase; the agent reads which ones from the task when no ids are known.
+
+    The task's own words are not quoted here: a quoted excerpt would be read
+    again as if the supervisor had said it, cut off mid-sentence.
+    """
     ids = brief.context.get("item_ids")
     if ids:
         return "items " + ", ".join(str(i) for i in ids)
     if brief.slots.get("all_items"):
         return "all items"
-    text = str(brief.slots.get("item_text") or "").strip()
-    return f"the items described in the task ({text[:80]})" if text else "the items in question"
+    return "the items the task names"
 
 
-_PURPOSE = {
+_PURPOSE = {  # no verbs of change here: the words after one are read as the wanted variant
     "return": "their delivered order with the items to return",
-    "exchange": "their delivered order with the items to exchange",
+    "exchange": "their delivered order holding the items in question",
     "cancel": "their pending order to cancel",
-    "modify_items": "their pending order with the items to change",
+    "modify_items": "their pending order holding the items in question",
     "change_payment": "their pending order",
     "change_address": "the pending order to re-address, if any",
     "tracking": "the order to track",
@@ -111,7 +121,7 @@ def identify(brief: Brief) -> str:
 def _return(brief: Brief) -> str:
     method = _method(brief, ("gift_card",))  # refunds go to the original method or a gift card
     reason = _value(brief, "reason")
-    why = f" Reason: {reason}." if reason else ""
+    why = f" Reason: {reason}." if reason else " The task states no return reason."
     return _sentence(
         _first_identify(brief),
         f"request the return of {_items(brief)} of {_order(brief, 'delivered')} for "
@@ -123,52 +133,61 @@ def _swap(verb: str) -> Callable[[Brief], str]:
     def write(brief: Brief) -> str:
         new = brief.context.get("new_item_ids")
         target = _value(brief, "target")
-        if new:
-            into = f" for new items {', '.join(map(str, new))}"
-        elif target:
-            into = f" for the available variant of the same product matching '{target}' (read the product)"
-        else:
-            into = " for the variant the customer asked for (read the product)"
         method = _method(brief, ("gift_card", "paypal", "credit_card"))
-        return _sentence(
-            _first_identify(brief),
-            f"{verb} {_items(brief)} of {_order(brief)}{into} for {_customer(brief)}; "
-            f"settle the price difference with {method}.",
-        )
+        settle = f"settle any price difference using {method}."
+        what = f"for {_customer(brief)}, {verb} {_items(brief)} of {_order(brief)}"
+        if new:
+            rest = f"{what} for new items {', '.join(map(str, new))}; {settle}"
+        elif target:
+            rest = f"{what} for '{target}'; keep every option not named there as it is, and {settle}"
+        else:
+            rest = f"{what}. The task does not say which variant the customer wants: report that, changing nothing."
+        return _sentence(_first_identify(brief), rest)
 
     return write
 
 
 def _lookup(brief: Brief) -> str:
     if brief.context.get("order_id") and brief.context.get("item_ids"):
-        target = _value(brief, "target") or "the variant the customer asked for"
+        target = _value(brief, "target")
+        if not target:
+            return (
+                f"The task does not say which variant of {_items(brief)} of {_order(brief)} the customer "
+                "wants: report that."
+            )
         return (
-            f"Find an available variant matching '{target}' for {_items(brief)} of "
-            f"{_order(brief)} (same product) and report new_item_ids."
+            f"Find the available variant to exchange {_items(brief)} of {_order(brief)} for '{target}', "
+            "keeping every other option as it is; report new_item_ids."
         )
     return f"Answer the product question from the catalogue: {brief.task.strip()}"
 
 
 def _address(brief: Brief) -> str:
     address = _value(brief, "new_address")
-    where = (
-        ", ".join(str(address[k]) for k in ("address1", "address2", "city", "state", "zip") if address.get(k))
-        if isinstance(address, dict)
-        else "the new address given in the task"
-    )
+    if not isinstance(address, dict):
+        where = "; the task gives no complete new address (street, city, state, zip): report that"
+    else:
+        parts = (str(address[k]) for k in ("address1", "address2", "city", "state", "zip") if address.get(k))
+        where = " to " + ", ".join(parts)
     if _value(brief, "address_scope") == "user":
         return _sentence(
-            _first_identify(brief, needs_order=False), f"change the default address of {_customer(brief)} to {where}."
+            _first_identify(brief, needs_order=False), f"change the default address of {_customer(brief)}{where}."
         )
-    return _sentence(_first_identify(brief), f"change the shipping address of {_order(brief, 'pending')} to {where}.")
+    return _sentence(_first_identify(brief), f"change the shipping address of {_order(brief, 'pending')}{where}.")
 
 
 def _payment(brief: Brief) -> str:
     method = _value(brief, "payment_method_id")
-    choice = str(brief.slots.get("refund_to") or "the payment method the customer named")
-    to = method or choice.replace("_", " ")
+    choice = brief.slots.get("refund_to")
+    named = {"gift_card": "gift card", "paypal": "PayPal account", "credit_card": "credit card"}
+    if method:
+        to = f" to {method}"
+    elif choice in named:
+        to = f" to the customer's {named[choice]}"
+    else:
+        to = "; the task names no new payment method: report that"
     return _sentence(
-        _first_identify(brief), f"switch the payment of {_order(brief, 'pending')} of {_customer(brief)} to {to}."
+        _first_identify(brief), f"switch the payment of {_order(brief, 'pending')} of {_customer(brief)}{to}."
     )
 
 
@@ -184,19 +203,28 @@ def _notify(brief: Brief) -> str:
     )
 
 
+def _record_reason(brief: Brief) -> str:
+    reason = _value(brief, "reason")
+    if reason:
+        return f"Record the return reason for {_order(brief)}. Reason: {reason}."
+    return (
+        f"Record the return reason for {_order(brief)}, in the customer's own words from the task; "
+        "if the task gives none, record nothing and say so."
+    )
+
+
+def _cancel(brief: Brief) -> str:
+    reason = _value(brief, "cancel_reason")
+    why = f", giving the reason '{reason}'" if reason else "; the task gives no cancellation reason"
+    return _sentence(_first_identify(brief), f"cancel {_order(brief, 'pending')} of {_customer(brief)}{why}.")
+
+
 def _simple(template: str, owner: bool = False) -> Callable[[Brief], str]:
     """A fixed sentence with the brief's values; an owner's starts by identifying the customer."""
 
     def write(brief: Brief) -> str:
         opening = _first_identify(brief) if owner else ""
-        filled = template.format(
-            order=_order(brief),
-            pending_order=_order(brief, "pending"),
-            customer=_customer(brief),
-            reason=_value(brief, "reason") or "the reason the customer gave",
-            cancel_reason=_value(brief, "cancel_reason") or "the customer gave none",
-            task=brief.task.strip(),
-        )
+        filled = template.format(order=_order(brief), customer=_customer(brief), task=brief.task.strip())
         return _sentence(opening, filled)
 
     return write
@@ -211,11 +239,11 @@ INSTRUCTIONS: dict[str, Callable[[Brief], str]] = {
     "change_address": _address,
     "change_payment": _payment,
     "notify_customer": _notify,
-    "cancel_order": _simple("cancel {pending_order} of {customer} (reason: {cancel_reason}).", owner=True),
+    "cancel_order": _cancel,
     "schedule_pickup": _simple("schedule a courier pickup for the returned items of {order}.", owner=True),
     "restock_returns": _simple("receive the returned items of {order} back into stock."),
     "issue_refund": _simple("issue the refund for the received return of {order}.", owner=True),
-    "record_return_reason": _simple("record the return reason for {order}: '{reason}'."),
+    "record_return_reason": _record_reason,
     "track_shipment": _simple("report the tracking numbers and delivery state of {order}.", owner=True),
     "return_trends": _simple("report the most common return reasons and trends. Request: {task}"),
     "human_handoff": _simple("transfer the customer to a human agent with a summary of: {task}"),

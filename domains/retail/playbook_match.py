@@ -1,8 +1,10 @@
 """Matching a customer's words to real records: order items, variants, products.
 
 Slots keep the customer's words ("the blue water bottle", "for the red one");
-these functions decide which items of an order and which variant of a
-product those words mean, once the records have been read.
+these functions decide which items of an order (and how many units of an
+item the order holds twice) and which variant of a product those words
+mean, once the records have been read. A new variant differs from the
+current item only in the options the customer named.
 """
 
 from __future__ import annotations
@@ -78,38 +80,196 @@ def match_items(items: Sequence[Mapping[str, Any]], text: str) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def choose_variant(product: Mapping[str, Any], current: Mapping[str, Any], target: str) -> dict[str, Any] | None:
-    """The available variant the customer asks for, or None if the words name none.
+def choose_variant(product: Mapping[str, Any], current: Mapping[str, Any], target: str) -> dict[str, Any] | str:
+    """The available variant the customer asks for, or a sentence saying why there is none.
 
-    The asked-for option values must all hold; among the variants that have
-    them, the one that keeps the most of the current item's other options wins.
+    The customer asks to change some options ("size M", "in silver", "a size
+    up"); every option they do not mention must stay as it is. So the only
+    acceptable variant differs from the current item in the asked-for options
+    alone: if that combination is not sold, or not in stock, the answer says
+    so instead of settling for a variant that changes something else.
     """
+    name = str(product.get("name") or "the product")
     variants = sorted(
         (v for v in (product.get("variants") or {}).values() if isinstance(v, Mapping)),
         key=lambda v: str(v.get("item_id")),
     )
-    wanted = {
-        key: str(value)
-        for v in variants
-        for key, value in (v.get("options") or {}).items()
-        if mentions(str(value), target)
-    }
+    current_options = {str(k): str(v) for k, v in (current.get("options") or {}).items()}
+    wanted = _wanted_options(variants, current_options, target)
+    if isinstance(wanted, str):
+        return wanted
     if not wanted:
-        return None
-    current_options = current.get("options") or {}
-    ranked = []
+        return f"'{target}' names no option of {name} (it comes in {_option_values(variants)})."
+    if all(current_options.get(k) in values for k, values in wanted.items()):
+        return f"The customer's {name} already is {_describe(current_options)}; '{target}' asks for no change."
+    fitting = [
+        v
+        for v in variants
+        if v.get("item_id") != current.get("item_id") and _differs_only_in(v, current_options, wanted)
+    ]
+    available = [v for v in fitting if v.get("available")]
+    if available:
+        return dict(available[0])
+    desired = _describe({**current_options, **{k: " or ".join(sorted(vs)) for k, vs in wanted.items()}})
+    state = "is out of stock" if fitting else "is not sold"
+    return (
+        f"{name} in {desired} {state}, and every other variant also changes options the customer did not "
+        f"ask to change.{_alternatives(variants, current, wanted)}"
+    )
+
+
+def _alternatives(
+    variants: Sequence[Mapping[str, Any]], current: Mapping[str, Any], wanted: Mapping[str, set[str]]
+) -> str:
+    """The available variants with the asked-for values, for whoever decides next (at most three)."""
+    found = [
+        _describe({str(k): str(v) for k, v in (variant.get("options") or {}).items() if k not in wanted})
+        for variant in variants
+        if variant.get("available")
+        and variant.get("item_id") != current.get("item_id")
+        and all(str((variant.get("options") or {}).get(k)) in vs for k, vs in wanted.items())
+    ]
+    if not found:
+        return ""
+    asked = _describe({k: " or ".join(sorted(vs)) for k, vs in wanted.items()})
+    return f" Available with {asked}: {'; '.join(found[:3])}{' …' if len(found) > 3 else ''}."
+
+
+def _wanted_options(
+    variants: Sequence[Mapping[str, Any]], current: Mapping[str, str], target: str
+) -> dict[str, set[str]] | str:
+    """The option values the target asks for, by option name (or why a relative size cannot be had)."""
+    wanted: dict[str, set[str]] = {}
     for variant in variants:
-        options = variant.get("options") or {}
-        if not variant.get("available") or variant.get("item_id") == current.get("item_id"):
-            continue
-        hits = sum(mentions(str(options.get(k, "")), target) for k in wanted)
-        kept = sum(options.get(k) == v for k, v in current_options.items() if k not in wanted)
-        ranked.append((hits, kept, variant))
-    ranked = [r for r in ranked if r[0] == len(wanted)]
-    if not ranked:
+        for key, value in (variant.get("options") or {}).items():
+            if mentions(str(value), target):
+                wanted.setdefault(str(key), set()).add(str(value))
+    for key, values in wanted.items():
+        if len(values) > 1 and current.get(key) in values:
+            values.discard(current[key])  # "size 8 instead of 9": 9 is what they have
+    named_keys = {k for k in wanted if mentions(k, target)}
+    for value in {v for vs in wanted.values() for v in vs}:
+        keys = [k for k, vs in wanted.items() if value in vs]
+        if len(keys) > 1 and named_keys & set(keys):  # "white" colour or "white" backlight: the key says
+            for key in set(keys) - named_keys:
+                wanted[key].discard(value)
+    wanted = {k: vs for k, vs in wanted.items() if vs}
+    relative = relative_size(target)
+    if relative is not None and not any("size" in k for k in wanted):
+        step = _size_step(variants, current, relative)
+        if isinstance(step, str):
+            return step
+        wanted[step[0]] = {step[1]}
+    return wanted
+
+
+def _differs_only_in(variant: Mapping[str, Any], current: Mapping[str, str], wanted: Mapping[str, set[str]]) -> bool:
+    options = {str(k): str(v) for k, v in (variant.get("options") or {}).items()}
+    if any(options.get(k) not in values for k, values in wanted.items()):
+        return False
+    return all(options.get(k) == v for k, v in current.items() if k not in wanted)
+
+
+def _describe(options: Mapping[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in options.items())
+
+
+def _option_values(variants: Sequence[Mapping[str, Any]]) -> str:
+    values: dict[str, list[str]] = {}
+    for variant in variants:
+        for key, value in (variant.get("options") or {}).items():
+            if str(value) not in values.setdefault(str(key), []):
+                values[str(key)].append(str(value))
+    return "; ".join(f"{k}: {', '.join(vs)}" for k, vs in values.items()) or "no options"
+
+
+RELATIVE_SIZE = re.compile(
+    r"\b(?:(?P<half>half\s+)?(?P<count>a|one|two|2)\s+sizes?\s+(?P<dir>up|down|bigger|larger|smaller)"
+    r"|(?:a|the next)\s+(?P<dir2>bigger|larger|smaller)\s+size|size\s+(?P<dir3>up|down))\b",
+    re.IGNORECASE,
+)
+"""A size relative to the current one: "a size up", "two sizes smaller", "the next bigger size"."""
+_LETTER_SIZES = ("xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl")
+_WORD_SIZES = ("extra small", "small", "medium", "large", "extra large")
+
+
+def relative_size(text: str) -> int | None:
+    """The size steps a text asks for: +1 for "a size up", -2 for "two sizes smaller"; 0 for half sizes."""
+    match = RELATIVE_SIZE.search(text)
+    if match is None:
         return None
-    ranked.sort(key=lambda r: (-r[0], -r[1]))
-    return dict(ranked[0][2])
+    if match.group("half"):
+        return 0
+    direction = (match.group("dir") or match.group("dir2") or match.group("dir3")).lower()
+    count = 2 if (match.group("count") or "").lower() in ("two", "2") else 1
+    return count if direction in ("up", "bigger", "larger") else -count
+
+
+def _size_step(variants: Sequence[Mapping[str, Any]], current: Mapping[str, str], steps: int) -> tuple[str, str] | str:
+    """The size option and the value ``steps`` sizes away from the current one, or why there is none."""
+    key = "size" if "size" in current else next((k for k in current if "size" in k), None)
+    if key is None:
+        return "The item has no size option, so 'a size up or down' means nothing for it."
+    if steps == 0:
+        return f"Half sizes are not sold; the item's size is {current[key]}. Which size should it be?"
+    sizes = sorted({str((v.get("options") or {}).get(key)) for v in variants} - {"None"}, key=_size_rank)
+    if any(_size_rank(s)[0] == 2 for s in sizes) or current[key] not in sizes:
+        return f"I cannot order the sizes {', '.join(sizes)} to find the one {abs(steps)} step(s) from {current[key]}."
+    index = sizes.index(current[key]) + steps
+    if not 0 <= index < len(sizes):
+        edge = "largest" if steps > 0 else "smallest"
+        return f"Size {current[key]} is already the {edge} size on offer ({', '.join(sizes)})."
+    return key, sizes[index]
+
+
+def _size_rank(size: str) -> tuple[int, float]:
+    """Where a size sits: numbers by value, then S/M/L letters, then words; (2, 0) if unknown."""
+    lowered = size.lower().strip()
+    number = re.match(r"\d+(?:\.\d+)?", lowered)
+    if number:
+        return 0, float(number.group(0))
+    for group, scale in ((1, _LETTER_SIZES), (1, _WORD_SIZES)):
+        if lowered in scale:
+            return group, float(scale.index(lowered))
+    return 2, 0.0
+
+
+def units(items: Sequence[Mapping[str, Any]], item_ids: Sequence[str], text: str) -> list[str]:
+    """``item_ids`` with an id repeated once per unit the text asks for.
+
+    An order can hold the same item twice. "The two t-shirts", "both
+    shirts" or "the shirts" mean every unit; "the shirt" or "one of the
+    shirts" means one.
+    """
+    chosen: list[str] = []
+    for item_id in item_ids:
+        held = [i for i in items if str(i.get("item_id")) == item_id]
+        wanted = _count_asked(str(held[0].get("name", "")), text) if len(held) > 1 else 1
+        chosen += [item_id] * max(1, min(len(held), wanted))
+    return chosen
+
+
+_COUNT_WORDS = {"both": 2, "two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4, "all": 99, "every": 99}
+_ONE_WORDS = frozenset({"one", "1", "a", "an", "single", "either"})
+
+
+def _count_asked(name: str, text: str) -> int:
+    """How many units of the product called ``name`` the text asks for (99 for all of them)."""
+    parts = [_ALIASES.get(w, w) for w in map(_singular, re.findall(r"[a-z0-9]+", name.lower()))]
+    head, joined = (parts[-1] if parts else ""), _singular(re.sub(r"[^a-z0-9]", "", name.lower()))
+    words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower())
+    plural = False
+    for index, word in enumerate(words):
+        last = _ALIASES.get(_singular(word.split("-")[-1]), _singular(word.split("-")[-1]))
+        if last != head and _singular(word.replace("-", "")) != joined:
+            continue
+        for before in reversed(words[max(0, index - 4) : index]):
+            if before in _COUNT_WORDS:
+                return _COUNT_WORDS[before]
+            if before in _ONE_WORDS:
+                return 1
+        plural = plural or _singular(word) != word
+    return 99 if plural else 1
 
 
 def find_products(catalogue: Mapping[str, str], text: str) -> list[tuple[str, str]]:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domains.retail.playbook_match import RELATIVE_SIZE
+from domains.retail.playbook_vocabulary import SYNONYMS
+
 SLOT_NAMES = (
     "email",
     "order_ids",
@@ -45,17 +48,31 @@ _NAME_INTRO = re.compile(
     r"\b[Ii]t['\u2019]s)\s+" + _NAME + r"\b"
 )
 _NAME_LOWER = re.compile(r"\bmy name is ([a-z]+) ([a-z]+)\b", re.IGNORECASE)
+_ZIP_AFTER_NAME = r"\s*[,(\-\u2014\u2013]?\s*\(?(?i:zip(?:\s*code)?\s*(?:is|:|#)?\s*)?\d{5}\b\)?"
+_NAME_ZIP = re.compile(_NAME + r"(?=" + _ZIP_AFTER_NAME + r")")
+"""A name right before a zip code: "Mia Chen, 94105", "Raj Sanchez (zip 92147)"."""
+_NAME_HERE = re.compile(_NAME + r"(?=\s+here\b)")
+"""A name introducing itself: "Raj Sanchez here"."""
 _SIGNATURE = re.compile(
-    r"(?:(?:thanks|thank you|regards|best|cheers|sincerely|br)[,!.]?\s*|[-\u2014\u2013~]\s*)" + _NAME + r"\s*[.!]?\s*$",
+    r"(?:(?:thanks|thank you|regards|best|cheers|sincerely|br)[,!.]?\s*|[-\u2014\u2013~]\s*)"
+    + _NAME
+    + r"(?:"
+    + _ZIP_AFTER_NAME
+    + r")?\s*[.!]?\s*$",
     re.IGNORECASE,
 )
+_CLAUSE_START = re.compile(
+    r"(?:\A|[.!?\n:;(\u2014\u2013]|\s-|\b(?:hi|hello|hey|dear|greetings)[,!]?)\s*\Z", re.IGNORECASE
+)
+"""What may come before a bare name ("Mia Chen, 94105"): nothing, a sentence end, a dash, a greeting."""
 _NOT_NAMES_TEXT = """
     not looking trying writing calling sorry very so having still just really the a an
     wondering hoping here back new unable also currently reaching please urgent in on at
     order my your our still getting going contacting following interested sure glad happy mr
-    mrs ms dr
+    mrs ms dr support team customer service store shop dept department
 """
-_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split()) | {w for w, canon in SYNONYMS.items() if canon in ("item", "")}
+"""Words that are no first or last name, product words included ("Hiking Boots, 10001")."""
 _ZIP_EXPLICIT = re.compile(r"\bzip(?:\s*code)?\s*(?:is|:|=|#)?\s*(\d{5})\b", re.IGNORECASE)
 _ZIP_ANY = re.compile(r"(?<![\d$.,])\b(\d{5})\b(?![.,]\d)")
 _ADDRESS = re.compile(
@@ -74,10 +91,23 @@ _ALL_ITEMS = re.compile(
     re.IGNORECASE,
 )
 _BECAUSE = re.compile(
-    r"\b(?:because|cause|reason(?: is|:)?)\s+(?:it|they)?\s*"
-    r"(?:is|are|was|were|'s|'re)?\s*([^.;!?\n]{3,80})",
+    r"(?:\b(?:because|cause)\s+|\breason(?:\s+for\s+[^:=.;!?\n]{1,60}?)?\s*(?:\bis\b|\bwas\b|:|=)\s*)"
+    r"(?:(?:it|they)\s*(?:is|are|was|were|'s|'re)\s+)?([^.;!?\n]{3,80})",
     re.IGNORECASE,
 )
+"""A stated reason: "because ...", "reason: ...", "the reason for #W1 is ..." (not "the reason for #W1")."""
+_RETURNING = re.compile(r"\b(?:return|exchange|send (?:it|them) back|swap|replace|refund)", re.IGNORECASE)
+_OWN_WORDS = re.compile(
+    r"(?:\A|[.!;,:(\n]|\s[-\u2014\u2013])\s*((?:they|it|these|those|both)\b(?:'re|'s)?\s+[^.!?;,()\n]{3,80})(?=[.!;,()\n]|\Z)",
+    re.IGNORECASE,
+)
+"""A clause about the items in the customer's own words: "..., they pinch my toes."."""
+_NOT_A_COMPLAINT = re.compile(
+    r"\b(?:return|exchange|refund|cancel|send|ship|please|can|could|would|will|want|like|need|order(?:ed)?|"
+    r"where|when|here|there|is it|are they|arrived|received)\b|#?\bW\d{5,}|@|\d{5}",
+    re.IGNORECASE,
+)
+_COPULA = re.compile(r"^(?:they|it|these|those|both)(?:'re|'s|\s+(?:are|is|were|was))\s+", re.IGNORECASE)
 _REASONS = (
     (
         r"arrived (?:damaged|broken|cracked)|damaged|broken|cracked|dented|scratched|torn",
@@ -135,12 +165,22 @@ _CHANGE_VERB = re.compile(
     r"trade|trading|modify|modifying|upgrade|upgrading|convert)\b",
     re.IGNORECASE,
 )
-_PIVOT = re.compile(r"\b(?:for|to|into|with)\b\s+(?!me\b|you\b|my (?:order|account)\b)", re.I)
+_PIVOT = re.compile(r"\b(?:for|to|into|with)\b\s+(?!me\b|you\b|my (?:order|account)\b|(?:the\s+)?customer\b)", re.I)
 _INSTEAD = re.compile(
     r"\b(?:like|want|prefer|get|need|have|take|send me)\s+(?:a|an|the|one in|it in|them in)?\s*"
     r"([^.,;!?]+?)\s+instead\b",
     re.IGNORECASE,
 )
+_SAME_BUT = re.compile(
+    r"\bsame\s+(?:[\w#-]+\s+){0,4}?(?:but\s+)?(?:in|with)\s+(?:a\s+|the\s+)?"
+    r"([^.,;!?\n]+?)(?=\s+instead\b|\s*[.,;!?\n]|\s+(?:and|but|because|since|please)\b|\Z)",
+    re.IGNORECASE,
+)
+"""The wanted variant of "the same shirt in size M"."""
+_X_INSTEAD_OF = re.compile(r"\b(size\s+[\w.-]+|[\w.-]*\d[\w.-]*)\s+instead\s+of\b", re.IGNORECASE)
+"""A short "size 8 instead of 7" with no verb before it."""
+_IN_SIZE = re.compile(r"\bin\s+(?:a\s+)?(size\s+[\w.]+)", re.IGNORECASE)
+_TARGET_TAIL = re.compile(r"\s+instead\b.*$|[\s,]+(?:please|thanks|thank you)\b.*$", re.IGNORECASE | re.DOTALL)
 _USER_ADDRESS = re.compile(r"\b(?:default|profile|account|billing|home|saved|user|permanent) address\b", re.IGNORECASE)
 _ORDER_WORDS = re.compile(r"\border\b|#?\bW\d{5,}|\bpending\b|\bship(?:ping|ment)?\b", re.I)
 
@@ -185,13 +225,31 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 def _put_name(slots: dict[str, Any], text: str) -> None:
-    for pattern in (_NAME_INTRO, _NAME_LOWER, _SIGNATURE):
-        for match in pattern.finditer(text.strip()):
+    """A person's name, taken only where one is introduced, signed, or stands next to a zip code.
+
+    A bare pair of capitalised words ("Mia Chen, 94105", "Raj Sanchez here")
+    counts only at the start of a sentence, after a greeting or a dash, or,
+    when it ends the text, after a comma: "I live in New York 10001" is not
+    a name.
+    """
+    text = text.strip()
+    for pattern in (_NAME_INTRO, _NAME_LOWER, _NAME_ZIP, _NAME_HERE, _SIGNATURE):
+        for match in pattern.finditer(text):
             first, last = match.group(1), match.group(2)
             if first.lower() in _NOT_NAMES or last.lower() in _NOT_NAMES:
                 continue
+            if pattern in (_NAME_ZIP, _NAME_HERE) and not _bare_name_fits(text, match):
+                continue
             slots["first_name"], slots["last_name"] = first.capitalize(), last[0].upper() + last[1:]
             return
+
+
+def _bare_name_fits(text: str, match: re.Match[str]) -> bool:
+    before = text[: match.start()]
+    if _CLAUSE_START.search(before):
+        return True
+    rest = text[match.end() :]
+    return before.rstrip().endswith(",") and re.fullmatch(_ZIP_AFTER_NAME + r"\s*[.!]?\s*", rest) is not None
 
 
 def _new_address(text: str) -> dict[str, str] | None:
@@ -214,24 +272,54 @@ def _split_target(text: str) -> tuple[str, str | None]:
     """Split the text into the part naming current items and the wanted variant."""
     instead = _INSTEAD.search(text)
     if instead:
-        return text[: instead.start(1)] + text[instead.end() :], instead.group(1).strip()
+        return _without(text, instead.start(1), instead.end()), _target(instead.group(1))
+    same = _SAME_BUT.search(text)
+    if same:
+        return _without(text, same.start(1), same.end(1)), _target(same.group(1))
     verb = _CHANGE_VERB.search(text)
     if verb:
         pivot = _PIVOT.search(text, verb.end())
         if pivot:
-            end = re.search(r"[.;!?\n]|\b(?:and|but|because|since)\b", text[pivot.end() :])
+            end = re.search(r"[.,;!?\n]|\b(?:and|but|because|since)\b", text[pivot.end() :])
             stop = pivot.end() + (end.start() if end else len(text) - pivot.end())
-            return text[: pivot.start()] + text[stop:], text[pivot.end() : stop].strip() or None
+            target = _target(text[pivot.end() : stop])
+            if target:
+                return _without(text, pivot.start(), stop), target
+    for pattern, group in ((_X_INSTEAD_OF, 1), (_IN_SIZE, 1), (RELATIVE_SIZE, 0)):
+        found = pattern.search(text)
+        if found:
+            return _without(text, found.start(group), found.end(group)), _target(found.group(group))
     return text, None
 
 
+def _without(text: str, start: int, end: int) -> str:
+    return text[:start] + text[end:]
+
+
+def _target(phrase: str) -> str | None:
+    """The wanted variant's words, without "instead of ..." or a trailing "please"."""
+    return _TARGET_TAIL.sub("", phrase).strip(" ,'\"") or None
+
+
 def _reason(text: str) -> str | None:
+    """Why the customer sends items back: a "because" clause, a known reason, else their own words."""
     because = _BECAUSE.search(text)
     if because and not re.match(r"(?:soon|well|possible|quickly)\b", because.group(1), re.I):
-        return because.group(1).strip().rstrip(",")
+        return because.group(1).strip().rstrip(",").strip("'\"")
     for pattern, label in _REASONS:
         if re.search(rf"\b(?:{pattern})", text, re.IGNORECASE):
             return label
+    return _own_words(text) if _RETURNING.search(text) else None
+
+
+def _own_words(text: str) -> str | None:
+    """A clause in which the customer says what is wrong with the items ("they pinch my toes")."""
+    for match in _OWN_WORDS.finditer(text):
+        clause = match.group(1).strip()
+        said = _COPULA.sub("", clause)
+        if _NOT_A_COMPLAINT.search(clause) or said[:1].isupper() or len(said.split()) < 2:
+            continue
+        return said
     return None
 
 

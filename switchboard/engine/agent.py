@@ -3,11 +3,13 @@
 The recipe decides *what* to do; this module enforces the rules every agent
 follows whatever the recipe says: a tool error ends the step (it is reported,
 never retried in a loop), only bound tools are called, no call is repeated,
-and a step never runs more than a bounded number of calls.
+a step never runs more than a bounded number of calls, and no value is taken
+from a phrase in the instruction that only stands in for one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,10 +74,17 @@ def _intent(playbook: Playbook, task: str) -> str | None:
 
 
 def _slots(playbook: Playbook, task: str, instruction: str) -> dict[str, Any]:
-    """Slots of the task; the instruction fills gaps and overrides the declared ids."""
+    """Slots of the task; the instruction fills gaps and overrides the declared ids.
+
+    A value read from the instruction that is only a stand-in for one ("the
+    reason the customer gave", "<size>") is dropped: the supervisor had no
+    value to give, so the task's own value, or none, is the truth.
+    """
     slots: dict[str, Any] = dict(playbook.extract_slots(task))
     for key, value in playbook.extract_slots(instruction).items():
-        if value and (not slots.get(key) or key in playbook.key_slots):
+        if not value or is_placeholder(value):
+            continue
+        if not slots.get(key) or key in playbook.key_slots:
             slots[key] = value
     return slots
 
@@ -96,3 +105,32 @@ def _checked(call: Call, turn: Turn) -> Call | Handoff:
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return {k: v for k, v in a.items() if v is not None} == {k: v for k, v in b.items() if v is not None}
+
+
+_PLACEHOLDER = re.compile(
+    r"\b(?:the|this|that|their|a)\s+(?:customer|user|client|shopper|buyer|caller|task|request|ticket)(?:'s)?\b"
+    r"|\b(?:as|if)\s+(?:given|stated|named|specified|requested|provided)\b"
+    r"|\bnot\s+(?:given|stated|specified|known|named|provided)\b"
+    r"|\b(?:unknown|unspecified|tbd|to be (?:confirmed|determined|decided))\b|\bn/a\b"
+    r"|<[^<>]*>|\[[^\[\]]*\]|\{[^{}]*\}|\.\.\.|\u2026",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a value read from a colleague's words stands for a value instead of being one.
+
+    A supervisor that lacks a value may still write a phrase in its place
+    ("the reason the customer gave", "the variant the customer asked for",
+    "<size>", "TBD"). Such a phrase refers to the customer or the task in the
+    third person, says the value is unknown, or is a template slot; taken
+    as data it would be written to a record. Lists and mappings are
+    placeholders when any of their strings is.
+    """
+    if isinstance(value, str):
+        return _PLACEHOLDER.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(is_placeholder(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_placeholder(v) for v in value)
+    return False

@@ -36,6 +36,13 @@ USERS: dict[str, Any] = {
         "orders": ["#W9000003", "#W9000001", "#W9000002"],
     }
 }
+USERS["omar_haddad_2290"] = {
+    "name": {"first_name": "Omar", "last_name": "Haddad"},
+    "address": {**USERS["mia_chen_4817"]["address"], "city": "New York", "state": "NY", "zip": "10001"},
+    "email": "omar.haddad@example.com",
+    "payment_methods": {"credit_card_4444": {"source": "credit_card", "last_four": "8832", "id": "credit_card_4444"}},
+    "orders": ["#W9000004"],
+}
 _ADDRESS: dict[str, str] = USERS["mia_chen_4817"]["address"]
 PRODUCTS: dict[str, Any] = {
     "5000000001": {
@@ -128,6 +135,36 @@ PRODUCTS: dict[str, Any] = {
             },
         },
     },
+    "5000000005": {
+        "name": "Smart Watch",
+        "product_id": "5000000005",
+        "variants": {
+            "7000000041": {
+                "item_id": "7000000041",
+                "options": {"color": "black", "band material": "silicone", "display": "AMOLED"},
+                "available": True,
+                "price": 250.0,
+            },
+            "7000000042": {
+                "item_id": "7000000042",
+                "options": {"color": "silver", "band material": "metal", "display": "AMOLED"},
+                "available": True,
+                "price": 360.0,
+            },
+            "7000000043": {
+                "item_id": "7000000043",
+                "options": {"color": "silver", "band material": "silicone", "display": "LCD"},
+                "available": True,
+                "price": 230.0,
+            },
+            "7000000044": {
+                "item_id": "7000000044",
+                "options": {"color": "silver", "band material": "silicone", "display": "AMOLED"},
+                "available": False,
+                "price": 255.0,
+            },
+        },
+    },
 }
 
 
@@ -182,6 +219,19 @@ ORDERS: dict[str, Any] = {
                 "payment_method_id": "credit_card_1111",
             }
         ],
+    },
+    "#W9000004": {  # two units of the same t-shirt, and a watch
+        "order_id": "#W9000004",
+        "user_id": "omar_haddad_2290",
+        "address": USERS["omar_haddad_2290"]["address"],
+        "items": [
+            _item("5000000003", "7000000022"),
+            _item("5000000003", "7000000022"),
+            _item("5000000005", "7000000041"),
+        ],
+        "fulfillments": [{"tracking_id": ["880000000004"], "item_ids": ["7000000022", "7000000041"]}],
+        "status": "delivered",
+        "payment_history": [{"transaction_type": "payment", "amount": 302.0, "payment_method_id": "credit_card_4444"}],
     },
 }
 

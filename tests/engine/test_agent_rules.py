@@ -7,6 +7,7 @@ moves.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -139,3 +140,30 @@ def test_agent_mode_is_deterministic(model: EmbeddedChatModel, cards: list[dict[
         )
         runs.append([m.tool_calls for m in transcript if isinstance(m, AIMessage)])
     assert runs[0] == runs[1]
+
+
+def test_instruction_values_that_are_stand_ins_are_dropped() -> None:
+    """The instruction fills the task's gaps, but never with a phrase standing in for a value."""
+
+    def colour(text: str) -> dict[str, Any]:
+        found = re.search(r"colou?r: ([^.]+)", text)
+        return {"colour": found.group(1)} if found else {}
+
+    def echo(turn: Turn) -> Call | Handoff:
+        return Handoff("done", f"colour={turn.slots.get('colour')}")
+
+    playbook = Playbook("toy", skills=(Skill("paint", echo),), extract_slots=colour)
+    bound = EmbeddedChatModel(playbook=playbook).bind_tools(
+        [{"type": "function", "function": {"name": "handoff", "parameters": {"type": "object"}}}]
+    )
+
+    def summary(task: str, instruction: str) -> str:
+        prompt = (
+            f"<task>\n{task}\n</task>\n\n<instruction>\n{instruction}\n</instruction>\n\n"
+            "<skill>\npaint\n</skill>\n\n<context>\n{}\n</context>"
+        )
+        return str(bound.invoke([HumanMessage(prompt)]).tool_calls[0]["args"]["summary"])
+
+    assert summary("Paint it.", "Paint it, colour: red.") == "colour=red"  # a gap filled
+    assert summary("Paint it.", "Paint it, colour: the one the customer asked for.") == "colour=None"
+    assert summary("Paint it, colour: blue.", "Paint it, colour: <colour>.") == "colour=blue"

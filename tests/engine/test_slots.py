@@ -10,6 +10,8 @@ from domains.retail.playbook_match import (
     choose_variant,
     find_products,
     match_items,
+    relative_size,
+    units,
     variants_matching,
 )
 from domains.retail.slots import SLOT_NAMES, extract_slots
@@ -101,9 +103,9 @@ def test_variants_are_chosen_by_the_asked_options() -> None:
     bottle = PRODUCTS["5000000002"]
     current = ORDERS["#W9000001"]["items"][1]
     red = choose_variant(bottle, current, "the red one")
-    assert red is not None and red["item_id"] == "7000000012"
-    assert choose_variant(bottle, current, "1000ml red") is None  # unavailable
-    assert choose_variant(bottle, current, "a nicer one") is None
+    assert isinstance(red, dict) and red["item_id"] == "7000000012"
+    assert "out of stock" in str(choose_variant(bottle, current, "1000ml red"))
+    assert "names no option" in str(choose_variant(bottle, current, "a nicer one"))
     boots = PRODUCTS["5000000004"]
     assert [v["item_id"] for v in variants_matching(boots, "boots in size 10?")] == [
         "7000000031",
@@ -116,3 +118,119 @@ def test_products_are_found_by_name() -> None:
     assert find_products(catalogue, "Do you have hiking boots?") == [("Hiking Boots", "5000000004")]
     assert find_products(catalogue, "any tshirts in red?") == [("T-Shirt", "5000000003")]
     assert find_products(catalogue, "a sofa") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "zip_code"),
+    [
+        ("Mia Chen, 94105. Where is my order?", ("Mia", "Chen"), "94105"),
+        ("Raj Sanchez here (zip 92147). Cancel my pending order.", ("Raj", "Sanchez"), "92147"),
+        ("Please cancel my pending order \u2014 Mia Chen 94105", ("Mia", "Chen"), "94105"),
+        ("Cancel my pending order - Mia Chen, zip 94105.", ("Mia", "Chen"), "94105"),
+        ("name: Mia Chen, zip code 94105. Where is my laptop?", ("Mia", "Chen"), "94105"),
+        ("Hi, Omar Haddad (10001) here: where are my boots?", ("Omar", "Haddad"), "10001"),
+        ("Where are my boots? Omar Haddad, 10001", ("Omar", "Haddad"), "10001"),
+    ],
+)
+def test_names_next_to_a_zip_or_an_introduction(text: str, name: tuple[str, str], zip_code: str) -> None:
+    slots = extract_slots(text)
+    assert (slots.get("first_name"), slots.get("last_name"), slots.get("zip")) == (*name, zip_code)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Return the Hiking Boots, 10001 is my zip.",
+        "I live in New York 10001, please cancel my order.",
+        "Ship my pending order to New York, 10001.",
+        "Dear Support Team, 94105 is my zip code.",
+        "Hello, New Order here: W1234567.",
+        "Please Cancel 94105",
+    ],
+)
+def test_capitalised_words_near_a_zip_are_not_always_a_name(text: str) -> None:
+    assert "first_name" not in extract_slots(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Can I exchange my hiking boots for size 8 instead of 7?", "size 8"),
+        ("Exchange the boots, size 8 instead of 7 please.", "size 8"),
+        ("I'd like the same shirt in size M.", "size M"),
+        ("Swap my watch for the same watch in silver.", "silver"),
+        ("Please exchange both shirts for a size up.", "a size up"),
+        ("I want the boots one size bigger.", "one size bigger"),
+        ("Can I get the boots in size 10?", "size 10"),
+        ("Exchange the boots for size 10, they pinch.", "size 10"),
+        ("Exchange the boots for the customer Mia.", None),
+        ("I need a different size for the yoga mat I received, 6mm instead of 4mm.", "6mm"),
+        ("My kid wants the maple deck instead of the bamboo one.", None),
+    ],
+)
+def test_wanted_variant(text: str, target: str | None) -> None:
+    assert extract_slots(text).get("target") == target
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("I'd like to return the hiking boots from #W0741926, they pinch my toes.", "they pinch my toes"),
+        ("Please return the yoga mat from order #W0372018, it's too thin.", "too thin"),
+        ("Return the boots because they pinch my toes.", "they pinch my toes"),
+        ("Record the return reason for order #W1. Reason: they pinch my toes.", "they pinch my toes"),
+        ("Record the return reason for order #W1.", None),  # "reason for" is no reason
+        ("Log the customer's return reason for W3939393: didn't fit.", "didn't fit"),
+        ("Show return reason stats.", None),
+        ("Return it, it's Omar Haddad here.", None),
+        ("Where is my order? It was supposed to arrive on Monday.", None),  # not a return
+        ("Return my boots. Is it possible today?", None),
+    ],
+)
+def test_return_reason_in_the_customers_own_words(text: str, reason: str | None) -> None:
+    assert extract_slots(text).get("reason") == reason
+
+
+def test_units_of_an_item_the_order_holds_twice() -> None:
+    items = ORDERS["#W9000004"]["items"]
+    shirt = ["7000000022"]
+    assert units(items, shirt, "exchange the two t-shirts") == shirt * 2
+    assert units(items, shirt, "both shirts, please") == shirt * 2
+    assert units(items, shirt, "the t-shirts are too big") == shirt * 2
+    assert units(items, shirt, "exchange the t-shirt") == shirt
+    assert units(items, shirt, "one of the t-shirts") == shirt
+    assert units(items, ["7000000041"], "both watches") == ["7000000041"]  # the order holds one
+
+
+def test_a_swap_keeps_every_option_not_asked_for() -> None:
+    watch, current = PRODUCTS["5000000005"], ORDERS["#W9000004"]["items"][2]
+    why = choose_variant(watch, current, "silver")
+    assert isinstance(why, str)  # not the pricier metal AMOLED one, not the LCD one
+    assert "color silver, band material silicone, display AMOLED is out of stock" in why
+    assert "Available with color silver: band material metal, display AMOLED" in why
+    assert "already is" in str(choose_variant(watch, current, "black"))
+    shirt = PRODUCTS["5000000003"]
+    blue_l = ORDERS["#W9000004"]["items"][0]
+    assert "T-Shirt in color red, size M is not sold" in str(choose_variant(shirt, blue_l, "red in size M"))
+    red_l = choose_variant(shirt, blue_l, "the red one")
+    assert isinstance(red_l, dict) and red_l["item_id"] == "7000000023"
+
+
+def test_relative_sizes() -> None:
+    assert [relative_size(t) for t in ("a size up", "one size bigger", "two sizes smaller", "size down")] == [
+        1,
+        1,
+        -2,
+        -1,
+    ]
+    assert relative_size("half a size up") == 0 and relative_size("size 10") is None
+    shirt, blue_l = PRODUCTS["5000000003"], ORDERS["#W9000004"]["items"][0]
+    down = choose_variant(shirt, blue_l, "a size down")
+    assert isinstance(down, dict) and down["options"] == {"color": "blue", "size": "M"}
+    assert "already the largest size" in str(choose_variant(shirt, blue_l, "one size bigger"))
+    boots = PRODUCTS["5000000004"]
+    ten = {"item_id": "7000000031", "options": {"size": "10", "color": "brown"}}
+    up = choose_variant(boots, ten, "a size up")
+    assert isinstance(up, dict) and up["item_id"] == "7000000033"
+    assert "Half sizes" in str(choose_variant(boots, ten, "half a size up"))
+    assert "no size option" in str(choose_variant(PRODUCTS["5000000005"], ORDERS["#W9000004"]["items"][2], "a size up"))

@@ -1,0 +1,145 @@
+"""The supervisor's instructions carry only known values, and agents never take a stand-in for one.
+
+Agents read values out of their instruction (a real LLM supervisor may know
+more than the task says), so an instruction written with a stand-in such as
+"the reason the customer gave" used to be recorded as the reason itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domains.retail.playbook import PLAYBOOK
+from domains.retail.playbook_instruct import INSTRUCTIONS
+from domains.retail.slots import extract_slots
+from switchboard.engine import Brief, EmbeddedChatModel
+from switchboard.engine.agent import is_placeholder
+from tests.engine.engine_kit import MIA, FakeStore, card, run_agent, tools_called
+
+_VALUES = ("reason", "cancel_reason", "target", "new_address", "pickup_date")
+"""Slots whose value, read from an instruction, would be acted on or written."""
+_CONTEXTS: tuple[dict[str, Any], ...] = (
+    {},
+    {"user_id": "mia_chen_4817"},
+    {"user_id": "mia_chen_4817", "order_id": "#W9000001", "item_ids": ["7000000011"]},
+)
+
+
+@pytest.mark.parametrize("skill", sorted(INSTRUCTIONS))
+@pytest.mark.parametrize("intent", [None, *(i.name for i in PLAYBOOK.intents)])
+@pytest.mark.parametrize("context", _CONTEXTS)
+def test_an_instruction_without_values_holds_none(skill: str, intent: str | None, context: dict[str, Any]) -> None:
+    task = "mia.chen@example.com here, about my order."
+    instruction = INSTRUCTIONS[skill](Brief(task, skill, intent, extract_slots(task), context))
+    found = extract_slots(instruction)
+    assert {k: found[k] for k in _VALUES if k in found} == {}, instruction
+    assert not any(is_placeholder(v) for k, v in found.items() if k != "item_text"), instruction
+
+
+@pytest.mark.parametrize(
+    ("skill", "slot", "value"),
+    [
+        ("process_return", "reason", "they pinch my toes"),
+        ("record_return_reason", "reason", "they pinch my toes"),
+        ("record_return_reason", "reason", "arrived damaged"),
+        ("process_exchange", "target", "size M"),
+        ("modify_items", "target", "a size up"),
+        ("product_lookup", "target", "the red one"),
+        ("cancel_order", "cancel_reason", "ordered by mistake"),
+    ],
+)
+def test_an_instruction_carries_the_known_value_intact(skill: str, slot: str, value: str) -> None:
+    context = {"user_id": "mia_chen_4817", "order_id": "#W9000001", "item_ids": ["7000000011"]}
+    instruction = INSTRUCTIONS[skill](Brief("Please help.", skill, None, {slot: value}, context))
+    assert extract_slots(instruction).get(slot) == value, instruction
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the reason the customer gave",
+        "for order #W0741926: 'the reason the customer gave'",
+        "the variant the customer asked for (read the product)",
+        "<size>",
+        "TBD",
+        "not stated in the task",
+    ],
+)
+def test_placeholders_are_recognised(text: str) -> None:
+    assert is_placeholder(text) and is_placeholder([text]) and is_placeholder({"x": text})
+
+
+@pytest.mark.parametrize("text", ["they pinch my toes", "size 8", "arrived damaged", "the red one", ["#W1"], 3])
+def test_values_are_not_placeholders(text: Any) -> None:
+    assert not is_placeholder(text)
+
+
+_OLD_REASON_INSTRUCTION = "Record the return reason for order #W9000001: 'the reason the customer gave'."
+
+
+def test_the_reason_comes_from_the_customer_not_the_instruction(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "analytics"),
+        task="Hi, I'd like to return the headphones from #W9000001, they pinch my ears.",
+        instruction=_OLD_REASON_INSTRUCTION,
+        skill="record_return_reason",
+        context={"order_id": "#W9000001"},
+    )
+    assert handoff["status"] == "done"
+    assert store.calls == [("record_return_reason", {"order_id": "#W9000001", "reason": "they pinch my ears"})]
+
+
+def test_no_reason_is_recorded_when_none_was_given(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "analytics"),
+        task="Please return the headphones from #W9000001 to my gift card.",
+        instruction=_OLD_REASON_INSTRUCTION,
+        skill="record_return_reason",
+        context={"order_id": "#W9000001"},
+    )
+    assert handoff["status"] == "done"  # one step of a return: the return stands without a reason
+    assert "recorded none" in handoff["summary"]
+    assert store.calls == []
+
+
+def test_recording_a_reason_that_was_never_given_fails(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "analytics"),
+        task="Log the return reason for #W9000001.",
+        instruction=_OLD_REASON_INSTRUCTION,
+        skill="record_return_reason",
+        context={},
+    )
+    assert handoff["status"] == "failed"
+    assert "no reason" in handoff["summary"] and store.calls == []
+
+
+def test_a_placeholder_variant_is_not_looked_for(
+    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
+) -> None:
+    handoff, _ = run_agent(
+        model,
+        store,
+        card(cards, "finance"),
+        task="I want to exchange my water bottle.",
+        instruction="Exchange the items of order #W9000001 for the variant the customer asked for (read the product).",
+        skill="process_exchange",
+        context=MIA,
+    )
+    assert handoff["status"] == "failed"
+    assert "does not say which variant" in handoff["summary"]
+    assert "exchange_delivered_order_items" not in tools_called(store)
