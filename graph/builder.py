@@ -76,7 +76,7 @@ def build_graph(
     builder = StateGraph(SupervisorState)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
-    supervisor: Any = supervisor_node(team, router, max_hops=max_hops, health=health)
+    supervisor: Any = supervisor_node(router, max_hops=max_hops)
     builder.add_node(
         "supervisor",
         supervisor,

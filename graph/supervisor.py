@@ -27,8 +27,6 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
-from agents.card import Team
-from agents.health import HealthRegistry
 from graph.decision import RoutingDecision
 from graph.routing import Offer, Router, RouteResult
 from graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
@@ -36,16 +34,13 @@ from graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, Sup
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 
 
-def supervisor_node(
-    team: Team, router: Router, *, max_hops: int, health: HealthRegistry | None = None
-) -> SupervisorNode:
-    """Build the supervisor node for a team.
+def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
+    """Build the supervisor node.
 
     Args:
-        team: The agents; their names are the only valid targets.
-        router: Makes the routing decisions.
+        router: Makes the routing decisions for the team it was built with;
+            its health registry supplies live load for waiting and reassignment.
         max_hops: Agent steps allowed before a human is asked to step in.
-        health: Live load and health, for reassignment and waiting.
     """
     settings = router.settings
 
@@ -107,7 +102,7 @@ def _follow(result: RouteResult, state: SupervisorState, hops: int) -> Command[A
     if decision.action == "finish":
         return Command(goto="finalize", update={"trail": [_event(result)], "outcome": "resolved"})
     steps = [(decision.agent or "", decision.skill, decision.instruction)]
-    steps += [(s.agent, s.skill, s.instruction) for s in decision.also if s.agent in result.offer.names]
+    steps += [(s.agent, s.skill, s.instruction) for s in decision.also]  # validated by the router
     assignments = [
         Assignment(id=uuid.uuid4().hex[:8], agent=agent, skill=skill, instruction=instruction, tried=[])
         for agent, skill, instruction in steps
