@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, ToolCall, ToolMessage
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
@@ -41,6 +42,80 @@ class AgentState(TypedDict, total=False):
     turns: int
 
 
+@dataclass(frozen=True)
+class AgentLoop:
+    """The two nodes of an agent's subgraph, bound to one card."""
+
+    card: AgentCard
+    model: BaseChatModel
+    toolbox: Toolbox
+    policy: PolicyFile
+    max_turns: int = 12
+
+    async def think(self, state: AgentState) -> Command[Literal["act", "think", "__end__"]]:
+        """Ask the model for the next move: tool calls, or the handoff."""
+        turns = state.get("turns", 0)
+        if turns >= self.max_turns:
+            summary = f"{self.card.name} gave up after {turns} model calls."
+            return _finish(Findings(status="failed", summary=summary, confidence=0.0))
+        reply = await self._ask(state["messages"])
+        if isinstance(reply, Findings):
+            return _finish(reply)
+        update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
+        calls = reply.tool_calls
+        if not calls:
+            text = content_text(reply.content).strip() or "(no answer)"
+            return _finish(Findings(status="done", summary=text, confidence=0.5), update)
+        if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
+            try:
+                return _finish(Findings.model_validate(calls[0]["args"]), update)
+            except ValidationError as exc:
+                error = _tool_error(calls[0], f"Invalid handoff, call it again with valid fields: {exc}")
+                return Command(goto="think", update={**update, "messages": [reply, error]})
+        return Command(goto="act", update=update)
+
+    async def _ask(self, messages: list[AnyMessage]) -> AIMessage | Findings:
+        """One model call, or the findings that explain why it failed.
+
+        A failing or hanging model is reported as ``unable``, which the
+        supervisor answers by reassigning the step.
+        """
+        try:
+            bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), handoff_tool_schema()])
+            reply = await asyncio.wait_for(bound.ainvoke(messages), self.card.timeout_s)
+        except GraphBubbleUp:
+            raise
+        except TimeoutError:
+            return _unable(f"{self.card.name}'s model did not answer within {self.card.timeout_s:g}s.")
+        except Exception as exc:  # reported as a retryable failure, never swallowed
+            return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
+        return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
+
+    async def act(self, state: AgentState) -> Command[Literal["think", "__end__"]]:
+        """Run the requested tool calls through the guard."""
+        reply = state["messages"][-1]
+        assert isinstance(reply, AIMessage)
+        calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
+        deferred = [
+            _tool_error(c, "Not run: call handoff on its own, after your other tools have answered.")
+            for c in reply.tool_calls
+            if c["name"] == HANDOFF_TOOL
+        ]
+        approved = frozenset(state.get("approvals", []))
+        outcome = await run_guarded(calls, card=self.card, toolbox=self.toolbox, policy=self.policy, approved=approved)
+        update: dict[str, Any] = {
+            "messages": [*outcome.messages, *deferred],
+            "calls": outcome.calls,
+            "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
+            "approvals": outcome.approvals,
+        }
+        if outcome.rejected is not None:
+            note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
+            summary = f"A human rejected the action{note}; nothing was changed."
+            return Command(goto="__end__", update={**update, "findings": _rejected(summary)})
+        return Command(goto="think", update=update)
+
+
 def build_agent_graph(
     card: AgentCard,
     *,
@@ -58,75 +133,16 @@ def build_agent_graph(
         policy: The business rules checked at every tool call.
         max_turns: Model calls allowed before the step is reported failed.
     """
-
-    async def think(state: AgentState) -> Command[Literal["act", "think", "__end__"]]:
-        turns = state.get("turns", 0)
-        if turns >= max_turns:
-            return _finish(
-                Findings(status="failed", summary=f"{card.name} gave up after {turns} model calls.", confidence=0.0)
-            )
-        bound = model.bind_tools([*toolbox.tools_for(card), handoff_tool_schema()])
-        try:
-            reply = await asyncio.wait_for(bound.ainvoke(state["messages"]), card.timeout_s)
-        except GraphBubbleUp:
-            raise
-        except TimeoutError:
-            return _finish(_unable(f"{card.name}'s model did not answer within {card.timeout_s:g}s."))
-        except Exception as exc:  # reported as a retryable failure; the supervisor reassigns
-            return _finish(_unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}"))
-        update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
-        calls = reply.tool_calls if isinstance(reply, AIMessage) else []
-        if not calls:
-            text = content_text(reply.content).strip() or "(no answer)"
-            return _finish(Findings(status="done", summary=text, confidence=0.5), update)
-        if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
-            try:
-                findings = Findings.model_validate(calls[0]["args"])
-            except ValidationError as exc:
-                error = ToolMessage(
-                    f"Invalid handoff, call it again with valid fields: {exc}",
-                    tool_call_id=calls[0]["id"] or "",
-                    name=HANDOFF_TOOL,
-                    status="error",
-                )
-                return Command(goto="think", update={**update, "messages": [reply, error]})
-            return _finish(findings, update)
-        return Command(goto="act", update=update)
-
-    async def act(state: AgentState) -> Command[Literal["think", "__end__"]]:
-        reply = state["messages"][-1]
-        assert isinstance(reply, AIMessage)
-        calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
-        deferred = [
-            ToolMessage(
-                "Not run: call handoff on its own, after your other tools have answered.",
-                tool_call_id=c["id"] or "",
-                name=HANDOFF_TOOL,
-                status="error",
-            )
-            for c in reply.tool_calls
-            if c["name"] == HANDOFF_TOOL
-        ]
-        outcome = await run_guarded(
-            calls, card=card, toolbox=toolbox, policy=policy, approved=frozenset(state.get("approvals", []))
-        )
-        update: dict[str, Any] = {
-            "messages": [*outcome.messages, *deferred],
-            "calls": outcome.calls,
-            "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
-            "approvals": outcome.approvals,
-        }
-        if outcome.rejected is not None:
-            note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
-            summary = f"A human rejected the action{note}; nothing was changed."
-            return Command(goto="__end__", update={**update, "findings": {**_rejected(summary)}})
-        return Command(goto="think", update=update)
-
+    loop = AgentLoop(card, model, toolbox, policy, max_turns)
     builder = StateGraph(AgentState)
-    builder.add_node("think", think)
-    builder.add_node("act", act)
+    builder.add_node("think", loop.think)
+    builder.add_node("act", loop.act)
     builder.add_edge(START, "think")
     return builder.compile(name=card.name)
+
+
+def _tool_error(call: ToolCall, text: str) -> ToolMessage:
+    return ToolMessage(text, tool_call_id=call["id"] or "", name=HANDOFF_TOOL, status="error")
 
 
 def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Any]:
