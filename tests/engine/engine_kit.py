@@ -1,13 +1,16 @@
-"""Test kit for the embedded engine: the real cards, one routing call, one agent step.
+"""Test kit for the embedded engine: the real cards, one routing call, one agent step, whole runs.
 
-``simulate`` runs the graph's loop without the graph (route, run the agent
-to its handoff, merge its facts, route again), with the real
-``RoutingDecision`` and ``handoff`` schemas the graph binds.
+Only the model is scripted (it is the embedded engine); the tools are the
+real retail operations over a private copy of the generated data (see
+``retail_shop``). ``RetailTeam.simulate`` runs the graph's loop without the
+graph (route, run the agent to its handoff, merge its facts, route again),
+with the real ``RoutingDecision`` and ``handoff`` schemas the graph binds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +22,22 @@ from agents.prompts import agent_messages
 from graph.decision import RoutingDecision
 from graph.prompts import routing_messages
 from switchboard.engine import EmbeddedChatModel
-from tests.engine.fake_store import FakeStore
+from tests.engine.retail_shop import Shop
 
 __all__ = [
-    "MIA",
-    "FakeStore",
+    "RetailTeam",
     "RoutingDecision",
+    "Simulation",
     "card",
     "load_cards",
     "route",
     "run_agent",
-    "simulate",
-    "tools_called",
 ]
 
 TEAM_FILE = Path(__file__).resolve().parents[2] / "agents" / "teams" / "retail.yaml"
+
+Simulation = tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]
+"""A whole run: the progress entries, the merged facts, and every routing decision."""
 
 
 def _tool_spec(name: str) -> dict[str, Any]:
@@ -53,6 +57,11 @@ def load_cards() -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("name", "description", "skills", "tools")} for a in team["agents"]]
 
 
+def card(cards: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """The card of the agent called ``name``."""
+    return next(c for c in cards if c["name"] == name)
+
+
 def route(
     model: EmbeddedChatModel,
     task: str,
@@ -68,9 +77,82 @@ def route(
     return message.tool_calls[0]["args"]
 
 
+@dataclass(frozen=True)
+class RetailTeam:
+    """The engine as the supervisor and every retail agent, over one real shop."""
+
+    model: EmbeddedChatModel
+    cards: list[dict[str, Any]]
+    shop: Shop
+
+    def step(
+        self,
+        agent: str | dict[str, Any],
+        skill: str | None,
+        *,
+        task: str,
+        instruction: str,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Drive one agent step to its handoff; returns the handoff's arguments.
+
+        ``agent`` is an agent's name, or a card of its own (to take tools away).
+        """
+        agent_card = self.card(agent) if isinstance(agent, str) else agent
+        handoff, _ = run_agent(
+            self.model, self.shop, agent_card, task=task, instruction=instruction, skill=skill, context=context or {}
+        )
+        return handoff
+
+    def card(self, name: str) -> dict[str, Any]:
+        """The card of the agent called ``name``."""
+        return card(self.cards, name)
+
+    def simulate(
+        self,
+        task: str,
+        *,
+        max_steps: int = 12,
+        on_escalate: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> Simulation:
+        """Run the supervisor and the agents to the end, the way the graph would."""
+        progress: list[dict[str, Any]] = []
+        context: dict[str, Any] = {}
+        decisions: list[dict[str, Any]] = []
+        for _ in range(max_steps):
+            decision = route(self.model, task, self.cards, progress, context)
+            decisions.append(decision)
+            if decision["action"] == "escalate" and on_escalate is not None:
+                answer = on_escalate(decision)
+                if answer is not None:
+                    progress.append({"kind": "human", "question": decision["reason"], **answer})
+                    continue
+            if decision["action"] != "route":
+                return progress, context, decisions
+            handoff = self.step(
+                decision["agent"],
+                decision["skill"],
+                task=task,
+                instruction=decision["instruction"],
+                context=context,
+            )
+            progress.append(
+                {
+                    "kind": "handoff",
+                    "agent": decision["agent"],
+                    "skill": decision["skill"],
+                    "instruction": decision["instruction"],
+                    **handoff,
+                }
+            )
+            if handoff["status"] == "done":
+                context.update(handoff["facts"])
+        raise AssertionError(f"no end after {max_steps} steps: {decisions}")
+
+
 def run_agent(
     model: EmbeddedChatModel,
-    store: FakeStore,
+    shop: Shop,
     card: dict[str, Any],
     *,
     task: str,
@@ -79,13 +161,8 @@ def run_agent(
     context: dict[str, Any],
     max_turns: int = 25,
 ) -> tuple[dict[str, Any], list[BaseMessage]]:
-    """Drive one agent step to its handoff; returns the handoff args and the transcript."""
-    bound = model.bind_tools(
-        [
-            *(_tool_spec(t) for t in card["tools"]),
-            handoff_tool_schema(),
-        ]
-    )
+    """Drive one agent step to its handoff; returns the handoff's arguments and the transcript."""
+    bound = model.bind_tools([*(_tool_spec(t) for t in card["tools"]), handoff_tool_schema()])
     messages: list[BaseMessage] = agent_messages(
         name=card["name"],
         description=card["description"],
@@ -103,84 +180,8 @@ def run_agent(
             Findings.model_validate(call["args"])
             return call["args"], messages
         assert call["name"] in card["tools"], call
-        ok, text = store.call(call["name"], call["args"])
+        ok, text = shop.call(call["name"], call["args"])
         messages.append(
-            ToolMessage(
-                text,
-                tool_call_id=call["id"],
-                name=call["name"],
-                status="success" if ok else "error",
-            )
+            ToolMessage(text, tool_call_id=call["id"], name=call["name"], status="success" if ok else "error")
         )
     raise AssertionError("the agent never handed off")
-
-
-Simulation = tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]
-
-
-def simulate(
-    model: EmbeddedChatModel,
-    store: FakeStore,
-    cards: list[dict[str, Any]],
-    task: str,
-    *,
-    max_steps: int = 12,
-    on_escalate: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
-) -> Simulation:
-    """Run the supervisor and the agents to the end, the way the graph would."""
-    progress: list[dict[str, Any]] = []
-    context: dict[str, Any] = {}
-    decisions: list[dict[str, Any]] = []
-    by_name = {c["name"]: c for c in cards}
-    for _ in range(max_steps):
-        decision = route(model, task, cards, progress, context)
-        decisions.append(decision)
-        if decision["action"] == "escalate" and on_escalate is not None:
-            answer = on_escalate(decision)
-            if answer is not None:
-                progress.append({"kind": "human", "question": decision["reason"], **answer})
-                continue
-        if decision["action"] != "route":
-            return progress, context, decisions
-        handoff, _ = run_agent(
-            model,
-            store,
-            by_name[decision["agent"]],
-            task=task,
-            instruction=decision["instruction"],
-            skill=decision["skill"],
-            context=context,
-        )
-        progress.append(
-            {
-                "kind": "handoff",
-                "agent": decision["agent"],
-                "skill": decision["skill"],
-                "instruction": decision["instruction"],
-                **handoff,
-            }
-        )
-        if handoff["status"] == "done":
-            context.update(handoff["facts"])
-    raise AssertionError(f"no end after {max_steps} steps: {decisions}")
-
-
-MIA: dict[str, Any] = {
-    "user_id": "mia_chen_4817",
-    "customer_name": "Mia Chen",
-    "order_id": "#W9000001",
-    "order_status": "delivered",
-    "item_ids": ["7000000001"],
-    "payment_method_id": "credit_card_1111",
-}
-"""Facts about the test customer after identify_customer, for steps further down a plan."""
-
-
-def card(cards: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    """The card of the agent called ``name``."""
-    return next(c for c in cards if c["name"] == name)
-
-
-def tools_called(store: FakeStore) -> list[str]:
-    """The names of the tools called on the store, in order."""
-    return [name for name, _ in store.calls]

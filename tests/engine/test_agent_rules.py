@@ -8,92 +8,54 @@ moves.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from switchboard.engine import Call, EmbeddedChatModel, Handoff, Playbook, Skill, Turn
-from tests.engine.engine_kit import MIA, FakeStore, card, run_agent, tools_called
+from tests.engine.engine_kit import RetailTeam, run_agent
+from tests.engine.retail_shop import MIA, Shop
 
 
-def test_tool_error_ends_the_step_with_the_error(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "customer_service"),
-        task="My email is nobody@example.com, cancel my order.",
-        instruction="Identify the customer.",
-        skill="identify_customer",
-        context={},
-    )
+def test_tool_error_ends_the_step_with_the_error(team: RetailTeam) -> None:
+    task = "My email is nobody@example.com, cancel my order."
+    handoff = team.step("customer_service", "identify_customer", task=task, instruction="Identify the customer.")
     assert handoff["status"] == "failed"
-    assert "user not found" in handoff["summary"]
-    assert tools_called(store) == ["find_user_id_by_email"]
+    assert "User with email 'nobody@example.com' not found" in handoff["summary"]
+    assert team.shop.tools_called() == ["find_user_id_by_email"]
 
 
-def test_write_refused_by_the_tool_fails_without_retry(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    store.fail["return_delivered_order_items"] = "payment method not allowed"
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "finance"),
-        task="Return my headphones.",
-        instruction="Request the return.",
-        skill="process_return",
-        context=MIA,
-    )
+def test_write_refused_by_the_tool_fails_without_retry(team: RetailTeam, headphones: dict[str, Any]) -> None:
+    # PayPal is neither the order's original payment method nor a gift card: the shop refuses the return.
+    context = {**headphones, "payment_method_id": MIA.payment_methods["paypal"]}
+    task = "Return my headphones."
+    handoff = team.step("finance", "process_return", task=task, instruction="Request the return.", context=context)
     assert handoff["status"] == "failed"
-    assert "payment method not allowed" in handoff["summary"]
-    assert tools_called(store).count("return_delivered_order_items") == 1
+    assert "can go only to the original payment method" in handoff["summary"]
+    assert team.shop.tools_called().count("return_delivered_order_items") == 1
+    assert team.shop.order(headphones["order_id"])["status"] == "delivered"
 
 
-def test_unknown_skill_fails(model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "finance"),
-        task="Do taxes.",
-        instruction="Do the taxes.",
-        skill="file_taxes",
-        context={},
-    )
+def test_unknown_skill_fails(team: RetailTeam) -> None:
+    handoff = team.step("finance", "file_taxes", task="Do taxes.", instruction="Do the taxes.")
     assert handoff["status"] == "failed"
     assert handoff["summary"] == "I have no recipe for 'file_taxes'."
 
 
-def test_skill_inferred_from_instruction_when_absent(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "finance"),
-        task="Cancel order #W9000002.",
-        instruction="Please cancel pending order #W9000002 for the customer.",
-        skill=None,
-        context={"user_id": "mia_chen_4817"},
-    )
+def test_skill_inferred_from_instruction_when_absent(team: RetailTeam) -> None:
+    pending = MIA.orders["pending"]
+    instruction = f"Please cancel pending order {pending} for the customer."
+    context = {"user_id": MIA.user_id}
+    handoff = team.step("finance", None, task=f"Cancel order {pending}.", instruction=instruction, context=context)
     assert handoff["status"] == "done"
-    assert "cancel_pending_order" in tools_called(store)
+    assert "cancel_pending_order" in team.shop.tools_called()
 
 
-def test_recipe_needing_an_unbound_tool_fails(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    lean = {**card(cards, "customer_service"), "tools": ["get_user_details", "get_order_details"]}
-    handoff, _ = run_agent(
-        model,
-        store,
-        lean,
-        task="My email is mia.chen@example.com.",
-        instruction="Identify.",
-        skill="identify_customer",
-        context={},
-    )
+def test_recipe_needing_an_unbound_tool_fails(team: RetailTeam) -> None:
+    lean = {**team.card("customer_service"), "tools": ["get_user_details", "get_order_details"]}
+    task = "My email is mia.chen@example.com."
+    handoff = team.step(lean, "identify_customer", task=task, instruction="Identify.")
     assert handoff["status"] == "failed"
     assert "find_user_id_by_email" in handoff["summary"]
 
@@ -126,20 +88,23 @@ def test_engine_never_repeats_a_call() -> None:
     assert "repeat" in second.tool_calls[0]["args"]["summary"]
 
 
-def test_agent_mode_is_deterministic(model: EmbeddedChatModel, cards: list[dict[str, Any]]) -> None:
+def test_agent_mode_is_deterministic(
+    team: RetailTeam, open_shop: Callable[[], Shop], headphones: dict[str, Any]
+) -> None:
     runs = []
     for _ in range(2):
         _, transcript = run_agent(
-            model,
-            FakeStore(),
-            card(cards, "finance"),
+            team.model,
+            open_shop(),
+            team.card("finance"),
             task="Return it.",
             instruction="Return.",
             skill="process_return",
-            context=MIA,
+            context=headphones,
         )
         runs.append([m.tool_calls for m in transcript if isinstance(m, AIMessage)])
     assert runs[0] == runs[1]
+    assert "return_delivered_order_items" in [calls[0]["name"] for calls in runs[0]]  # both wrote, each to its shop
 
 
 def test_instruction_values_that_are_stand_ins_are_dropped() -> None:

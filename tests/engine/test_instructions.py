@@ -14,10 +14,13 @@ import pytest
 from domains.retail.playbook import PLAYBOOK
 from domains.retail.playbook_instruct import INSTRUCTIONS
 from domains.retail.slots import extract_slots
-from switchboard.engine import Brief, EmbeddedChatModel
+from switchboard.engine import Brief
 from switchboard.engine.agent import is_placeholder
-from tests.engine.engine_kit import MIA, FakeStore, card, run_agent, tools_called
+from tests.engine.engine_kit import RetailTeam
+from tests.engine.retail_shop import MIA
 
+ORDER = MIA.orders["delivered_over_500"]
+"""Mia's delivered order with the headphones."""
 _VALUES = ("reason", "cancel_reason", "target", "new_address", "pickup_date")
 """Slots whose value, read from an instruction, would be acted on or written."""
 _CONTEXTS: tuple[dict[str, Any], ...] = (
@@ -76,70 +79,46 @@ def test_values_are_not_placeholders(text: Any) -> None:
     assert not is_placeholder(text)
 
 
-_OLD_REASON_INSTRUCTION = "Record the return reason for order #W9000001: 'the reason the customer gave'."
+_OLD_REASON_INSTRUCTION = f"Record the return reason for order {ORDER}: 'the reason the customer gave'."
 
 
-def test_the_reason_comes_from_the_customer_not_the_instruction(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "analytics"),
-        task="Hi, I'd like to return the headphones from #W9000001, they pinch my ears.",
-        instruction=_OLD_REASON_INSTRUCTION,
-        skill="record_return_reason",
-        context={"order_id": "#W9000001"},
+def _record_reason(team: RetailTeam, task: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The analytics step recording a return reason, told by an instruction holding a stand-in."""
+    team.shop.request_return(ORDER)  # a reason is recorded for a requested return
+    return team.step(
+        "analytics", "record_return_reason", task=task, instruction=_OLD_REASON_INSTRUCTION, context=context
     )
+
+
+def test_the_reason_comes_from_the_customer_not_the_instruction(team: RetailTeam) -> None:
+    task = f"Hi, I'd like to return the headphones from {ORDER}, they pinch my ears."
+    handoff = _record_reason(team, task, {"order_id": ORDER})
     assert handoff["status"] == "done"
-    assert store.calls == [("record_return_reason", {"order_id": "#W9000001", "reason": "they pinch my ears"})]
+    assert team.shop.calls == [("record_return_reason", {"order_id": ORDER, "reason": "they pinch my ears"})]
+    recorded = team.shop.store.get_return_reason(ORDER)
+    assert recorded is not None and recorded["reason"] == "they pinch my ears"
 
 
-def test_no_reason_is_recorded_when_none_was_given(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "analytics"),
-        task="Please return the headphones from #W9000001 to my gift card.",
-        instruction=_OLD_REASON_INSTRUCTION,
-        skill="record_return_reason",
-        context={"order_id": "#W9000001"},
-    )
+def test_no_reason_is_recorded_when_none_was_given(team: RetailTeam) -> None:
+    handoff = _record_reason(team, f"Please return the headphones from {ORDER} to my gift card.", {"order_id": ORDER})
     assert handoff["status"] == "done"  # one step of a return: the return stands without a reason
     assert "recorded none" in handoff["summary"]
-    assert store.calls == []
+    assert team.shop.calls == []
 
 
-def test_recording_a_reason_that_was_never_given_fails(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "analytics"),
-        task="Log the return reason for #W9000001.",
-        instruction=_OLD_REASON_INSTRUCTION,
-        skill="record_return_reason",
-        context={},
-    )
+def test_recording_a_reason_that_was_never_given_fails(team: RetailTeam) -> None:
+    handoff = _record_reason(team, f"Log the return reason for {ORDER}.", {})
     assert handoff["status"] == "failed"
-    assert "no reason" in handoff["summary"] and store.calls == []
+    assert "no reason" in handoff["summary"] and team.shop.calls == []
+    assert team.shop.store.get_return_reason(ORDER) is None
 
 
-def test_a_placeholder_variant_is_not_looked_for(
-    model: EmbeddedChatModel, store: FakeStore, cards: list[dict[str, Any]]
-) -> None:
-    handoff, _ = run_agent(
-        model,
-        store,
-        card(cards, "finance"),
-        task="I want to exchange my water bottle.",
-        instruction="Exchange the items of order #W9000001 for the variant the customer asked for (read the product).",
-        skill="process_exchange",
-        context=MIA,
+def test_a_placeholder_variant_is_not_looked_for(team: RetailTeam, bottle: dict[str, Any]) -> None:
+    instruction = (
+        f"Exchange the items of order {bottle['order_id']} for the variant the customer asked for (read the product)."
     )
+    task = "I want to exchange my water bottle."
+    handoff = team.step("finance", "process_exchange", task=task, instruction=instruction, context=bottle)
     assert handoff["status"] == "failed"
     assert "does not say which variant" in handoff["summary"]
-    assert "exchange_delivered_order_items" not in tools_called(store)
+    assert "exchange_delivered_order_items" not in team.shop.tools_called()

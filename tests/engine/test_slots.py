@@ -15,7 +15,8 @@ from domains.retail.playbook_match import (
     variants_matching,
 )
 from domains.retail.slots import SLOT_NAMES, extract_slots
-from tests.engine.fake_store import ORDERS, PRODUCTS
+from domains.retail.store import Record
+from tests.engine.retail_shop import MIA, OMAR, Shop
 
 
 @pytest.mark.parametrize(
@@ -89,37 +90,6 @@ def test_new_address_and_its_scope() -> None:
     assert default["address_scope"] == "user"
 
 
-def test_items_are_matched_by_name_and_options() -> None:
-    items = ORDERS["#W9000001"]["items"]
-    assert match_items(items, "return the headphones") == ["7000000001"]
-    assert match_items(items, "my bottle leaks") == ["7000000011"]
-    assert match_items(items, "the headphones and the water bottle") == ["7000000001", "7000000011"]
-    assert match_items(items, "the toaster") == []
-    twins = [*items, {**items[0], "item_id": "7000000002", "options": {"color": "white"}}]
-    assert match_items(twins, "the white headphones") == ["7000000002"]
-
-
-def test_variants_are_chosen_by_the_asked_options() -> None:
-    bottle = PRODUCTS["5000000002"]
-    current = ORDERS["#W9000001"]["items"][1]
-    red = choose_variant(bottle, current, "the red one")
-    assert isinstance(red, dict) and red["item_id"] == "7000000012"
-    assert "out of stock" in str(choose_variant(bottle, current, "1000ml red"))
-    assert "names no option" in str(choose_variant(bottle, current, "a nicer one"))
-    boots = PRODUCTS["5000000004"]
-    assert [v["item_id"] for v in variants_matching(boots, "boots in size 10?")] == [
-        "7000000031",
-        "7000000032",
-    ]
-
-
-def test_products_are_found_by_name() -> None:
-    catalogue = {p["name"]: pid for pid, p in PRODUCTS.items()}
-    assert find_products(catalogue, "Do you have hiking boots?") == [("Hiking Boots", "5000000004")]
-    assert find_products(catalogue, "any tshirts in red?") == [("T-Shirt", "5000000003")]
-    assert find_products(catalogue, "a sofa") == []
-
-
 @pytest.mark.parametrize(
     ("text", "name", "zip_code"),
     [
@@ -191,32 +161,80 @@ def test_return_reason_in_the_customers_own_words(text: str, reason: str | None)
     assert extract_slots(text).get("reason") == reason
 
 
-def test_units_of_an_item_the_order_holds_twice() -> None:
-    items = ORDERS["#W9000004"]["items"]
-    shirt = ["7000000022"]
+# Matching words to the shop's records: Mia's and Omar's orders and the generated catalogue.
+
+
+def _with(product: Record, **options: str) -> Record:
+    """The product's variant with exactly these options (``band_material=`` for "band material")."""
+    wanted = {k.replace("_", " "): v for k, v in options.items()}
+    return next(v for v in product["variants"].values() if v["options"] == wanted)
+
+
+def test_items_are_matched_by_name_and_options(shop: Shop) -> None:
+    items = shop.order(MIA.orders["delivered_under_500"])["items"]
+    bottle, shirt, mat = (i["item_id"] for i in items)
+    assert [i["name"] for i in items] == ["Water Bottle", "T-Shirt", "Yoga Mat"]
+    assert match_items(items, "return the yoga mat") == [mat]
+    assert match_items(items, "my bottle leaks") == [bottle]
+    assert match_items(items, "the t-shirt and the water bottle") == [bottle, shirt]
+    assert match_items(items, "the toaster") == []
+    white = shop.variant(items[0], color="white")
+    twins = [*items, {**items[0], "item_id": white["item_id"], "options": white["options"]}]
+    assert items[0]["options"]["color"] != "white"
+    assert match_items(twins, "the white water bottle") == [white["item_id"]]
+
+
+def test_variants_are_chosen_by_the_asked_options(shop: Shop) -> None:
+    current = shop.item(MIA.orders["delivered_under_500"], "Water Bottle")
+    bottle = shop.product(current["product_id"])
+    white = choose_variant(bottle, current, "the white one")
+    assert isinstance(white, dict) and white["options"] == {**current["options"], "color": "white"}
+    assert not shop.variant(current, material="stainless steel", color="white")["available"]
+    assert "out of stock" in str(choose_variant(bottle, current, "stainless steel in white"))
+    assert "names no option" in str(choose_variant(bottle, current, "a nicer one"))
+    boots = shop.product_named("Hiking Boots")
+    found = variants_matching(boots, "boots in size 7?")
+    assert {v["options"]["size"] for v in found} == {"7"} and {v["available"] for v in found} == {True, False}
+    assert len(found) == sum(v["options"]["size"] == "7" for v in boots["variants"].values())
+
+
+def test_products_are_found_by_name(shop: Shop) -> None:
+    catalogue = shop.operations.list_all_product_types()
+    assert find_products(catalogue, "Do you have hiking boots?") == [("Hiking Boots", catalogue["Hiking Boots"])]
+    assert find_products(catalogue, "any tshirts in red?") == [("T-Shirt", catalogue["T-Shirt"])]
+    assert find_products(catalogue, "a sofa") == []
+
+
+def test_units_of_an_item_the_order_holds_twice(shop: Shop) -> None:
+    items = shop.order(OMAR.orders["delivered_exchange"])["items"]
+    assert [i["name"] for i in items] == ["T-Shirt", "T-Shirt", "Hiking Boots"]
+    shirt, boots = [items[0]["item_id"]], items[2]["item_id"]
     assert units(items, shirt, "exchange the two t-shirts") == shirt * 2
     assert units(items, shirt, "both shirts, please") == shirt * 2
     assert units(items, shirt, "the t-shirts are too big") == shirt * 2
     assert units(items, shirt, "exchange the t-shirt") == shirt
     assert units(items, shirt, "one of the t-shirts") == shirt
-    assert units(items, ["7000000041"], "both watches") == ["7000000041"]  # the order holds one
+    assert units(items, [boots], "both boots") == [boots]  # the order holds one pair
 
 
-def test_a_swap_keeps_every_option_not_asked_for() -> None:
-    watch, current = PRODUCTS["5000000005"], ORDERS["#W9000004"]["items"][2]
-    why = choose_variant(watch, current, "silver")
-    assert isinstance(why, str)  # not the pricier metal AMOLED one, not the LCD one
-    assert "color silver, band material silicone, display AMOLED is out of stock" in why
-    assert "Available with color silver: band material metal, display AMOLED" in why
+def test_a_swap_keeps_every_option_not_asked_for(shop: Shop) -> None:
+    watch = shop.product_named("Smart Watch")
+    current = _with(watch, color="black", band_material="silicone", display="AMOLED")
+    why = choose_variant(watch, current, "gold")
+    assert isinstance(why, str)  # not a metal or LCD one, which are in stock
+    assert "color gold, band material silicone, display AMOLED is out of stock" in why
+    assert "Available with color gold: band material metal, display LCD; band material silicone, display LCD" in why
     assert "already is" in str(choose_variant(watch, current, "black"))
-    shirt = PRODUCTS["5000000003"]
-    blue_l = ORDERS["#W9000004"]["items"][0]
-    assert "T-Shirt in color red, size M is not sold" in str(choose_variant(shirt, blue_l, "red in size M"))
-    red_l = choose_variant(shirt, blue_l, "the red one")
-    assert isinstance(red_l, dict) and red_l["item_id"] == "7000000023"
+    shirt = shop.item(OMAR.orders["delivered_exchange"], "T-Shirt")
+    product = shop.product(shirt["product_id"])
+    assert "T-Shirt in color red, size M, material cotton, style crew neck is not sold" in str(
+        choose_variant(product, shirt, "red in size M")
+    )
+    red = choose_variant(product, shirt, "the red one")
+    assert isinstance(red, dict) and red["item_id"] == shop.variant(shirt, color="red")["item_id"]
 
 
-def test_relative_sizes() -> None:
+def test_relative_sizes(shop: Shop) -> None:
     assert [relative_size(t) for t in ("a size up", "one size bigger", "two sizes smaller", "size down")] == [
         1,
         1,
@@ -224,13 +242,17 @@ def test_relative_sizes() -> None:
         -1,
     ]
     assert relative_size("half a size up") == 0 and relative_size("size 10") is None
-    shirt, blue_l = PRODUCTS["5000000003"], ORDERS["#W9000004"]["items"][0]
-    down = choose_variant(shirt, blue_l, "a size down")
-    assert isinstance(down, dict) and down["options"] == {"color": "blue", "size": "M"}
-    assert "already the largest size" in str(choose_variant(shirt, blue_l, "one size bigger"))
-    boots = PRODUCTS["5000000004"]
-    ten = {"item_id": "7000000031", "options": {"size": "10", "color": "brown"}}
+    shirts = shop.product_named("T-Shirt")
+    white_l = _with(shirts, color="white", size="L", material="cotton", style="crew neck")
+    down = choose_variant(shirts, white_l, "a size down")
+    assert isinstance(down, dict) and down["options"] == {**white_l["options"], "size": "M"}
+    largest = next(v for v in shirts["variants"].values() if v["options"]["size"] == "XXL")
+    assert "already the largest size" in str(choose_variant(shirts, largest, "one size bigger"))
+    boots = shop.product_named("Hiking Boots")
+    ten = _with(boots, size="10", material="leather", waterproof="no")
     up = choose_variant(boots, ten, "a size up")
-    assert isinstance(up, dict) and up["item_id"] == "7000000033"
+    assert isinstance(up, dict) and up["options"] == {**ten["options"], "size": "11"}
     assert "Half sizes" in str(choose_variant(boots, ten, "half a size up"))
-    assert "no size option" in str(choose_variant(PRODUCTS["5000000005"], ORDERS["#W9000004"]["items"][2], "a size up"))
+    watch = shop.product_named("Smart Watch")
+    black = _with(watch, color="black", band_material="silicone", display="AMOLED")
+    assert "no size option" in str(choose_variant(watch, black, "a size up"))
