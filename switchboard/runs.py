@@ -361,20 +361,8 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
     if not snapshot.next and values.get("outcome"):
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
     if not snapshot.next:
-        return RunResult(
-            thread_id,
-            "failed",
-            "",
-            None,
-            agents,
-            error="a step's agent is no longer in the team; `switchboard resume --approve` reassigns it",
-        )
-    stopped = ", ".join(snapshot.next)
-    return RunResult(
-        thread_id,
-        "failed",
-        "",
-        None,
-        agents,
-        error=f"the run stopped before {stopped} (its process ended); `switchboard resume --approve` continues it",
-    )
+        error = "a step's agent is no longer in the team; `switchboard resume --approve` reassigns it"
+    else:
+        stopped = ", ".join(snapshot.next)
+        error = f"the run stopped before {stopped} (its process ended); `switchboard resume --approve` continues it"
+    return RunResult(thread_id, "failed", "", None, agents, error=error)
