@@ -9,8 +9,6 @@ for their fallbacks, so the prompt grows with ``k``, not with the catalogue.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from agents.card import AgentCard, Team
 from switchboard.engine.text import TfidfIndex, features
 
@@ -44,8 +42,3 @@ class Shortlister:
         if len(self._team.agents) <= k:
             return list(self._team.agents)
         return [card for card, _ in self.rank(text)[:k]]
-
-
-def names(cards: Sequence[AgentCard]) -> tuple[str, ...]:
-    """The names of some cards, in order."""
-    return tuple(card.name for card in cards)
