@@ -3,11 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SB := $(BIN)/switchboard
-DEMO_DB := .demo/retail.sqlite
 DEMO_THREAD := demo-$(shell date +%Y%m%d-%H%M%S)
 DEMO_TASK := Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my last delivered order arrived damaged. I want to return both and get my money back on the card I paid with.
-
-export SWITCHBOARD_RETAIL_DB := $(abspath $(DEMO_DB))
 
 .PHONY: demo test lint bench clean
 
@@ -21,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 # run pauses for a human (exit code 3); the demo then approves it as a manager
 # would, and prints the whole chain behind the outcome.
 demo: $(VENV)/.installed
-	@$(SB) retail demo-db --db $(DEMO_DB)
+	@$(SB) retail demo-db
 	@$(SB) run "$(DEMO_TASK)" --thread $(DEMO_THREAD); status=$$?; \
 	  if [ $$status -eq 3 ]; then \
 	    echo; echo ">>> a manager approves the refund"; \
@@ -40,7 +37,7 @@ bench: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy
+	MYPY=$(abspath $(BIN))/mypy scripts/typecheck.sh
 
 clean:
-	rm -rf $(VENV) .demo checkpoints/*.sqlite*
+	rm -rf $(VENV) .switchboard build

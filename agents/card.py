@@ -14,12 +14,15 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from switchboard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from switchboard.policies import PolicyFile
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _RESERVED = frozenset({"supervisor", "escalate", "finalize", "__start__", "__end__"})
@@ -98,7 +101,8 @@ class Team(BaseModel):
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """MCP connections in langchain-mcp-adapters' format, keyed by server name."""
     policy: str | None = None
-    """Policy file name, looked up in ``policies/`` unless it is a path."""
+    """Policy file, relative to this team file (then the shipped ``policies/``
+    folder); never looked up in the working directory."""
     engine: str | None = None
     """``module:ATTR`` of the embedded engine's playbook for this domain."""
     setup: str | None = None
@@ -127,6 +131,21 @@ class Team(BaseModel):
                             f"of this team that has the skill {skill!r}"
                         )
         return self
+
+    @property
+    def policy_path(self) -> Path | None:
+        """The policy file this team names, resolved against the team file's folder."""
+        if self.policy is None:
+            return None
+        from switchboard.policies import resolve_policy_path
+
+        return resolve_policy_path(self.policy, self.source.parent if self.source else None)
+
+    def load_policy(self) -> PolicyFile:
+        """The business rules this team names (no rules when it names none)."""
+        from switchboard.policies import load_policy
+
+        return load_policy(self.policy_path)
 
     def offering(self, skill: str) -> tuple[AgentCard, ...]:
         """Agents that have ``skill``, in file order."""

@@ -24,10 +24,10 @@ from langchain_core.messages import ToolCall, ToolMessage
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import interrupt
 
-from agents.card import AgentCard
-from agents.records import EscalationEvent, ToolCallRecord
-from agents.toolbox import Toolbox
-from policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
+from switchboard.agents.card import AgentCard
+from switchboard.agents.records import EscalationEvent, ToolCallRecord
+from switchboard.agents.toolbox import Toolbox
+from switchboard.policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
 
 CRASHED = "Tool crashed:"
 """Prefix of a tool result that failed for technical reasons, not business ones."""

@@ -22,12 +22,12 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import ValidationError
 
-from agents.card import AgentCard
-from agents.findings import HANDOFF_TOOL, Findings, handoff_tool_schema
-from agents.guard import content_text, run_guarded
-from agents.records import EscalationEvent, ToolCallRecord
-from agents.toolbox import Toolbox
-from policies import PolicyFile
+from switchboard.agents.card import AgentCard
+from switchboard.agents.findings import HANDOFF_TOOL, Findings, handoff_tool_schema
+from switchboard.agents.guard import content_text, run_guarded
+from switchboard.agents.records import EscalationEvent, ToolCallRecord
+from switchboard.agents.toolbox import Toolbox
+from switchboard.policies import PolicyFile
 
 
 class AgentState(TypedDict, total=False):

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from agents.card import AgentCard, Skill, Team
+from switchboard.agents.card import AgentCard, Skill, Team
 
 CostTier = Literal["low", "standard", "high"]
 

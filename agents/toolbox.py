@@ -22,7 +22,7 @@ from langchain_mcp_adapters.tools import load_mcp_tools
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from agents.card import AgentCard, Team
+from switchboard.agents.card import AgentCard, Team
 from switchboard.errors import ConfigError
 
 

@@ -34,11 +34,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from agents.card import AgentCard, Skill, Team
 from benchmarks.report import Report, ratio, render
-from checkpoints import open_checkpointer
-from graph import build_graph
-from policies import PolicyFile
+from switchboard.agents.card import AgentCard, Skill, Team
+from switchboard.checkpoints import open_checkpointer
+from switchboard.graph import build_graph
+from switchboard.policies import PolicyFile
 from switchboard.testing import ScriptedChatModel, fail, finish, handoff, route
 
 RUNS = 30

@@ -35,13 +35,13 @@ from langgraph.prebuilt import create_react_agent
 from langgraph.pregel import Pregel
 from langgraph_supervisor import create_supervisor
 
-from agents.card import Team, load_team
-from agents.health import HealthRegistry
-from agents.synthetic import synthetic_task, synthetic_team
 from benchmarks.recording import TOKENIZER, RecordingChatModel
 from benchmarks.report import Report, ratio, render
-from graph.routing import Router
-from policies import PolicyFile
+from switchboard.agents.card import Team, load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.synthetic import synthetic_task, synthetic_team
+from switchboard.graph.routing import Router
+from switchboard.policies import PolicyFile
 from switchboard.testing import finish
 
 SIZES = (5, 20, 50, 500)
@@ -143,7 +143,7 @@ def run() -> Report:
         rows=table,
         notes=(
             f"Tokens: {TOKENIZER}; the same count for both sides.",
-            f"Each row: mean over {TASKS} synthetic tasks (agents.synthetic, seed 0); "
+            f"Each row: mean over {TASKS} synthetic tasks (switchboard.agents.synthetic, seed 0); "
             "rows 5-500 are synthetic_team(n), '5 (retail)' is the shipped retail team.",
             "ours: first request of Router.decide (shortlist of k=8 cards, idle health "
             "registry); 'cards shown' is how many cards it held.",

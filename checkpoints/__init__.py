@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from checkpoints.factory import CHECKPOINTS_DIR, DEFAULT_CHECKPOINT_DB, is_postgres, open_checkpointer
+from switchboard.checkpoints.factory import is_postgres, open_checkpointer
 
-__all__ = ["CHECKPOINTS_DIR", "DEFAULT_CHECKPOINT_DB", "is_postgres", "open_checkpointer"]
+__all__ = ["is_postgres", "open_checkpointer"]

@@ -16,9 +16,6 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from switchboard.errors import ConfigError
 
-CHECKPOINTS_DIR = Path(__file__).parent
-DEFAULT_CHECKPOINT_DB = CHECKPOINTS_DIR / "switchboard.sqlite"
-
 
 def is_postgres(target: str | Path) -> bool:
     """Whether a checkpoint target is a Postgres URL rather than a file."""
@@ -26,17 +23,16 @@ def is_postgres(target: str | Path) -> bool:
 
 
 @asynccontextmanager
-async def open_checkpointer(target: str | Path | None = None) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     """Open the checkpointer named by ``target`` for the length of a block.
 
     Args:
-        target: A SQLite file path or a ``postgresql://`` URL; defaults to
-            ``checkpoints/switchboard.sqlite`` beside this module.
+        target: A SQLite file path or a ``postgresql://`` URL
+            (``Settings.checkpoint_target`` gives the configured one).
 
     Raises:
         ConfigError: Postgres was asked for without the ``postgres`` extra.
     """
-    target = target or DEFAULT_CHECKPOINT_DB
     if is_postgres(target):
         try:
             from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -15,12 +15,12 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from agents.card import AgentCard
-from agents.guard import CRASHED, UNCERTAIN
-from agents.health import HealthRegistry
-from agents.prompts import agent_messages
-from agents.records import HandoffEvent
-from graph.state import AgentInput
+from switchboard.agents.card import AgentCard
+from switchboard.agents.guard import CRASHED, UNCERTAIN
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.prompts import agent_messages
+from switchboard.agents.records import HandoffEvent
+from switchboard.graph.state import AgentInput
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from agents.card import load_team
-from agents.toolbox import Toolbox
-from graph.builder import build_graph
+from switchboard.agents.card import load_team
+from switchboard.agents.toolbox import Toolbox
+from switchboard.graph.builder import build_graph
 from switchboard.models import resolve_model
 from switchboard.runs import prepare_team
 from switchboard.settings import Settings

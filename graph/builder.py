@@ -17,17 +17,17 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import RetryPolicy
 
-from agents.card import Team, load_team
-from agents.health import HealthRegistry
-from agents.subgraph import build_agent_graph
-from agents.toolbox import Toolbox
-from graph.agent_node import agent_node
-from graph.escalation import escalate
-from graph.finalize import finalize
-from graph.routing import Router
-from graph.state import AgentInput, SupervisorState
-from graph.supervisor import supervisor_node
-from policies import PolicyFile, load_policy
+from switchboard.agents.card import Team, load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.subgraph import build_agent_graph
+from switchboard.agents.toolbox import Toolbox
+from switchboard.graph.agent_node import agent_node
+from switchboard.graph.escalation import escalate
+from switchboard.graph.finalize import finalize
+from switchboard.graph.routing import Router
+from switchboard.graph.state import AgentInput, SupervisorState
+from switchboard.graph.supervisor import supervisor_node
+from switchboard.policies import PolicyFile
 
 DEFAULT_MAX_HOPS = 12
 
@@ -63,7 +63,7 @@ def build_graph(
             invalid; raised here, before any run.
     """
     team = team or load_team()
-    policy = policy if policy is not None else load_policy(team.policy)
+    policy = policy if policy is not None else team.load_policy()
     if model is None:
         from switchboard.models import resolve_model
 

@@ -12,9 +12,9 @@ from typing import Literal
 
 from langgraph.types import Command, interrupt
 
-from agents.guard import Answer
-from agents.records import EscalationEvent
-from graph.state import SupervisorState
+from switchboard.agents.guard import Answer
+from switchboard.agents.records import EscalationEvent
+from switchboard.graph.state import SupervisorState
 
 
 def escalate(state: SupervisorState) -> Command[Literal["supervisor", "finalize"]]:

@@ -6,7 +6,7 @@ model: it is the record of what happened, and it must be exact.
 
 from __future__ import annotations
 
-from graph.state import ReportEvent, SupervisorState
+from switchboard.graph.state import ReportEvent, SupervisorState
 
 
 def finalize(state: SupervisorState) -> dict[str, object]:

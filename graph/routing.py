@@ -21,13 +21,13 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 
-from agents.card import AgentCard, Team
-from agents.health import AgentHealth, HealthRegistry
-from graph.decision import RoutingDecision, decision_schema
-from graph.prompts import routing_messages
-from graph.shortlist import Shortlister
-from graph.state import TrailEvent
-from policies import PolicyFile
+from switchboard.agents.card import AgentCard, Team
+from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.graph.decision import RoutingDecision, decision_schema
+from switchboard.graph.prompts import routing_messages
+from switchboard.graph.shortlist import Shortlister
+from switchboard.graph.state import TrailEvent
+from switchboard.policies import PolicyFile
 
 Source = Literal["model", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}

@@ -9,7 +9,7 @@ for their fallbacks, so the prompt grows with ``k``, not with the catalogue.
 
 from __future__ import annotations
 
-from agents.card import AgentCard, Team
+from switchboard.agents.card import AgentCard, Team
 from switchboard.engine.text import TfidfIndex, features
 
 

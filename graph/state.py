@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
-from agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
+from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 
 __all__ = [
     "AgentInput",
@@ -89,7 +89,7 @@ class SupervisorState(TypedDict, total=False):
     context: Annotated[dict[str, Any], merge_facts]
     """Shared memory: the facts every handoff contributed."""
     approvals: Annotated[list[str], operator.add]
-    """Approval keys granted by humans in this thread (see policies.approval_key)."""
+    """Approval keys granted by humans in this thread (see switchboard.policies.approval_key)."""
     hops: int
     pending: str | None
     """The question waiting for a human, set before the escalation node."""

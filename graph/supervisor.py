@@ -27,9 +27,9 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
-from graph.decision import RoutingDecision
-from graph.routing import Offer, Router, RouteResult
-from graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
+from switchboard.graph.decision import RoutingDecision
+from switchboard.graph.routing import Offer, Router, RouteResult
+from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policies.engine import ALLOW, PolicyDecision, approval_key, evaluate
-from policies.loader import load_policy
-from policies.model import ApprovalRule, DenyRule, Measure, PolicyFile, RoutingPolicy, RoutingRule
+from switchboard.policies.engine import ALLOW, PolicyDecision, approval_key, evaluate
+from switchboard.policies.loader import load_policy, resolve_policy_path
+from switchboard.policies.model import ApprovalRule, DenyRule, Measure, PolicyFile, RoutingPolicy, RoutingRule
 
 __all__ = [
     "ALLOW",
@@ -18,4 +18,5 @@ __all__ = [
     "approval_key",
     "evaluate",
     "load_policy",
+    "resolve_policy_path",
 ]

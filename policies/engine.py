@@ -12,7 +12,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from policies.model import ApprovalRule, PolicyFile
+from switchboard.policies.model import ApprovalRule, PolicyFile
 
 Effect = Literal["allow", "deny", "approve"]
 

@@ -7,25 +7,41 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from policies.model import PolicyFile
 from switchboard.errors import ConfigError
+from switchboard.policies.model import PolicyFile
 
 POLICIES_DIR = Path(__file__).parent
 
 
-def load_policy(path: str | Path | None) -> PolicyFile:
-    """Load a policy file; a bare name is looked up in ``policies/``.
+def resolve_policy_path(path: str | Path, base: Path | None = None) -> Path:
+    """Where a policy file named by a team file lives.
 
-    ``None`` means no rules at all: every call is allowed.
+    A relative path is resolved against ``base`` (the team file's folder),
+    then against the shipped ``policies/`` folder; never against the working
+    directory, so a stray file where a command runs cannot replace the rules.
+    """
+    file = Path(path).expanduser()
+    if file.is_absolute():
+        return file
+    candidates = [base / file] if base is not None else []
+    candidates.append(POLICIES_DIR / file)
+    return next((c for c in candidates if c.exists()), candidates[0]).resolve()
+
+
+def load_policy(path: str | Path | None, *, base: Path | None = None) -> PolicyFile:
+    """Load a policy file.
+
+    Args:
+        path: The file; ``None`` means no rules at all (every call allowed).
+        base: The folder a relative ``path`` is resolved against (the team
+            file's); the shipped ``policies/`` folder is the fallback.
 
     Raises:
         ConfigError: The file is missing or invalid; the message names it.
     """
     if path is None:
         return PolicyFile(name="none")
-    file = Path(path)
-    if not file.exists() and not file.is_absolute():
-        file = POLICIES_DIR / file
+    file = resolve_policy_path(path, base)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
         return PolicyFile.model_validate({**(raw or {}), "source": file})

@@ -1,7 +1,7 @@
 """Manual check: our retail MCP server against the τ-bench reference data.
 
 Loads the reference directory (users.json, orders.json, products.json) into a
-temporary database with the loader, starts ``python -m domains.retail.server``
+temporary database with the loader, starts ``python -m switchboard.domains.retail.server``
 over stdio, and calls every τ-bench operation: each look-up on every record,
 and each write's success and main refusal. Expected results are computed here,
 independently, from the raw JSON and the benchmark's documented semantics.
@@ -28,7 +28,7 @@ from typing import Any
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from domains.retail import load_directory
+from switchboard.domains.retail import load_directory
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tau-retail"
 ADDRESS = {
@@ -492,7 +492,7 @@ async def main(data_dir: Path) -> int:
         summary = load_directory(data_dir, db)
         print(f"loaded {summary.users} users, {summary.orders} orders, {summary.products} products")
         params = StdioServerParameters(
-            command=sys.executable, args=["-m", "domains.retail.server", "--db", str(db)]
+            command=sys.executable, args=["-m", "switchboard.domains.retail.server", "--db", str(db)]
         )
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()

@@ -22,8 +22,8 @@ retail MCP server over stdio, with SQLite checkpoints."""),
 import tempfile
 from pathlib import Path
 
-from domains.retail import DEMO_PERSONAS
-from domains.retail.demo import build_demo_db
+from switchboard.domains.retail import DEMO_PERSONAS
+from switchboard.domains.retail.demo import build_demo_db
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 
@@ -66,10 +66,10 @@ ROUTING_LAB = [
 How the supervisor picks an agent: a capability shortlist, live load and
 health, pinned rules, then the model (here the embedded engine). Nothing in
 this notebook runs an agent."""),
-    ("code", """from agents.card import load_team
-from agents.health import HealthRegistry
-from graph.routing import Router
-from policies import load_policy
+    ("code", """from switchboard.agents.card import load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.graph.routing import Router
+from switchboard.policies import load_policy
 from switchboard.lab import evaluate_routing, make_router, route_once
 
 router = make_router()
@@ -97,7 +97,7 @@ offered, and its fallback, `finance_backup`, takes the skill."""),
 health = HealthRegistry()
 for _ in range(team.card("finance").max_concurrency):
     health.acquire("finance")
-busy = Router(team, router.model, load_policy(team.policy), health)
+busy = Router(team, router.model, team.load_policy(), health)
 offer = busy.offer("refund my order")
 print("offered:", offer.names)
 print("not offered:", dict(offer.unavailable))

@@ -21,7 +21,7 @@ from switchboard.runs import RunResult, new_thread_id, read_thread, resume_run, 
 from switchboard.settings import Settings
 
 EXIT = {"completed": 0, "paused": 3, "failed": 1}
-DOMAIN_COMMANDS = {"retail": "domains.retail.cli"}
+DOMAIN_COMMANDS = {"retail": "switchboard.domains.retail.cli"}
 """Domains that add their own commands: ``switchboard NAME …`` and ``switchboard mcp NAME …``."""
 
 
@@ -94,7 +94,7 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
 
 
 def _agents(as_json: bool, console: Console) -> int:
-    from agents.card import load_team
+    from switchboard.agents.card import load_team
 
     team = load_team(Settings().team)
     if as_json:

@@ -16,10 +16,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.card import load_team
-from graph.routing import Router, RouteResult
-from policies import load_policy
+from switchboard.agents.card import load_team
 from switchboard.errors import DataError
+from switchboard.graph.routing import Router, RouteResult
 from switchboard.models import resolve_model
 from switchboard.runs import validate_task
 from switchboard.settings import Settings
@@ -59,7 +58,7 @@ def make_router(settings: Settings | None = None, model: BaseChatModel | None = 
     """A router for the configured team, with no live load (every agent idle)."""
     settings = settings or Settings()
     team = load_team(settings.team)
-    return Router(team, model or resolve_model(settings.model, team), load_policy(team.policy))
+    return Router(team, model or resolve_model(settings.model, team), team.load_policy())
 
 
 def describe(result: RouteResult) -> dict[str, Any]:

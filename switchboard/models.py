@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.card import Team
+from switchboard.agents.card import Team
 from switchboard.errors import ConfigError
 
 EMBEDDED = "embedded"

@@ -23,15 +23,15 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from agents.card import Team, load_team
-from agents.health import HealthRegistry
-from agents.records import HandoffEvent
-from agents.toolbox import Toolbox
-from checkpoints import CHECKPOINTS_DIR, is_postgres, open_checkpointer
-from graph.builder import build_graph
-from policies import PolicyFile, load_policy
+from switchboard.agents.card import Team, load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.records import HandoffEvent
+from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints import is_postgres, open_checkpointer
 from switchboard.errors import ApprovalError, ConfigError, TaskError, ThreadError
+from switchboard.graph.builder import build_graph
 from switchboard.models import resolve_model
+from switchboard.policies import PolicyFile
 from switchboard.settings import Settings
 
 Status = Literal["completed", "paused", "failed"]
@@ -154,7 +154,7 @@ async def open_graph(
     toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
     health = HealthRegistry(health_path(settings))
     try:
-        async with open_checkpointer(settings.checkpoint_db) as saver, toolbox:
+        async with open_checkpointer(settings.checkpoint_target) as saver, toolbox:
             yield build_graph(
                 team=team,
                 model=model,
@@ -173,7 +173,7 @@ def health_path(settings: Settings) -> Path:
         return Path(settings.health_db)
     if settings.checkpoint_db and not is_postgres(settings.checkpoint_db):
         return Path(settings.checkpoint_db).with_name("health.sqlite")
-    return CHECKPOINTS_DIR / "health.sqlite"
+    return settings.data_dir / "health.sqlite"
 
 
 async def start_run(
@@ -213,7 +213,7 @@ async def resume_run(
         ThreadError: The thread does not exist or is not paused.
     """
     settings = settings or Settings()
-    policy = load_policy(load_team(settings.team).policy)
+    policy = load_team(settings.team).load_policy()
     async with open_graph(settings, model=model) as graph:
         with thread_lock(settings, thread_id):
             return await _resume(graph, thread_id, policy, approved, note, approver, on_event)

@@ -12,18 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
+from switchboard.domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
 from switchboard.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def _no_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may reach a real provider or LangSmith by accident."""
+def _no_model_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may reach a real provider or LangSmith by accident, or write outside its tmp dir."""
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
-    for key in ("SWITCHBOARD_MODEL", "SWITCHBOARD_TEAM", "SWITCHBOARD_CHECKPOINT_DB", "SWITCHBOARD_MAX_HOPS"):
+    for key in (
+        "SWITCHBOARD_MODEL",
+        "SWITCHBOARD_TEAM",
+        "SWITCHBOARD_CHECKPOINT_DB",
+        "SWITCHBOARD_MAX_HOPS",
+        "SWITCHBOARD_HEALTH_DB",
+        "SWITCHBOARD_RETAIL_DB",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 

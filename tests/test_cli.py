@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from domains.retail import RetailStore
+from switchboard.domains.retail import RetailStore
 
 RETURN_OVER_LIMIT = (
     "Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my "
@@ -124,7 +125,7 @@ def test_retail_load_replaces_the_database_and_rejects_bad_dirs(cli: Any, tmp_pa
 
 
 def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: Path, tmp_path: Path) -> None:
-    from agents.health import HealthRegistry
+    from switchboard.agents.health import HealthRegistry
 
     busy = HealthRegistry(tmp_path / "health.sqlite")  # another process holds every finance slot
     for _ in range(4):
@@ -140,15 +141,16 @@ def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: P
 def test_unauthorized_approver_is_refused_and_the_thread_stays_paused(
     cli: Any, retail_db: Path, tmp_path: Path, mia: Any
 ) -> None:
-    from agents.card import TEAMS_DIR
-    from policies.loader import POLICIES_DIR
+    from switchboard.agents.card import TEAMS_DIR
+    from switchboard.policies.loader import POLICIES_DIR
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         (POLICIES_DIR / "retail.yaml").read_text().replace("    approvers: []", "    approvers: [store-manager]")
     )
     team = tmp_path / "team.yaml"
-    team.write_text((TEAMS_DIR / "retail.yaml").read_text().replace("policy: retail.yaml", f"policy: {policy}"))
+    shipped = (TEAMS_DIR / "retail.yaml").read_text()
+    team.write_text(re.sub(r"(?m)^policy: .*$", "policy: policy.yaml", shipped))  # relative to the team file
     governed = {"SWITCHBOARD_TEAM": str(team)}
 
     assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json", extra_env=governed)[0] == 3

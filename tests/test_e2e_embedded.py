@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from domains.retail import RetailStore
+from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, start_run
 from switchboard.settings import Settings
 

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from agents.card import load_team
+from switchboard.agents.card import load_team
 from switchboard.engine import EmbeddedChatModel
 from switchboard.errors import ConfigError
 from switchboard.models import resolve_model

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domains.retail.store import Record, RetailStore
+from switchboard.domains.retail.store import Record, RetailStore
 from switchboard.errors import DataError, ToolError
 
 Clock = Callable[[], datetime]

@@ -16,7 +16,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from domains.retail.store import Record
+from switchboard.domains.retail.store import Record
 
 _ID_FLOOR = 1_000_000_000
 _ID_SPAN = 2_370_000

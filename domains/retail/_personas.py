@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from domains.retail.store import Record
+from switchboard.domains.retail.store import Record
 from switchboard.errors import DataError
 
 

@@ -18,8 +18,8 @@ import hashlib
 import re
 from datetime import date, timedelta
 
-from domains.retail._base import OperationsBase, money
-from domains.retail.store import Record
+from switchboard.domains.retail._base import OperationsBase, money
+from switchboard.domains.retail.store import Record
 from switchboard.errors import DataError, ToolError
 
 RETURN_STATUSES = ("return requested", "exchange requested", "return received", "returned")

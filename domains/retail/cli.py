@@ -34,7 +34,7 @@ def add_mcp_command(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace, console: Console) -> int:
-    from domains.retail.loader import load_directory
+    from switchboard.domains.retail.loader import load_directory
 
     summary = load_directory(args.directory, args.db)
     console.print(f"loaded {summary} into {args.db}")
@@ -42,7 +42,7 @@ def _load(args: argparse.Namespace, console: Console) -> int:
 
 
 def _generate(args: argparse.Namespace, console: Console) -> int:
-    from domains.retail.generate import generate_dataset
+    from switchboard.domains.retail.generate import generate_dataset
 
     out = generate_dataset(args.directory, seed=args.seed)
     console.print(f"wrote users.json, orders.json and products.json to {out}")
@@ -50,15 +50,15 @@ def _generate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _demo_db(args: argparse.Namespace, console: Console) -> int:
-    from domains.retail.demo import DEMO_DB, build_demo_db
+    from switchboard.domains.retail.demo import build_demo_db
 
-    path = build_demo_db(args.db or DEMO_DB)
+    path = build_demo_db(args.db)
     console.print(f"demo database ready at {path}")
     return 0
 
 
 def _serve(args: argparse.Namespace, console: Console) -> int:
-    from domains.retail.server import serve
+    from switchboard.domains.retail.server import serve
 
     serve(args.db, transport=args.transport, host=args.host, port=args.port)
     return 0

@@ -1,7 +1,7 @@
 """Deterministic retail data in the τ-bench schema, so the project ships its own.
 
 ``generate_dataset`` writes ``users.json``, ``orders.json`` and
-``products.json`` that :func:`~domains.retail.loader.load_directory` accepts.
+``products.json`` that :func:`~switchboard.domains.retail.loader.load_directory` accepts.
 The same seed gives byte-identical files, so a demo or a test sees the same
 shop on every machine.
 
@@ -18,9 +18,9 @@ import json
 import random
 from pathlib import Path
 
-from domains.retail._catalog import build_catalog
-from domains.retail._personas import DEMO_PERSONAS, DemoPersona, persona_records
-from domains.retail.store import Record
+from switchboard.domains.retail._catalog import build_catalog
+from switchboard.domains.retail._personas import DEMO_PERSONAS, DemoPersona, persona_records
+from switchboard.domains.retail.store import Record
 from switchboard.errors import ConfigError
 
 __all__ = ["DEMO_PERSONAS", "DemoPersona", "generate_dataset"]

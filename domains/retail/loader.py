@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from domains.retail.schema import Order, Product, User
-from domains.retail.store import Record, RetailStore
+from switchboard.domains.retail.schema import Order, Product, User
+from switchboard.domains.retail.store import Record, RetailStore
 from switchboard.errors import DataError
 
 DATA_FILES = ("users.json", "orders.json", "products.json")
@@ -63,7 +63,7 @@ def load_directory(src_dir: str | Path, db_path: str | Path) -> LoadSummary:
     if not src.is_dir():
         raise DataError(
             f"Retail data directory {str(src)!r} does not exist. Pass a directory holding "
-            f"{', '.join(DATA_FILES)} (generate one with domains.retail.generate_dataset)."
+            f"{', '.join(DATA_FILES)} (generate one with switchboard.domains.retail.generate_dataset)."
         )
     users = _validated(src / "users.json", User)
     products = _validated(src / "products.json", Product)

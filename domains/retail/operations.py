@@ -19,9 +19,9 @@ import ast
 import operator
 from collections.abc import Callable
 
-from domains.retail._base import money
-from domains.retail._returns import ReturnOperations
-from domains.retail.store import Record
+from switchboard.domains.retail._base import money
+from switchboard.domains.retail._returns import ReturnOperations
+from switchboard.domains.retail.store import Record
 from switchboard.errors import ToolError
 
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
@@ -43,7 +43,7 @@ _UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {
 
 
 class RetailOperations(ReturnOperations):
-    """One method per retail tool, over a :class:`~domains.retail.store.RetailStore`."""
+    """One method per retail tool, over a :class:`~switchboard.domains.retail.store.RetailStore`."""
 
     # Look-ups -------------------------------------------------------------------
 

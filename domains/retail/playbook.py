@@ -1,7 +1,7 @@
 """The retail playbook: what the embedded engine knows about the retail team.
 
 Referenced from ``agents/teams/retail.yaml`` as
-``engine: domains.retail.playbook:PLAYBOOK``. It assembles the intents
+``engine: switchboard.domains.retail.playbook:PLAYBOOK``. It assembles the intents
 (:mod:`.playbook_intents`, :mod:`.playbook_intents_desk`) and their
 vocabulary (:mod:`.playbook_vocabulary`), the recipes of each desk
 (:mod:`.playbook_customer`, :mod:`.playbook_finance`, :mod:`.playbook_desks`),
@@ -12,15 +12,15 @@ and order (:mod:`.playbook_identify`), the supervisor's instructions
 
 from __future__ import annotations
 
-from domains.retail import playbook_customer as customer
-from domains.retail import playbook_desks as desks
-from domains.retail import playbook_finance as finance
-from domains.retail import playbook_intents as orders
-from domains.retail import playbook_intents_desk as desk
-from domains.retail.playbook_identify import owner_first
-from domains.retail.playbook_instruct import INSTRUCTIONS
-from domains.retail.playbook_vocabulary import SYNONYMS
-from domains.retail.slots import extract_slots
+from switchboard.domains.retail import playbook_customer as customer
+from switchboard.domains.retail import playbook_desks as desks
+from switchboard.domains.retail import playbook_finance as finance
+from switchboard.domains.retail import playbook_intents as orders
+from switchboard.domains.retail import playbook_intents_desk as desk
+from switchboard.domains.retail.playbook_identify import owner_first
+from switchboard.domains.retail.playbook_instruct import INSTRUCTIONS
+from switchboard.domains.retail.playbook_vocabulary import SYNONYMS
+from switchboard.domains.retail.slots import extract_slots
 from switchboard.engine import Playbook, Recipe, Skill
 
 _SKILLS: tuple[tuple[str, Recipe, str, tuple[str, ...], tuple[str, ...]], ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_match import choose_variant, match_items, units
+from switchboard.domains.retail.playbook_match import choose_variant, match_items, units
 from switchboard.engine import Call, Handoff, Turn
 
 PENDING = ("pending",)

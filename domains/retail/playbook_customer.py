@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domains.retail.playbook_common import money
-from domains.retail.playbook_identify import Identity, find_user, identify
+from switchboard.domains.retail.playbook_common import money
+from switchboard.domains.retail.playbook_identify import Identity, find_user, identify
 from switchboard.engine import Call, Handoff, Turn
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_common import RETURN_OPEN, as_dict, need, new_variants, order_id_of
-from domains.retail.playbook_match import find_products, variants_matching
+from switchboard.domains.retail.playbook_common import RETURN_OPEN, as_dict, need, new_variants, order_id_of
+from switchboard.domains.retail.playbook_match import find_products, variants_matching
 from switchboard.engine import Call, Handoff, Turn
 
 MAX_PRODUCTS = 3

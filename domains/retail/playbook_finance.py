@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domains.retail.playbook_common import (
+from switchboard.domains.retail.playbook_common import (
     DELIVERED,
     PENDING,
     as_dict,

@@ -16,8 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from domains.retail.playbook_common import WANTED_STATUS, as_dict, item_ids_for, names_of, need, payment_for, user_id_of
-from domains.retail.playbook_match import match_items
+from switchboard.domains.retail.playbook_common import (
+    WANTED_STATUS,
+    as_dict,
+    item_ids_for,
+    names_of,
+    need,
+    payment_for,
+    user_id_of,
+)
+from switchboard.domains.retail.playbook_match import match_items
 from switchboard.engine import Call, Handoff, Recipe, Turn
 
 MAX_ORDERS_READ = 10

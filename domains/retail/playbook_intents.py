@@ -15,7 +15,7 @@ learns from the words they share and the words that tell them apart.
 
 from __future__ import annotations
 
-from domains.retail.playbook_common import DELIVERED, PENDING
+from switchboard.domains.retail.playbook_common import DELIVERED, PENDING
 from switchboard.engine import Intent
 
 RETURN = Intent(

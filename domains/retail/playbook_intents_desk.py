@@ -7,7 +7,7 @@ progress ("the return arrived, restock it"), which go straight to the desk.
 
 from __future__ import annotations
 
-from domains.retail.playbook_common import RETURN_OPEN
+from switchboard.domains.retail.playbook_common import RETURN_OPEN
 from switchboard.engine import Intent
 
 PRODUCT_QUESTION = Intent(

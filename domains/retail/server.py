@@ -1,6 +1,6 @@
 """The retail operations as an MCP server (FastMCP), over stdio or streamable HTTP.
 
-Every :class:`~domains.retail.operations.RetailOperations` method becomes a
+Every :class:`~switchboard.domains.retail.operations.RetailOperations` method becomes a
 tool of the same name and arguments. The tool descriptions are what a model
 reads to decide what to call, so each states its preconditions and effects.
 
@@ -9,7 +9,7 @@ A refused operation comes back as an MCP tool error whose text is the
 correct itself. A success comes back as JSON text; a plain string result (a
 user id) stays a plain string, as in τ-bench.
 
-Run it with ``python -m domains.retail.server --db PATH``.
+Run it with ``python -m switchboard.domains.retail.server --db PATH``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from mcp.server.fastmcp.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from domains.retail.operations import RetailOperations
-from domains.retail.store import RetailStore
+from switchboard.domains.retail.operations import RetailOperations
+from switchboard.domains.retail.store import RetailStore
 from switchboard.errors import ConfigError, SwitchboardError
 
 Transport = Literal["stdio", "streamable-http"]
@@ -143,7 +143,7 @@ def build_server(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 87
     """Build the retail MCP server over an existing database.
 
     Args:
-        db_path: A database made by :func:`~domains.retail.loader.load_directory`.
+        db_path: A database made by :func:`~switchboard.domains.retail.loader.load_directory`.
         host: Interface for the streamable-HTTP transport.
         port: Port for the streamable-HTTP transport.
 
@@ -208,9 +208,9 @@ def _described(parameter: inspect.Parameter) -> inspect.Parameter:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m domains.retail.server --db PATH [--transport ...]``."""
+    """Command line: ``python -m switchboard.domains.retail.server --db PATH [--transport ...]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m domains.retail.server", description="Serve the retail tools over MCP."
+        prog="python -m switchboard.domains.retail.server", description="Serve the retail tools over MCP."
     )
     parser.add_argument("--db", type=Path, required=True, help="retail database (must exist)")
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")

@@ -10,7 +10,7 @@ headphones from #W9000001 to my gift card, they arrived damaged" into::
 Every slot is optional; recipes decide what they need. Item words are kept
 as text (``item_text`` for the items the task is about, ``target`` for the
 variant it wants) and matched later against the order's real items and the
-product's real variants (see :mod:`domains.retail.playbook_match`), because only
+product's real variants (see :mod:`switchboard.domains.retail.playbook_match`), because only
 the data knows that "the red one" is an option value.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domains.retail.playbook_match import RELATIVE_SIZE
-from domains.retail.playbook_vocabulary import SYNONYMS
+from switchboard.domains.retail.playbook_match import RELATIVE_SIZE
+from switchboard.domains.retail.playbook_vocabulary import SYNONYMS
 
 SLOT_NAMES = (
     "email",

@@ -97,7 +97,7 @@ class RetailStore:
         if not path.is_file():
             raise DataError(
                 f"Retail database {str(path)!r} does not exist. Create it with "
-                "domains.retail.load_directory(src_dir, db_path) or generate_dataset first."
+                "switchboard.domains.retail.load_directory(src_dir, db_path) or generate_dataset first."
             )
         db = sqlite_utils.Database(_connect(path))
         missing = sorted(set(_TABLES) - set(db.table_names()))
@@ -105,7 +105,7 @@ class RetailStore:
             db.close()
             raise DataError(
                 f"{str(path)!r} is not a retail database (missing tables: "
-                f"{', '.join(missing)}). Rebuild it with domains.retail.load_directory."
+                f"{', '.join(missing)}). Rebuild it with switchboard.domains.retail.load_directory."
             )
         return cls(db, path)
 

@@ -43,7 +43,7 @@ class EmbeddedChatModel(BaseChatModel):
     """A transparent, rule-based stand-in for an LLM, driven by a domain playbook.
 
     Example:
-        >>> model = EmbeddedChatModel(playbook="domains.retail.playbook:PLAYBOOK")
+        >>> model = EmbeddedChatModel(playbook="switchboard.domains.retail.playbook:PLAYBOOK")
         >>> supervisor = model.with_structured_output(RoutingDecision)  # doctest: +SKIP
     """
 

@@ -252,7 +252,8 @@ def load_playbook(spec: str) -> Playbook:
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(
-            f"Playbook spec {spec!r} is not 'module:ATTRIBUTE'; write it like 'domains.retail.playbook:PLAYBOOK'."
+            f"Playbook spec {spec!r} is not 'module:ATTRIBUTE'; "
+            "write it like 'switchboard.domains.retail.playbook:PLAYBOOK'."
         )
     try:
         module = importlib.import_module(module_name)

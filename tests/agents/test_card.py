@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.card import load_team
+from switchboard.agents.card import load_team
 from switchboard.errors import ConfigError
 
 

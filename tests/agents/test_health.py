@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agents.health import HealthRegistry
+from switchboard.agents.health import HealthRegistry
 
 
 class Clock:
@@ -57,7 +57,7 @@ def test_paused_steps_release_capacity_without_an_outcome() -> None:
 def test_load_is_shared_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "health.sqlite"
     script = (
-        "import sys; from agents.health import HealthRegistry;"
+        "import sys; from switchboard.agents.health import HealthRegistry;"
         "r = HealthRegistry(sys.argv[1]); r.acquire('finance'); r.acquire('finance');"
         "r.release(r.acquire('finance'), ok=False)"
     )

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agents.card import load_team
-from agents.toolbox import Toolbox
+from switchboard.agents.card import load_team
+from switchboard.agents.toolbox import Toolbox
 from switchboard.errors import ConfigError
 
 LAUNCHER = (
     "import runpy, sys; open(sys.argv[1], 'a').write('start\\n'); "
-    "sys.argv = ['server', '--db', sys.argv[2]]; runpy.run_module('domains.retail.server', run_name='__main__')"
+    "sys.argv = ['server', '--db', sys.argv[2]]; "
+    "runpy.run_module('switchboard.domains.retail.server', run_name='__main__')"
 )
 
 
@@ -46,7 +47,7 @@ async def test_the_cli_serves_the_retail_server_over_stdio(retail_db: Path) -> N
 
 
 async def test_a_card_naming_a_missing_tool_fails_when_the_graph_is_built(retail_db: Path, tmp_path: Path) -> None:
-    from graph import build_graph
+    from switchboard.graph import build_graph
     from switchboard.testing import ScriptedChatModel
 
     team = load_team("retail")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from checkpoints import is_postgres, open_checkpointer
-from domains.retail import RetailStore
+from switchboard.checkpoints import is_postgres, open_checkpointer
+from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from domains.retail import RetailStore
-from domains.retail.playbook import PLAYBOOK
+from switchboard.domains.retail import RetailStore
+from switchboard.domains.retail.playbook import PLAYBOOK
 from switchboard.engine import EmbeddedChatModel
 from tests.engine.engine_kit import RetailTeam, load_cards
 from tests.engine.retail_shop import MIA, Shop, identified

@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from agents.findings import Findings, handoff_tool_schema
-from agents.prompts import agent_messages
-from graph.decision import RoutingDecision
-from graph.prompts import routing_messages
+from switchboard.agents.findings import Findings, handoff_tool_schema
+from switchboard.agents.prompts import agent_messages
 from switchboard.engine import EmbeddedChatModel
+from switchboard.graph.decision import RoutingDecision
+from switchboard.graph.prompts import routing_messages
 from tests.engine.retail_shop import Shop
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The real retail shop for the engine tests, called in-process the way the MCP server calls it.
 
-``Shop.call`` runs the :class:`~domains.retail.RetailOperations` method of
+``Shop.call`` runs the :class:`~switchboard.domains.retail.RetailOperations` method of
 the tool's name on a private copy of the generated demo data and turns the
 outcome into what ``domains/retail/server.py`` sends back: the JSON text of
 the result (a plain string stays a plain string), or the refusal's message
@@ -16,8 +16,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from domains.retail import DEMO_PERSONAS, TOOL_NAMES, DemoPersona, RetailOperations, RetailStore
-from domains.retail.store import Record
+from switchboard.domains.retail import DEMO_PERSONAS, TOOL_NAMES, DemoPersona, RetailOperations, RetailStore
+from switchboard.domains.retail.store import Record
 from switchboard.errors import SwitchboardError
 
 __all__ = ["MIA", "NOW", "OMAR", "Shop", "identified"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from domains.retail.playbook import PLAYBOOK
-from domains.retail.playbook_instruct import INSTRUCTIONS
-from domains.retail.slots import extract_slots
+from switchboard.domains.retail.playbook import PLAYBOOK
+from switchboard.domains.retail.playbook_instruct import INSTRUCTIONS
+from switchboard.domains.retail.slots import extract_slots
 from switchboard.engine import Brief
 from switchboard.engine.agent import is_placeholder
 from tests.engine.engine_kit import RetailTeam

@@ -7,17 +7,17 @@ from typing import Any, cast
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from domains.retail.playbook import PLAYBOOK
-from graph.prompts import routing_messages
+from switchboard.domains.retail.playbook import PLAYBOOK
 from switchboard.engine import EMPTY_PLAYBOOK, EmbeddedChatModel, Playbook, load_playbook
 from switchboard.errors import ConfigError
+from switchboard.graph.prompts import routing_messages
 from tests.engine.engine_kit import RoutingDecision, route
 
 TASK = "Please cancel my order #W9000002, I ordered by mistake. mia.chen@example.com"
 
 
 def test_llm_type_and_playbook_spec_string() -> None:
-    model = EmbeddedChatModel(playbook=cast(Any, "domains.retail.playbook:PLAYBOOK"))
+    model = EmbeddedChatModel(playbook=cast(Any, "switchboard.domains.retail.playbook:PLAYBOOK"))
     assert model._llm_type == "switchboard-embedded"
     assert model.playbook is PLAYBOOK
     assert EmbeddedChatModel().playbook is EMPTY_PLAYBOOK
@@ -88,10 +88,10 @@ def test_empty_playbook_routes_by_capability(cards: list[dict[str, Any]]) -> Non
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("domains.retail.playbook", "module:ATTRIBUTE"),
+        ("switchboard.domains.retail.playbook", "module:ATTRIBUTE"),
         ("no_such_module_xyz:PLAYBOOK", "Cannot import"),
-        ("domains.retail.playbook:NOPE", "not a Playbook"),
-        ("domains.retail.playbook_intents:RETURN", "not a Playbook"),
+        ("switchboard.domains.retail.playbook:NOPE", "not a Playbook"),
+        ("switchboard.domains.retail.playbook_intents:RETURN", "not a Playbook"),
     ],
 )
 def test_load_playbook_errors(spec: str, message: str) -> None:
@@ -100,9 +100,9 @@ def test_load_playbook_errors(spec: str, message: str) -> None:
 
 
 def test_load_playbook_and_bad_spec_in_model() -> None:
-    assert load_playbook("domains.retail.playbook:PLAYBOOK") is PLAYBOOK
+    assert load_playbook("switchboard.domains.retail.playbook:PLAYBOOK") is PLAYBOOK
     with pytest.raises(ConfigError):
-        EmbeddedChatModel(playbook=cast(Any, "domains.retail.playbook:NOPE"))
+        EmbeddedChatModel(playbook=cast(Any, "switchboard.domains.retail.playbook:NOPE"))
 
 
 def test_playbook_validates_its_intents() -> None:

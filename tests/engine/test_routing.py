@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from graph.prompts import routing_messages
 from switchboard.engine import EmbeddedChatModel
+from switchboard.graph.prompts import routing_messages
 from tests.engine.engine_kit import route
 
 RETURN_TASK = (
@@ -270,7 +270,7 @@ def test_approving_the_graphs_own_question_carries_on(model: EmbeddedChatModel, 
 
 
 def test_structured_output_with_the_graphs_agent_enum(model: EmbeddedChatModel, cards: list[dict[str, Any]]) -> None:
-    from graph.decision import decision_schema
+    from switchboard.graph.decision import decision_schema
 
     schema = decision_schema([c["name"] for c in cards])
     out = model.with_structured_output(schema, include_raw=True).invoke(routing_messages(RETURN_TASK, cards, [], {}))

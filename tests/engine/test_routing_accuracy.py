@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from graph.prompts import routing_messages
 from switchboard.engine import EmbeddedChatModel
+from switchboard.graph.prompts import routing_messages
 from tests.engine.engine_kit import RoutingDecision
 
 TASKS = Path(__file__).with_name("routing_tasks.jsonl")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domains.retail.playbook_match import (
+from switchboard.domains.retail.playbook_match import (
     choose_variant,
     find_products,
     match_items,
@@ -14,8 +14,8 @@ from domains.retail.playbook_match import (
     units,
     variants_matching,
 )
-from domains.retail.slots import SLOT_NAMES, extract_slots
-from domains.retail.store import Record
+from switchboard.domains.retail.slots import SLOT_NAMES, extract_slots
+from switchboard.domains.retail.store import Record
 from tests.engine.retail_shop import MIA, OMAR, Shop
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domains.retail.store import Record
+from switchboard.domains.retail.store import Record
 from tests.engine.engine_kit import RetailTeam
 from tests.engine.retail_shop import OMAR
 

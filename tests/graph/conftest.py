@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from agents.card import Team, load_team
-from checkpoints import open_checkpointer
-from graph import build_graph
+from switchboard.agents.card import Team, load_team
+from switchboard.checkpoints import open_checkpointer
+from switchboard.graph import build_graph
 from switchboard.testing import ScriptedChatModel
 
 TEAM = """

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from agents.card import Team
-from agents.health import HealthRegistry
-from agents.synthetic import synthetic_task, synthetic_team
-from checkpoints import open_checkpointer
-from graph import build_graph
-from graph.routing import Offer, Router
-from policies import PolicyFile
-from policies.model import RoutingPolicy
+from switchboard.agents.card import Team
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.synthetic import synthetic_task, synthetic_team
+from switchboard.checkpoints import open_checkpointer
+from switchboard.graph import build_graph
+from switchboard.graph.routing import Offer, Router
+from switchboard.policies import PolicyFile
+from switchboard.policies.model import RoutingPolicy
 from switchboard.testing import ScriptedChatModel, finish, handoff, route
 
 K = RoutingPolicy().shortlist

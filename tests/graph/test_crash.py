@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from domains.retail import RetailStore
+from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, finish, handoff

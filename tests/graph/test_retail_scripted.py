@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from domains.retail import RetailStore
+from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route

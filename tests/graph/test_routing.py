@@ -11,12 +11,12 @@ import pytest
 from langchain_core.tools import tool
 from langgraph.types import Command
 
-from agents.card import Team, load_team
-from agents.health import HealthRegistry
-from agents.toolbox import Toolbox
-from checkpoints import open_checkpointer
-from graph import build_graph
-from policies import PolicyFile
+from switchboard.agents.card import Team, load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints import open_checkpointer
+from switchboard.graph import build_graph
+from switchboard.policies import PolicyFile
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
 
 TEAM = """

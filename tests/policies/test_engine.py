@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from policies import PolicyFile, approval_key, evaluate, load_policy
 from switchboard.errors import ConfigError
+from switchboard.policies import PolicyFile, approval_key, evaluate, load_policy
 
 RULES = {
     "name": "t",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from domains.retail import RetailOperations, RetailStore, generate_dataset
-from domains.retail import load_directory as load
+from switchboard.domains.retail import RetailOperations, RetailStore, generate_dataset
+from switchboard.domains.retail import load_directory as load
 from tests.domains.retail.helpers import NOW
 
 

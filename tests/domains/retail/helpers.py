@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from domains.retail import DEMO_PERSONAS, RetailStore
-from domains.retail.store import Record
+from switchboard.domains.retail import DEMO_PERSONAS, RetailStore
+from switchboard.domains.retail.store import Record
 from switchboard.errors import ToolError
 
 Dump = Callable[[], list[str]]

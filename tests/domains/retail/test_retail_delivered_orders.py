@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domains.retail import RetailOperations, RetailStore
+from switchboard.domains.retail import RetailOperations, RetailStore
 from tests.domains.retail.helpers import (
     MIA,
     OMAR,

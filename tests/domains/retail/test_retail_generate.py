@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
+from switchboard.domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
 from switchboard.errors import ConfigError
 from tests.domains.retail.helpers import MIA, OMAR
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from domains.retail import RetailOperations, RetailStore, generate_dataset, load_directory
+from switchboard.domains.retail import RetailOperations, RetailStore, generate_dataset, load_directory
 from switchboard.errors import DataError
 from tests.domains.retail.helpers import MIA, order
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domains.retail import RetailOperations
+from switchboard.domains.retail import RetailOperations
 from switchboard.errors import ToolError
 from tests.domains.retail.helpers import MIA, OMAR
 

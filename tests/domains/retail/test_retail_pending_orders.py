@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domains.retail import RetailOperations, RetailStore
+from switchboard.domains.retail import RetailOperations, RetailStore
 from tests.domains.retail.helpers import (
     MIA,
     OMAR,

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from domains.retail import RetailOperations, RetailStore, categorize_reason
-from domains.retail._returns import pickup_tracking_id
+from switchboard.domains.retail import RetailOperations, RetailStore, categorize_reason
+from switchboard.domains.retail._returns import pickup_tracking_id
 from tests.domains.retail.helpers import MIA, NOW, OMAR, Dump, gift_card_balance, order, refused
 
 CARD = MIA.payment_methods["credit_card"]

@@ -15,7 +15,7 @@ from langchain_mcp_adapters.client import MultiServerMCPClient
 from langchain_mcp_adapters.tools import load_mcp_tools
 from mcp.types import CallToolResult, TextContent
 
-from domains.retail import TOOL_NAMES, RetailOperations, RetailStore, build_server
+from switchboard.domains.retail import TOOL_NAMES, RetailOperations, RetailStore, build_server
 from switchboard.errors import DataError, ToolError
 from tests.domains.retail.helpers import MIA, order
 
@@ -29,7 +29,7 @@ def test_build_server_refuses_a_missing_database(tmp_path: Path) -> None:
 def test_command_line_fails_fast_on_a_missing_database(tmp_path: Path) -> None:
     missing = tmp_path / "missing.sqlite"
     done = subprocess.run(
-        [sys.executable, "-m", "domains.retail.server", "--db", str(missing)],
+        [sys.executable, "-m", "switchboard.domains.retail.server", "--db", str(missing)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -86,7 +86,7 @@ async def test_stdio_session_through_langchain_adapters(db_path: Path) -> None:
         {
             "retail": {
                 "command": sys.executable,
-                "args": ["-m", "domains.retail.server", "--db", str(db_path)],
+                "args": ["-m", "switchboard.domains.retail.server", "--db", str(db_path)],
                 "transport": "stdio",
             }
         }
