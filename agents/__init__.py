@@ -1,0 +1,15 @@
+"""Agents: cards and team files, agent subgraphs, the guard, MCP toolboxes.
+
+Three kinds of agent plug into a graph: a card over MCP tools, an
+:class:`AgentSpec` (tools and a prompt; Switchboard builds the agent and the
+guard checks its every tool call) and an :class:`Agent` you built yourself
+(a compiled graph or Runnable, governed at the handoff).
+"""
+
+from __future__ import annotations
+
+from switchboard.agents.card import AgentCard, Skill, Team, derive_card, load_team
+from switchboard.agents.external import Agent
+from switchboard.agents.spec import AgentSpec
+
+__all__ = ["Agent", "AgentCard", "AgentSpec", "Skill", "Team", "derive_card", "load_team"]

@@ -63,7 +63,15 @@ class AgentCard(BaseModel):
     """Skill id to the agents that take over that skill when this one fails
     or is unavailable, in order of preference."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Longest a single model or tool call of this agent may take."""
+    """Longest a single model or tool call of this agent may take (for an
+    agent you bring as a compiled graph: its whole step)."""
+    model: str | None = None
+    """This agent's own model spec (``embedded`` or ``provider:model``, see
+    ``switchboard.models``); ``None`` uses the graph's agent model. The
+    supervisor's model is chosen separately."""
+    instructions: str = ""
+    """Extra system-prompt text for an agent Switchboard runs itself (an
+    ``AgentSpec``'s prompt); not shown to routing."""
 
     @field_validator("name")
     @classmethod
@@ -88,6 +96,23 @@ class AgentCard(BaseModel):
             "tools": list(self.tools),
             "cost_tier": self.cost_tier,
         }
+
+
+def derive_card(name: str, description: str, *, examples: tuple[str, ...] = (), **fields: Any) -> AgentCard:
+    """A card for an agent given without one: one skill named after the agent.
+
+    Routing matches tasks against the skill's description and examples, so
+    the agent's description doubles as the skill's.
+
+    Raises:
+        ConfigError: The name or another field is invalid; the message says which.
+    """
+    fields.setdefault("skills", (Skill(id=name, description=description, examples=examples),))
+    try:
+        return AgentCard(name=name, description=description, **fields)
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise ConfigError(f"cannot make a card for agent {name!r}: {problems}") from exc
 
 
 class Team(BaseModel):

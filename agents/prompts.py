@@ -38,13 +38,21 @@ def agent_messages(
     instruction: str,
     skill: str | None,
     context: Mapping[str, Any],
+    instructions: str = "",
 ) -> list[BaseMessage]:
-    """Build the opening messages of one agent step."""
+    """Build the opening messages of one agent step.
+
+    ``instructions`` (an ``AgentSpec``'s prompt) go at the end of the system
+    prompt, after the rules every agent follows.
+    """
     parts = [f"<task>\n{task}\n</task>", f"<instruction>\n{instruction}\n</instruction>"]
     if skill:
         parts.append(f"<skill>\n{skill}\n</skill>")
     parts.append(f"<context>\n{json.dumps(dict(context), indent=1, default=str)}\n</context>")
+    system = AGENT_SYSTEM.format(name=name, description=description)
+    if instructions:
+        system += f"\n{instructions.strip()}\n"
     return [
-        SystemMessage(AGENT_SYSTEM.format(name=name, description=description)),
+        SystemMessage(system),
         HumanMessage("\n\n".join(parts)),
     ]

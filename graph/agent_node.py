@@ -50,6 +50,7 @@ def agent_node(
                         instruction=assignment["instruction"],
                         skill=assignment["skill"],
                         context=state.get("context") or {},
+                        instructions=card.instructions,
                     ),
                     "approvals": list(state.get("approvals") or []),
                 },

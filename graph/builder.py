@@ -4,38 +4,57 @@
 ``escalate`` pauses for a human; ``finalize`` writes the report. Every edge
 out of a node is a ``Command``; the builder declares the destinations so the
 drawn graph is exact.
+
+Agents come in three kinds, all routed alike by their cards: a card over MCP
+tools and an ``AgentSpec`` run the think → guarded act → handoff subgraph, so
+the guard checks each of their tool calls; a graph you bring runs as it is,
+governed at the handoff (see ``external_node``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 from langgraph.types import RetryPolicy
+from pydantic import ValidationError
 
-from switchboard.agents.card import Team, load_team
+from switchboard.agents.card import AgentCard, Team, load_team
+from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.spec import AgentSpec
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
+from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
 from switchboard.graph.escalation import escalate
+from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorState
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.policies import PolicyFile
 
+AgentLike = AgentCard | AgentSpec | Agent | Runnable[Any, Any]
+"""What ``build_graph(agents=[...])`` accepts: a card of MCP-tool agent, a spec
+Switchboard builds, or a graph you built (bare, or as ``Agent`` with a card)."""
+
 DEFAULT_MAX_HOPS = 12
 
 
 def build_graph(
+    agents: Sequence[AgentLike] | None = None,
     *,
     team: Team | None = None,
     model: BaseChatModel | None = None,
+    supervisor_model: BaseChatModel | None = None,
     toolbox: Toolbox | None = None,
     policy: PolicyFile | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
@@ -46,10 +65,19 @@ def build_graph(
     """Build and compile the supervisor graph.
 
     Args:
-        team: Agent cards and servers; the shipped retail team by default.
-        model: The model for the supervisor and every agent; the embedded
-            engine with the team's playbook by default.
-        toolbox: Where agents' tools come from. When it holds tools, every
+        agents: The agents, in one list: ``AgentCard`` (tools from the
+            toolbox's MCP servers), ``AgentSpec`` (tools and a prompt;
+            Switchboard builds the agent), or a compiled graph / Runnable with
+            a name (bare, or ``Agent(graph, card=...)``). Tool calls of cards
+            and specs pass the guard; a brought graph is governed at the
+            handoff. Added to ``team``'s cards when both are given.
+        team: Agent cards and servers; the shipped retail team when neither
+            ``team`` nor ``agents`` is given.
+        model: The model of every agent without its own, and of the
+            supervisor unless ``supervisor_model`` is given; the embedded
+            engine by default (with the team's playbook, if it names one).
+        supervisor_model: The routing model, when it differs from ``model``.
+        toolbox: Where card agents' tools come from. When it holds tools, every
             card's allow-list is checked against it now, not at run time.
         policy: Business rules; the team's policy file by default.
         checkpointer: Where thread state is saved (see ``checkpoints``).
@@ -59,20 +87,22 @@ def build_graph(
         max_hops: Agent steps before the supervisor must ask a human.
 
     Raises:
-        ConfigError: A card names a tool no server provides, or a setting is
-            invalid; raised here, before any run.
+        ConfigError: Two agents share a name, a brought graph has no name, a
+            card names a tool no server provides, or a setting is invalid;
+            raised here, before any run.
     """
-    team = team or load_team()
+    roster = _Roster.of(agents or (), team)
+    team = roster.team
     policy = policy if policy is not None else team.load_policy()
-    if model is None:
-        from switchboard.models import resolve_model
-
-        model = resolve_model(None, team)
+    models = _Models(team, model)
     toolbox = toolbox or Toolbox({})
     if toolbox.names:
-        toolbox.check(team, policy.guarded_tools())
+        held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
+        Toolbox.of([*held, *(t for spec in roster.specs.values() for t in spec.tools)]).check(
+            team, policy.guarded_tools()
+        )
     health = health or HealthRegistry()
-    router = Router(team, model, policy, health)
+    router = Router(team, supervisor_model or models.default, policy, health)
     builder = StateGraph(SupervisorState)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
@@ -84,11 +114,85 @@ def build_graph(
         retry_policy=RetryPolicy(max_attempts=3),
     )
     for card in team.agents:
-        subgraph = build_agent_graph(card, model=model, toolbox=toolbox, policy=policy)
-        node: Any = agent_node(card, subgraph, health)
+        node: Any
+        if card.name in roster.brought:
+            node = external_node(roster.brought[card.name], health)
+        else:
+            spec = roster.specs.get(card.name)
+            own = Toolbox.of(spec.tools) if spec else toolbox
+            agent_model = models.of(card, spec)
+            node = agent_node(card, build_agent_graph(card, model=agent_model, toolbox=own, policy=policy), health)
         builder.add_node(card.name, node, input_schema=AgentInput)
     builder.add_node("escalate", escalate)
     builder.add_node("finalize", finalize)
     builder.add_edge(START, "supervisor")
     builder.add_edge("finalize", END)
     return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")
+
+
+@dataclass(frozen=True)
+class _Roster:
+    """The agents of one graph: every card, and how each agent is run."""
+
+    team: Team
+    specs: dict[str, AgentSpec] = field(default_factory=dict)
+    brought: dict[str, Agent] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, agents: Sequence[AgentLike], team: Team | None) -> _Roster:
+        if not agents:
+            return cls(team or load_team())
+        cards: list[AgentCard] = list(team.agents) if team else []
+        specs: dict[str, AgentSpec] = {}
+        brought: dict[str, Agent] = {}
+        for item in agents:
+            card = _card_of(item)
+            if any(known.name == card.name for known in cards):
+                raise ConfigError(
+                    f"two agents are named {card.name!r}; agent names are node names and must be "
+                    "unique: rename one (create_react_agent(..., name=...), AgentSpec(name=...))"
+                )
+            cards.append(card)
+            if isinstance(item, AgentSpec):
+                specs[card.name] = item
+            elif not isinstance(item, AgentCard):
+                brought[card.name] = item if isinstance(item, Agent) else Agent(item)
+        base = team.model_dump(exclude={"agents"}) if team else {"name": "agents"}
+        try:
+            return cls(Team.model_validate({**base, "agents": cards}), specs, brought)
+        except ValidationError as exc:
+            raise ConfigError(f"the agents do not form a valid team:\n{exc}") from exc
+
+
+def _card_of(item: Any) -> AgentCard:
+    if isinstance(item, AgentCard):
+        return item
+    if isinstance(item, AgentSpec):
+        return item.card()
+    if isinstance(item, Agent | Runnable):
+        return (item if isinstance(item, Agent) else Agent(item)).card
+    raise ConfigError(
+        f"build_graph cannot use a {type(item).__name__} as an agent; give an AgentCard, an AgentSpec, "
+        "a compiled LangGraph graph or Runnable with a name, or Agent(runnable, card=...)"
+    )
+
+
+class _Models:
+    """Each agent's model: its spec's model object, else its card's ``model``, else the default."""
+
+    def __init__(self, team: Team, default: BaseChatModel | None) -> None:
+        from switchboard.models import resolve_model
+
+        self._team = team
+        self._resolve = resolve_model
+        self.default = default or resolve_model(None, team)
+        self._named: dict[str, BaseChatModel] = {}
+
+    def of(self, card: AgentCard, spec: AgentSpec | None) -> BaseChatModel:
+        if spec is not None and isinstance(spec.model, BaseChatModel):
+            return spec.model
+        if card.model is None:
+            return self.default
+        if card.model not in self._named:
+            self._named[card.model] = self._resolve(card.model, self._team)
+        return self._named[card.model]

@@ -10,7 +10,7 @@ for their fallbacks, so the prompt grows with ``k``, not with the catalogue.
 from __future__ import annotations
 
 from switchboard.agents.card import AgentCard, Team
-from switchboard.engine.text import TfidfIndex, features
+from switchboard.text import TfidfIndex, features
 
 
 def _card_text(card: AgentCard) -> str:

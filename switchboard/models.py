@@ -1,4 +1,9 @@
-"""Choosing the model: one setting for the supervisor and every agent."""
+"""Choosing a model: one setting by default, per agent when a card names one.
+
+``SWITCHBOARD_MODEL`` (or ``--model``) picks the model for the supervisor and
+every agent; an agent's card may name its own (``model:``), and
+``build_graph(supervisor_model=...)`` sets the supervisor's apart.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from switchboard.errors import ConfigError
 EMBEDDED = "embedded"
 
 
-def resolve_model(spec: str | None, team: Team) -> BaseChatModel:
+def resolve_model(spec: str | None, team: Team | None = None) -> BaseChatModel:
     """Turn a model spec into a chat model.
 
     Args:
@@ -18,21 +23,19 @@ def resolve_model(spec: str | None, team: Team) -> BaseChatModel:
             ``provider:model`` as LangChain's ``init_chat_model`` reads it
             (``openai:gpt-4.1-mini``, ``anthropic:claude-sonnet-4-5``,
             ``ollama:qwen2.5:7b``). Providers are optional extras.
-        team: The team, whose playbook the embedded engine uses.
+        team: The team, whose playbook the embedded engine uses. With no
+            team or no playbook the engine routes by the agents' cards alone
+            and cannot act for agents (see the README, "Models").
 
     Raises:
         ConfigError: The spec is malformed, or its provider is not installed.
     """
     spec = (spec or EMBEDDED).strip()
     if spec == EMBEDDED:
-        from switchboard.engine import EmbeddedChatModel, load_playbook
+        from switchboard.engine import EMPTY_PLAYBOOK, EmbeddedChatModel, load_playbook
 
-        if not team.engine:
-            raise ConfigError(
-                f"team {team.name!r} has no `engine` playbook, so the embedded model cannot "
-                "serve it; add one to the team file or choose a provider with --model"
-            )
-        return EmbeddedChatModel(playbook=load_playbook(team.engine))
+        playbook = load_playbook(team.engine) if team and team.engine else EMPTY_PLAYBOOK
+        return EmbeddedChatModel(playbook=playbook)
     provider, _, name = spec.partition(":")
     if not provider or not name:
         raise ConfigError(f"model {spec!r} is not `embedded` or `provider:model` (e.g. openai:gpt-4.1-mini)")

@@ -32,7 +32,8 @@ def test_missing_provider_integration_names_the_extra_to_install() -> None:
         resolve_model(spec, load_team())
 
 
-def test_team_without_a_playbook_cannot_use_the_embedded_engine() -> None:
+def test_team_without_a_playbook_gets_the_engine_routing_by_cards_alone() -> None:
     team = load_team().model_copy(update={"engine": None})
-    with pytest.raises(ConfigError, match="no `engine` playbook"):
-        resolve_model("embedded", team)
+    model = resolve_model("embedded", team)
+    assert isinstance(model, EmbeddedChatModel)
+    assert model.playbook.name == "empty"  # no intents or recipes: it routes by the cards' skills

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from switchboard.engine.playbook import Playbook
-from switchboard.engine.text import FIRST_PERSON, TfidfIndex, centroid, cosine, features, words
+from switchboard.text import FIRST_PERSON, TfidfIndex, centroid, cosine, features, words
 
 
 @dataclass(frozen=True)

@@ -228,10 +228,8 @@ def _choose_plan(playbook: Playbook, text: str, prompt: RoutingPrompt) -> _Plan 
             0.3,
         )
     skill = capability.label.split("/", 1)[1]
-    why = (
-        f"No intent matched well, so I matched the task to the skills on offer: "
-        f"'{skill}' scores {capability.score:.2f}."
-    )
+    lead = "No intent matched well, so I" if playbook.intents else "With no playbook, I"
+    why = f"{lead} matched the task to the skills on offer: '{skill}' scores {capability.score:.2f}."
     return _Plan(None, (skill,), why, round(min(0.6, capability.confidence), 2))
 
 
@@ -269,9 +267,13 @@ def _instruction(playbook: Playbook, brief: Brief) -> str:
     skill = playbook.skill(brief.skill)
     if skill is not None and skill.instruct is not None:
         return skill.instruct(brief)
-    what = skill.description if skill and skill.description else brief.skill.replace("_", " ")
     facts = ", ".join(f"{k}={v}" for k, v in brief.context.items() if not isinstance(v, dict))
     known = f" Known facts: {facts}." if facts else ""
+    if skill is None:
+        # A skill the playbook does not know (a team with no playbook, an
+        # agent brought from outside): the agent reads the task as written.
+        return f"{brief.task}{known}"
+    what = skill.description or brief.skill.replace("_", " ")
     return f"{what.rstrip('.')} for this task: {brief.task}{known}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchboard.engine.classify import Matcher
-from switchboard.engine.text import FIRST_PERSON, TfidfIndex, cosine, features, stem, words
+from switchboard.text import FIRST_PERSON, TfidfIndex, cosine, features, stem, words
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 """Tokenising and a small TF-IDF index, in pure Python.
 
-The embedded engine matches free text (a task, an instruction) against short
-labelled texts (intent examples, skill descriptions). A bag of lightly stemmed
-words plus bigrams, weighted by TF-IDF and compared by cosine similarity, is
-fast (well under a millisecond) and transparent: every score can be explained
-by the words two texts share.
+Two parts of Switchboard match free text (a task, an instruction) against
+short texts (agent cards; intent examples and skill descriptions): capability
+shortlisting in the graph and the embedded engine. Both use this module, so
+neither depends on the other. A bag of lightly stemmed words plus bigrams,
+weighted by TF-IDF and compared by cosine similarity, is fast (well under a
+millisecond) and transparent: every score can be explained by the words two
+texts share.
 """
 
 from __future__ import annotations

@@ -1,0 +1,154 @@
+"""The supervisor graph's node for an agent you brought: run it, record its handoff.
+
+A brought agent (see :mod:`switchboard.agents.external`) speaks messages, not
+findings: it gets the step's instruction and the shared facts as one human
+message, and its last AI message is its answer. The node turns that into the
+same ``HandoffEvent`` a card agent leaves, so the supervisor, reassignment and
+``switchboard show`` treat both alike.
+
+The graph is invoked inside the node with the node's config, so it runs as a
+subgraph of the thread: an ``interrupt()`` inside it pauses the whole thread,
+and resuming continues it where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
+from pydantic import BaseModel
+
+from switchboard.agents.external import Agent
+from switchboard.agents.health import HealthRegistry
+from switchboard.agents.records import HandoffEvent, ToolCallRecord
+from switchboard.graph.agent_node import AgentNode
+from switchboard.graph.state import AgentInput
+
+Status = Literal["done", "failed"]
+
+
+def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNode:
+    """Wrap a brought agent as a node of the supervisor graph.
+
+    Outcomes: a final AI message is a finished step (``done``); an exception,
+    or no answer at all, is a failure another agent may retry; running past
+    the card's ``timeout_s`` is a failure for a human, because the agent may
+    have acted before it was stopped and Switchboard cannot see its tools.
+    """
+    card, runnable = agent.card, agent.runnable
+
+    async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
+        assignment = state["assignment"]
+        opening = _opening(assignment["id"], assignment["instruction"], state.get("context") or {})
+        lease = health.acquire(card.name) if health else None
+        status: Status = "failed"
+        retryable = True
+        calls: list[ToolCallRecord] = []
+        facts: dict[str, Any] = {}
+        try:
+            result = await asyncio.wait_for(runnable.ainvoke({"messages": [opening]}, config), card.timeout_s)
+        except GraphBubbleUp:
+            if health and lease:
+                health.forget(lease)  # a step paused for a human holds no capacity
+            raise
+        except TimeoutError:
+            retryable = False
+            summary = (
+                f"{card.name} did not finish within {card.timeout_s:g}s and was stopped; it may have acted "
+                "already, so a human should check before anyone tries again."
+            )
+        except Exception as exc:  # recorded as a retryable failure, never swallowed
+            summary = f"{card.name} raised {type(exc).__name__}: {exc}"
+        else:
+            messages = _since(_messages(result), opening.id)
+            calls = _observed_calls(messages)
+            answer = next((m for m in reversed(messages) if isinstance(m, AIMessage) and not m.tool_calls), None)
+            if answer is not None and answer.text.strip():
+                status, summary, facts = "done", answer.text.strip(), _structured(result)
+            else:
+                summary = f"{card.name} finished without an answer (no final AI message)."
+        if health and lease:
+            health.release(lease, ok=status == "done")
+        handoff = HandoffEvent(
+            kind="handoff",
+            agent=card.name,
+            assignment=assignment["id"],
+            skill=assignment["skill"],
+            instruction=assignment["instruction"],
+            status=status,
+            retryable=status == "failed" and retryable,
+            summary=summary,
+            facts=facts,
+            reasoning="" if status == "done" else "the agent's run failed",
+            confidence=0.8 if status == "done" else 0.0,
+            tool_calls=calls,
+        )
+        return Command(goto="supervisor", update={"trail": [handoff], "context": facts})
+
+    run.__name__ = card.name
+    return run
+
+
+def _opening(step: str, instruction: str, context: Mapping[str, Any]) -> HumanMessage:
+    """The one message a brought agent gets: its instruction, then the facts so far.
+
+    Its id marks where the agent's own messages start in what it returns.
+    """
+    text = instruction
+    if context:
+        text += "\n\nFacts from earlier steps:\n" + json.dumps(dict(context), indent=1, default=str)
+    return HumanMessage(text, id=f"switchboard-step-{step}")
+
+
+def _messages(result: Any) -> list[BaseMessage]:
+    if isinstance(result, BaseMessage):
+        return [result]
+    if isinstance(result, str):
+        return [AIMessage(result)]
+    if isinstance(result, Mapping):
+        return [m for m in result.get("messages") or [] if isinstance(m, BaseMessage)]
+    return []
+
+
+def _since(messages: Sequence[BaseMessage], opening_id: str | None) -> list[BaseMessage]:
+    for index, message in enumerate(messages):
+        if message.id == opening_id:
+            return list(messages[index + 1 :])
+    return list(messages)
+
+
+def _observed_calls(messages: Sequence[BaseMessage]) -> list[ToolCallRecord]:
+    """The tool calls the agent reported making, for the trail.
+
+    They are observed, not governed: Switchboard did not decide them, so
+    they carry no policy.
+    """
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    records: list[ToolCallRecord] = []
+    for message in messages:
+        for call in message.tool_calls if isinstance(message, AIMessage) else []:
+            answered = results.get(call["id"] or "")
+            records.append(
+                ToolCallRecord(
+                    tool=call["name"],
+                    args=dict(call["args"]),
+                    ok=answered is not None and answered.status != "error",
+                    result=answered.text if answered is not None else "(no result seen)",
+                    policy=None,
+                )
+            )
+    return records
+
+
+def _structured(result: Any) -> dict[str, Any]:
+    """Facts for the next agents: the agent's structured response, when it gives one."""
+    value = result.get("structured_response") if isinstance(result, Mapping) else None
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return dict(value) if isinstance(value, Mapping) else {}
