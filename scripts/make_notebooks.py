@@ -105,6 +105,94 @@ assert "finance" not in offer.names and "finance_backup" in offer.names"""),
 ]
 
 
+BRING_YOUR_OWN_AGENTS = [
+    ("md", """# Bring your own agents
+
+A LangGraph agent you built (`create_react_agent`) and an agent Switchboard
+builds from tools and a prompt (`AgentSpec`), in one graph. (The third kind,
+a card over MCP tools, is in the quick start.) The supervisor is the embedded default, routing by the
+agents' cards; the agents' models are Switchboard's scripted test model, so
+everything runs offline with no key. Swap in real chat models and nothing
+else changes."""),
+    ("code", """from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.prebuilt import create_react_agent
+from langgraph.types import Command
+
+from switchboard.agents import Agent, AgentSpec
+from switchboard.graph import build_graph
+from switchboard.policies import DenyRule, PolicyFile
+from switchboard.testing import ScriptedChatModel, call, handoff
+
+refunds_made = []
+
+
+def get_weather(city: str) -> str:
+    \"\"\"The current weather in a city.\"\"\"
+    return f"{city}: 18 degrees C, light rain"
+
+
+def refund(order_id: str, amount: float) -> str:
+    \"\"\"Refund an amount on an order.\"\"\"
+    refunds_made.append((order_id, amount))
+    return f"refunded {amount} on {order_id}\""""),
+    ("md", """## The agents
+`weather` is a graph you built: Switchboard runs it as it is and governs it
+at the handoff. `payments` is tools plus a prompt: Switchboard builds it, so
+each of its tool calls passes the guard."""),
+    ("code", """from langchain_core.messages import AIMessage
+
+weather_model = ScriptedChatModel(steps=[call("get_weather", city="Paris"), AIMessage("Light rain in Paris, 18 C.")])
+weather = create_react_agent(weather_model, [get_weather], name="weather")
+
+payments_model = ScriptedChatModel(steps=[
+    call("refund", order_id="W123", amount=40.0),
+    handoff("The refund was refused by policy; nothing was refunded.", status="failed"),
+])
+payments = AgentSpec(
+    name="payments",
+    description="Refunds money on a customer's order.",
+    tools=[refund],
+    prompt="Refund only what the customer paid.",
+    model=payments_model,
+)
+policy = PolicyFile(
+    name="desk", deny=[DenyRule(id="refunds-off", tools=["refund"], reason="refunds are paused this week")]
+)
+graph = build_graph(
+    [Agent(weather, description="Weather reports for a city."), payments],
+    policy=policy,
+    checkpointer=InMemorySaver(),
+)"""),
+    ("md", "## Routed by the cards\nThe default model matches the task against each card and routes it."),
+    ("code", """def show(values):
+    for event in values["trail"]:
+        if event["kind"] == "decision":
+            print(f"supervisor: {event['action']} {event['agent'] or ''}: {event['reason']}")
+        elif event["kind"] == "handoff":
+            print(f"  {event['agent']} {event['status']}: {event['summary']}")
+            for c in event["tool_calls"]:
+                print(f"    {c['tool']}({c['args']}) -> {c['result']}  [policy: {c['policy']}]")
+
+
+result = await graph.ainvoke({"task": "What is the weather in Paris?"}, {"configurable": {"thread_id": "w"}})
+show(result)
+assert result["outcome"] == "resolved\""""),
+    ("md", """## Governed at the tool call
+The policy denies `refund`. The guard refuses the call before the function
+runs, the agent reports the failure, and the supervisor puts the thread to
+a human."""),
+    ("code", """config = {"configurable": {"thread_id": "r"}}
+await graph.ainvoke({"task": "Please refund 40 euros on my order W123."}, config)
+state = await graph.aget_state(config)
+show(state.values)
+print("waiting for a human:", state.interrupts[0].value["question"])
+assert refunds_made == []"""),
+    ("md", "A human closes it; the trail keeps the whole chain."),
+    ("code", """final = await graph.ainvoke(Command(resume={"approved": False, "note": "refunds paused"}), config)
+final["outcome"], final["summary"]"""),
+]
+
+
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -117,6 +205,10 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 if __name__ == "__main__":
     ROOT.mkdir(exist_ok=True)
-    for name, cells in {"quickstart": QUICKSTART, "routing_lab": ROUTING_LAB}.items():
+    for name, cells in {
+        "quickstart": QUICKSTART,
+        "routing_lab": ROUTING_LAB,
+        "bring_your_own_agents": BRING_YOUR_OWN_AGENTS,
+    }.items():
         nbformat.write(build(cells), ROOT / f"{name}.ipynb")
         print("wrote", ROOT / f"{name}.ipynb")

@@ -8,11 +8,15 @@ call.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda
@@ -316,10 +320,11 @@ async def test_the_default_model_routes_by_cards_when_there_is_no_playbook() -> 
     """No model given, no playbook: the embedded engine routes by the cards, one step, then finishes."""
     weather_model = fake()  # any call to it would fail: the fake has no messages
     currency_model = fake(tool_call("convert", amount=50, currency="GBP"), AIMessage("50 EUR is 42.50 GBP."))
+    currency = create_agent(currency_model, [convert], name="currency")  # LangChain's agent works the same
     graph = build_graph(
         [
             Agent(weather_agent(weather_model), description="Weather reports and forecasts for a city."),
-            Agent(currency_agent(currency_model), description="Converts money between currencies, euros to dollars."),
+            Agent(currency, description="Converts money between currencies, euros to dollars."),
         ]
     )
     result = await graph.ainvoke({"task": "How much is 50 euros in pounds? Convert the money for me."})
@@ -349,3 +354,29 @@ def test_the_embedded_model_without_a_playbook_is_routing_only() -> None:
 
     model = resolve_model(None)
     assert isinstance(model, EmbeddedChatModel) and model.playbook.name == "empty"
+
+
+async def test_a_brought_agent_past_its_timeout_is_stopped_and_not_retried_elsewhere() -> None:
+    async def dawdle(state: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(30)
+        return state
+
+    card = _forecast_card("slow", timeout_s=0.05, fallbacks={"forecast": ("backup",)})
+    slow = Agent(RunnableLambda(dawdle), card=card)
+    backup = Agent(weather_agent(fake()), card=_forecast_card("backup"))
+    supervisor = ScriptedChatModel(steps=[route("slow", "Forecast for Paris.", skill="forecast"), finish()])
+    result = await build_graph([slow, backup], supervisor_model=supervisor).ainvoke({"task": "forecast"})
+
+    supervisor.assert_complete()
+    (step,) = trail_of(result, "handoff")  # the backup was never given the step: the slow one may have acted
+    assert step["status"] == "failed" and not step["retryable"]
+    assert "did not finish within 0.05s" in step["summary"]
+
+
+def test_the_graph_package_does_not_depend_on_the_embedded_engine() -> None:
+    code = (
+        "import sys, switchboard.graph, switchboard.graph.shortlist, switchboard.graph.routing; "
+        "print([m for m in sys.modules if m.startswith('switchboard.engine')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
