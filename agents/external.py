@@ -61,6 +61,11 @@ class Agent:
                 "calls of a graph you bring; leave `tools` empty (it is governed at the handoff) or give the "
                 "tools to an AgentSpec so the guard checks each call"
             )
+        if card.model or card.instructions:
+            raise ConfigError(
+                f"the card of {card.name!r} sets `model` or `instructions`, but a graph you bring runs with its "
+                "own model and prompt; set them where you build the graph, or use an AgentSpec"
+            )
         object.__setattr__(self, "card", card)
 
     @property

@@ -91,7 +91,7 @@ def build_graph(
             card names a tool no server provides, or a setting is invalid;
             raised here, before any run.
     """
-    roster = _Roster.of(agents or (), team)
+    roster = _Roster.of(agents, team)
     team = roster.team
     policy = policy if policy is not None else team.load_policy()
     models = _Models(team, model)
@@ -139,9 +139,11 @@ class _Roster:
     brought: dict[str, Agent] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, agents: Sequence[AgentLike], team: Team | None) -> _Roster:
-        if not agents:
+    def of(cls, agents: Sequence[AgentLike] | None, team: Team | None) -> _Roster:
+        if agents is None:
             return cls(team or load_team())
+        if not agents and team is None:
+            raise ConfigError("build_graph was given an empty list of agents; give at least one")
         cards: list[AgentCard] = list(team.agents) if team else []
         specs: dict[str, AgentSpec] = {}
         brought: dict[str, Agent] = {}

@@ -198,6 +198,10 @@ def test_unusable_agents_are_refused_when_the_graph_is_built() -> None:
     card = AgentCard(name="w", description="x", skills=(Skill(id="x", description="x"),), tools=("get_weather",))
     with pytest.raises(ConfigError, match="cannot check the tool calls of a graph you bring"):
         Agent(weather_agent(), card=card)
+    with pytest.raises(ConfigError, match="runs with its own model and prompt"):
+        Agent(weather_agent(), card=card.model_copy(update={"tools": (), "model": "embedded"}))
+    with pytest.raises(ConfigError, match="empty list of agents"):
+        build_graph([])
     with pytest.raises(ConfigError, match="lower_snake_case"):
         build_graph([weather_agent(name="Weather Bot")])
 
