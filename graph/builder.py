@@ -96,11 +96,7 @@ def build_graph(
     policy = policy if policy is not None else team.load_policy()
     models = _Models(team, model)
     toolbox = toolbox or Toolbox({})
-    if toolbox.names:
-        held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
-        Toolbox.of([*held, *(t for spec in roster.specs.values() for t in spec.tools)]).check(
-            team, policy.guarded_tools()
-        )
+    _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
     router = Router(team, supervisor_model or models.default, policy, health)
     builder = StateGraph(SupervisorState)
@@ -128,6 +124,21 @@ def build_graph(
     builder.add_edge(START, "supervisor")
     builder.add_edge("finalize", END)
     return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")
+
+
+def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile) -> None:
+    """Every tool a card or the policy names must exist, checked now, not at run time.
+
+    MCP tools can only be checked once the toolbox is open; when no card
+    needs them, the specs' tools are all there is, so a policy rule naming
+    any other tool is a mistake (a misspelt rule would govern nothing).
+    """
+    needs_mcp = any(card.tools for card in roster.team.agents if card.name not in roster.specs)
+    if needs_mcp and not toolbox.names:
+        return
+    held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
+    own = [tool for spec in roster.specs.values() for tool in spec.tools]
+    Toolbox.of([*held, *own]).check(roster.team, policy.guarded_tools())
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,10 @@ def test_unusable_agents_are_refused_when_the_graph_is_built() -> None:
     with pytest.raises(ConfigError, match="lower_snake_case"):
         build_graph([weather_agent(name="Weather Bot")])
 
+    misspelt = PolicyFile(name="p", deny=(DenyRule(id="r", tools=("conver",), reason="typo"),))
+    with pytest.raises(ConfigError, match="the policy file names tools no MCP server provides: conver"):
+        build_graph([AgentSpec(name="money", description="x", tools=[convert])], policy=misspelt)
+
     def undocumented(city: str) -> str:
         return city
 
