@@ -15,11 +15,19 @@ latency, and a circuit breaker:
 
 Leases of a process that died are not leaked forever: they expire after
 ``lease_ttl`` seconds.
+
+The registry is used from graph nodes, on an event loop that a server shares
+with every other request, so it never touches the disk there: the database is
+opened on first use, and the ``a``-prefixed methods (``aacquire``,
+``asnapshot``...) run the SQLite work in a worker thread. The plain methods
+are for synchronous callers (the CLI, scripts, tests).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -93,63 +101,89 @@ class HealthRegistry:
         lease_ttl: float = 600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        target = str(path) if path is not None else ":memory:"
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
-        if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._path = Path(path) if path is not None else None
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
         self.window = window
         self.lease_ttl = lease_ttl
         self._clock = clock
 
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection, opened on first use, held by one thread at a time.
+
+        Opening is deferred so that building a graph does no I/O; the lock
+        lets worker threads share one connection without interleaving a
+        transaction with another thread's statements.
+        """
+        with self._lock:
+            if self._db is None:
+                self._db = self._open()
+            yield self._db
+
+    def _open(self) -> sqlite3.Connection:
+        if self._path is None:
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self._path), timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        return db
+
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Close the database connection, if it was ever opened."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def acquire(self, agent: str) -> str:
         """Record a step starting on ``agent``; returns the lease id."""
         lease = uuid.uuid4().hex
-        self._db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, self._clock()))
+        with self._connection() as db:
+            db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, self._clock()))
         return lease
 
     def release(self, lease: str, *, ok: bool) -> None:
         """Record the step's end and its outcome; releasing twice is a no-op."""
         now = self._clock()
-        with self._transaction():
-            row = self._db.execute("SELECT agent, started FROM leases WHERE id = ?", (lease,)).fetchone()
+        with self._connection() as db, _transaction(db):
+            row = db.execute("SELECT agent, started FROM leases WHERE id = ?", (lease,)).fetchone()
             if row is None:
                 return
-            self._db.execute("DELETE FROM leases WHERE id = ?", (lease,))
-            self._db.execute(
+            db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            db.execute(
                 "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
                 (row[0], int(ok), now - row[1], now),
             )
 
     def forget(self, lease: str) -> None:
         """Drop a lease without an outcome (the step paused, it did not end)."""
-        self._db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+        with self._connection() as db:
+            db.execute("DELETE FROM leases WHERE id = ?", (lease,))
 
     def record(self, agent: str, *, ok: bool, latency: float = 0.0) -> None:
         """Record an outcome without a lease (for failures seen from outside)."""
-        self._db.execute(
-            "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
-            (agent, int(ok), latency, self._clock()),
-        )
+        with self._connection() as db:
+            db.execute(
+                "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
+                (agent, int(ok), latency, self._clock()),
+            )
 
     def health(self, agent: str) -> AgentHealth:
         """The current load and health of one agent."""
         now = self._clock()
-        in_flight = self._db.execute(
-            "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
-        ).fetchone()[0]
-        recent = self._db.execute(
-            "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",
-            (agent, self.window),
-        ).fetchall()
+        with self._connection() as db:
+            in_flight = db.execute(
+                "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
+            ).fetchone()[0]
+            recent = db.execute(
+                "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",
+                (agent, self.window),
+            ).fetchall()
         streak = 0
         for ok, _, _ in recent:
             if ok:
@@ -172,12 +206,33 @@ class HealthRegistry:
         """Health of several agents at once."""
         return {agent: self.health(agent) for agent in agents}
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    async def aacquire(self, agent: str) -> str:
+        """:meth:`acquire`, off the event loop."""
+        return await asyncio.to_thread(self.acquire, agent)
+
+    async def arelease(self, lease: str, *, ok: bool) -> None:
+        """:meth:`release`, off the event loop."""
+        await asyncio.to_thread(self.release, lease, ok=ok)
+
+    async def aforget(self, lease: str) -> None:
+        """:meth:`forget`, off the event loop."""
+        await asyncio.to_thread(self.forget, lease)
+
+    async def ahealth(self, agent: str) -> AgentHealth:
+        """:meth:`health`, off the event loop."""
+        return await asyncio.to_thread(self.health, agent)
+
+    async def asnapshot(self, agents: Iterable[str]) -> dict[str, AgentHealth]:
+        """:meth:`snapshot`, off the event loop."""
+        return await asyncio.to_thread(self.snapshot, list(agents))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

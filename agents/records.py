@@ -7,7 +7,9 @@ entry's position is its step number.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
+
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (JSON schemas for servers)
 
 
 class ToolCallRecord(TypedDict):

@@ -2,12 +2,20 @@
 
 langchain-mcp-adapters opens a fresh session (for stdio: a fresh server
 process) on every tool call unless it is given a session. A return takes a
-dozen calls, so the toolbox opens one session per server when it is entered
-and binds every tool to it; the servers live exactly as long as the run.
+dozen calls, so the toolbox opens one session per server and binds every tool
+to it. The servers live as long as the toolbox is open: one run for the CLI,
+the whole process for a graph served by ``langgraph dev``.
+
+The sessions belong to one background task of the toolbox, not to whoever
+opened it: anyio requires a stdio client to be entered and exited in the same
+task, and a server opens the toolbox in its first request and closes it at
+shutdown, in another task.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import io
 import os
 import sys
@@ -55,13 +63,16 @@ async def _stdio_session(conn: Mapping[str, Any]) -> AsyncIterator[ClientSession
 class Toolbox:
     """The tools of a team, by name, over live MCP sessions.
 
-    Use it as an async context manager; tools are available inside it only.
+    Open it with :meth:`open` and close it with :meth:`aclose`, or use it as
+    an async context manager; MCP tools are available while it is open only.
     """
 
     def __init__(self, connections: Mapping[str, Mapping[str, Any]]) -> None:
         self._connections = {name: dict(conn) for name, conn in connections.items()}
         self._tools: dict[str, BaseTool] = {}
-        self._stack: AsyncExitStack | None = None
+        self._owner: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._stop: asyncio.Event | None = None
 
     @classmethod
     def for_team(cls, team: Team, env: dict[str, str] | None = None) -> Toolbox:
@@ -76,28 +87,85 @@ class Toolbox:
         box._tools = {tool.name: tool for tool in tools}
         return box
 
-    async def __aenter__(self) -> Toolbox:
+    async def open(self) -> Toolbox:
+        """Start the MCP servers and load their tools; a no-op when already open.
+
+        Callers that arrive while the servers start wait for the same start,
+        so a server process is never started twice. A start that failed is
+        tried again by the next call.
+
+        Raises:
+            ConfigError: Two servers serve a tool of the same name.
+        """
         if not self._connections:
             return self
-        stack = AsyncExitStack()
-        await stack.__aenter__()
+        if self._owner is None or self._ready is None:
+            loop = asyncio.get_running_loop()
+            self._ready, self._stop = loop.create_future(), asyncio.Event()
+            # A fresh context: the sessions belong to no run, whichever run opened them.
+            self._owner = loop.create_task(
+                self._own(self._ready, self._stop), name="switchboard-toolbox", context=contextvars.Context()
+            )
+        owner, ready = self._owner, self._ready
         try:
-            client = MultiServerMCPClient(self._connections)  # type: ignore[arg-type]
-            for name, conn in self._connections.items():
-                opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
-                session = await stack.enter_async_context(opened)
-                for tool in await load_mcp_tools(session, server_name=name):
-                    if tool.name in self._tools:
-                        raise ConfigError(
-                            f"tool {tool.name!r} is served by two MCP servers; "
-                            "rename one or drop a server from the team file"
-                        )
-                    self._tools[tool.name] = tool
+            await asyncio.shield(ready)
         except BaseException:
-            await stack.aclose()
+            if ready.done() and self._owner is owner:
+                self._owner = self._ready = self._stop = None  # failed: the next open() starts afresh
             raise
-        self._stack = stack
         return self
+
+    async def aclose(self) -> None:
+        """Stop the MCP servers; open() may start them again later."""
+        owner, stop = self._owner, self._stop
+        self._owner = self._ready = self._stop = None
+        if owner is None or stop is None:
+            return
+        tools = self._tools
+        stop.set()
+        await asyncio.wait([owner])  # the owner task closes the sessions it opened
+        if self._tools is tools:  # not the tools of an opening that came meanwhile
+            self._tools = {}
+        error = None if owner.cancelled() else owner.exception()
+        if error is not None:
+            raise error
+
+    async def _own(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:
+        """Open every session, hand the tools over, and hold them until told to stop."""
+        try:
+            async with AsyncExitStack() as stack:
+                self._tools = await self._load(stack)
+                ready.set_result(None)
+                await stop.wait()
+        except BaseException as exc:
+            if ready.done():
+                raise
+            if isinstance(exc, asyncio.CancelledError):
+                ready.cancel()
+            else:
+                ready.set_exception(exc)  # the caller of open() gets the error
+
+    async def _load(self, stack: AsyncExitStack) -> dict[str, BaseTool]:
+        tools: dict[str, BaseTool] = {}
+        client = MultiServerMCPClient(self._connections)  # type: ignore[arg-type]
+        for name, conn in self._connections.items():
+            opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
+            session = await stack.enter_async_context(opened)
+            for tool in await load_mcp_tools(session, server_name=name):
+                if tool.name in tools:
+                    raise ConfigError(
+                        f"tool {tool.name!r} is served by two MCP servers; "
+                        "rename one or drop a server from the team file"
+                    )
+                tools[tool.name] = tool
+        return tools
+
+    async def __aenter__(self) -> Toolbox:
+        try:
+            return await self.open()
+        except BaseException:
+            await self.aclose()  # a cancelled start must not leave servers behind
+            raise
 
     async def __aexit__(
         self,
@@ -105,10 +173,7 @@ class Toolbox:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._stack is not None:
-            stack, self._stack = self._stack, None
-            self._tools.clear()
-            await stack.aclose()
+        await self.aclose()
 
     @property
     def names(self) -> frozenset[str]:

@@ -39,7 +39,7 @@ def agent_node(
 
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         assignment = state["assignment"]
-        lease = health.acquire(card.name) if health else None
+        lease = await health.aacquire(card.name) if health else None
         try:
             result = await subgraph.ainvoke(
                 {
@@ -58,11 +58,11 @@ def agent_node(
             )
         except GraphBubbleUp:
             if health and lease:
-                health.forget(lease)  # a step paused for a human holds no capacity
+                await health.aforget(lease)  # a step paused for a human holds no capacity
             raise
         except BaseException:
             if health and lease:
-                health.release(lease, ok=False)  # never leak a slot, whatever happened
+                await health.arelease(lease, ok=False)  # never leak a slot, whatever happened
             raise
         findings = result.get("findings") or {"status": "unable", "summary": "the agent returned no findings"}
         calls = list(result.get("calls") or [])
@@ -76,7 +76,7 @@ def agent_node(
             "done" if findings["status"] == "done" else "rejected" if findings["status"] == "rejected" else "failed"
         )
         if health and lease:
-            health.release(lease, ok=status != "failed" or not retryable)
+            await health.arelease(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(
             kind="handoff",
             agent=card.name,

@@ -12,6 +12,7 @@ then file order). Each card in the prompt carries its live load and health.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,7 +209,7 @@ class Router:
         config: RunnableConfig | None = None,
     ) -> RouteResult:
         """Decide the next move: a pinned rule, else the model (one retry on a bad answer)."""
-        offer = self.offer(task)
+        offer = await asyncio.to_thread(self.offer, task)  # reads the health registry
         pinned = self.pinned(task, trail, offer)
         if pinned is not None:
             return pinned

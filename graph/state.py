@@ -10,7 +10,9 @@ transcripts, so the prompt grows by one short entry per step.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
+
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (JSON schemas for servers)
 
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 

@@ -51,7 +51,8 @@ def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
             return Command(goto="finalize", update={"outcome": "rejected"})
         failed = [h for h in fresh if h["status"] == "failed" and h["retryable"]]
         if failed:
-            return _reassign(failed, trail, state, router, settings.retry_budget)
+            # reads the health registry, so off the event loop
+            return await asyncio.to_thread(_reassign, failed, trail, state, router, settings.retry_budget)
         hops = state.get("hops", 0)
         if hops >= max_hops:
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
@@ -196,12 +197,13 @@ async def _hold(result: RouteResult, router: Router) -> RouteResult | Command[An
     if settings.on_unavailable == "wait":
         for _ in range(settings.wait_attempts):
             await asyncio.sleep(settings.wait_seconds)
-            if router.available(agent):
+            if await asyncio.to_thread(router.available, agent):
                 return result
         card = router.team.card(agent)
         candidates = [*card.fallbacks.get(decision.skill or "", ())]
         candidates += [c.name for c in router.team.offering(decision.skill)] if decision.skill else []
-        target = next((n for n in candidates if n != agent and router.available(n)), None)
+        free = [n for n in candidates if n != agent and await asyncio.to_thread(router.available, n)]
+        target = free[0] if free else None
         if target is not None:
             waited = settings.wait_seconds * settings.wait_attempts
             note = f"{agent} still unavailable after {waited:g}s: {why}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from blockbuster import BlockingError, blockbuster_ctx
 
 from switchboard.agents.health import HealthRegistry
 
@@ -65,3 +69,35 @@ def test_load_is_shared_across_processes(tmp_path: Path) -> None:
     mine = HealthRegistry(db)
     health = mine.health("finance")
     assert health.in_flight == 2 and health.error_rate == 1.0
+
+
+def test_building_a_registry_touches_no_disk_until_first_use(tmp_path: Path) -> None:
+    db = tmp_path / "later" / "health.sqlite"
+    registry = HealthRegistry(db)  # graphs are built on a server's event loop
+    assert not db.parent.exists()
+    registry.acquire("a")
+    assert db.is_file()
+    registry.close()
+
+
+async def test_the_async_api_does_its_sqlite_work_off_the_event_loop(tmp_path: Path) -> None:
+    registry = HealthRegistry(tmp_path / "health.sqlite")
+    with blockbuster_ctx():  # what `langgraph dev` runs graphs under
+        lease = await registry.aacquire("finance")
+        assert (await registry.ahealth("finance")).in_flight == 1
+        await registry.arelease(lease, ok=False)
+        await registry.aforget(await registry.aacquire("finance"))
+        snapshot = await registry.asnapshot(["finance", "logistics"])
+        with pytest.raises(BlockingError):
+            registry.health("finance")  # the same call on the loop is caught
+    assert snapshot["finance"].in_flight == 0 and snapshot["finance"].error_rate == 1.0
+    assert snapshot["logistics"].error_rate == 0.0
+
+
+async def test_concurrent_steps_on_worker_threads_are_all_counted(tmp_path: Path) -> None:
+    registry = HealthRegistry(tmp_path / "health.sqlite", window=100)
+    leases = await asyncio.gather(*(registry.aacquire("a") for _ in range(40)))
+    assert len(set(leases)) == 40 and (await registry.ahealth("a")).in_flight == 40
+    await asyncio.gather(*(registry.arelease(lease, ok=i % 4 != 0) for i, lease in enumerate(leases)))
+    health = await registry.ahealth("a")
+    assert health.in_flight == 0 and health.error_rate == 0.25
