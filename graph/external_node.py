@@ -46,7 +46,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         assignment = state["assignment"]
         opening = _opening(assignment["id"], assignment["instruction"], state.get("context") or {})
-        lease = health.acquire(card.name) if health else None
+        lease = await health.aacquire(card.name) if health else None
         status: Status = "failed"
         retryable = True
         calls: list[ToolCallRecord] = []
@@ -55,7 +55,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
             result = await asyncio.wait_for(runnable.ainvoke({"messages": [opening]}, config), card.timeout_s)
         except GraphBubbleUp:
             if health and lease:
-                health.forget(lease)  # a step paused for a human holds no capacity
+                await health.aforget(lease)  # a step paused for a human holds no capacity
             raise
         except TimeoutError:
             retryable = False
@@ -74,7 +74,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
             else:
                 summary = f"{card.name} finished without an answer (no final AI message)."
         if health and lease:
-            health.release(lease, ok=status == "done")
+            await health.arelease(lease, ok=status == "done")
         handoff = HandoffEvent(
             kind="handoff",
             agent=card.name,
