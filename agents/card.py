@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from switchboard.policies import PolicyFile
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_RESERVED = frozenset({"supervisor", "escalate", "finalize", "__start__", "__end__"})
+_RESERVED = frozenset({"intake", "supervisor", "escalate", "finalize", "__start__", "__end__"})
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 

@@ -15,14 +15,15 @@ from pydantic import BaseModel, Field
 HANDOFF_TOOL = "handoff"
 
 
-class Findings(BaseModel):
-    """What an agent hands back to the supervisor."""
+FindingsStatus = Literal["done", "failed", "unable", "rejected"]
+"""``rejected`` is never the model's to say: the graph sets it when a human
+rejects one of the agent's held tool calls."""
 
-    status: Literal["done", "failed", "unable"] = Field(
-        description="done: the instruction is carried out; failed: it cannot be carried out "
-        "(a business rule or precondition refused it); unable: you could not do it yourself "
-        "(missing tool or skill, an internal error) and another agent might."
-    )
+
+class Findings(BaseModel):
+    """What an agent step hands back to the supervisor."""
+
+    status: FindingsStatus
     summary: str = Field(description="One or two sentences on what was done or found.")
     facts: dict[str, Any] = Field(
         default_factory=dict,
@@ -32,6 +33,18 @@ class Findings(BaseModel):
     confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="Between 0 and 1.")
 
 
+class HandoffArgs(Findings):
+    """Finish your step and hand your findings to the supervisor."""
+
+    # The model-facing arguments of ``handoff``: the same fields, minus the
+    # status only the graph may set.
+    status: Literal["done", "failed", "unable"] = Field(
+        description="done: the instruction is carried out; failed: it cannot be carried out "
+        "(a business rule or precondition refused it); unable: you could not do it yourself "
+        "(missing tool or skill, an internal error) and another agent might."
+    )
+
+
 def handoff_tool_schema() -> dict[str, Any]:
     """The OpenAI-style tool schema of ``handoff``, for ``bind_tools``."""
     return {
@@ -39,6 +52,6 @@ def handoff_tool_schema() -> dict[str, Any]:
         "function": {
             "name": HANDOFF_TOOL,
             "description": "Finish your step and hand your findings to the supervisor.",
-            "parameters": Findings.model_json_schema(),
+            "parameters": HandoffArgs.model_json_schema(),
         },
     }

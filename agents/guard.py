@@ -8,8 +8,11 @@ passes, and the order matters for "no side effect happens twice":
    read-only measure tools called first);
 2. ask a human, through ``interrupt()``, for each call that needs approval.
    LangGraph re-runs the node from the top when the thread resumes, so every
-   question is asked *before* any write has run;
-3. run the calls in order, recording each result.
+   question is asked *before* any write has run. The question and the
+   answer's shape are documented in :mod:`switchboard.agents.interrupts`; an
+   answer of the wrong shape, or from someone the rule does not name, is
+   refused here and the question asked again;
+3. run the calls in order, recording each result with its typed outcome.
 """
 
 from __future__ import annotations
@@ -22,37 +25,14 @@ from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
 from langgraph.errors import GraphBubbleUp
-from langgraph.types import interrupt
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.records import EscalationEvent, ToolCallRecord
+from switchboard.agents.interrupts import Answer, ApprovalRequest, ask
+from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
 from switchboard.policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
 
-CRASHED = "Tool crashed:"
-"""Prefix of a tool result that failed for technical reasons, not business ones."""
-UNCERTAIN = "Outcome unknown:"
-"""Prefix of a tool result whose effect is unknown (it timed out): not retried elsewhere."""
-
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A human's answer to an approval or escalation question."""
-
-    approved: bool
-    note: str = ""
-    approver: str | None = None
-
-    @classmethod
-    def parse(cls, value: Any) -> Answer:
-        """Accept ``True``/``False`` or ``{"approved", "note", "approver"}``."""
-        if isinstance(value, bool):
-            return cls(value)
-        if isinstance(value, Mapping):
-            return cls(bool(value.get("approved")), str(value.get("note") or ""), value.get("approver"))
-        return cls(False, f"unreadable answer {value!r} taken as a rejection")
 
 
 @dataclass(frozen=True)
@@ -81,19 +61,7 @@ async def run_guarded(
     for call, decision in zip(calls, decisions, strict=True):
         if decision.effect != "approve":
             continue
-        answer = Answer.parse(
-            interrupt(
-                {
-                    "kind": "approval",
-                    "question": decision.question,
-                    "rule": decision.rule_id,
-                    "agent": card.name,
-                    "tool": call["name"],
-                    "args": call["args"],
-                    "value": decision.value,
-                }
-            )
-        )
+        answer = ask(_request(call, decision, card, policy))
         escalations.append(_escalation(card, decision, answer))
         if not answer.approved:
             note = f"rejected by a human: {answer.note}" if answer.note else "rejected by a human"
@@ -104,8 +72,22 @@ async def run_guarded(
     for call, decision in zip(calls, decisions, strict=True):
         record = await _execute(call, decision, toolbox, card.timeout_s)
         records.append(record)
-        messages.append(_message(call, record["result"], ok=record["ok"]))
+        messages.append(_message(call, record["result"], ok=record["outcome"] == "ok"))
     return GuardOutcome(messages, records, escalations, granted)
+
+
+def _request(call: ToolCall, decision: PolicyDecision, card: AgentCard, policy: PolicyFile) -> ApprovalRequest:
+    rule = next((r for r in policy.approvals if r.id == decision.rule_id), None)
+    return ApprovalRequest(
+        question=decision.question,
+        rule=decision.rule_id,
+        approvers=list(policy.approvers_for(decision.rule_id)) if decision.rule_id else [],
+        agent=card.name,
+        tool=call["name"],
+        args=dict(call["args"]),
+        value=decision.value,
+        threshold=rule.threshold if rule else None,
+    )
 
 
 async def _decide(
@@ -171,8 +153,12 @@ def _number(value: Any) -> float | None:
 async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float) -> ToolCallRecord:
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
+
+    def record(outcome: CallOutcome, result: str) -> ToolCallRecord:
+        return ToolCallRecord(tool=name, args=args, outcome=outcome, result=result, policy=policy)
+
     if decision.effect == "deny":
-        return ToolCallRecord(tool=name, args=args, ok=False, result=f"Refused: {decision.reason}", policy=policy)
+        return record("refused", f"Refused: {decision.reason}")
     tool = toolbox.get(name)
     assert tool is not None  # _decide denied unknown tools
     try:
@@ -182,15 +168,11 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
     except GraphBubbleUp:
         raise
     except TimeoutError:
-        return ToolCallRecord(
-            tool=name, args=args, ok=False, result=f"{UNCERTAIN} {name} timed out after {timeout:g}s", policy=policy
-        )
+        return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
-        return ToolCallRecord(
-            tool=name, args=args, ok=False, result=f"{CRASHED} {type(exc).__name__}: {exc}", policy=policy
-        )
-    ok = getattr(message, "status", "success") != "error"
-    return ToolCallRecord(tool=name, args=args, ok=ok, result=content_text(message.content), policy=policy)
+        return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
+    failed = getattr(message, "status", "success") == "error"
+    return record("refused" if failed else "ok", content_text(message.content))
 
 
 def content_text(content: Any) -> str:

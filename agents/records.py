@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from typing_extensions import TypedDict  # pydantic reads it on 3.11 (JSON schemas for servers)
+from typing_extensions import TypedDict
+
+CallOutcome = Literal["ok", "refused", "crashed", "uncertain"]
+"""How a tool call ended:
+
+* ``ok``: it ran and succeeded;
+* ``refused``: it changed nothing: the card or a policy rule refused it, or
+  the tool itself refused (a failed precondition, a bad argument);
+* ``crashed``: it failed for technical reasons (an exception); another agent
+  may succeed;
+* ``uncertain``: it timed out, so its effect is unknown; it must not be
+  retried elsewhere.
+"""
 
 
 class ToolCallRecord(TypedDict):
@@ -17,9 +29,10 @@ class ToolCallRecord(TypedDict):
 
     tool: str
     args: dict[str, Any]
-    ok: bool
+    outcome: CallOutcome
     result: str
-    """The tool's JSON text on success, the error text otherwise."""
+    """The tool's JSON text on success, the error text otherwise; for people
+    and models to read, never parsed."""
     policy: str | None
     """Which rule allowed, held or refused the call, if any."""
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 import asyncio
 import operator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import ValidationError
+from typing_extensions import TypedDict
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.findings import HANDOFF_TOOL, Findings, handoff_tool_schema
+from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs, handoff_tool_schema
 from switchboard.agents.guard import content_text, run_guarded
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
@@ -39,6 +41,7 @@ class AgentState(TypedDict, total=False):
     approvals: Annotated[list[str], operator.add]
     """Approval keys: those granted earlier in the thread, then new ones."""
     findings: dict[str, Any] | None
+    """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
 
 
@@ -52,13 +55,13 @@ class AgentLoop:
     policy: PolicyFile
     max_turns: int = 12
 
-    async def think(self, state: AgentState) -> Command[Literal["act", "think", "__end__"]]:
+    async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
         turns = state.get("turns", 0)
         if turns >= self.max_turns:
             summary = f"{self.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(state["messages"])
+        reply = await self._ask(state["messages"], config)
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -68,21 +71,23 @@ class AgentLoop:
             return _finish(Findings(status="done", summary=text, confidence=0.5), update)
         if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
             try:
-                return _finish(Findings.model_validate(calls[0]["args"]), update)
+                return _finish(HandoffArgs.model_validate(calls[0]["args"]), update)
             except ValidationError as exc:
                 error = _tool_error(calls[0], f"Invalid handoff, call it again with valid fields: {exc}")
                 return Command(goto="think", update={**update, "messages": [reply, error]})
         return Command(goto="act", update=update)
 
-    async def _ask(self, messages: list[AnyMessage]) -> AIMessage | Findings:
+    async def _ask(self, messages: list[AnyMessage], config: RunnableConfig) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
         A failing or hanging model is reported as ``unable``, which the
-        supervisor answers by reassigning the step.
+        supervisor answers by reassigning the step. The run config travels
+        with the call, so the model sees the step's metadata (which agent it
+        works for) and the trace nests under the step.
         """
         try:
             bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), handoff_tool_schema()])
-            reply = await asyncio.wait_for(bound.ainvoke(messages), self.card.timeout_s)
+            reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
         except TimeoutError:
@@ -112,7 +117,8 @@ class AgentLoop:
         if outcome.rejected is not None:
             note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
             summary = f"A human rejected the action{note}; nothing was changed."
-            return Command(goto="__end__", update={**update, "findings": _rejected(summary)})
+            rejected = Findings(status="rejected", summary=summary, confidence=1.0)
+            return Command(goto="__end__", update={**update, "findings": rejected.model_dump()})
         return Command(goto="think", update=update)
 
 
@@ -151,7 +157,3 @@ def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command
 
 def _unable(summary: str) -> Findings:
     return Findings(status="unable", summary=summary, reasoning="technical failure", confidence=0.0)
-
-
-def _rejected(summary: str) -> dict[str, Any]:
-    return {"status": "rejected", "summary": summary, "facts": {}, "reasoning": "", "confidence": 1.0}

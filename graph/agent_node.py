@@ -3,6 +3,9 @@
 Agents are started with ``Send``, one per step, so several can run in the same
 superstep; each branch writes only append-only or merged channels, and the
 supervisor, which runs once all branches are in, joins the results.
+
+The step's outcome travels as typed values: the agent's :class:`Findings`
+and each tool call's ``outcome``. Nothing reads a result's text to decide.
 """
 
 from __future__ import annotations
@@ -16,13 +19,33 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.guard import CRASHED, UNCERTAIN
+from switchboard.agents.findings import Findings
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.prompts import agent_messages
-from switchboard.agents.records import HandoffEvent
+from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
+
+AGENT_METADATA_KEY = "switchboard_agent"
+"""Run-config metadata naming the agent a step (and every model call in it)
+works for. Tools, tracers and the scripted test model read the agent's
+identity here, never from a prompt's wording or a node's name."""
+
+
+def step_status(findings: Findings, calls: list[ToolCallRecord]) -> tuple[Literal["done", "failed", "rejected"], bool]:
+    """The handoff status of a step and whether another agent may retry it.
+
+    A technical failure (the agent was ``unable``, or a tool crashed) may be
+    retried elsewhere; a business refusal may not. A write whose outcome is
+    ``uncertain`` (it timed out) may still have happened, so handing the step
+    to another agent could do it twice: such a step goes to a human instead.
+    """
+    outcomes = {call["outcome"] for call in calls}
+    if findings.status in ("done", "rejected"):
+        return findings.status, False
+    retryable = "uncertain" not in outcomes and (findings.status == "unable" or "crashed" in outcomes)
+    return "failed", retryable
 
 
 def agent_node(
@@ -54,7 +77,7 @@ def agent_node(
                     ),
                     "approvals": list(state.get("approvals") or []),
                 },
-                config,
+                {**config, "metadata": {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}},
             )
         except GraphBubbleUp:
             if health and lease:
@@ -64,17 +87,10 @@ def agent_node(
             if health and lease:
                 await health.arelease(lease, ok=False)  # never leak a slot, whatever happened
             raise
-        findings = result.get("findings") or {"status": "unable", "summary": "the agent returned no findings"}
+        missing = Findings(status="unable", summary="the agent returned no findings", confidence=0.0)
+        findings = Findings.model_validate(result["findings"]) if result.get("findings") else missing
         calls = list(result.get("calls") or [])
-        # A write that timed out may still have happened: handing the step to
-        # another agent could do it twice, so such a step goes to a human.
-        uncertain = any(c["result"].startswith(UNCERTAIN) for c in calls)
-        retryable = not uncertain and (
-            findings["status"] == "unable" or any(c["result"].startswith(CRASHED) for c in calls)
-        )
-        status: Literal["done", "failed", "rejected"] = (
-            "done" if findings["status"] == "done" else "rejected" if findings["status"] == "rejected" else "failed"
-        )
+        status, retryable = step_status(findings, calls)
         if health and lease:
             await health.arelease(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(
@@ -84,11 +100,11 @@ def agent_node(
             skill=assignment["skill"],
             instruction=assignment["instruction"],
             status=status,
-            retryable=status == "failed" and retryable,
-            summary=findings.get("summary", ""),
-            facts=dict(findings.get("facts") or {}),
-            reasoning=findings.get("reasoning", ""),
-            confidence=float(findings.get("confidence", 0.0)),
+            retryable=retryable,
+            summary=findings.summary,
+            facts=dict(findings.facts),
+            reasoning=findings.reasoning,
+            confidence=findings.confidence,
             tool_calls=calls,
         )
         known = set(state.get("approvals") or [])

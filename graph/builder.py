@@ -1,7 +1,8 @@
 """Assemble the supervisor graph.
 
-``supervisor`` decides; each agent is a node running its own subgraph;
-``escalate`` pauses for a human; ``finalize`` writes the report. Every edge
+``intake`` takes the task in (from ``task`` or the chat); ``supervisor``
+decides; each agent is a node running its own subgraph; ``escalate`` pauses
+for a human; ``finalize`` writes the report. Every edge
 out of a node is a ``Command``; the builder declares the destinations so the
 drawn graph is exact.
 
@@ -34,11 +35,12 @@ from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
-from switchboard.graph.escalation import escalate
+from switchboard.graph.escalation import escalation_node
 from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
+from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
-from switchboard.graph.state import AgentInput, SupervisorState
+from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.policies import PolicyFile
 
@@ -99,7 +101,7 @@ def build_graph(
     _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
     router = Router(team, supervisor_model or models.default, policy, health)
-    builder = StateGraph(SupervisorState)
+    builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
     supervisor: Any = supervisor_node(router, max_hops=max_hops)
@@ -119,9 +121,12 @@ def build_graph(
             agent_model = models.of(card, spec)
             node = agent_node(card, build_agent_graph(card, model=agent_model, toolbox=own, policy=policy), health)
         builder.add_node(card.name, node, input_schema=AgentInput)
+    escalate: Any = escalation_node(policy)
+    builder.add_node("intake", intake)
     builder.add_node("escalate", escalate)
     builder.add_node("finalize", finalize)
-    builder.add_edge(START, "supervisor")
+    builder.add_edge(START, "intake")
+    builder.add_edge("intake", "supervisor")
     builder.add_edge("finalize", END)
     return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")
 

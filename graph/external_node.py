@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
-from switchboard.graph.agent_node import AgentNode
+from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
 from switchboard.graph.state import AgentInput
 
 Status = Literal["done", "failed"]
@@ -52,7 +52,9 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
         calls: list[ToolCallRecord] = []
         facts: dict[str, Any] = {}
         try:
-            result = await asyncio.wait_for(runnable.ainvoke({"messages": [opening]}, config), card.timeout_s)
+            metadata = {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}
+            tagged: RunnableConfig = {**config, "metadata": metadata}
+            result = await asyncio.wait_for(runnable.ainvoke({"messages": [opening]}, tagged), card.timeout_s)
         except GraphBubbleUp:
             if health and lease:
                 await health.aforget(lease)  # a step paused for a human holds no capacity
@@ -138,7 +140,10 @@ def _observed_calls(messages: Sequence[BaseMessage]) -> list[ToolCallRecord]:
                 ToolCallRecord(
                     tool=call["name"],
                     args=dict(call["args"]),
-                    ok=answered is not None and answered.status != "error",
+                    # Observed, not governed: an error the agent's own tool
+                    # reported cannot be told apart from a refusal, and is
+                    # never read as a reason to retry elsewhere.
+                    outcome="ok" if answered is not None and answered.status != "error" else "refused",
                     result=answered.text if answered is not None else "(no result seen)",
                     policy=None,
                 )

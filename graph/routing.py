@@ -24,6 +24,7 @@ from langchain_core.runnables import RunnableConfig
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision, decision_schema
 from switchboard.graph.prompts import routing_messages
 from switchboard.graph.shortlist import Shortlister
@@ -86,10 +87,10 @@ class RouteResult:
 
 
 def progress_view(trail: Sequence[TrailEvent]) -> list[dict[str, Any]]:
-    """What the supervisor sees of the past: handoffs and human answers only."""
+    """What the supervisor sees of the current turn: handoffs and human answers only."""
     view: list[dict[str, Any]] = []
-    for event in trail:
-        if event["kind"] == "handoff":
+    for event in query.current_turn(trail):
+        if query.is_handoff(event):
             view.append(
                 {
                     "kind": "handoff",
@@ -102,7 +103,7 @@ def progress_view(trail: Sequence[TrailEvent]) -> list[dict[str, Any]]:
                     "confidence": event["confidence"],
                 }
             )
-        elif event["kind"] == "escalation":
+        elif query.is_escalation(event):
             view.append(
                 {"kind": "human", "question": event["question"], "approved": event["approved"], "note": event["note"]}
             )
@@ -184,7 +185,7 @@ class Router:
 
     def pinned(self, task: str, trail: Sequence[TrailEvent], offer: Offer) -> RouteResult | None:
         """The first routing rule that matches and has not fired yet, if any."""
-        fired = {e.get("rule") for e in trail if e["kind"] == "decision"}
+        fired = query.fired_rules(trail)
         for rule, pattern in self._rules:
             match = pattern.search(task)
             if match is None or rule.id in fired or rule.agent not in offer.names:

@@ -5,6 +5,12 @@ JSON-friendly and readable by ``switchboard show`` without the code that wrote
 it. The ``trail`` is append-only: it is the whole chain behind an outcome, in
 order, and the supervisor's prompt is derived from it rather than from agent
 transcripts, so the prompt grows by one short entry per step.
+
+The graph also speaks chat: a ``messages`` channel (LangGraph's
+``add_messages``) takes the user's request and ends with the report as an
+``AIMessage``, so LangGraph Studio's chat view and agent-chat-ui work
+unchanged. :class:`SupervisorInput` and :class:`SupervisorOutput` are the
+declared input and output schemas.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal
 
-from typing_extensions import TypedDict  # pydantic reads it on 3.11 (JSON schemas for servers)
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
 
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 
@@ -23,6 +31,8 @@ __all__ = [
     "EscalationEvent",
     "HandoffEvent",
     "ReportEvent",
+    "SupervisorInput",
+    "SupervisorOutput",
     "SupervisorState",
     "ToolCallRecord",
     "TrailEvent",
@@ -83,10 +93,35 @@ def merge_facts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> di
     return {**(left or {}), **(right or {})}
 
 
+class SupervisorInput(TypedDict, total=False):
+    """What a run accepts: a task, chat messages, or both.
+
+    Without ``task``, the task is the text of the last human message. With
+    new human messages, the last one is the task (a chat turn).
+    """
+
+    task: str
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class SupervisorOutput(TypedDict, total=False):
+    """What a run returns: the conversation (ending with the report), the outcome and the trail."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    task: str
+    outcome: Literal["resolved", "rejected", "escalated"]
+    summary: str
+    trail: Annotated[list[TrailEvent], operator.add]
+
+
 class SupervisorState(TypedDict, total=False):
     """State of one thread of the supervisor graph."""
 
     task: str
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation: the user's requests and each turn's report."""
+    asked: str | None
+    """Id of the human message the current task was taken from (or added for)."""
     trail: Annotated[list[TrailEvent], operator.add]
     context: Annotated[dict[str, Any], merge_facts]
     """Shared memory: the facts every handoff contributed."""

@@ -27,6 +27,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
+from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
@@ -46,7 +47,7 @@ def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
 
     async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
         trail = state.get("trail") or []
-        fresh = _since_last_decision(trail)
+        fresh = query.since_last_decision(trail)
         if any(h["status"] == "rejected" for h in fresh):
             return Command(goto="finalize", update={"outcome": "rejected"})
         failed = [h for h in fresh if h["status"] == "failed" and h["retryable"]]
@@ -57,7 +58,7 @@ def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
         if hops >= max_hops:
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
             return _guard(reason, "hop limit")
-        human_said_go = _approved_last(trail)
+        human_said_go = query.human_said_go(trail)
         result = await router.decide(state["task"], trail, state.get("context") or {}, config)
         decision = result.decision
         if decision.action == "route" and decision.confidence < settings.min_confidence and not human_said_go:
@@ -70,21 +71,6 @@ def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
         return _follow(result, state, hops)
 
     return supervisor
-
-
-def _since_last_decision(trail: Sequence[TrailEvent]) -> list[HandoffEvent]:
-    fresh: list[HandoffEvent] = []
-    for event in reversed(trail):
-        if event["kind"] == "decision":
-            break
-        if event["kind"] == "handoff":
-            fresh.append(event)
-    return fresh[::-1]
-
-
-def _approved_last(trail: Sequence[TrailEvent]) -> bool:
-    """Whether the last thing that happened is a human saying "go on"."""
-    return bool(trail) and trail[-1]["kind"] == "escalation" and trail[-1]["approved"]
 
 
 def _payload(state: SupervisorState, assignment: Assignment) -> AgentInput:
@@ -120,7 +106,7 @@ def _reassign(
     assignments: list[Assignment] = []
     notes: list[str] = []
     for handoff in failed:
-        tried = [e["agent"] for e in trail if e["kind"] == "handoff" and e["assignment"] == handoff["assignment"]]
+        tried = query.tried(trail, handoff["assignment"])
         target = _fallback_for(handoff, tried, router) if len(tried) <= budget else None
         if target is None:
             why = "its retry budget is spent" if len(tried) > budget else "no other capable agent is available"
@@ -175,7 +161,7 @@ def _fallback_for(handoff: HandoffEvent, tried: list[str], router: Router) -> st
 
 
 def _with_history(handoff: HandoffEvent) -> str:
-    done = [{"tool": call["tool"], "args": call["args"], "ok": call["ok"]} for call in handoff["tool_calls"]]
+    done = [{"tool": c["tool"], "args": c["args"], "outcome": c["outcome"]} for c in handoff["tool_calls"]]
     return (
         f"{handoff['instruction']}\n\nThis step was first given to {handoff['agent']}, which failed: "
         f"{handoff['summary']} Tool calls it made (do not repeat a write that succeeded): "

@@ -80,10 +80,14 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
     if as_json:
         print(json.dumps(result.to_json(), default=str))
     elif result.status == "paused":
-        question = (result.pending or {}).get("question")
-        console.print(f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {question}")
+        pending = result.pending or {}
         console.print(
-            f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT] [--as NAME]"
+            f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {pending.get('question')}"
+        )
+        approvers = pending.get("approvers") or []
+        who = f"--as NAME (one of: {', '.join(approvers)})" if approvers else "[--as NAME]"
+        console.print(
+            f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT] {who}", markup=False
         )
     elif result.status == "completed":
         console.print(f"\n[bold green]completed[/bold green] thread [bold]{result.thread_id}[/bold] ({result.outcome})")

@@ -2,19 +2,33 @@
 
 Only presentation lives here; every fact shown comes from the graph's stream
 or the thread's trail, so what the console says is what the checkpoint holds.
+Updates are read by the typed records they carry (trail events, tool-call
+records, model messages), never by the name of the node that sent them, so
+renaming a node changes nothing here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from langchain_core.messages import AIMessage
 from rich.console import Console
 from rich.markup import escape
 
+from switchboard.graph import trail as query
+
 MAX_RESULT = 160
+_INTERRUPT = "__interrupt__"
+"""The key under which LangGraph's update stream reports a pause."""
 _VERB = {"finish": "finishes", "escalate": "escalates", "route": "routes"}
+_OUTCOME = {
+    "ok": "[green]ok[/green]",
+    "refused": "[red]refused[/red]",
+    "crashed": "[red]crashed[/red]",
+    "uncertain": "[yellow]outcome unknown[/yellow]",
+}
 
 
 def _short(value: Any, limit: int = MAX_RESULT) -> str:
@@ -30,41 +44,44 @@ class LiveView:
         self.console = console or Console(highlight=False)
 
     def __call__(self, namespace: tuple[str, ...], update: Mapping[str, Any]) -> None:
-        """Render one ``(namespace, update)`` pair from ``astream(subgraphs=True)``."""
-        agent = namespace[-1].split(":")[0] if namespace else None
-        for node, values in update.items():
-            if node == "__interrupt__":
+        """Render one ``(namespace, update)`` pair from ``astream(subgraphs=True)``.
+
+        Top-level updates carry trail records; updates from inside an agent's
+        step (a namespace under the agent's node) carry its tool-call records
+        and its model's messages.
+        """
+        agent = namespace[0].split(":")[0] if namespace else None
+        for key, values in update.items():
+            if key == _INTERRUPT:
                 if not namespace:
                     for item in values:
                         self.pending(item.value)
                 continue
             if not isinstance(values, Mapping):
                 continue
-            if agent and node == "act":
-                for record in values.get("calls") or []:
-                    self.tool_call(agent, record)
-            elif agent and node == "think":
-                for message in values.get("messages") or []:
-                    text = str(getattr(message, "content", "") or "").strip()
-                    if text:
-                        self.console.print(f"    [dim]{escape(agent)} thinks: {escape(_short(text))}[/dim]")
-            elif not agent:
+            if agent is None:
                 for event in values.get("trail") or []:
                     self.event(event)
+                continue
+            for record in values.get("calls") or []:
+                self.tool_call(agent, record)
+            for message in values.get("messages") or []:
+                text = str(message.content or "").strip() if isinstance(message, AIMessage) else ""
+                if text:
+                    self.console.print(f"    [dim]{escape(agent)} thinks: {escape(_short(text))}[/dim]")
 
     def event(self, event: Mapping[str, Any]) -> None:
         """Render one trail event."""
-        kind = event["kind"]
-        if kind == "decision":
+        if query.is_decision(event):
             self.decision(event)
-        elif kind == "handoff":
+        elif query.is_handoff(event):
             self.handoff(event)
-        elif kind == "escalation":
+        elif query.is_escalation(event):
             verdict = "[green]approved[/green]" if event["approved"] else "[red]rejected[/red]"
             note = f" — {escape(event['note'])}" if event.get("note") else ""
-            who = f" by {escape(event['approver'])}" if event.get("approver") else ""
+            who = f" by {escape(approver)}" if (approver := event["approver"]) else ""
             self.console.print(f"  [magenta]human[/magenta] {verdict}{who}: {escape(event['question'])}{note}")
-        elif kind == "report":
+        elif query.is_report(event):
             self.console.rule(f"report: {event['outcome']}")
             self.console.print(escape(event["summary"]))
 
@@ -99,7 +116,7 @@ class LiveView:
 
     def tool_call(self, agent: str, record: Mapping[str, Any]) -> None:
         """Render one tool call and its result."""
-        mark = "[green]ok[/green]" if record["ok"] else "[red]error[/red]"
+        mark = _OUTCOME[record["outcome"]]
         policy = f" [magenta]({escape(record['policy'])})[/magenta]" if record.get("policy") else ""
         self.console.print(
             f"    {escape(agent)} ⚙ {escape(record['tool'])}({escape(_short(record['args'], 100))}){policy}\n"
@@ -117,8 +134,12 @@ class LiveView:
             self.console.print(f"    [dim]facts: {escape(_short(event['facts'], 200))}[/dim]")
 
     def pending(self, value: Mapping[str, Any]) -> None:
-        """Render the question a paused thread waits on."""
+        """Render the question a paused thread waits on, and who may answer it."""
+        if value.get("error"):
+            self.console.print(f"[bold red]answer refused:[/bold red] {escape(str(value['error']))}")
         self.console.print(f"[bold yellow]⏸ waiting for a human:[/bold yellow] {escape(str(value.get('question')))}")
+        if value.get("approvers"):
+            self.console.print(f"  may answer: {escape(', '.join(value['approvers']))}")
 
 
 def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> None:
@@ -129,10 +150,10 @@ def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> No
     out.print(f"[bold]task:[/bold] {escape(str(thread.get('task')))}")
     held: list[Mapping[str, Any]] = []  # policy questions, shown among their agent's tool calls
     for event in thread.get("trail") or []:
-        if event["kind"] == "escalation" and event.get("source") == "policy":
+        if query.is_escalation(event) and event["source"] == "policy":
             held.append(event)
             continue
-        if event["kind"] == "handoff":
+        if query.is_handoff(event):
             mine = [e for e in held if e.get("agent") == event["agent"]]
             held = [e for e in held if e.get("agent") != event["agent"]]
             _calls_with_questions(view, event["agent"], event.get("tool_calls") or [], mine)
@@ -146,7 +167,7 @@ def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> No
 
 
 def _calls_with_questions(
-    view: LiveView, agent: str, calls: list[Mapping[str, Any]], questions: list[Mapping[str, Any]]
+    view: LiveView, agent: str, calls: Sequence[Mapping[str, Any]], questions: list[Mapping[str, Any]]
 ) -> None:
     """Print an agent's tool calls with each approval at the point it was asked."""
     for index, record in enumerate(calls):

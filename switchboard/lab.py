@@ -18,9 +18,9 @@ from langchain_core.language_models import BaseChatModel
 
 from switchboard.agents.card import load_team
 from switchboard.errors import DataError
+from switchboard.graph.intake import validate_task
 from switchboard.graph.routing import Router, RouteResult
 from switchboard.models import resolve_model
-from switchboard.runs import validate_task
 from switchboard.settings import Settings
 
 

@@ -28,15 +28,15 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import is_postgres, open_checkpointer
-from switchboard.errors import ApprovalError, ConfigError, TaskError, ThreadError
+from switchboard.errors import ApprovalError, ConfigError, ThreadError
+from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
+from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
-from switchboard.policies import PolicyFile
 from switchboard.settings import Settings
 
 Status = Literal["completed", "paused", "failed"]
 EventSink = Callable[[tuple[str, ...], dict[str, Any]], None]
-MAX_TASK_CHARS = 8000
 
 
 @dataclass(frozen=True)
@@ -58,23 +58,6 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` object."""
         return {k: v for k, v in asdict(self).items() if v is not None or k in {"thread_id", "status"}}
-
-
-def check_approver(policy: PolicyFile, pending: dict[str, Any], approver: str | None) -> None:
-    """Refuse an answer from someone the policy does not allow to give it.
-
-    The thread stays paused, so nothing is lost; the error names who may answer.
-
-    Raises:
-        ApprovalError: The question has named approvers and ``approver`` is not one.
-    """
-    allowed = policy.approvers_for(pending.get("rule"))
-    if allowed and approver not in allowed:
-        who = f"{approver!r}" if approver else "an anonymous answer (no --as)"
-        raise ApprovalError(
-            f"{who} may not answer this question; allowed: {', '.join(allowed)}. "
-            "The thread is still paused; resume it with --as NAME"
-        )
 
 
 @contextmanager
@@ -104,22 +87,6 @@ def thread_lock(settings: Settings, thread_id: str) -> Iterator[None]:
 def new_thread_id() -> str:
     """A fresh, readable thread id."""
     return f"run-{uuid.uuid4().hex[:10]}"
-
-
-def validate_task(task: Any) -> str:
-    """Refuse a malformed task before anything runs.
-
-    Raises:
-        TaskError: The task is not text, is empty, or is too long.
-    """
-    if not isinstance(task, str):
-        raise TaskError(f"a task must be text, not {type(task).__name__}")
-    text = task.strip()
-    if not text:
-        raise TaskError("the task is empty; describe what the agents should do")
-    if len(text) > MAX_TASK_CHARS:
-        raise TaskError(f"the task has {len(text)} characters; keep it under {MAX_TASK_CHARS}")
-    return text
 
 
 def prepare_team(team: Team) -> dict[str, str]:
@@ -184,7 +151,12 @@ async def start_run(
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
 ) -> RunResult:
-    """Run a task on a new thread until it completes or pauses."""
+    """Run a task on a new thread until it completes or pauses.
+
+    Raises:
+        TaskError: The task is malformed (checked here before any server
+            starts, and again by the graph itself).
+    """
     text = validate_task(task)
     thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
@@ -194,7 +166,7 @@ async def start_run(
             existing = await graph.aget_state(config)
             if existing.values:
                 raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
-            return await _drive(graph, {"task": text, "hops": 0}, thread_id, on_event)
+            return await _drive(graph, {"task": text}, thread_id, on_event)
 
 
 async def resume_run(
@@ -209,20 +181,23 @@ async def resume_run(
 ) -> RunResult:
     """Answer the question a paused thread is waiting on, and continue it.
 
+    The graph itself checks the answer (see :mod:`switchboard.agents.interrupts`);
+    an answer it refuses leaves the thread paused and is raised here.
+
     Raises:
         ThreadError: The thread does not exist or is not paused.
+        ApprovalError: The question names who may answer and ``approver``
+            is not one of them; the thread is still paused.
     """
     settings = settings or Settings()
-    policy = load_team(settings.team).load_policy()
     async with open_graph(settings, model=model) as graph:
         with thread_lock(settings, thread_id):
-            return await _resume(graph, thread_id, policy, approved, note, approver, on_event)
+            return await _resume(graph, thread_id, approved, note, approver, on_event)
 
 
 async def _resume(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     thread_id: str,
-    policy: PolicyFile,
     approved: bool,
     note: str,
     approver: str | None,
@@ -253,9 +228,23 @@ async def _resume(
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
     pending = snapshot.interrupts[0]  # one question at a time, even with parallel branches paused
-    check_approver(policy, pending.value, approver)
     answer = {"approved": approved, "note": note, "approver": approver}
-    return await _drive(graph, Command(resume={pending.id: answer}), thread_id, on_event)
+    result = await _drive(graph, Command(resume={pending.id: answer}), thread_id, on_event)
+    refusal = await _refusal(graph, thread_id, pending.value)
+    if refusal:
+        raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME")
+    return result
+
+
+async def _refusal(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, asked: Any) -> str | None:
+    """Why the graph refused the answer just given, if it did: it asks the same question again with an error."""
+    snapshot = await graph.aget_state(_config(thread_id))
+    for item in snapshot.interrupts:
+        value = item.value if isinstance(item.value, dict) else {}
+        same = value.get("question") == asked.get("question") and value.get("agent") == asked.get("agent")
+        if same and value.get("error"):
+            return str(value["error"])
+    return None
 
 
 async def read_thread(thread_id: str, *, settings: Settings | None = None) -> dict[str, Any]:
@@ -294,10 +283,10 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
     came back for it, and its agent has since been removed from the team.
     """
     trail = values.get("trail") or []
-    decisions = [e for e in trail if e["kind"] == "decision"]
-    if not decisions or any(e["kind"] == "report" for e in trail):
+    last = query.last_decision(trail)
+    if last is None or query.finished(trail):
         return []
-    answered = {e["assignment"] for e in trail if e["kind"] == "handoff"}
+    answered = {h["assignment"] for h in query.handoffs(query.current_turn(trail))}
     return [
         HandoffEvent(
             kind="handoff",
@@ -313,7 +302,7 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
             reasoning="",
             summary=f"Agent {a['agent']} was removed from the team while this step waited; it must be reassigned.",
         )
-        for a in decisions[-1]["assignments"]
+        for a in last["assignments"]
         if a["id"] not in answered and a["agent"] not in nodes
     ]
 
@@ -348,11 +337,7 @@ async def _drive(
 
 def _result(thread_id: str, snapshot: Any) -> RunResult:
     values = snapshot.values or {}
-    trail = values.get("trail") or []
-    agents: list[str] = []
-    for event in trail:
-        if event["kind"] == "handoff" and event["agent"] not in agents:
-            agents.append(event["agent"])
+    agents = query.agents_involved(values.get("trail") or [])
     if snapshot.interrupts:
         pending = dict(snapshot.interrupts[0].value)
         waiting = [i.value.get("agent") for i in snapshot.interrupts if i.value.get("agent")]

@@ -21,6 +21,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
+from switchboard.graph.agent_node import AGENT_METADATA_KEY
+
 Step = AIMessage | Callable[[Sequence[BaseMessage], list[str]], AIMessage]
 
 
@@ -30,6 +32,8 @@ class RecordedCall:
 
     messages: list[BaseMessage]
     tools: list[str] = field(default_factory=list)
+    agent: str | None = None
+    """The agent the call was made for (from the run's metadata); ``None`` for the supervisor."""
 
     @property
     def text(self) -> str:
@@ -51,8 +55,10 @@ class ScriptedChatModel(BaseChatModel):
 
     ``steps`` serve every call by default. Agents running in parallel call
     the model in no fixed order, so ``agents`` can give an agent its own
-    script: a call whose system prompt begins "You are NAME," takes its next
-    step from ``agents[NAME]``.
+    script: a call made for agent NAME takes its next step from
+    ``agents[NAME]``. Which agent a call works for is read from the run's
+    metadata (the agent node sets ``AGENT_METADATA_KEY``), never from the
+    prompt, so rewording a prompt cannot move a step to another script.
     """
 
     steps: list[Any]
@@ -83,8 +89,9 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         names = [t["function"]["name"] for t in kwargs.get("tools") or []]
-        self._calls.append(RecordedCall(list(messages), names))
-        lane = self._lane(messages)
+        agent = (run_manager.metadata if run_manager else {}).get(AGENT_METADATA_KEY)
+        self._calls.append(RecordedCall(list(messages), names, agent))
+        lane = agent if agent in self.agents else None
         script = self.agents[lane] if lane else self.steps
         cursor = self._cursors.get(lane or "", 0)
         if cursor >= len(script):
@@ -99,13 +106,6 @@ class ScriptedChatModel(BaseChatModel):
         step = script[cursor]
         reply = step(messages, names) if callable(step) else step
         return ChatResult(generations=[ChatGeneration(message=reply)])
-
-    def _lane(self, messages: Sequence[BaseMessage]) -> str | None:
-        first = str(messages[0].content) if messages else ""
-        for name in self.agents:
-            if first.startswith(f"You are {name},"):
-                return name
-        return None
 
     def assert_complete(self) -> None:
         """Fail if any scripted step was never used, or a call found no step."""

@@ -149,7 +149,7 @@ async def test_two_react_agents_and_a_card_agent_share_one_supervisor(
     desk = handoffs["customer_service"]
     assert desk["facts"]["user_id"] == mia.user_id
     assert desk["tool_calls"][0]["tool"] == "find_user_id_by_email"
-    assert all(c["policy"] is None and c["ok"] for c in desk["tool_calls"])
+    assert all(c["policy"] is None and c["outcome"] == "ok" for c in desk["tool_calls"])
     # The brought agents ran their real tools; their calls are recorded as observed.
     assert handoffs["weather"]["summary"] == "Light rain in Paris, 18 C."
     (observed,) = handoffs["weather"]["tool_calls"]
@@ -247,8 +247,8 @@ async def test_a_spec_agent_is_built_by_switchboard_and_its_tool_calls_pass_the_
     assert refunded == []  # the deny rule held: the function never ran
     (step,) = trail_of((await graph.aget_state(config)).values, "handoff")
     denied, foreign = step["tool_calls"]
-    assert denied["policy"] == "no-refunds: refused" and not denied["ok"]
-    assert not foreign["ok"] and "payments may not use 'get_weather'" in foreign["result"]
+    assert denied["policy"] == "no-refunds: refused" and denied["outcome"] == "refused"
+    assert foreign["outcome"] == "refused" and "payments may not use 'get_weather'" in foreign["result"]
     system = str(own.calls[0].messages[0].content)
     assert system.rstrip().endswith("Never guess.")  # the spec's prompt reached its model
     assert sorted(own.calls[0].tools) == ["convert", "handoff", "refund"]  # only its own tools were bound

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from switchboard.domains.retail import RetailStore
+from switchboard.graph import trail as query
 from switchboard.runs import read_thread, resume_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, finish, handoff
@@ -69,9 +70,9 @@ async def test_killed_run_resumes_without_repeating_the_write(
     model.assert_complete()  # finance went on from its next model call, not from scratch
     assert done.status == "completed"
     thread = await read_thread("crash-1", settings=settings)
-    (step,) = [e for e in thread["trail"] if e["kind"] == "handoff"]
+    (step,) = query.handoffs(thread["trail"])
     assert [c["tool"] for c in step["tool_calls"]] == ["return_delivered_order_items"]
-    assert step["tool_calls"][0]["ok"]
+    assert step["tool_calls"][0]["outcome"] == "ok"
 
 
 async def test_a_thread_cannot_be_resumed_by_two_processes_at_once(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.domains.retail import RetailStore
+from switchboard.graph import trail as query
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route
@@ -54,11 +55,11 @@ async def test_refund_above_limit_waits_for_approval_before_any_write(
     assert done.status == "completed" and done.outcome == "resolved"
     assert _order(retail_db, order_id)["status"] == "return requested"
     thread = await read_thread(paused.thread_id, settings=settings)
-    (human,) = [e for e in thread["trail"] if e["kind"] == "escalation"]
+    (human,) = query.escalations(thread["trail"])
     assert human["approved"] and human["approver"] == "store-manager" and human["source"] == "policy"
-    (handoff_event,) = [e for e in thread["trail"] if e["kind"] == "handoff"]
+    (handoff_event,) = query.handoffs(thread["trail"])
     (record,) = handoff_event["tool_calls"]
-    assert record["ok"] and record["policy"] == "large-refund: approved by a human"
+    assert record["outcome"] == "ok" and record["policy"] == "large-refund: approved by a human"
 
 
 async def test_rejected_refund_changes_nothing(settings: Settings, retail_db: Path, mia: Any) -> None:
@@ -113,9 +114,9 @@ async def test_failed_precondition_is_reported_and_changes_nothing(
     assert paused.status == "paused"
     assert _order(retail_db, order_id) == before
     thread = await read_thread(paused.thread_id, settings=settings)
-    (handoff_event,) = [e for e in thread["trail"] if e["kind"] == "handoff"]
+    (handoff_event,) = query.handoffs(thread["trail"])
     (record,) = handoff_event["tool_calls"]
-    assert not record["ok"] and "pending" in record["result"].lower()
+    assert record["outcome"] == "refused" and "pending" in record["result"].lower()
     assert handoff_event["status"] == "failed"
     assert "cannot cancel" in model.calls[-1].text  # the supervisor saw the failure
 
@@ -140,5 +141,5 @@ async def test_failing_finance_is_completed_by_finance_backup(settings: Settings
     assert done.status == "completed" and done.agents == ["finance", "finance_backup"]
     assert _order(retail_db, order_id)["status"] == "return requested"
     thread = await read_thread(done.thread_id, settings=settings)
-    sources = [e["source"] for e in thread["trail"] if e["kind"] == "decision"]
+    sources = [e["source"] for e in query.decisions(thread["trail"])]
     assert sources == ["model", "reassign", "model"]

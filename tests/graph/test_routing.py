@@ -13,9 +13,11 @@ from langgraph.types import Command
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
+from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
 
@@ -27,7 +29,7 @@ agents:
     skills: [{id: invoices, description: Invoices and payments.}]
     max_concurrency: 1
     fallbacks: {invoices: [billing_backup]}
-    tools: [wait_for_peer, ask_manager, slow_write]
+    tools: [wait_for_peer, ask_manager, slow_write, flaky_write]
   - name: billing_backup
     description: Second billing desk, used when billing is down or busy.
     skills: [{id: invoices, description: Invoices and payments.}]
@@ -73,7 +75,12 @@ def _tools() -> Toolbox:
         await asyncio.sleep(5)
         return "written"
 
-    return Toolbox.of([wait_for_peer, ask_manager, slow_write])
+    @tool
+    def flaky_write(amount: float) -> str:
+        """A write whose server crashes."""
+        raise RuntimeError("connection reset by the payment server")
+
+    return Toolbox.of([wait_for_peer, ask_manager, slow_write, flaky_write])
 
 
 POLICY = PolicyFile.model_validate(
@@ -116,8 +123,8 @@ async def _run(graph: Any, payload: Any) -> Any:
     return await graph.aget_state(CONFIG)
 
 
-def _handoffs(state: Any) -> list[dict[str, Any]]:
-    return [e for e in state.values["trail"] if e["kind"] == "handoff"]
+def _handoffs(state: Any) -> list[HandoffEvent]:
+    return query.handoffs(state.values["trail"])
 
 
 async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Factory) -> None:
@@ -132,9 +139,9 @@ async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Fa
     assert first["agent"] == "billing" and first["status"] == "failed" and first["retryable"]
     assert second["agent"] == "billing_backup" and second["status"] == "done"
     assert first["assignment"] == second["assignment"]  # the same step, not a new one
-    reassign = [e for e in state.values["trail"] if e["kind"] == "decision" and e["source"] == "reassign"]
+    reassign = [e for e in query.decisions(state.values["trail"]) if e["source"] == "reassign"]
     assert len(reassign) == 1 and "billing model down" in reassign[0]["reason"]
-    backup_prompt = next(c for c in model.calls if c.text.startswith("You are billing_backup"))
+    backup_prompt = next(c for c in model.calls if c.agent == "billing_backup")
     assert "first given to billing, which failed" in backup_prompt.text
     assert health.health("billing").error_rate == 1.0 and health.health("billing_backup").error_rate == 0.0
 
@@ -193,7 +200,7 @@ async def test_parallel_steps_overlap_and_join_before_the_next_decision(make: Fa
     assert set(events[:2]) == {"start:billing", "start:shipping"}  # both started before either ended
     assert set(events[2:]) == {"end:billing", "end:shipping"}
     assert {h["agent"] for h in _handoffs(state)} == {"billing", "shipping"}
-    assert all(call["ok"] for h in _handoffs(state) for call in h["tool_calls"])
+    assert all(call["outcome"] == "ok" for h in _handoffs(state) for call in h["tool_calls"])
     final_prompt = model.calls[-1].text
     assert "billed" in final_prompt and "shipped" in final_prompt  # joined before deciding
 
@@ -369,8 +376,26 @@ async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_pa
         state = await _run(graph, {"task": "pay"})
     model.assert_complete()
     (only,) = _handoffs(state)
-    assert not only["retryable"] and only["tool_calls"][0]["result"].startswith("Outcome unknown:")
+    assert not only["retryable"] and only["tool_calls"][0]["outcome"] == "uncertain"
     assert state.next == ("escalate",)  # the supervisor was asked, not billing_backup
+
+
+async def test_a_crashed_tool_makes_the_step_retryable_elsewhere(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), finish()],
+        agents={
+            "billing": [call("flaky_write", amount=10), handoff("the payment server failed", status="failed")],
+            "billing_backup": [handoff("paid by backup")],
+        },
+    )
+    state = await _run(make(model), {"task": "pay"})
+    model.assert_complete()
+    first, second = _handoffs(state)
+    (crashed,) = first["tool_calls"]
+    assert crashed["outcome"] == "crashed" and "connection reset" in crashed["result"]
+    assert first["status"] == "failed" and first["retryable"]  # technical: another agent may succeed
+    assert second["agent"] == "billing_backup" and second["status"] == "done"
+    assert '"outcome": "crashed"' in next(c for c in model.calls if c.agent == "billing_backup").text
 
 
 async def test_two_branches_paused_at_once_are_answered_one_at_a_time(make: Factory) -> None:

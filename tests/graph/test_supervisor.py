@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
-from switchboard.testing import ScriptedChatModel, call, escalate, finish, garbage, handoff, route
+from switchboard.graph import trail as query
+from switchboard.testing import ScriptedChatModel, call, escalate, finish, garbage, handoff, route, route_many
 from tests.graph.conftest import GraphFactory
 
 CONFIG: Any = {"configurable": {"thread_id": "t"}}
@@ -50,9 +51,10 @@ async def test_agent_cannot_call_a_tool_off_its_card(desk_graph: GraphFactory) -
         ]
     )
     state = await _run(desk_graph(model), {"task": "x"})
-    (handoff_event,) = [e for e in state.values["trail"] if e["kind"] == "handoff"]
+    (handoff_event,) = query.handoffs(state.values["trail"])
     (record,) = handoff_event["tool_calls"]
-    assert not record["ok"] and "may not use 'delete_everything'" in record["result"]
+    assert record["outcome"] == "refused" and "may not use 'delete_everything'" in record["result"]
+    assert handoff_event["status"] == "failed" and not handoff_event["retryable"]  # a refusal is not retried
     assert state.interrupts and state.interrupts[0].value["question"] == "alpha failed"
 
 
@@ -95,7 +97,7 @@ async def test_hop_limit_escalates_and_approval_grants_a_new_budget(desk_graph: 
     state = await _run(graph, Command(resume={"approved": True, "note": "one more"}))
     model.assert_complete()
     assert state.values["outcome"] == "resolved"
-    human = [e for e in state.values["trail"] if e["kind"] == "escalation"]
+    human = query.escalations(state.values["trail"])
     assert human[0]["approved"] and human[0]["note"] == "one more"
 
 
@@ -117,19 +119,20 @@ async def test_invalid_handoff_is_returned_to_the_agent(desk_graph: GraphFactory
     state = await _run(desk_graph(model), {"task": "x"})
     model.assert_complete()
     assert "Invalid handoff" in model.calls[2].text
-    assert [e["summary"] for e in state.values["trail"] if e["kind"] == "handoff"] == ["fixed"]
+    assert [e["summary"] for e in query.handoffs(state.values["trail"])] == ["fixed"]
 
 
 def test_graph_shape(desk_graph: GraphFactory) -> None:
     mermaid = desk_graph(ScriptedChatModel(steps=[])).get_graph().draw_mermaid()
     edges = sorted(line.strip() for line in mermaid.splitlines() if "-->" in line or "-.->" in line)
     assert edges == [
-        "__start__ --> supervisor;",
+        "__start__ --> intake;",
         "alpha -.-> supervisor;",
         "beta -.-> supervisor;",
         "escalate -.-> finalize;",
         "escalate -.-> supervisor;",
         "finalize --> __end__;",
+        "intake --> supervisor;",
         "supervisor -.-> alpha;",
         "supervisor -.-> beta;",
         "supervisor -.-> escalate;",
@@ -142,3 +145,20 @@ async def test_the_scripted_model_reports_an_agent_called_past_its_script(desk_g
     await _run(desk_graph(model), {"task": "x"})  # alpha's model error becomes a failed step...
     with pytest.raises(AssertionError, match=r"past the end of the script by: \['alpha'\]"):
         model.assert_complete()  # ...but the test kit still says so
+
+
+async def test_agent_scripts_survive_a_reworded_agent_prompt(
+    desk_graph: GraphFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard.agents import prompts
+
+    monkeypatch.setattr(prompts, "AGENT_SYSTEM", "Agent on duty: {name}. {description}\nHand off when done.")
+    model = ScriptedChatModel(
+        steps=[route_many(("alpha", "apples"), ("beta", "bananas")), finish()],
+        agents={"alpha": [handoff("red")], "beta": [handoff("yellow")]},
+    )
+    state = await _run(desk_graph(model), {"task": "fruit"})
+    model.assert_complete()  # each agent took its own script, read from the run's metadata
+    assert {c.agent for c in model.calls} == {None, "alpha", "beta"}
+    assert all("Agent on duty" in c.text for c in model.calls if c.agent)
+    assert sorted(h["summary"] for h in query.handoffs(state.values["trail"])) == ["red", "yellow"]

@@ -1,0 +1,62 @@
+"""The intake node: take the task in, from ``task`` or from the chat.
+
+Every run starts here, whatever its entry point (the CLI, Python,
+``langgraph dev``, agent-chat-ui), so a malformed task is refused inside the
+graph, with a :class:`~switchboard.errors.TaskError` that says what to send,
+before any agent runs. It also starts a new turn: the hop budget and any stale
+question are reset, so a thread can take one chat message after another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage
+
+from switchboard.errors import TaskError
+from switchboard.graph.state import SupervisorState
+
+MAX_TASK_CHARS = 8000
+_HOW = 'send {"task": "..."} or {"messages": [{"role": "user", "content": "..."}]}'
+
+
+def validate_task(task: Any) -> str:
+    """The task as text, or a clear refusal.
+
+    Raises:
+        TaskError: The task is missing, not text, empty, or too long.
+    """
+    if task is None:
+        raise TaskError(f"there is no task; {_HOW}")
+    if not isinstance(task, str):
+        raise TaskError(f"a task must be text, not {type(task).__name__}; {_HOW}")
+    text = task.strip()
+    if not text:
+        raise TaskError("the task is empty; describe what the agents should do")
+    if len(text) > MAX_TASK_CHARS:
+        raise TaskError(f"the task has {len(text)} characters; keep it under {MAX_TASK_CHARS}")
+    return text
+
+
+def _last_human(messages: list[BaseMessage]) -> HumanMessage | None:
+    return next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+
+
+def intake(state: SupervisorState) -> dict[str, Any]:
+    """Read the turn's task, validate it, and start the turn.
+
+    A human message that no turn has taken yet is the task (its text, so
+    content blocks work too). Otherwise ``task`` is, and it is added to the
+    conversation as the human's message, so the chat shows what was asked.
+
+    Raises:
+        TaskError: The task is missing or malformed; nothing has run.
+    """
+    human = _last_human(list(state.get("messages") or []))
+    turn: dict[str, Any] = {"hops": 0, "pending": None}
+    if human is not None and human.id != state.get("asked"):
+        return {**turn, "task": validate_task(human.text), "asked": human.id}
+    task = validate_task(state.get("task"))
+    message = HumanMessage(task, id=str(uuid.uuid4()))
+    return {**turn, "task": task, "asked": message.id, "messages": [message]}

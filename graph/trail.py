@@ -1,0 +1,127 @@
+"""Typed queries over a thread's trail.
+
+The trail is a list of plain records told apart by their ``kind``. This is
+the one module that looks at ``kind``: everything else (the supervisor, the
+report, the run service, the console) asks these questions instead, so a new
+kind of record, or a renamed one, is a change in one place.
+
+A trail may hold several *turns* when a thread is used as a chat: each turn
+ends with its report. Queries that decide what happens next look only at the
+current turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeGuard
+
+from switchboard.graph.state import DecisionEvent, EscalationEvent, HandoffEvent, ReportEvent
+
+__all__ = [
+    "agents_involved",
+    "current_turn",
+    "decisions",
+    "escalations",
+    "finished",
+    "fired_rules",
+    "handoffs",
+    "human_said_go",
+    "is_decision",
+    "is_escalation",
+    "is_handoff",
+    "is_report",
+    "last_decision",
+    "since_last_decision",
+    "tried",
+]
+
+Trail = Sequence[Mapping[str, Any]]
+
+
+def is_decision(event: Mapping[str, Any]) -> TypeGuard[DecisionEvent]:
+    """A routing decision of the supervisor."""
+    return event.get("kind") == "decision"
+
+
+def is_handoff(event: Mapping[str, Any]) -> TypeGuard[HandoffEvent]:
+    """What an agent handed back for one step."""
+    return event.get("kind") == "handoff"
+
+
+def is_escalation(event: Mapping[str, Any]) -> TypeGuard[EscalationEvent]:
+    """A question put to a human, with the answer."""
+    return event.get("kind") == "escalation"
+
+
+def is_report(event: Mapping[str, Any]) -> TypeGuard[ReportEvent]:
+    """The report that closes a turn."""
+    return event.get("kind") == "report"
+
+
+def decisions(trail: Trail) -> list[DecisionEvent]:
+    """Every routing decision, oldest first."""
+    return [e for e in trail if is_decision(e)]
+
+
+def handoffs(trail: Trail) -> list[HandoffEvent]:
+    """Every handoff, oldest first."""
+    return [e for e in trail if is_handoff(e)]
+
+
+def escalations(trail: Trail) -> list[EscalationEvent]:
+    """Every answered question, oldest first."""
+    return [e for e in trail if is_escalation(e)]
+
+
+def current_turn(trail: Trail) -> Trail:
+    """The events after the last report: what the run in progress has done."""
+    for index in range(len(trail) - 1, -1, -1):
+        if is_report(trail[index]):
+            return trail[index + 1 :]
+    return trail
+
+
+def finished(trail: Trail) -> bool:
+    """Whether the last turn ended with its report."""
+    return bool(trail) and is_report(trail[-1])
+
+
+def last_decision(trail: Trail) -> DecisionEvent | None:
+    """The latest routing decision of the current turn, if any."""
+    found = decisions(current_turn(trail))
+    return found[-1] if found else None
+
+
+def since_last_decision(trail: Trail) -> list[HandoffEvent]:
+    """The handoffs that came back after the latest decision: what the supervisor must join."""
+    fresh: list[HandoffEvent] = []
+    for event in reversed(trail):
+        if is_decision(event) or is_report(event):
+            break
+        if is_handoff(event):
+            fresh.append(event)
+    return fresh[::-1]
+
+
+def human_said_go(trail: Trail) -> bool:
+    """Whether the last thing that happened is a human approving."""
+    return bool(trail) and is_escalation(trail[-1]) and bool(trail[-1]["approved"])
+
+
+def tried(trail: Trail, assignment: str) -> list[str]:
+    """Agents that have handed back the step ``assignment``, in order."""
+    return [h["agent"] for h in handoffs(trail) if h["assignment"] == assignment]
+
+
+def fired_rules(trail: Trail) -> set[str]:
+    """Pinned routing rules that already fired in the current turn."""
+    return {rule for d in decisions(current_turn(trail)) if (rule := d["rule"])}
+
+
+def agents_involved(trail: Trail) -> list[str]:
+    """Agents that handed something back, in order of first involvement."""
+    agents: list[str] = []
+    for handoff in handoffs(trail):
+        if handoff["agent"] not in agents:
+            agents.append(handoff["agent"])
+    return agents
