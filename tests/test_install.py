@@ -11,6 +11,7 @@ embedded model.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -231,3 +232,23 @@ def test_a_bare_team_name_never_means_a_file_in_the_working_directory(
         load_team("nowhere")
     (tmp_path / "mine.yaml").write_text(HOSTILE_TEAM)  # a path is a path
     assert load_team("mine.yaml").names == ("finance",)
+
+
+POSIX_ONLY = {"fcntl", "termios", "tty", "pty", "pwd", "grp", "resource", "posix", "syslog", "crypt"}
+
+
+def test_no_posix_only_module_is_imported_at_module_level() -> None:
+    """Importing Switchboard must work on any platform Python runs on."""
+    found = []
+    for folder in ("switchboard", "graph", "agents", "policies", "checkpoints", "domains"):
+        for file in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.parse(file.read_text(encoding="utf-8")).body:
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                found += [f"{file.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in POSIX_ONLY]
+    assert found == []
