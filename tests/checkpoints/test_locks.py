@@ -160,9 +160,9 @@ async def test_a_hung_holders_lock_expires_and_the_holder_cannot_take_it_back(
 ) -> None:
     """A holder that stops beating (hung, or on another machine) loses the lock after its time-to-live."""
     checkpoints = str(tmp_path / "checkpoints.sqlite")
-    holder = Holder(checkpoints, tmp_path / "health.sqlite", "t-1", ttl=1.0)
+    holder = Holder(checkpoints, tmp_path / "health.sqlite", "t-1", ttl=2.0)
     holders.append(holder)
-    await asyncio.sleep(1.5)  # beats (every ttl/3) keep a live holder's claim valid past its ttl
+    await asyncio.sleep(2.5)  # beats (every ttl/3) keep a live holder's claim valid past its ttl
     with pytest.raises(ThreadError, match=BUSY):
         await _claim(checkpoints, "t-1")
     os.kill(holder.process.pid, signal.SIGSTOP)  # alive, but no longer beating
