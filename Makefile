@@ -40,4 +40,4 @@ lint: $(VENV)/.installed
 	MYPY=$(abspath $(BIN))/mypy scripts/typecheck.sh
 
 clean:
-	rm -rf $(VENV) .switchboard build
+	rm -rf $(VENV) .switchboard build *.egg-info

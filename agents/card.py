@@ -222,7 +222,8 @@ def load_team(path: str | Path | None = None) -> Team:
     """Load and validate a team file.
 
     Args:
-        path: A YAML file, or the name of a team shipped in ``agents/teams``.
+        path: A YAML file, or the bare name of a team shipped in
+            ``agents/teams`` (never a file in the working directory).
             Defaults to the retail team.
 
     Raises:
@@ -243,13 +244,21 @@ def load_team(path: str | Path | None = None) -> Team:
 
 
 def _resolve(path: str | Path) -> Path:
-    candidate = Path(path)
-    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
-        if not candidate.exists():
-            raise ConfigError(f"team file {candidate} does not exist")
-        return candidate
-    shipped = TEAMS_DIR / f"{path}.yaml"
-    if not shipped.exists():
-        known = ", ".join(sorted(p.stem for p in TEAMS_DIR.glob("*.yaml")))
-        raise ConfigError(f"no team named {path!r}; shipped teams: {known}, or give a YAML path")
-    return shipped
+    """A bare name is a shipped team, anything else a file path.
+
+    A bare name (``retail``) is never looked up in the working directory, so
+    a stray file there cannot replace a shipped team and its rules.
+    """
+    if isinstance(path, str) and _BARE_NAME.fullmatch(path):
+        shipped = TEAMS_DIR / f"{path}.yaml"
+        if not shipped.exists():
+            known = ", ".join(sorted(p.stem for p in TEAMS_DIR.glob("*.yaml")))
+            raise ConfigError(f"no team named {path!r}; shipped teams: {known}, or give a YAML path")
+        return shipped
+    candidate = Path(path).expanduser()
+    if not candidate.is_file():
+        raise ConfigError(f"team file {candidate} does not exist")
+    return candidate
+
+
+_BARE_NAME = re.compile(r"[A-Za-z0-9_-]+")

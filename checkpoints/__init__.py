@@ -1,7 +1,8 @@
-"""Where thread state lives: checkpointer factories (SQLite, Postgres)."""
+"""Where thread state lives: checkpointer factories (SQLite, Postgres) and thread locks."""
 
 from __future__ import annotations
 
 from switchboard.checkpoints.factory import is_postgres, open_checkpointer
+from switchboard.checkpoints.locks import DEFAULT_TTL, hold_thread
 
-__all__ = ["is_postgres", "open_checkpointer"]
+__all__ = ["DEFAULT_TTL", "hold_thread", "is_postgres", "open_checkpointer"]

@@ -7,13 +7,11 @@ same checks on input, the same statuses, and the same trail.
 
 from __future__ import annotations
 
-import fcntl
 import importlib
 import os
-import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +25,7 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
-from switchboard.checkpoints import is_postgres, open_checkpointer
+from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
@@ -60,27 +58,19 @@ class RunResult:
         return {k: v for k, v in asdict(self).items() if v is not None or k in {"thread_id", "status"}}
 
 
-@contextmanager
-def thread_lock(settings: Settings, thread_id: str) -> Iterator[None]:
+@asynccontextmanager
+async def thread_lock(settings: Settings, thread_id: str) -> AsyncIterator[None]:
     """Hold a thread exclusively: two processes must never drive it at once.
 
     Two resumes of the same paused thread would both run its next steps, and
-    every write in them twice. The lock is a file lock beside the health
-    database, so it covers every process on this machine.
+    every write in them twice. The lock lives in the checkpoint store (see
+    ``switchboard.checkpoints.locks``), so it covers every process, on any
+    machine, that can reach the thread.
 
     Raises:
         ThreadError: Another process is running or resuming the thread.
     """
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id)
-    path = health_path(settings).parent / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ThreadError(
-                f"thread {thread_id!r} is being run or resumed by another process; try again when it is done"
-            ) from exc
+    async with hold_thread(settings.checkpoint_target, thread_id, ttl=settings.lock_ttl):
         yield
 
 
@@ -160,13 +150,12 @@ async def start_run(
     text = validate_task(task)
     thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
-    async with open_graph(settings, model=model) as graph:
-        with thread_lock(settings, thread_id):
-            config = _config(thread_id)
-            existing = await graph.aget_state(config)
-            if existing.values:
-                raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
-            return await _drive(graph, {"task": text}, thread_id, on_event)
+    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
+        config = _config(thread_id)
+        existing = await graph.aget_state(config)
+        if existing.values:
+            raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
+        return await _drive(graph, {"task": text}, thread_id, on_event)
 
 
 async def resume_run(
@@ -190,9 +179,8 @@ async def resume_run(
             is not one of them; the thread is still paused.
     """
     settings = settings or Settings()
-    async with open_graph(settings, model=model) as graph:
-        with thread_lock(settings, thread_id):
-            return await _resume(graph, thread_id, approved, note, approver, on_event)
+    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
+        return await _resume(graph, thread_id, approved, note, approver, on_event)
 
 
 async def _resume(

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HOME_VARIABLE = "SWITCHBOARD_HOME"
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     or in ``home``."""
     max_hops: int = 12
     """Agent steps in a run before the supervisor must ask a human."""
+    lock_ttl: float = Field(default=30.0, gt=0)
+    """Seconds after which a SQLite thread lock whose holder stopped
+    refreshing it (hung, or on another machine) may be taken over; a holder
+    whose process is gone on this machine loses it at once."""
 
     @property
     def data_dir(self) -> Path:

@@ -79,8 +79,6 @@ async def test_a_thread_cannot_be_resumed_by_two_processes_at_once(settings: Set
     from switchboard.errors import ThreadError
     from switchboard.runs import thread_lock
 
-    with (
-        thread_lock(settings, "busy-1"),  # as another process resuming it would
-        pytest.raises(ThreadError, match="being run or resumed by another process"),
-    ):
-        await resume_run("busy-1", approved=True, settings=settings, model=ScriptedChatModel(steps=[]))
+    async with thread_lock(settings, "busy-1"):  # as another process resuming it would
+        with pytest.raises(ThreadError, match="being run or resumed by another process"):
+            await resume_run("busy-1", approved=True, settings=settings, model=ScriptedChatModel(steps=[]))

@@ -1,0 +1,236 @@
+"""Thread locks that live with the checkpoint store.
+
+Two processes driving one thread would both run its next steps, and every
+write in them twice. Every process that can reach a thread's state uses the
+same checkpoint store, so that is where the lock lives, and nothing else
+(a health folder, a working directory, a machine) decides who sees it:
+
+- **SQLite**: a row in a ``switchboard_thread_locks`` table of the checkpoint
+  database itself, claimed under ``BEGIN IMMEDIATE`` so that two claims can
+  never both succeed. The row names its holder (a random owner token, the
+  host and the process id) and an expiry the holder pushes forward from a
+  thread of its own every third of its time-to-live. A row is stale, and is
+  taken over, when its process is gone (same host, process id no longer
+  running; checked on POSIX) or when it has expired (any host, any platform:
+  a hung holder, or one on another machine).
+- **Postgres**: a session-level advisory lock (``pg_try_advisory_lock``) on
+  a connection of its own, held for the length of the run. The server frees
+  it when that connection ends, so a killed holder frees it at once.
+
+Neither blocks the event loop: SQLite work runs in a worker thread, Postgres
+work on an async connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, closing, contextmanager
+from pathlib import Path
+
+from switchboard.checkpoints.factory import is_postgres
+from switchboard.errors import ConfigError, ThreadError
+
+DEFAULT_TTL = 30.0
+"""Seconds a SQLite claim stays valid without a heartbeat."""
+
+_log = logging.getLogger(__name__)
+_HOST = socket.gethostname()
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS switchboard_thread_locks (
+    thread_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    acquired_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+)
+"""
+
+
+def _busy(thread_id: str) -> ThreadError:
+    """The error for a thread another process holds."""
+    return ThreadError(f"thread {thread_id!r} is being run or resumed by another process; try again when it is done")
+
+
+@asynccontextmanager
+async def hold_thread(target: str | Path, thread_id: str, *, ttl: float = DEFAULT_TTL) -> AsyncIterator[None]:
+    """Hold ``thread_id`` exclusively in the checkpoint store ``target``.
+
+    Args:
+        target: The checkpoint store: a SQLite file or a ``postgresql://`` URL
+            (``Settings.checkpoint_target``).
+        thread_id: The thread to hold.
+        ttl: SQLite only: seconds the claim stays valid without a
+            heartbeat (it beats every ``ttl / 3``); after that another
+            process may take it over.
+
+    Raises:
+        ThreadError: Another process holds the thread.
+    """
+    if is_postgres(target):
+        async with _hold_postgres(str(target), thread_id):
+            yield
+        return
+    lock = SqliteThreadLock(Path(target), thread_id, ttl=ttl)
+    # One worker thread, so a release always runs after its acquire, even
+    # when the waiting task is cancelled half-way.
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-lock")
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(worker, lock.acquire)
+        with lock.heartbeat():
+            yield
+    finally:
+        await loop.run_in_executor(worker, lock.release)
+        worker.shutdown(wait=False)
+
+
+class SqliteThreadLock:
+    """One claim on one thread, in the checkpoint database's lock table.
+
+    The methods block; ``hold_thread`` runs them in a worker thread.
+    """
+
+    def __init__(self, path: Path, thread_id: str, *, ttl: float = DEFAULT_TTL) -> None:
+        self.path = path
+        self.thread_id = thread_id
+        self.ttl = ttl
+        self.owner = uuid.uuid4().hex
+        """This claim's token: only the claim that wrote a row may refresh or delete it."""
+        self.lost = False
+        """Set when a heartbeat found the row taken over by another process."""
+
+    def acquire(self) -> None:
+        """Claim the thread, taking over a stale claim.
+
+        Raises:
+            ThreadError: A live holder has it.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            db.execute(_SCHEMA)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT host, pid, expires_at FROM switchboard_thread_locks WHERE thread_id = ?",
+                    (self.thread_id,),
+                ).fetchone()
+                now = time.time()
+                if row is not None and not self._stale(row[0], row[1], row[2], now):
+                    raise _busy(self.thread_id)
+                if row is not None:
+                    _log.warning(
+                        "taking over thread %r from a holder that is gone (%s pid %s)", self.thread_id, *row[:2]
+                    )
+                db.execute(
+                    "INSERT OR REPLACE INTO switchboard_thread_locks VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.thread_id, self.owner, _HOST, os.getpid(), now, now + self.ttl),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def beat(self) -> bool:
+        """Push the expiry forward; ``False`` when the claim is no longer ours."""
+        with closing(self._connect()) as db:
+            cursor = db.execute(
+                "UPDATE switchboard_thread_locks SET expires_at = ? WHERE thread_id = ? AND owner = ?",
+                (time.time() + self.ttl, self.thread_id, self.owner),
+            )
+            return cursor.rowcount == 1
+
+    def release(self) -> None:
+        """Give the thread up (nothing happens if this claim never got it)."""
+        if not self.path.exists():
+            return
+        with closing(self._connect()) as db:
+            db.execute(
+                "DELETE FROM switchboard_thread_locks WHERE thread_id = ? AND owner = ?", (self.thread_id, self.owner)
+            )
+
+    @contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Refresh the claim from a thread of its own while the block runs.
+
+        A thread rather than an asyncio task, so that a busy event loop does
+        not make a live holder look dead.
+        """
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(self.ttl / 3):
+                try:
+                    if not self.beat():
+                        self.lost = True
+                        _log.error("thread %r was taken over while this process held it", self.thread_id)
+                        return
+                except sqlite3.OperationalError as exc:  # busy database: the next beat tries again
+                    _log.warning("lock heartbeat for thread %r failed: %s", self.thread_id, exc)
+
+        beater = threading.Thread(target=run, name=f"switchboard-lock-{self.thread_id}", daemon=True)
+        beater.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beater.join()
+
+    @staticmethod
+    def _stale(host: str, pid: int, expires_at: float, now: float) -> bool:
+        if now > expires_at:
+            return True
+        return host == _HOST and not _running(pid)
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are explicit. The busy timeout rides
+        # out a checkpoint write in progress.
+        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (``True`` when it cannot be told)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # no cheap, safe probe here: the claim's expiry decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by someone else
+    return True
+
+
+@asynccontextmanager
+async def _hold_postgres(url: str, thread_id: str) -> AsyncIterator[None]:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
+    key = f"switchboard:thread:{thread_id}"
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        # Over TCP, let the server notice a vanished holder within about a
+        # minute instead of the kernel's default two hours.
+        await conn.execute(
+            "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
+        )
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
+        row = await cursor.fetchone()
+        if not row or not row[0]:
+            raise _busy(thread_id)
+        try:
+            yield
+        finally:
+            if not conn.closed:
+                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
