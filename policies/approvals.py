@@ -55,8 +55,8 @@ RefusalReason = Literal[
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces, ASCII escapes, no NaN.
 
-    ASCII escaping keeps look-alike characters (a Cyrillic 'а' for a Latin
-    'a') visibly different in the hashed text.
+    ASCII escaping keeps look-alike characters (a Cyrillic letter for a Latin
+    one) visibly different in the hashed text.
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
@@ -175,7 +175,7 @@ def parse_approval(value: Any) -> Approval:
         return value
     if isinstance(value, Mapping) and isinstance(value.get("approval"), Mapping | Approval):
         value = value["approval"]
-    if not isinstance(value, Mapping) or "signature" not in value and "principal" not in value:
+    if not isinstance(value, Mapping) or ("signature" not in value and "principal" not in value):
         raise ApprovalRefused(
             "unsigned",
             "an unsigned (anonymous) answer cannot approve; answer with `switchboard resume --as NAME` "
