@@ -41,7 +41,10 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{kind} {file} is not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{kind} {file} is not valid YAML:\n{file}:{line}: {problem}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
