@@ -141,7 +141,8 @@ def _audit_verify(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps({"ok": report.ok, "checked": report.checked, "thread": args.thread, "keyed": report.keyed,
                           "first_bad": None if bad is None else bad.__dict__}))  # fmt: skip
     elif bad is None:
-        console.print(f"[green]ok[/green]: {report.checked} entries verified" + (f" in {args.thread}" if args.thread else ""))
+        scope = f" in {args.thread}" if args.thread else ""
+        console.print(f"[green]ok[/green]: {report.checked} entries verified{scope}")
     else:
         where = f"entry {bad.seq}" if bad.seq is not None else "the log"
         console.print(f"[bold red]tampered[/bold red] at {where} ({bad.problem}): ", end="")
