@@ -102,7 +102,7 @@ def _list_principals(args: argparse.Namespace, console: Console) -> int:
 
     registry = load_principals(_policy())
     keys = Settings().data_dir / "keys"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": p.name,
             "roles": list(p.roles),
