@@ -54,8 +54,10 @@ class ApprovalRefused(ApprovalError):
     def __init__(self, reason: str, message: str, principal: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
-        """Code: malformed, unsigned, unknown_principal, wrong_role, bad_signature,
-        expired, not_yet_valid, wrong_thread, wrong_interrupt, wrong_call, reused."""
+        """Code: malformed, unsigned, unknown_principal, no_key, wrong_role,
+        bad_signature, wrong_thread, wrong_interrupt, wrong_call, not_yet_valid,
+        expired, ttl_too_long, reused; or timed_out (the escalation path
+        rejected the question: treat it as a rejection)."""
         self.principal = principal
         """The principal the approval named, if any."""
 
