@@ -80,6 +80,11 @@ class AuditEntry:
     """Hash of this thread's previous entry (``GENESIS`` for its first)."""
     hash: str
 
+    @property
+    def timestamp(self) -> float:
+        """``at`` as Unix seconds: for a re-run node, when the event first happened."""
+        return datetime.fromisoformat(self.at).timestamp()
+
 
 @dataclass(frozen=True)
 class AuditProblem:
@@ -107,6 +112,15 @@ class AuditReport:
     def ok(self) -> bool:
         """No tampering found."""
         return self.first_bad is None
+
+
+def event_id(*parts: object) -> str:
+    """A stable event id from what identifies an event (thread, node namespace, call id, kind).
+
+    The same parts give the same id when a node re-runs after a resume, so
+    :meth:`AuditLog.append` records the event once.
+    """
+    return hashlib.sha256(canonical_json([str(p) for p in parts]).encode()).hexdigest()[:32]
 
 
 def audit_key(data_dir: Path) -> bytes:

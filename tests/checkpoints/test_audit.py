@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.checkpoints.audit import AuditLog, audit_key, entry_hash, open_audit
+from switchboard.checkpoints.audit import AuditLog, audit_key, entry_hash, event_id, open_audit
 from switchboard.errors import AuditError
 
 KEY = b"k" * 32
@@ -180,3 +180,14 @@ def test_audit_key_is_made_once_owner_only(tmp_path: Path) -> None:
     log = open_audit(tmp_path)
     log.append("x", "t", "routing", {"agent": "finance"})
     assert log.verify().keyed and log.verify().ok
+
+
+def test_a_rerun_gets_back_the_first_time_an_event_happened(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    log = AuditLog(tmp_path / "a.sqlite")
+    rid = event_id("t1", "finance:task", "call_1", "ask")
+    assert rid == event_id("t1", "finance:task", "call_1", "ask") != event_id("t1", "finance:task", "call_2", "ask")
+    first = log.append(rid, "t1", "escalation", {"q": 1}, at=datetime(2026, 1, 1, tzinfo=UTC))
+    again = log.append(rid, "t1", "escalation", {"q": 1}, at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert again.timestamp == first.timestamp == datetime(2026, 1, 1, tzinfo=UTC).timestamp()
