@@ -267,6 +267,8 @@ def verify_approval(
     key = principal.verifier()
     if key is None:
         raise ApprovalRefused("no_key", f"{who} has no public key in the principals file; run keygen", who)
+    if not approval.signature:
+        raise ApprovalRefused("unsigned", f"the approval from {who} carries no signature; sign it with their key", who)
     signature = _decode(approval.signature)
     if signature is None or not check_signature(key, signature, approval.payload()):
         raise ApprovalRefused("bad_signature", f"the approval's signature is not {who}'s; sign it again", who)

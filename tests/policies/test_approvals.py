@@ -96,7 +96,8 @@ def test_anonymous_or_unsigned_answers_are_refused(value: object, registry: Regi
 
 def test_approval_without_signature_is_refused(keys: Path, registry: Registry) -> None:
     unsigned = sign(keys).model_copy(update={"signature": None})
-    refused("bad_signature", unsigned.model_dump(), registry)
+    refused("unsigned", unsigned.model_dump(), registry)
+    refused("bad_signature", sign(keys).model_copy(update={"signature": "bm90IGEgc2lnbmF0dXJl"}).model_dump(), registry)
 
 
 def test_malformed_approval_is_refused(registry: Registry) -> None:
