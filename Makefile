@@ -15,14 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The customer-return demo: the refund is above the $500 policy limit, so the
-# run pauses for a human (exit code 3); the demo then approves it as a manager
-# would, and prints the whole chain behind the outcome.
+# run pauses for a human (exit code 3); the demo then approves it as alice, the
+# demo's finance manager (her key is made in the data directory on first run),
+# and prints the whole chain behind the outcome.
 demo: $(VENV)/.installed
 	@$(SB) retail demo-db
+	@$(SB) principals keygen alice --role finance_manager --if-missing
+	@$(SB) principals keygen bob --role support_agent --if-missing
 	@$(SB) run "$(DEMO_TASK)" --thread $(DEMO_THREAD); status=$$?; \
 	  if [ $$status -eq 3 ]; then \
-	    echo; echo ">>> a manager approves the refund"; \
-	    $(SB) resume $(DEMO_THREAD) --approve --as demo-manager --note "damage confirmed from photos" || exit $$?; \
+	    echo; echo ">>> alice, a finance manager, approves the refund"; \
+	    $(SB) resume $(DEMO_THREAD) --approve --as alice --note "damage confirmed from photos" || exit $$?; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
 	@echo; echo ">>> the whole chain behind the outcome: switchboard show $(DEMO_THREAD)"
 	@$(SB) show $(DEMO_THREAD)

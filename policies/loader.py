@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-
-import yaml
-from pydantic import ValidationError
 
 from switchboard.errors import ConfigError
 from switchboard.policies.model import PolicyFile
+from switchboard.policies.principals import Registry, expand_path, load_registry
+from switchboard.policies.yaml_source import validate_yaml
 
 POLICIES_DIR = Path(__file__).parent
 
@@ -42,10 +42,34 @@ def load_policy(path: str | Path | None, *, base: Path | None = None) -> PolicyF
     if path is None:
         return PolicyFile(name="none")
     file = resolve_policy_path(path, base)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        return PolicyFile.model_validate({**(raw or {}), "source": file})
-    except OSError as exc:
-        raise ConfigError(f"cannot read policy file {file}: {exc}") from exc
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"policy file {file} is invalid:\n{exc}") from exc
+    if not file.exists():
+        raise ConfigError(f"cannot read policy file {file}: it does not exist; fix the team file's `policy`")
+    return validate_yaml(PolicyFile, file, kind="policy file", extra={"source": file})
+
+
+def principals_paths(policy: PolicyFile, env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """The principals files a policy names, resolved against the policy's folder."""
+    base = policy.source.parent if policy.source else POLICIES_DIR
+    return tuple(expand_path(p, base, env) for p in policy.principals)
+
+
+def load_principals(policy: PolicyFile, env: Mapping[str, str] | None = None) -> Registry:
+    """The principals in force for ``policy``, merged from the files it names.
+
+    The first file is required (it is the reviewed one beside the policy);
+    later ones may be missing (the data directory's, before any keygen).
+
+    Raises:
+        ConfigError: A file is invalid, or a rule names a role no principals
+            file declares (a typo would otherwise make a rule unanswerable).
+    """
+    files = principals_paths(policy, env)
+    registry = load_registry(files, required=files[:1])
+    if files and registry.roles:
+        unknown = sorted(policy.declared_roles() - set(registry.roles))
+        if unknown:
+            raise ConfigError(
+                f"policy {policy.source or policy.name} names role(s) {', '.join(unknown)} that no principals file "
+                f"declares ({', '.join(str(f) for f in registry.sources)}); declare them under `roles:`"
+            )
+    return registry

@@ -12,21 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class Measure(BaseModel):
-    """How to price an action before it happens.
-
-    The value comes from a read-only tool (``tool``), called with arguments
-    taken from the guarded call (``args`` maps the measure tool's argument
-    name to the call's argument name), and read from ``field`` of its JSON
-    result. Without ``tool``, ``field`` is read from the call's own arguments.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    tool: str | None = None
-    args: dict[str, str] = Field(default_factory=dict)
-    field: str
+from switchboard.policies.budgets import Budgets
+from switchboard.policies.constraints import Constraint, Range
+from switchboard.policies.escalations import EscalationPath
+from switchboard.policies.grants import Grant
+from switchboard.policies.measure import Measure
+from switchboard.policies.scopes import Scopes
 
 
 class ApprovalRule(BaseModel):
@@ -46,7 +37,14 @@ class ApprovalRule(BaseModel):
     """Approval is needed when the measured value is above this. Without a
     threshold every guarded call needs approval."""
     approvers: tuple[str, ...] = ()
-    """Who may answer (names given with ``resume --as``); empty means anyone."""
+    """Who may answer (names given with ``resume --as``); empty means anyone.
+    Kept for policies without principals; ``roles`` is checked in the graph."""
+    roles: tuple[str, ...] = ()
+    """Roles whose signed approval the graph accepts (see ``principals``);
+    empty means any principal's."""
+    escalation: str | None = None
+    """Id of the escalation path governing how long the question waits and
+    who may answer once it has waited; its roles add to ``roles``."""
     question: str = "Approve {tool} with {args}?"
     """Shown to the human; ``{value}``, ``{threshold}``, ``{tool}``, ``{args}``
     and the call's arguments are filled in."""
@@ -130,7 +128,40 @@ class PolicyFile(BaseModel):
     routing: RoutingPolicy = RoutingPolicy()
     escalation_approvers: tuple[str, ...] = ()
     """Who may answer the supervisor's escalations; empty means anyone."""
+    escalation_roles: tuple[str, ...] = ()
+    """Roles whose signed answer the supervisor's escalations accept; empty: any principal."""
+    principals: tuple[str, ...] = ()
+    """Principals files, relative to this file; ``${SWITCHBOARD_HOME}`` is the data directory."""
+    grants: dict[str, Grant] | None = None
+    """Per agent: tools it may call and agents it may hand work to; absent grants what the cards allow."""
+    constraints: tuple[Constraint, ...] = ()
+    scopes: Scopes | None = None
+    escalations: tuple[EscalationPath, ...] = ()
+    budgets: Budgets = Budgets()
     source: Path | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> PolicyFile:
+        paths = {p.id for p in self.escalations}
+        for rule in self.approvals:
+            if rule.escalation is not None and rule.escalation not in paths:
+                known = ", ".join(sorted(paths)) or "none"
+                raise ValueError(f"rule {rule.id!r} names escalation path {rule.escalation!r}; defined: {known}")
+        ids = [c.id for c in self.constraints] + [r.id for r in self.approvals] + [r.id for r in self.deny]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(twice)}")
+        return self
+
+    def escalation_path(self, path_id: str | None) -> EscalationPath | None:
+        """The escalation path called ``path_id``."""
+        return next((p for p in self.escalations if p.id == path_id), None)
+
+    def declared_roles(self) -> frozenset[str]:
+        """Every role a rule or escalation path names, to check against the principals."""
+        roles = {r for rule in self.approvals for r in rule.roles} | set(self.escalation_roles)
+        roles |= {r for path in self.escalations for step in path.steps for r in step.roles}
+        return frozenset(roles)
 
     def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:
         """The approval rules that guard ``tool``."""
@@ -147,4 +178,8 @@ class PolicyFile(BaseModel):
         """Every tool some rule mentions, for validation against the team."""
         names = {t for r in self.approvals for t in r.tools} | {t for r in self.deny for t in r.tools}
         names |= {r.measure.tool for r in self.approvals if r.measure and r.measure.tool}
+        names |= {t for c in self.constraints for t in c.tools}
+        names |= {c.measure.tool for c in self.constraints if isinstance(c, Range) and c.measure and c.measure.tool}
+        if self.scopes is not None:
+            names |= set(self.scopes.tools) | set(self.scopes.customer_from) | {r.tool for r in self.scopes.learn}
         return frozenset(names)

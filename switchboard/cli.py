@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     agents = sub.add_parser("agents", help="list the agent cards")
     agents.add_argument("--json", action="store_true")
 
+    from switchboard.cli_governance import add_governance_commands
+
+    add_governance_commands(sub)
+
     mcp = sub.add_parser("mcp", help="serve a domain's MCP server")
     mcp_sub = mcp.add_subparsers(dest="domain", required=True)
     for name, module in DOMAIN_COMMANDS.items():

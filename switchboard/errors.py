@@ -41,3 +41,35 @@ class ToolError(SwitchboardError):
 
 class DataError(SwitchboardError):
     """A data directory or database does not follow the expected schema."""
+
+
+class ApprovalRefused(ApprovalError):
+    """A signed approval did not verify: the call it names stays unapproved.
+
+    Carries why (``reason``, one of a fixed set of codes a caller can branch
+    on) and who it claimed to come from, so the guard can record the refusal
+    in the audit trail and ask again with the reason.
+    """
+
+    def __init__(self, reason: str, message: str, principal: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        """Code: malformed, unsigned, unknown_principal, no_key, wrong_role,
+        bad_signature, wrong_thread, wrong_interrupt, wrong_call, not_yet_valid,
+        expired, ttl_too_long, reused; or timed_out (the escalation path
+        rejected the question: treat it as a rejection)."""
+        self.principal = principal
+        """The principal the approval named, if any."""
+
+
+class PolicyViolation(SwitchboardError):
+    """A call, handoff or budget was refused by the policy; carries the decision."""
+
+    def __init__(self, decision: object, message: str | None = None) -> None:
+        super().__init__(message or str(getattr(decision, "reason", decision)))
+        self.decision = decision
+        """The :class:`~switchboard.policies.PolicyDecision` (or friend) that refused."""
+
+
+class AuditError(SwitchboardError):
+    """The audit log cannot be written or read (not: it was tampered with; see ``verify``)."""

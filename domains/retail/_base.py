@@ -24,6 +24,16 @@ def money(amount: float) -> float:
     return round(amount, 2)
 
 
+def held_by_method(history: Sequence[Record]) -> dict[str, float]:
+    """What each payment method has paid for an order, net of refunds, in cents."""
+    held: dict[str, float] = {}
+    for entry in history:
+        sign = 1 if entry["transaction_type"] == "payment" else -1
+        method_id = entry["payment_method_id"]
+        held[method_id] = money(held.get(method_id, 0) + sign * entry["amount"])
+    return held
+
+
 def _now() -> datetime:
     return datetime.now().astimezone()
 

@@ -9,7 +9,7 @@ the parcel up, receives the items, restocks them and refunds the customer:
 
 Each step checks the previous one happened, so a refund cannot be issued
 before the items are back, nor twice. ``quote_return_refund`` prices a return
-before it is requested, so a policy can decide on the amount.
+before it is requested (see ``_quotes``), so a policy can decide on the amount.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import hashlib
 import re
 from datetime import date, timedelta
 
-from switchboard.domains.retail._base import OperationsBase, money
+from switchboard.domains.retail._base import money
+from switchboard.domains.retail._quotes import QuoteOperations
 from switchboard.domains.retail.store import Record
 from switchboard.errors import DataError, ToolError
 
@@ -82,26 +83,8 @@ def pickup_tracking_id(order_id: str) -> str:
     return f"{int(digest, 16) % 10**12:012d}"
 
 
-class ReturnOperations(OperationsBase):
+class ReturnOperations(QuoteOperations):
     """The return process after ``return_delivered_order_items``."""
-
-    def quote_return_refund(self, order_id: str, item_ids: list[str]) -> Record:
-        """Price the refund of a possible return, without changing anything.
-
-        Checks what ``return_delivered_order_items`` checks about the order
-        and the items, so a quote is only given for a return that could be
-        requested.
-        """
-        order = self._order(order_id)
-        self._require_status(
-            order,
-            ["delivered"],
-            "returned",
-            "A return can be requested once, after delivery.",
-        )
-        positions = self._item_positions(order, item_ids)
-        amount = money(sum(order["items"][p]["price"] for p in positions))
-        return {"order_id": order_id, "item_ids": sorted(item_ids), "amount": amount}
 
     def schedule_return_pickup(self, order_id: str, pickup_date: str | None = None) -> Record:
         """Book the courier that collects the items of a requested return or exchange.

@@ -19,7 +19,7 @@ import ast
 import operator
 from collections.abc import Callable
 
-from switchboard.domains.retail._base import money
+from switchboard.domains.retail._base import held_by_method, money
 from switchboard.domains.retail._returns import ReturnOperations
 from switchboard.domains.retail.store import Record
 from switchboard.errors import ToolError
@@ -134,7 +134,7 @@ class RetailOperations(ReturnOperations):
                 )
             user = self._owner(order)
             refunds = []
-            for method_id, held in _held_by_method(order["payment_history"]).items():
+            for method_id, held in held_by_method(order["payment_history"]).items():
                 if held <= 0:
                     continue
                 self._adjust_gift_card(self._stored_method(user, method_id, order), held)
@@ -356,16 +356,6 @@ class RetailOperations(ReturnOperations):
             order["exchange_price_difference"] = difference
             self._store.put_order(order)
         return order
-
-
-def _held_by_method(history: list[Record]) -> dict[str, float]:
-    """What each payment method has paid for an order, net of refunds, in cents."""
-    held: dict[str, float] = {}
-    for entry in history:
-        sign = 1 if entry["transaction_type"] == "payment" else -1
-        method_id = entry["payment_method_id"]
-        held[method_id] = money(held.get(method_id, 0) + sign * entry["amount"])
-    return held
 
 
 def _address(

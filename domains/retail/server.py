@@ -86,7 +86,18 @@ _TOOLS: tuple[tuple[str, str, bool], ...] = (
      "requested'." + _CONFIRM, False),
     ("quote_return_refund",
      "Price the refund for returning items of a 'delivered' order without changing "
-     "anything; returns {order_id, item_ids, amount}.", True),
+     "anything; returns {order_id, item_ids, amount, paid, original_payment_method_id}.", True),
+    ("quote_cancel_refund",
+     "Price cancelling a 'pending' order without changing anything; returns {order_id, amount, "
+     "paid, refunds: {payment_method_id: amount}}.", True),
+    ("quote_item_change",
+     "Price swapping items of a 'pending' (item change) or 'delivered' (exchange) order for "
+     "other variants, without changing anything; returns {order_id, difference (new minus "
+     "old), amount (its size), direction, paid}.", True),
+    ("quote_payment_change",
+     "Price moving a 'pending' order's payment to another of the user's payment methods, "
+     "without changing anything; returns {order_id, amount, paid, from_payment_method_id, "
+     "to_payment_method_id}.", True),
     ("schedule_return_pickup",
      "Book the courier pickup for a 'return requested' or 'exchange requested' order that "
      "has none yet; pickup_date is YYYY-MM-DD, today or later (default tomorrow); records "

@@ -30,10 +30,13 @@ def test_quote_sums_the_items_and_writes_nothing(ops: RetailOperations, store: R
     before = dump()
     quote = ops.quote_return_refund(order_id, chosen)
     assert dump() == before
+    history = order(store, order_id)["payment_history"]
     assert quote == {
         "order_id": order_id,
         "item_ids": sorted(chosen),
         "amount": round(items[0]["price"] + items[1]["price"], 2),
+        "paid": round(sum(e["amount"] for e in history if e["transaction_type"] == "payment"), 2),
+        "original_payment_method_id": history[0]["payment_method_id"],
     }
     assert quote["amount"] > 500
 

@@ -1,0 +1,64 @@
+"""Grants: which agent may call which tool, and hand work to which agent.
+
+A second lock beside each agent card's tool list: the card says what an agent
+*can* reach, the policy (owned by the business, not by whoever writes the
+cards) says what it *may*. A call must pass both. Tool names may be glob
+patterns (``get_*``). Without a ``grants`` section the policy grants what the
+cards allow; with one, an agent it does not name may do nothing.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from pydantic import BaseModel, ConfigDict
+
+from switchboard.policies.decision import ALLOW, PolicyDecision, deny
+
+SUPERVISOR = "supervisor"
+"""The name a handoff check uses for the supervisor as the source."""
+
+
+class Grant(BaseModel):
+    """What one agent may do."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tools: tuple[str, ...] = ()
+    """Tools (or glob patterns) the agent may call."""
+    handoffs: tuple[str, ...] = ()
+    """Agents the agent may hand work to."""
+
+
+def check_tool_grant(grants: dict[str, Grant] | None, agent: str, tool: str) -> PolicyDecision:
+    """Whether ``agent`` may call ``tool`` under ``grants``."""
+    if grants is None:
+        return ALLOW
+    grant = grants.get(agent)
+    if grant is None:
+        return deny("grants", f"the policy grants {agent} no tools; ask an operator to add a grant", agent=agent)
+    if any(fnmatchcase(tool, pattern) for pattern in grant.tools):
+        return ALLOW
+    return deny(
+        "grants",
+        f"{agent} is not granted {tool!r} by the policy; granted: {', '.join(grant.tools) or 'none'}",
+        agent=agent,
+        tool=tool,
+    )
+
+
+def check_handoff_grant(grants: dict[str, Grant] | None, source: str, target: str) -> PolicyDecision:
+    """Whether work may pass from ``source`` (an agent, or the supervisor) to ``target``.
+
+    The supervisor may assign to any agent of the team; an agent may hand
+    work only to the agents its grant lists.
+    """
+    if grants is None or source == SUPERVISOR:
+        return ALLOW
+    grant = grants.get(source)
+    if grant is not None and target in grant.handoffs:
+        return ALLOW
+    allowed = ", ".join(grant.handoffs) if grant and grant.handoffs else "none"
+    return deny(
+        "grants", f"{source} may not hand work to {target}; it may hand to: {allowed}", source=source, target=target
+    )

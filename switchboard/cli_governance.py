@@ -1,0 +1,229 @@
+"""Governance commands: ``principals``, ``audit`` and ``escalations``.
+
+Kept apart from :mod:`switchboard.cli` so the run commands stay short; each
+command here is registered with a ``handler`` and runs on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from switchboard.errors import ConfigError
+from switchboard.settings import Settings
+
+INTERRUPT_CHANNEL = "__interrupt__"
+
+
+def add_governance_commands(sub: Any) -> None:
+    """Register the commands on the ``switchboard`` sub-parser set."""
+    principals = sub.add_parser("principals", help="approvers: keys and roles")
+    psub = principals.add_subparsers(dest="action", required=True)
+    keygen = psub.add_parser("keygen", help="make NAME a key pair and list its public key with its roles")
+    keygen.add_argument("name")
+    keygen.add_argument("--role", action="append", required=True, help="a role NAME holds (repeat for several)")
+    keygen.add_argument("--file", type=Path, help="principals file to update (default: the data directory's)")
+    keygen.add_argument("--if-missing", action="store_true", help="keep an existing key that is already listed")
+    keygen.set_defaults(handler=_keygen)
+    listing = psub.add_parser("list", help="the principals in force for the team's policy")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list_principals)
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit trail")
+    asub = audit.add_subparsers(dest="action", required=True)
+    verify = asub.add_parser("verify", help="check the trail; exit 1 naming the first bad entry")
+    verify.add_argument("--thread")
+    verify.add_argument("--anchor", help="SEQ:HASH printed earlier by `audit head`")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=_audit_verify)
+    show = asub.add_parser("show", help="print the trail's entries")
+    show.add_argument("--thread")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_audit_show)
+    head = asub.add_parser("head", help="print the last entry as SEQ:HASH, to keep elsewhere as an anchor")
+    head.set_defaults(handler=_audit_head)
+
+    escalations = sub.add_parser("escalations", help="questions waiting for a human: for whom, since when")
+    escalations.add_argument("--json", action="store_true")
+    escalations.set_defaults(handler=_escalations)
+
+
+# principals ---------------------------------------------------------------------------
+
+
+def _policy() -> Any:
+    from switchboard.agents.card import load_team
+
+    return load_team(Settings().team).load_policy()
+
+
+def _keygen(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.policies.loader import load_principals, principals_paths
+    from switchboard.policies.principals import generate_key, upsert_principal
+
+    data_dir = Settings().data_dir
+    policy = _policy()
+    target = (args.file or data_dir / "principals.yaml").resolve()
+    files = principals_paths(policy)
+    registry = load_principals(policy)
+    owner = (registry.origin or {}).get(args.name)
+    if owner is not None and owner.resolve() != target:
+        raise ConfigError(f"{args.name} is defined in {owner}; re-key them there with --file {owner}")
+    undeclared = [r for r in args.role if registry.roles and r not in registry.roles]
+    if undeclared:
+        raise ConfigError(f"role(s) {', '.join(undeclared)} are not declared; declared: {', '.join(registry.roles)}")
+    key_file = data_dir / "keys" / f"{args.name}.pem"
+    if args.if_missing and _already_listed(registry.get(args.name), key_file, args.role):
+        console.print(f"{args.name} already has a key ({key_file}) listed with roles {', '.join(args.role)}")
+        return 0
+    upsert_principal(target, args.name, args.role, generate_key(key_file))
+    console.print(f"{args.name} ({', '.join(args.role)}): private key {key_file} (0600), public key in {target}")
+    if target not in files:
+        console.print(f"[yellow]note:[/yellow] the policy does not read {target}; add it to its `principals:`")
+    return 0
+
+
+def _already_listed(principal: Any, key_file: Path, roles: list[str]) -> bool:
+    from switchboard.policies.principals import load_private_key, public_key_text
+
+    if principal is None or not key_file.exists() or list(principal.roles) != list(roles):
+        return False
+    return bool(principal.public_key == public_key_text(load_private_key(key_file).public_key()))
+
+
+def _list_principals(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.policies.loader import load_principals
+
+    registry = load_principals(_policy())
+    keys = Settings().data_dir / "keys"
+    rows: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "roles": list(p.roles),
+            "public_key": p.public_key is not None,
+            "private_key_here": (keys / f"{p.name}.pem").exists(),
+            "file": str((registry.origin or {}).get(p.name)),
+        }
+        for p in registry.principals.values()
+    ]
+    if args.json:
+        print(json.dumps({"files": [str(f) for f in registry.sources], "principals": rows}))
+        return 0
+    console.print(f"principals files read: {', '.join(str(f) for f in registry.sources) or 'none'}", markup=False)
+    for row in rows:
+        key = "key" if row["public_key"] else "NO KEY"
+        local = ", private key here" if row["private_key_here"] else ""
+        console.print(f"  {row['name']}: {', '.join(row['roles'])} ({key}{local}; {row['file']})", markup=False)
+    return 0
+
+
+# audit --------------------------------------------------------------------------------
+
+
+def _audit_verify(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.checkpoints.audit import open_audit
+
+    anchor = None
+    if args.anchor:
+        seq, _, digest = args.anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ConfigError(f"--anchor {args.anchor!r} must be SEQ:HASH as printed by `switchboard audit head`")
+        anchor = (int(seq), digest)
+    report = open_audit(Settings().data_dir).verify(args.thread, anchor=anchor)
+    bad = report.first_bad
+    if args.json:
+        print(json.dumps({"ok": report.ok, "checked": report.checked, "thread": args.thread, "keyed": report.keyed,
+                          "first_bad": None if bad is None else bad.__dict__}))  # fmt: skip
+    elif bad is None:
+        scope = f" in {args.thread}" if args.thread else ""
+        console.print(f"[green]ok[/green]: {report.checked} entries verified{scope}")
+    else:
+        where = f"entry {bad.seq}" if bad.seq is not None else "the log"
+        console.print(f"[bold red]tampered[/bold red] at {where} ({bad.problem}): ", end="")
+        console.print(bad.message, markup=False)
+    return 0 if report.ok else 1
+
+
+def _audit_show(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.checkpoints.audit import open_audit
+
+    entries = open_audit(Settings().data_dir).entries(args.thread)
+    if args.json:
+        print(json.dumps([e.__dict__ for e in entries], default=dict))
+        return 0
+    for e in entries:
+        console.print(f"{e.seq:>5} {e.at[:19]} {e.thread} {e.kind}: {json.dumps(e.payload)}", markup=False)
+    return 0
+
+
+def _audit_head(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.checkpoints.audit import open_audit
+
+    head = open_audit(Settings().data_dir).head()
+    print("empty" if head is None else f"{head[0]}:{head[1]}")
+    return 0
+
+
+# escalations --------------------------------------------------------------------------
+
+
+def _escalations(args: argparse.Namespace, console: Console) -> int:
+    rows = asyncio.run(waiting(Settings(), _policy(), now=datetime.now(UTC).timestamp()))
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        console.print("nothing is waiting for a human")
+    for row in rows:
+        who = ", ".join(row["roles"]) or "any principal"
+        console.print(
+            f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]} for {who}"
+            f"{' (' + row['state'] + ')' if row['state'] != 'waiting' else ''}: {row['question']}",
+            markup=False,
+        )
+    return 0
+
+
+async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[str, Any]]:
+    """Every open question in the checkpoints: thread, interrupt, who may answer, since when."""
+    from switchboard.checkpoints.factory import open_checkpointer
+    from switchboard.policies import PolicyDecision
+    from switchboard.policies.engine import answer_roles
+
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    async with open_checkpointer(settings.checkpoint_target) as saver:
+        async for item in saver.alist(None):
+            conf = item.config["configurable"]
+            if conf.get("checkpoint_ns") or conf["thread_id"] in seen:
+                continue
+            seen.add(conf["thread_id"])
+            since = datetime.fromisoformat(item.checkpoint["ts"])
+            for _, channel, value in item.pending_writes or []:
+                if channel != INTERRUPT_CHANNEL:
+                    continue
+                for interrupt in value if isinstance(value, list | tuple) else [value]:
+                    question = getattr(interrupt, "value", {}) or {}
+                    rule = next((r for r in policy.approvals if r.id == question.get("rule")), None)
+                    roles = rule.roles if rule else policy.escalation_roles
+                    decision = PolicyDecision("approve", question.get("rule"), roles=roles,
+                                              escalation=rule.escalation if rule else None)  # fmt: skip
+                    status = answer_roles(policy, decision, since.timestamp(), now)
+                    rows.append({
+                        "thread": conf["thread_id"],
+                        "interrupt_id": getattr(interrupt, "id", None),
+                        "kind": question.get("kind", "question"),
+                        "question": question.get("question", ""),
+                        "rule": question.get("rule"),
+                        "roles": list(status.roles),
+                        "since": since.isoformat(),
+                        "state": status.state,
+                        "deadline": None if status.deadline == float("inf") else status.deadline,
+                    })  # fmt: skip
+    return sorted(rows, key=lambda r: r["since"])

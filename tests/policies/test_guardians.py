@@ -1,0 +1,111 @@
+"""Guardian checks over agent results, on real tool results from the retail store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from switchboard.domains.retail import DEMO_PERSONAS, RetailOperations, RetailStore
+from switchboard.policies.guardians import (
+    SHIPPED,
+    GuardianContext,
+    claimed_actions,
+    llm_judge,
+    refund_amounts,
+    run_guardians,
+)
+from switchboard.testing import ScriptedChatModel
+
+MIA = DEMO_PERSONAS["mia_chen"]
+CONTEXT = GuardianContext()
+
+
+def record(tool: str, result: Any, ok: bool = True) -> dict[str, Any]:
+    return {"tool": tool, "args": {}, "ok": ok, "result": json.dumps(result), "policy": None}
+
+
+def handoff(summary: str, facts: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"kind": "handoff", "agent": "finance", "status": "done", "summary": summary, "facts": facts,
+            "tool_calls": calls}  # fmt: skip
+
+
+@pytest.fixture
+def returned(pristine_db: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    """The tool calls of a real return of two items of Mia's big order."""
+    db = tmp_path / "r.sqlite"
+    db.write_bytes(pristine_db.read_bytes())
+    with RetailStore.open(db) as store:
+        ops = RetailOperations(store)
+        order_id = MIA.orders["delivered_over_500"]
+        items = [i["item_id"] for i in ops.get_order_details(order_id)["items"]][:2]
+        quote = ops.quote_return_refund(order_id, items)
+        result = ops.return_delivered_order_items(order_id, items, MIA.payment_methods["credit_card"])
+    return [record("quote_return_refund", quote), record("return_delivered_order_items", result)]
+
+
+def amount(calls: list[dict[str, Any]]) -> float:
+    return float(json.loads(calls[0]["result"])["amount"])
+
+
+def test_a_truthful_report_passes_every_guardian(returned: list[dict[str, Any]]) -> None:
+    value = amount(returned)
+    report = handoff(f"Requested the return for a refund of ${value:,.2f}.", {"refund_amount": value}, returned)
+    assert all(v.ok for v in run_guardians(SHIPPED, report, CONTEXT))
+
+
+def test_an_inflated_refund_is_blocked(returned: list[dict[str, Any]]) -> None:
+    report = handoff("Requested the return.", {"refund_amount": 5000.0}, returned)
+    verdict = refund_amounts(report, CONTEXT)
+    assert verdict.action == "block" and "5000.00" in verdict.reason
+
+
+def test_an_amount_only_in_the_summary_is_checked_too(returned: list[dict[str, Any]]) -> None:
+    report = handoff("Requested the return for a refund of $1,185.93.", {}, returned)
+    assert refund_amounts(report, CONTEXT).action == "block"
+
+
+def test_a_refund_above_the_payments_is_blocked() -> None:
+    order = {"items": [], "payment_history": [{"transaction_type": "payment", "amount": 100.0}]}
+    report = handoff("Issued the refund.", {"refund_amount": 150.0},
+                     [record("get_order_details", order), record("calculate", 150.0)])  # fmt: skip
+    verdict = refund_amounts(report, CONTEXT)
+    assert verdict.action == "block" and "more than the order's payments" in verdict.reason
+
+
+def test_negative_amounts_are_blocked() -> None:
+    report = handoff("x", {"refund_amount": -5}, [record("calculate", -5)])
+    assert refund_amounts(report, CONTEXT).action == "block"
+
+
+def test_an_action_no_tool_performed_is_blocked(returned: list[dict[str, Any]]) -> None:
+    report = handoff("I cancelled the order and refunded the customer.", {}, returned[:1])
+    verdict = claimed_actions(report, CONTEXT)
+    assert verdict.action == "block" and "cancelled" in verdict.reason
+
+
+def test_a_failed_write_does_not_back_a_claim(returned: list[dict[str, Any]]) -> None:
+    failed = [returned[0], {**returned[1], "ok": False}]
+    assert claimed_actions(handoff("Requested the return of both items.", {}, failed), CONTEXT).action == "block"
+    assert claimed_actions(handoff("Requested the return of both items.", {}, returned), CONTEXT).ok
+
+
+def test_negated_claims_are_not_claims() -> None:
+    assert claimed_actions(handoff("The order could not be cancelled: it shipped.", {}, []), CONTEXT).ok
+
+
+async def test_llm_judge_takes_the_model_and_reads_its_verdict() -> None:
+    model = ScriptedChatModel(steps=[
+        AIMessage('{"action": "block", "reason": "claims a refund the tools do not show"}'),
+        AIMessage("I think it is fine!"),
+    ])  # fmt: skip
+    judge = llm_judge(model)
+    report = handoff("Refunded $5,000.", {}, [])
+    first = await judge(report, GuardianContext(task="refund my order"))
+    assert (first.action, first.reason) == ("block", "claims a refund the tools do not show")
+    assert (await judge(report, CONTEXT)).action == "flag"
+    assert "refund my order" in model.calls[0].text
+    model.assert_complete()
