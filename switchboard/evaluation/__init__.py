@@ -19,7 +19,14 @@ the required outputs were told to the customer); pass^k over k trials.
 from __future__ import annotations
 
 from switchboard.evaluation.convert import convert_checkout, data_directory, parse_tasks
-from switchboard.evaluation.harness import EvalConfig, PausePolicy, QuestionChannel, run_eval, run_trial
+from switchboard.evaluation.harness import (
+    EvalConfig,
+    PausePolicy,
+    QuestionChannel,
+    QuestionsByKind,
+    run_eval,
+    run_trial,
+)
 from switchboard.evaluation.results import EvalReport, Trial, Utterance
 from switchboard.evaluation.reward import Reward, missing_outputs, pass_hat_k, reward
 from switchboard.evaluation.state import StateDiff, diff_states, read_state, replay
@@ -37,6 +44,7 @@ __all__ = [
     "ModelUser",
     "PausePolicy",
     "QuestionChannel",
+    "QuestionsByKind",
     "Reward",
     "ScriptedUser",
     "StateDiff",

@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +82,33 @@ class QuestionChannel(Protocol):
     async def answer(self, thread_id: str, text: str, *, settings: Settings, model: BaseChatModel | None) -> RunResult:
         """Resume ``thread_id`` with the customer's ``text`` and run it on."""
         ...
+
+
+Reply = Callable[..., Awaitable[RunResult]]
+"""``reply(thread_id, text, *, settings, model) -> RunResult``: resume a thread with the customer's answer."""
+
+
+@dataclass(frozen=True)
+class QuestionsByKind:
+    """A :class:`QuestionChannel` for pauses whose payload has ``kind == kind``.
+
+    Once the graph asks the customer with, say, ``interrupt({"kind":
+    "question", "question": ...})`` and ``switchboard.runs`` can answer it,
+    ``QuestionsByKind("question", reply=...)`` is the whole channel.
+    """
+
+    kind: str
+    """The ``kind`` of the pending payload that marks a question for the customer."""
+    reply: Reply
+    """Resumes the thread with the customer's answer."""
+
+    def is_question(self, pending: Mapping[str, Any]) -> bool:
+        """Whether the pause is of this channel's kind."""
+        return pending.get("kind") == self.kind
+
+    async def answer(self, thread_id: str, text: str, *, settings: Settings, model: BaseChatModel | None) -> RunResult:
+        """Resume ``thread_id`` with ``text`` through :attr:`reply`."""
+        return await self.reply(thread_id, text, settings=settings, model=model)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -18,12 +19,14 @@ from switchboard.evaluation import (
     TAU_TEAM_FILE,
     EvalConfig,
     GeneratedTask,
+    QuestionsByKind,
     ScriptedUser,
     TauAction,
     TauTask,
     run_eval,
 )
 from switchboard.evaluation.report import print_report
+from switchboard.runs import RunResult, resume_run
 from switchboard.settings import Settings
 
 
@@ -103,3 +106,34 @@ async def test_the_full_retail_team_goes_past_tau_bench_and_fails_its_reward(
     assert trial.status == "completed" and trial.reward.value == 0
     order = next(d for d in trial.reward.diff if d.key == order_id)
     assert "status" in order.fields
+
+
+async def test_a_question_channel_carries_the_question_to_the_customer_and_the_answer_back(
+    tau_data: Path, generated: list[GeneratedTask], tmp_path: Path
+) -> None:
+    """How the customer-question interrupt plugs in, played here by the supervisor's own escalation.
+
+    The vague opening names no customer, so the run pauses to ask; the channel
+    hands the question to the user simulator and resumes the run with its answer.
+    """
+
+    async def answer_as_note(thread_id: str, text: str, *, settings: Settings, model: Any) -> RunResult:
+        return await resume_run(
+            thread_id, approved=True, note=text, approver="customer", settings=settings, model=model
+        )
+
+    cancel = generated[0]
+    user = ScriptedUser("Please cancel my pending order, I no longer need it.", [cancel.opening])
+    config = EvalConfig(
+        data_dir=tau_data,
+        settings=Settings(team=str(TAU_TEAM_FILE)),
+        users=lambda _: user,
+        questions=QuestionsByKind("escalation", reply=answer_as_note),
+        workdir=tmp_path / "work",
+    )
+    report = await run_eval([cancel.task], config)
+    trial = report.trials[0]
+    assert trial.reward.value == 1 and report.question_channel
+    assert len(user.questions) == 1 and "cannot identify the customer" in user.questions[0]
+    assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "agent"]
+    assert trial.told[0] == user.questions[0]  # a question is something the customer was told
