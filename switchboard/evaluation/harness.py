@@ -33,7 +33,7 @@ from langchain_core.language_models import BaseChatModel
 
 from switchboard.domains.retail import RetailStore
 from switchboard.domains.retail.demo import DB_VARIABLE
-from switchboard.errors import ConfigError
+from switchboard.errors import ConfigError, DataError
 from switchboard.evaluation.results import EvalReport, Trial, Utterance
 from switchboard.evaluation.reward import reward
 from switchboard.evaluation.state import (
@@ -142,6 +142,7 @@ async def run_eval(tasks: Sequence[TauTask], config: EvalConfig, on_trial: Trial
     """Run every task ``config.trials`` times and score each trial by τ-bench's reward."""
     if config.trials < 1:
         raise ConfigError(f"--trials must be at least 1, not {config.trials}")
+    _check_ids(tasks)
     with _workdir(config.workdir) as root:
         pristine = load_pristine(config.data_dir, root)
         trials: list[Trial] = []
@@ -173,7 +174,9 @@ async def run_eval(tasks: Sequence[TauTask], config: EvalConfig, on_trial: Trial
 
 async def run_trial(task: TauTask, task_id: str, number: int, expected: State, db: Path, config: EvalConfig) -> Trial:
     """Run one trial on ``db`` (a fresh copy) and score it against ``expected``."""
-    settings = config.settings.model_copy(update={"home": db.parent})
+    # Checkpoints and health live beside the trial's database, whatever the
+    # environment names: a trial must not see another one's threads or load.
+    settings = config.settings.model_copy(update={"home": db.parent, "checkpoint_db": None, "health_db": None})
     thread_id = f"tau-{_slug(task_id)}-{number}"
     conversation = _Conversation(config.users(task))
     status, unanswered, error = "error", None, None
@@ -277,6 +280,17 @@ def _workdir(path: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="switchboard-tau-") as tmp:
         yield Path(tmp)
+
+
+def _check_ids(tasks: Sequence[TauTask]) -> None:
+    """Task ids name folders, threads and report rows, so they must differ."""
+    seen: dict[str, str] = {}
+    for position, task in enumerate(tasks):
+        task_id = task.id or str(position)
+        slug = _slug(task_id)
+        if slug in seen:
+            raise DataError(f"tasks {seen[slug]!r} and {task_id!r} share an id; give every task its own id")
+        seen[slug] = task_id
 
 
 def _slug(text: str) -> str:

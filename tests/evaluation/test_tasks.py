@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.errors import DataError
-from switchboard.evaluation import TauTask, read_tasks, write_tasks
+from switchboard.evaluation import EvalConfig, TauTask, read_tasks, run_eval, write_tasks
+from switchboard.settings import Settings
 
 TASK = {
     "user_id": "ana_lopez_1",
@@ -60,3 +61,11 @@ def test_a_bad_file_is_refused_with_the_place_and_the_fix(tmp_path: Path, conten
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="tau-convert"):
         read_tasks(tmp_path / "nope.json")
+
+
+async def test_tasks_sharing_an_id_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    twins = [TauTask.model_validate({**TASK, "id": "a:1"}), TauTask.model_validate({**TASK, "id": "a_1"})]
+    config = EvalConfig(data_dir=tmp_path / "no-data", settings=Settings(), workdir=tmp_path / "work")
+    with pytest.raises(DataError, match="share an id"):
+        await run_eval(twins, config)
+    assert not (tmp_path / "work").exists()
