@@ -6,7 +6,7 @@ SB := $(BIN)/switchboard
 DEMO_THREAD := demo-$(shell date +%Y%m%d-%H%M%S)
 DEMO_TASK := Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my last delivered order arrived damaged. I want to return both and get my money back on the card I paid with.
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
+
+# τ-bench end to end (README, "Evaluate your model"): TASKS and DATA default to a
+# generated sample; point them at a converted τ-bench checkout to score a real model:
+#   make eval MODEL=openai:gpt-4.1-mini USER_MODEL=openai:gpt-4.1 TASKS=tau-test.json DATA=…/retail/data TRIALS=3
+TAU_SAMPLE := .switchboard/tau-sample
+TASKS ?= $(TAU_SAMPLE)/tasks.json
+DATA ?= $(TAU_SAMPLE)/data
+TRIALS ?= 1
+eval: $(VENV)/.installed
+	@if [ "$(TASKS)" = "$(TAU_SAMPLE)/tasks.json" ] && [ ! -f "$(TASKS)" ]; then $(SB) eval tau-sample $(TAU_SAMPLE); fi
+	$(SB) eval tau --tasks $(TASKS) --data $(DATA) --trials $(TRIALS) $(if $(MODEL),--model $(MODEL)) $(if $(USER_MODEL),--user-model $(USER_MODEL))
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

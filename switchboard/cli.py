@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
         cli = importlib.import_module(module)
         cli.add_domain_commands(sub.add_parser(name, help=f"{name} data tools"))
         cli.add_mcp_command(mcp_sub.add_parser(name, help=f"serve the {name} MCP server"))
+    from switchboard.cli_eval import add_eval_command
+
+    add_eval_command(sub)
     return parser
 
 

@@ -1,0 +1,50 @@
+"""``switchboard eval tau|tau-sample|tau-convert`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from switchboard.cli import main
+from switchboard.evaluation import read_tasks
+
+
+def test_sample_then_eval_with_trials_prints_pass_hat_k_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "tau-sample", str(tmp_path / "sample"), "--tasks", "3"]) == 0
+    tasks = tmp_path / "sample" / "tasks.json"
+    assert len(read_tasks(tasks)) == 3
+    capsys.readouterr()
+
+    argv = ["eval", "tau", "--tasks", str(tasks), "--data", str(tmp_path / "sample" / "data")]
+    assert main([*argv, "--limit", "1", "--trials", "2", "--workdir", str(tmp_path / "work"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # The instruction alone is the opening; the second trial cancels the same order
+    # again, which only works because every trial gets a fresh copy of the database.
+    assert report["tasks"] == 1 and report["trials_per_task"] == 2
+    assert [t["reward"] for t in report["trials"]] == [1, 1]
+    assert report["pass_hat_k"] == {"1": 1.0, "2": 1.0}
+    assert report["question_channel"] is False and report["team"].endswith("retail-tau.yaml")
+    assert len({t["thread_id"] for t in report["trials"]}) == 2
+
+
+def test_bad_input_is_one_clear_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "tasks.json"
+    bad.write_text('[{"user_id": "a"}]')
+    assert main(["eval", "tau", "--tasks", str(bad), "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "task 0 in" in err and "instruction" in err
+
+    assert main(["eval", "tau-convert", str(tmp_path), "--out", str(tmp_path / "out.json")]) == 1
+    assert "tau-bench checkout" in capsys.readouterr().err
+
+
+def test_an_embedded_user_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"user_id": "a", "instruction": "hi"}]')
+    argv = ["eval", "tau", "--tasks", str(tasks), "--data", str(tmp_path), "--user-model", "embedded"]
+    assert main(argv) == 1
+    assert "--user-model needs provider:model" in capsys.readouterr().err
