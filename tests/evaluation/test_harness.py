@@ -135,5 +135,8 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     trial = report.trials[0]
     assert trial.reward.value == 1 and report.question_channel
     assert len(user.questions) == 1 and "cannot identify the customer" in user.questions[0]
-    assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "agent"]
+    # The shipped policy gates cancelling a paid order over $500: the harness
+    # answers that approval in an operator's place, which is not a customer turn.
+    assert [u.speaker for u in trial.transcript if u.speaker != "harness"] == ["user", "agent", "user", "agent"]
+    assert all(u.text.startswith("approve:") for u in trial.transcript if u.speaker == "harness")
     assert trial.told[0] == user.questions[0]  # a question is something the customer was told
