@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 def configure_logging(verbosity: int) -> None:
     """``-v``: Switchboard's INFO logs on standard error; ``-vv``: DEBUG, every step and call."""
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    if verbosity <= 0:
+        return  # warnings and errors reach standard error through logging's last-resort handler
+    level = logging.INFO if verbosity == 1 else logging.DEBUG
     logger = logging.getLogger("switchboard")
     logger.setLevel(level)
     if not any(isinstance(h, RichHandler) for h in logger.handlers):

@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from switchboard.monitoring import datasette_plugin
+from switchboard.errors import ConfigError
 from switchboard.monitoring.store import ensure_schema
+
+PLUGIN = "switchboard-monitoring"
+"""The plugin's name, under which its settings sit in the metadata."""
 
 BREAKER_THRESHOLD = 3
 BREAKER_COOLDOWN_S = 30
@@ -84,22 +87,26 @@ def metadata(database: str, health_db: Path) -> dict[str, Any]:
         "title": "Switchboard monitoring",
         "description_html": f"<p>All agents, all runs, offline. {links}</p>",
         "databases": {database: {"queries": QUERIES}},
-        "plugins": {datasette_plugin.NAME: {"health_db": str(health_db), "database": database}},
+        "plugins": {PLUGIN: {"health_db": str(health_db), "database": database}},
     }
 
 
 def make_app(telemetry_db: Path, health_db: Path) -> Any:
     """The dashboard's ASGI app over the telemetry database, with health attached."""
-    from datasette.app import Datasette
-    from datasette.plugins import pm
+    try:
+        from datasette.app import Datasette
+        from datasette.plugins import pm
+    except ImportError as exc:
+        raise ConfigError("the dashboard needs Datasette: pip install 'switchboard[dashboard]'") from exc
 
     from switchboard.agents.health import HealthRegistry
+    from switchboard.monitoring import datasette_plugin
 
     ensure_schema(telemetry_db)
     if not health_db.exists():
         HealthRegistry(health_db).close()  # creates the schema, so the agents query always works
-    if pm.get_plugin(datasette_plugin.NAME) is None:
-        pm.register(datasette_plugin, name=datasette_plugin.NAME)
+    if pm.get_plugin(PLUGIN) is None:
+        pm.register(datasette_plugin, name=PLUGIN)
     datasette = Datasette(
         [str(telemetry_db)], metadata=metadata(telemetry_db.stem, health_db), settings={"default_page_size": 200}
     )

@@ -16,7 +16,8 @@ from urllib.parse import quote
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-NAME = "switchboard-monitoring"
+from switchboard.monitoring.dashboard import PLUGIN as NAME
+
 TELEMETRY = "telemetry"
 """The telemetry database's default name in the dashboard (Datasette names a database after its file)."""
 
