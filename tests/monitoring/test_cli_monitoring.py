@@ -71,8 +71,16 @@ def test_alerts_check_raises_one_alert_per_escalation_left_waiting(
     monkeypatch.setenv("SWITCHBOARD_TELEMETRY_DB", str(database))
     store = TelemetryStore(database)
     hours_ago = time.time() - 7200
-    store.record(TelemetryEvent(kind="escalation", name="large-refund", thread_id="old", started=hours_ago,
-                                outcome="waiting", reason="Approve a refund of $900?", agent="finance"))  # fmt: skip
+    old = TelemetryEvent(
+        kind="escalation",
+        name="large-refund",
+        thread_id="old",
+        agent="finance",
+        started=hours_ago,
+        outcome="waiting",
+        reason="Approve a refund of $900?",
+    )
+    store.record(old)
     store.record(TelemetryEvent(kind="escalation", name="large-refund", thread_id="new", outcome="waiting"))
     store.close()
     assert main(["alerts", "--check"]) == 0

@@ -43,7 +43,9 @@ def test_ping_pong_fires_on_two_agents_bouncing() -> None:
 
 
 def test_ping_pong_is_quiet_when_a_third_agent_breaks_the_pattern() -> None:
-    assert routes(RoutingLoopDetector(T), ["finance", "logistics", "finance", "inventory", "finance", "logistics"]) == []
+    assert (
+        routes(RoutingLoopDetector(T), ["finance", "logistics", "finance", "inventory", "finance", "logistics"]) == []
+    )
 
 
 def test_routing_is_tracked_per_thread() -> None:

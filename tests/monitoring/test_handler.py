@@ -34,7 +34,7 @@ def test_the_chain_of_a_paused_and_approved_return(recorded_return: RecordedRetu
     assert ("tool", "finance", "quote_return_refund", "ok") in first  # the guard priced the refund first
     assert ("step", "finance", "finance", "paused") in first  # a pause, not an error
     assert not any(s[3] == "error" for s in steps)
-    kinds = [s[:2] + (s[3],) for s in second if s[0] in {"tool", "escalation", "handoff", "decision", "report"}]
+    kinds = [(*s[:2], s[3]) for s in second if s[0] in {"tool", "escalation", "handoff", "decision", "report"}]
     assert kinds[-5:] == [
         ("tool", "finance", "ok"),
         ("escalation", "finance", "approved"),
@@ -81,9 +81,7 @@ async def test_an_unanswered_question_is_an_open_escalation(
     assert row["thread_id"] == "open-1" and row["agent"] == "finance" and "$500" in row["question"]
 
 
-async def test_provider_usage_and_prices_make_the_cost(
-    settings: Settings, retail_db: Path, tmp_path: Path
-) -> None:
+async def test_provider_usage_and_prices_make_the_cost(settings: Settings, retail_db: Path, tmp_path: Path) -> None:
     prices = tmp_path / "prices.yaml"
     prices.write_text("models:\n  switchboard-scripted: {input: 1000, output: 2000}\n")
     config = MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", prices=prices, sinks=())

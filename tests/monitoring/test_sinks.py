@@ -81,12 +81,16 @@ def test_a_failing_sink_is_logged_and_the_alert_still_recorded(
         monitor.flush()
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "exited 1: no pager here" in messages and "webhook http://127.0.0.1:9/closed-port failed" in messages
-    assert monitor.store.rows("SELECT detector, severity FROM alerts") == [{"detector": "budget", "severity": "critical"}]
+    assert monitor.store.rows("SELECT detector, severity FROM alerts") == [
+        {"detector": "budget", "severity": "critical"}
+    ]
     monitor.close()
 
 
 def test_alerts_of_a_configured_detector_ask_to_pause_their_thread_once(tmp_path: Path) -> None:
-    config = MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", sinks=(), pause_on=frozenset({"routing_loop"}))
+    config = MonitoringConfig(
+        telemetry_db=tmp_path / "telemetry.sqlite", sinks=(), pause_on=frozenset({"routing_loop"})
+    )
     monitor = Monitor(config)
     for _ in range(4):
         monitor.observe(TelemetryEvent(kind="decision", name="finance", thread_id="t1", outcome="route"))
