@@ -29,6 +29,8 @@ from switchboard.monitoring.trace import build_tree
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
+RECORDED = frozenset({"run", "resume"})
+"""Commands that run a thread, and so record telemetry."""
 
 
 def configure_logging(verbosity: int) -> None:
@@ -76,7 +78,10 @@ def add_commands(sub: Any) -> None:
 
 @contextmanager
 def recording_for(args: argparse.Namespace, console: Console) -> Iterator[None]:
-    """Record telemetry for a command, printing each alert as it is raised."""
+    """Record telemetry for ``run`` and ``resume``, printing each alert as it is raised."""
+    if args.command not in RECORDED:
+        yield
+        return
     out = Console(stderr=True, highlight=False) if getattr(args, "json", False) else console
 
     def show(alert: Alert) -> None:

@@ -14,7 +14,7 @@ from switchboard.monitoring.costs import Budget, PriceTable
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.handler import TelemetryHandler
 from switchboard.monitoring.monitor import Monitor
-from switchboard.monitoring.session import current_monitor, monitor_in, pause_point, recording
+from switchboard.monitoring.session import current_monitor, instrument, monitor_in, pause_point, recording
 from switchboard.monitoring.store import TelemetryStore
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "TelemetryStore",
     "Thresholds",
     "current_monitor",
+    "instrument",
     "monitor_in",
     "pause_point",
     "recording",

@@ -14,6 +14,7 @@ a background writer.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,6 +33,8 @@ from switchboard.monitoring.trail import denial_events, trail_events, update_of,
 
 if TYPE_CHECKING:
     from switchboard.monitoring.monitor import Monitor
+
+log = logging.getLogger(__name__)
 
 _STEP_TAG = "graph:step:"
 _TASK_CHARS = 300
@@ -83,6 +86,7 @@ class TelemetryHandler(BaseCallbackHandler):
             task = inputs.get("task") if isinstance(inputs, Mapping) else None
             reason = str(task)[:_TASK_CHARS] if task else "resume" if isinstance(inputs, Command) else None
             self._start(run_id, "run", name, None, meta, reason=reason)
+            log.info("thread %s: %s started", self._threads[run_id], "resume" if reason == "resume" else "run")
             return
         self._roots[run_id] = self._roots[parent_run_id]
         if tags and any(t.startswith(_STEP_TAG) for t in tags):
@@ -100,7 +104,8 @@ class TelemetryHandler(BaseCallbackHandler):
             self._threads.pop(run_id, None)
             paused = run_id in self._paused or (isinstance(outputs, Mapping) and "__interrupt__" in outputs)
             self._paused.discard(run_id)
-            self._end(event, "paused" if paused else "completed")
+            ended = self._end(event, "paused" if paused else "completed")
+            log.info("thread %s: %s after %.0f ms", event.thread_id, ended.outcome, ended.duration_ms or 0.0)
             return
         ended = self._end(event, "ok")
         update = update_of(outputs)
@@ -125,7 +130,8 @@ class TelemetryHandler(BaseCallbackHandler):
             for item in waiting_events(interrupts, ended):
                 self.monitor.observe(item)
             return
-        self._end(opened.event, "error", f"{type(error).__name__}: {error}")
+        failed = self._end(opened.event, "error", f"{type(error).__name__}: {error}")
+        log.info("%s %s failed: %s", failed.kind, failed.name, failed.reason)
 
     # Models.
 

@@ -10,11 +10,13 @@ tasks, so concurrent runs in other contexts are not affected.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
@@ -26,6 +28,9 @@ from switchboard.monitoring.config import MonitoringConfig
 from switchboard.monitoring.handler import TelemetryHandler
 from switchboard.monitoring.monitor import Monitor
 from switchboard.monitoring.sinks import Sink
+
+log = logging.getLogger(__name__)
+G = TypeVar("G", bound=Any)
 
 _active: ContextVar[TelemetryHandler | None] = ContextVar("switchboard_telemetry", default=None)
 _hooked = threading.Lock()
@@ -73,6 +78,7 @@ def recording(
         monitor = Monitor(config, listeners=listeners)
     assert monitor is not None
     _register()
+    log.info("recording telemetry to %s", monitor.store.path)
     token = _active.set(monitor.handler)
     try:
         yield monitor
@@ -82,6 +88,21 @@ def recording(
             monitor.close()
         else:
             monitor.flush()
+
+
+def instrument(graph: G, monitor: Monitor | None = None) -> G:
+    """A copy of a compiled graph whose every run records, whoever starts it.
+
+    For entry points that never pass through ``switchboard.runs``, such as
+    ``langgraph dev`` and LangGraph servers loading ``graph/app.py``: the
+    handler goes into the graph's default callbacks (``Pregel.with_config``),
+    which LangGraph merges into every run's config. A monitor created here
+    lives as long as the process and is flushed when it exits.
+    """
+    if monitor is None:
+        monitor = Monitor()
+        atexit.register(monitor.flush)
+    return graph.with_config(callbacks=[monitor.handler])
 
 
 def monitor_in(config: RunnableConfig | None) -> Monitor | None:

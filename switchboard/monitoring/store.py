@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from switchboard.errors import ConfigError
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.views import VIEWS
 
@@ -70,11 +71,20 @@ class TelemetryStore:
 
     Args:
         path: The SQLite file; created with its schema if missing.
+
+    Raises:
+        ConfigError: The file cannot be created or opened.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        ensure_schema(self.path)
+        try:
+            ensure_schema(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the telemetry database {self.path}: {exc}; "
+                "set SWITCHBOARD_TELEMETRY_DB to a writable file, or to off"
+            ) from exc
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="switchboard-telemetry", daemon=True)
         self._writer.start()

@@ -113,3 +113,14 @@ def test_a_cli_run_records_telemetry_and_prints_alerts_as_they_happen(
     assert out.index("⚠ budget") < out.index("supervisor (confidence")  # printed as it happened, mid-run
     runs = read_rows(home / "telemetry.sqlite", "SELECT thread_id, status FROM runs")
     assert runs == [{"thread_id": "cli-1", "status": "completed" if code == 0 else "paused"}]
+
+
+def test_an_unwritable_telemetry_path_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("SWITCHBOARD_TELEMETRY_DB", str(blocker / "telemetry.sqlite"))
+    assert main(["run", "anything", "--thread", "t-x"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot open the telemetry database" in err and "SWITCHBOARD_TELEMETRY_DB" in err

@@ -136,3 +136,31 @@ def test_pause_point_finds_the_monitor_in_a_runs_config(tmp_path: Path) -> None:
     assert alert is not None and alert.detector == "ping_pong"
     assert pause_point(run_config) is None
     monitor.close()
+
+
+async def test_an_instrumented_graph_records_without_any_context(tmp_path: Path) -> None:
+    """The wiring for ``langgraph dev``: the handler in the graph's own config."""
+    from switchboard.agents.card import AgentCard, Skill, Team
+    from switchboard.checkpoints import open_checkpointer
+    from switchboard.graph import build_graph
+    from switchboard.monitoring import instrument
+    from switchboard.policies import PolicyFile
+
+    team = Team(
+        name="desk_team",
+        agents=(AgentCard(name="desk", description="Answers.", skills=(Skill(id="answer", description="Answer."),)),),
+    )
+    model = ScriptedChatModel(
+        steps=[route("desk", "answer it", skill="answer"), finish("answered")],
+        agents={"desk": [handoff("Answered.")]},
+    )
+    monitor = Monitor(MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", sinks=()))
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=team, model=model, policy=PolicyFile(name="p"), checkpointer=saver)
+        await instrument(graph, monitor).ainvoke({"task": "a question"}, {"configurable": {"thread_id": "dev-1"}})
+    monitor.close()
+    assert chain(tmp_path / "telemetry.sqlite", "dev-1")[-3:] == [
+        ("decision", "supervisor", "finish", "finish"),
+        ("step", "finalize", "finalize", "ok"),
+        ("report", "finalize", "resolved", "resolved"),
+    ]
