@@ -19,6 +19,7 @@ or left at its defaults. Example file::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -142,6 +143,14 @@ class MonitoringConfig(BaseModel):
         if config.telemetry_db is None:
             config = config.model_copy(update={"telemetry_db": settings.data_dir / "telemetry.sqlite"})
         return config
+
+    def with_budgets(self, budgets: Mapping[str, Any] | None) -> MonitoringConfig:
+        """This configuration with the budgets of a policy file's ``budgets`` mapping (see ``Budget.from_mapping``).
+
+        Raises:
+            ConfigError: The mapping has an unknown key or a value out of range.
+        """
+        return self if budgets is None else self.model_copy(update={"budgets": Budget.from_mapping(budgets)})
 
     def database(self) -> Path:
         """The telemetry database path (``load`` fills in the default)."""

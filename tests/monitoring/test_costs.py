@@ -58,6 +58,8 @@ def test_budgets_read_the_documented_keys_and_refuse_unknown_ones() -> None:
         Budget.from_mapping({"run_dollars": 1})
     with pytest.raises(ConfigError, match="budgets"):
         Budget.from_mapping({"warn_at": 2})
+    config = MonitoringConfig().with_budgets({"thread_tokens": 5000})
+    assert config.budgets.thread_tokens == 5000 and MonitoringConfig().with_budgets(None).budgets == Budget()
 
 
 def test_monitoring_config_reads_a_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
