@@ -9,6 +9,7 @@ are written back as events, so one table answers every question.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -32,6 +33,15 @@ KINDS: tuple[Kind, ...] = (
     "report",
     "alert",
 )
+
+
+_PROCESS = uuid.uuid4().hex[:12]
+_COUNTER = itertools.count()
+
+
+def new_event_id() -> str:
+    """A unique id for an event that has no LangChain run id: this process's prefix and a counter."""
+    return f"{_PROCESS}-{next(_COUNTER)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +76,8 @@ class TelemetryEvent:
     escalations; warning/critical for alerts."""
     reason: str | None = None
     """Why: the decision's reason, the handoff's summary, the error, the alert."""
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_event_id)
+    """The LangChain run id for runs, steps and calls; a fresh id otherwise."""
     parent_id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Anything else worth keeping: confidence, skill, rule, tool arguments."""
