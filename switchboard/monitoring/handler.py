@@ -61,7 +61,8 @@ class TelemetryHandler(BaseCallbackHandler):
         self._roots: dict[UUID, UUID] = {}
         self._open: dict[UUID, _Open] = {}
         self._threads: dict[UUID, str | None] = {}
-        self._asked: set[str] = set()
+        self._asked: dict[UUID, set[str]] = {}
+        """Per root: interrupts already recorded (one interrupt errors every enclosing run)."""
         self._paused: set[UUID] = set()
         """Roots in which a node raised ``GraphInterrupt``: the run ends paused."""
 
@@ -102,6 +103,7 @@ class TelemetryHandler(BaseCallbackHandler):
         event = opened.event
         if event.kind == "run":
             self._threads.pop(run_id, None)
+            self._asked.pop(run_id, None)
             paused = run_id in self._paused or (isinstance(outputs, Mapping) and "__interrupt__" in outputs)
             self._paused.discard(run_id)
             ended = self._end(event, "paused" if paused else "completed")
@@ -123,10 +125,12 @@ class TelemetryHandler(BaseCallbackHandler):
         if opened.event.kind == "run":
             self._threads.pop(run_id, None)
             self._paused.discard(run_id)
+        key = root or run_id
+        asked = self._asked.pop(key, set()) if opened.event.kind == "run" else self._asked.setdefault(key, set())
         if isinstance(error, GraphInterrupt):
             ended = self._end(opened.event, "paused")
-            interrupts = [i for i in (error.args[0] if error.args else ()) if getattr(i, "id", None) not in self._asked]
-            self._asked.update(str(getattr(i, "id", "")) for i in interrupts)
+            interrupts = [i for i in (error.args[0] if error.args else ()) if str(getattr(i, "id", "")) not in asked]
+            asked.update(str(getattr(i, "id", "")) for i in interrupts)
             for item in waiting_events(interrupts, ended):
                 self.monitor.observe(item)
             return
