@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
+from switchboard import cli_monitoring
 from switchboard.errors import SwitchboardError
 from switchboard.runs import RunResult, new_thread_id, read_thread, resume_run, start_run
 from switchboard.settings import Settings
@@ -27,6 +28,7 @@ DOMAIN_COMMANDS = {"retail": "switchboard.domains.retail.cli"}
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description="Run and inspect Switchboard threads.")
+    cli_monitoring.add_verbose(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a task on a new thread")
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     from switchboard.cli_eval import add_eval_command
 
     add_eval_command(sub)
+    cli_monitoring.add_commands(sub)
     return parser
 
 
@@ -216,6 +219,7 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` console script."""
     args = _parser().parse_args(argv)
+    cli_monitoring.configure_logging(args.verbose)
     console = Console(highlight=False)
     try:
         if args.command == "agents":
@@ -223,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Any = getattr(args, "handler", None)
         if handler is not None:
             return int(handler(args, console))
-        return asyncio.run(_dispatch(args, console))
+        with cli_monitoring.recording_for(args, console):
+            return asyncio.run(_dispatch(args, console))
     except SwitchboardError as exc:
         return _fail(args, str(exc))
     except KeyboardInterrupt:

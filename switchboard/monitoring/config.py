@@ -1,0 +1,157 @@
+"""Monitoring configuration: where telemetry goes, thresholds, budgets, sinks.
+
+Explicit argument, then environment variable, then default: a
+:class:`MonitoringConfig` can be built in code, read from a YAML file named
+by ``SWITCHBOARD_MONITORING`` (or ``monitoring.yaml`` in the data directory),
+or left at its defaults. Example file::
+
+    telemetry_db: /var/lib/switchboard/telemetry.sqlite   # default: DATA_DIR/telemetry.sqlite
+    prices: ./prices.yaml                                  # default: the shipped table
+    thresholds: {error_burst: 3, error_window_s: 60, latency_factor: 5}
+    budgets: {run_cost: 0.50, thread_tokens: 200000, pause_when_spent: true}
+    pause_on: [routing_loop, ping_pong]
+    sinks:
+      - {kind: log}
+      - {kind: command, command: ["notify-send", "switchboard"]}
+      - {kind: webhook, url: "http://127.0.0.1:9000/alerts"}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from switchboard.errors import ConfigError
+from switchboard.monitoring.costs import Budget
+from switchboard.settings import Settings
+
+CONFIG_VARIABLE = "SWITCHBOARD_MONITORING"
+"""Path of a monitoring YAML file."""
+TELEMETRY_VARIABLE = "SWITCHBOARD_TELEMETRY_DB"
+"""Path of the telemetry database, or ``off`` to record nothing."""
+PRICES_VARIABLE = "SWITCHBOARD_PRICES"
+
+
+class Thresholds(BaseModel):
+    """When each detector fires."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    loop_repeats: int = Field(default=4, ge=2)
+    """Routing loop: the supervisor routes to the same agent this many times in a row in one thread."""
+    ping_pong_cycles: int = Field(default=3, ge=2)
+    """Ping-pong: routing alternates between the same two agents this many round trips."""
+    error_burst: int = Field(default=3, ge=1)
+    """Error burst: failures of one agent within ``error_window_s``."""
+    error_window_s: float = Field(default=60.0, gt=0)
+    latency_factor: float = Field(default=5.0, gt=1.0)
+    """Latency: a step slower than this multiple of the agent's recent median..."""
+    latency_floor_ms: float = Field(default=1000.0, ge=0)
+    """...and slower than this, so fast agents' jitter is not an anomaly."""
+    latency_min_samples: int = Field(default=5, ge=1)
+    """Steps of an agent needed before its norm is trusted."""
+    latency_history: int = Field(default=20, ge=1)
+    denial_burst: int = Field(default=3, ge=1)
+    """Denial burst: tool calls refused by policy within ``denial_window_s`` in one thread."""
+    denial_window_s: float = Field(default=60.0, gt=0)
+    escalation_wait_s: float = Field(default=3600.0, gt=0)
+    """An escalation unanswered for longer than this raises an alert."""
+
+
+class LogSinkConfig(BaseModel):
+    """Write alerts to the ``switchboard.monitoring.alerts`` logger (always on by default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["log"] = "log"
+
+
+class CommandSinkConfig(BaseModel):
+    """Run a command per alert, with the alert's JSON on its standard input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["command"] = "command"
+    command: tuple[str, ...] = Field(min_length=1)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class WebhookSinkConfig(BaseModel):
+    """POST each alert as JSON to a URL."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["webhook"] = "webhook"
+    url: str = Field(pattern=r"^https?://")
+    timeout_s: float = Field(default=5.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+SinkConfig = Annotated[LogSinkConfig | CommandSinkConfig | WebhookSinkConfig, Field(discriminator="kind")]
+
+
+class MonitoringConfig(BaseModel):
+    """Everything the monitoring layer needs; every field has a default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    telemetry_db: Path | None = None
+    """Default: ``telemetry.sqlite`` in the data directory."""
+    prices: Path | None = None
+    """A price YAML file; default: the shipped ``prices.yaml``."""
+    thresholds: Thresholds = Thresholds()
+    budgets: Budget = Budget()
+    pause_on: frozenset[str] = frozenset()
+    """Detectors whose alerts pause the run for a human (budgets also pause
+    when ``budgets.pause_when_spent`` is set)."""
+    sinks: tuple[SinkConfig, ...] = (LogSinkConfig(),)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, settings: Settings | None = None) -> MonitoringConfig:
+        """Read the configuration: ``path``, then ``$SWITCHBOARD_MONITORING``, then ``DATA_DIR/monitoring.yaml``.
+
+        ``$SWITCHBOARD_TELEMETRY_DB`` and ``$SWITCHBOARD_PRICES`` override the
+        file's ``telemetry_db`` and ``prices``; ``SWITCHBOARD_TELEMETRY_DB=off``
+        turns recording off.
+
+        Raises:
+            ConfigError: The file cannot be read or does not match the schema.
+        """
+        settings = settings or Settings()
+        named = path or os.environ.get(CONFIG_VARIABLE)
+        source = Path(named) if named else settings.data_dir / "monitoring.yaml"
+        data: dict[str, Any] = {}
+        if named or source.exists():
+            try:
+                data = yaml.safe_load(source.read_text("utf-8")) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigError(f"cannot read the monitoring file {source}: {exc}") from exc
+        telemetry = os.environ.get(TELEMETRY_VARIABLE)
+        if telemetry and telemetry.lower() == "off":
+            data["enabled"] = False
+        elif telemetry:
+            data["telemetry_db"] = telemetry
+        if os.environ.get(PRICES_VARIABLE):
+            data["prices"] = os.environ[PRICES_VARIABLE]
+        try:
+            config = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"monitoring configuration {source} is invalid: {exc}") from exc
+        if config.telemetry_db is None:
+            config = config.model_copy(update={"telemetry_db": settings.data_dir / "telemetry.sqlite"})
+        return config
+
+    def with_budgets(self, budgets: Mapping[str, Any] | None) -> MonitoringConfig:
+        """This configuration with the budgets of a policy file's ``budgets`` mapping (see ``Budget.from_mapping``).
+
+        Raises:
+            ConfigError: The mapping has an unknown key or a value out of range.
+        """
+        return self if budgets is None else self.model_copy(update={"budgets": Budget.from_mapping(budgets)})
+
+    def database(self) -> Path:
+        """The telemetry database path (``load`` fills in the default)."""
+        return self.telemetry_db or Settings().data_dir / "telemetry.sqlite"

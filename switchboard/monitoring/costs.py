@@ -1,0 +1,172 @@
+"""Tokens and cost: what a model call used, what it cost, and the budgets.
+
+Tokens come from the provider's usage metadata (``AIMessage.usage_metadata``)
+when it is given. When it is not (the embedded engine, the scripted test
+model, some local servers), they are approximated as one token per four
+characters of the text sent and received, rounded up, with tool-call
+arguments counted as their JSON; the bound tool schemas are not counted. Such
+events are marked ``tokens_estimated`` so a reader knows which numbers are
+measured. Prices live in a YAML file (``prices.yaml`` beside this module by
+default), never in code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import LLMResult
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from switchboard.errors import ConfigError
+
+CHARS_PER_TOKEN = 4
+"""The approximation used when a provider reports no usage."""
+
+
+class ModelPrice(BaseModel):
+    """What a million tokens cost, in and out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0.0)
+    output: float = Field(ge=0.0)
+
+
+class PriceTable(BaseModel):
+    """Prices by model name, loaded from YAML."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    currency: str = "USD"
+    default: ModelPrice = ModelPrice(input=0.0, output=0.0)
+    models: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> PriceTable:
+        """Read a price file; the shipped ``prices.yaml`` when ``path`` is None.
+
+        Raises:
+            ConfigError: The file is missing or does not match the schema.
+        """
+        try:
+            if path is None:
+                text = resources.files("switchboard.monitoring").joinpath("prices.yaml").read_text("utf-8")
+            else:
+                text = Path(path).read_text("utf-8")
+            return cls.model_validate(yaml.safe_load(text) or {})
+        except OSError as exc:
+            raise ConfigError(f"cannot read the price file {path}: {exc}; fix the path or unset it") from exc
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise ConfigError(f"price file {path or 'prices.yaml'} is invalid: {exc}") from exc
+
+    def price(self, model: str | None) -> ModelPrice:
+        """The price of ``model``: an exact key, then the longest ``prefix*`` key, then the default."""
+        if not model:
+            return self.default
+        if model in self.models:
+            return self.models[model]
+        prefixes = [k for k in self.models if k.endswith("*") and model.startswith(k[:-1])]
+        return self.models[max(prefixes, key=len)] if prefixes else self.default
+
+    def cost(self, model: str | None, tokens_in: int, tokens_out: int) -> float:
+        """What a call with these tokens cost."""
+        price = self.price(model)
+        return (tokens_in * price.input + tokens_out * price.output) / 1_000_000
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one model call."""
+
+    tokens_in: int
+    tokens_out: int
+    estimated: bool
+    """True when approximated from characters (see module doc)."""
+
+
+def approx_tokens(text: str) -> int:
+    """One token per four characters, rounded up."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def message_chars(messages: Iterable[BaseMessage]) -> int:
+    """Characters a model sees in ``messages``: text plus tool-call arguments as JSON."""
+    total = 0
+    for message in messages:
+        content = message.content
+        total += len(content) if isinstance(content, str) else len(json.dumps(content, default=str))
+        if isinstance(message, AIMessage) and message.tool_calls:
+            total += len(json.dumps([c["args"] for c in message.tool_calls], default=str))
+    return total
+
+
+def usage_of(result: LLMResult, prompt_chars: int) -> Usage:
+    """The usage a provider reported for ``result``, or the approximation.
+
+    Args:
+        result: What the model returned.
+        prompt_chars: Characters of the prompt, counted when the call started.
+    """
+    reported = [
+        message.usage_metadata
+        for generations in result.generations
+        for generation in generations
+        if isinstance(message := getattr(generation, "message", None), AIMessage) and message.usage_metadata
+    ]
+    if reported:
+        return Usage(
+            sum(int(u.get("input_tokens", 0)) for u in reported),
+            sum(int(u.get("output_tokens", 0)) for u in reported),
+            estimated=False,
+        )
+    replies = [getattr(g, "message", None) for gens in result.generations for g in gens]
+    messages = [m for m in replies if isinstance(m, BaseMessage)]
+    text_chars = sum(len(g.text) for gens in result.generations for g in gens if not hasattr(g, "message"))
+    out_chars = message_chars(messages) + text_chars
+    return Usage(math.ceil(prompt_chars / CHARS_PER_TOKEN), math.ceil(out_chars / CHARS_PER_TOKEN), estimated=True)
+
+
+class Budget(BaseModel):
+    """Token and cost limits, per run, per thread and per agent.
+
+    Read from the policy file's ``budgets`` mapping (see :meth:`from_mapping`);
+    every limit is optional. A budget ``warn_at`` spent raises a warning; a
+    budget fully spent raises a critical alert, which pauses the run for a
+    human when ``pause_when_spent`` is set.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_tokens: int | None = Field(default=None, gt=0)
+    run_cost: float | None = Field(default=None, gt=0)
+    thread_tokens: int | None = Field(default=None, gt=0)
+    thread_cost: float | None = Field(default=None, gt=0)
+    agent_cost: dict[str, float] = Field(default_factory=dict)
+    """Per agent, for the whole thread."""
+    warn_at: float = Field(default=0.8, gt=0.0, le=1.0)
+    """Share of a limit that raises a warning."""
+    pause_when_spent: bool = False
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> Budget:
+        """Read the ``budgets`` section of a policy file.
+
+        Expected keys, all optional: ``run_tokens``, ``run_cost``,
+        ``thread_tokens``, ``thread_cost``, ``agent_cost`` (agent name to a
+        cost), ``warn_at`` (0-1, default 0.8), ``pause_when_spent`` (bool).
+
+        Raises:
+            ConfigError: A key is unknown or a value is out of range.
+        """
+        try:
+            return cls.model_validate(dict(data or {}))
+        except ValidationError as exc:
+            raise ConfigError(f"the budgets section is invalid: {exc}") from exc

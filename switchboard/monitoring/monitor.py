@@ -1,0 +1,124 @@
+"""The monitor: records events, runs the detectors, raises alerts, decides pauses.
+
+One monitor serves every run in a process. Its :attr:`handler` is the
+LangChain callback handler to attach to a run; everything the handler sees
+comes back through :meth:`Monitor.observe`, which is cheap enough for the
+event loop: detectors are in-memory, the database write is queued, and the
+sinks (a command, a webhook) run on a background thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+
+from switchboard.monitoring.alerts import Alert
+from switchboard.monitoring.config import MonitoringConfig
+from switchboard.monitoring.costs import PriceTable
+from switchboard.monitoring.detectors import Detector, EscalationWatch, default_detectors
+from switchboard.monitoring.events import TelemetryEvent
+from switchboard.monitoring.handler import TelemetryHandler
+from switchboard.monitoring.sinks import Sink, build_sinks
+from switchboard.monitoring.store import TelemetryStore
+
+log = logging.getLogger(__name__)
+
+
+class Monitor:
+    """Telemetry, detectors and alert delivery for the runs of one process.
+
+    Args:
+        config: Thresholds, budgets, sinks and where the database is.
+        listeners: Called inline with each alert as it is raised (the CLI
+            prints them); keep them fast.
+        store: An open store; by default one on ``config``'s database.
+    """
+
+    def __init__(
+        self,
+        config: MonitoringConfig | None = None,
+        *,
+        listeners: Sequence[Sink] = (),
+        store: TelemetryStore | None = None,
+    ) -> None:
+        self.config = config or MonitoringConfig.load()
+        self.store = store or TelemetryStore(self.config.database())
+        self.prices = PriceTable.load(self.config.prices)
+        self.detectors: list[Detector] = default_detectors(self.config.thresholds, self.config.budgets)
+        self.escalations = EscalationWatch(self.config.thresholds)
+        self.handler = TelemetryHandler(self)
+        self.alerts: list[Alert] = []
+        """Every alert raised in this process, in order."""
+        self._listeners = list(listeners)
+        self._sinks = build_sinks(self.config.sinks)
+        self._delivery = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-alerts")
+        self._pending: list[Future[None]] = []
+        self._pauses: dict[str | None, list[Alert]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def observe(self, event: TelemetryEvent) -> list[Alert]:
+        """Record ``event``, run it through every detector, and raise what they find."""
+        with self._lock:
+            self.store.record(event)
+            raised = [alert for detector in self.detectors for alert in detector.observe(event)]
+            self.escalations.observe(event)
+            for alert in raised:
+                self._raise(alert)
+        if event.kind in {"step", "llm", "tool"}:
+            log.debug("%s %s %s %s %s ms", event.kind, event.agent, event.name, event.outcome, event.duration_ms)
+        return raised
+
+    def check_escalations(self, now: float) -> list[Alert]:
+        """Raise an alert for each escalation left waiting past the threshold."""
+        with self._lock:
+            due = self.escalations.due(now)
+            for alert in due:
+                self._raise(alert)
+        return due
+
+    def pause_requested(self, thread_id: str | None) -> Alert | None:
+        """The first alert asking to pause ``thread_id``, taken off the list.
+
+        The graph calls this between steps (see ``pause_point``); an alert is
+        answered by one pause, so it is returned once.
+        """
+        with self._lock:
+            pending = self._pauses.get(thread_id)
+            return pending.pop(0) if pending else None
+
+    def flush(self) -> None:
+        """Wait until every event is written and every alert delivered."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+        self.store.flush()
+
+    def close(self) -> None:
+        """Flush, then stop the writer and the delivery thread."""
+        self.flush()
+        self._delivery.shutdown(wait=True)
+        self.store.close()
+
+    def _raise(self, alert: Alert) -> None:
+        if alert.detector in self.config.pause_on and not alert.pause:
+            alert = replace(alert, pause=True)
+        self.alerts.append(alert)
+        self.store.record(alert.event())
+        if alert.pause:
+            self._pauses[alert.thread_id].append(alert)
+        for listener in self._listeners:
+            listener(alert)
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending += [self._delivery.submit(_deliver, sink, alert) for sink in self._sinks]
+
+
+def _deliver(sink: Sink, alert: Alert) -> None:
+    try:
+        sink(alert)
+    except Exception:  # a broken sink must not stop the run: log it and keep delivering
+        log.exception("alert sink %r failed", sink)
