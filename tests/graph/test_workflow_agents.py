@@ -125,3 +125,34 @@ async def test_inside_a_parent_graph_an_interrupt_pauses_the_thread_and_resumes_
     assert asked == ["yes"]
     assert desk.counts == {"count": 1, "peel": 2}  # count is not run again; peel re-enters once
     assert final["trail"][-1]["status"] == "done" and final["context"] == {"apples": 2}
+
+
+async def test_the_supervisor_answers_a_failed_workflow_by_routing_with_the_model(desk: Team) -> None:
+    """The contract the wiring relies on: a failed, non-retryable handoff goes to the router, not to reassignment."""
+    from switchboard.graph.routing import Router
+    from switchboard.graph.supervisor import supervisor_node
+    from switchboard.testing import route
+
+    failing = Desk(facts={"count": {"apples": 2}}, status={"peel": "failed"})
+    named = Workflow.model_validate(
+        {
+            "name": "fruit",
+            "steps": [
+                {"id": "count", "agent": "alpha", "instruction": "Count the apples."},
+                {"id": "peel", "agent": "beta", "instruction": "Peel them.", "needs": ["count"]},
+            ],
+        }
+    )
+    node = workflow_node(named, compile_workflow(named, failing.runners(["alpha", "beta"])))
+    assignment = Assignment(id="w1", agent=named.node_name, skill=None, instruction="Make the salad.", tried=[])
+    command = await node(AgentInput(task="salad", context={}, approvals=[], assignment=assignment), {})
+    model = ScriptedChatModel(steps=[route("beta", "Peel the two bananas by hand.", skill="bananas")])
+    supervisor = supervisor_node(Router(desk, model, PolicyFile(name="none")), max_hops=12)
+    state: Any = {"task": "salad", "trail": command.update["trail"], "context": command.update["context"], "hops": 1}
+
+    decision = await supervisor(state, {})
+
+    model.assert_complete()  # LLM routing took over
+    assert "Workflow fruit stopped at step peel" in model.calls[0].text
+    (send,) = decision.goto
+    assert send.node == "beta" and send.arg["assignment"]["instruction"] == "Peel the two bananas by hand."
