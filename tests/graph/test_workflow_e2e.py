@@ -1,4 +1,4 @@
-"""The shipped return workflow end to end: the embedded engine, the real retail MCP server, SQLite.
+"""The shipped retail workflows end to end: the embedded engine, the real retail MCP server, SQLite.
 
 Nothing is scripted: each step runs the supervisor's own agent node (the
 agent subgraph, the guard and the policy file) with the embedded engine
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -31,8 +32,10 @@ CONFIG: Any = {"configurable": {"thread_id": "return"}}
 
 
 @asynccontextmanager
-async def return_workflow(checkpoints: Path) -> AsyncIterator[tuple[Workflow, CompiledStateGraph[Any, Any, Any, Any]]]:
-    team, workflow = load_team(), load_workflow("retail_return")
+async def shipped(
+    checkpoints: Path, name: str = "retail_return"
+) -> AsyncIterator[tuple[Workflow, CompiledStateGraph[Any, Any, Any, Any]]]:
+    team, workflow = load_team(), load_workflow(name)
     model, policy, health = resolve_model(None, team), team.load_policy(), HealthRegistry()
     async with (
         Toolbox.for_team(team, prepare_team(team)) as toolbox,
@@ -74,7 +77,7 @@ async def test_the_return_workflow_runs_every_step_once_on_the_real_systems(
     with RetailStore.open(retail_db) as store:
         user_id = store.get_order(order_id)["user_id"]  # type: ignore[index]
         before = len(store.notifications(user_id))
-    async with return_workflow(tmp_path / "cp.sqlite") as (workflow, graph):
+    async with shipped(tmp_path / "cp.sqlite") as (workflow, graph):
         final = await graph.ainvoke({"task": task(order_id)}, CONFIG)
     outcome = outcome_of(workflow, final)
     assert outcome.status == "completed", outcome.summary
@@ -90,7 +93,7 @@ async def test_a_refund_above_the_limit_pauses_inside_the_workflow_for_approval(
     with RetailStore.open(retail_db) as store:
         user_id = store.get_order(order_id)["user_id"]  # type: ignore[index]
         before = len(store.notifications(user_id))
-    async with return_workflow(tmp_path / "cp.sqlite") as (workflow, graph):
+    async with shipped(tmp_path / "cp.sqlite") as (workflow, graph):
         await graph.ainvoke({"task": task(order_id)}, CONFIG)
         snapshot = await graph.aget_state(CONFIG)
         (pending,) = snapshot.interrupts
@@ -98,7 +101,7 @@ async def test_a_refund_above_the_limit_pauses_inside_the_workflow_for_approval(
         assert snapshot.next == ("request_return",)
         with RetailStore.open(retail_db) as store:
             assert store.get_order(order_id)["status"] == "delivered"  # type: ignore[index]  # nothing written yet
-    async with return_workflow(tmp_path / "cp.sqlite") as (workflow, graph):  # resumed by a new process
+    async with shipped(tmp_path / "cp.sqlite") as (workflow, graph):  # resumed by a new process
         answer = {"approved": True, "note": "damage confirmed", "approver": "store-manager"}
         final = await graph.ainvoke(Command(resume={pending.id: answer}), CONFIG)
     assert outcome_of(workflow, final).status == "completed"
@@ -107,3 +110,35 @@ async def test_a_refund_above_the_limit_pauses_inside_the_workflow_for_approval(
     (human,) = [e for e in final["trail"] if e["kind"] == "escalation"]
     assert human["approved"] and human["approver"] == "store-manager"
     check_returned(retail_db, order_id, user_id, before)
+
+
+@pytest.mark.parametrize(
+    ("wish", "kettle", "status", "ran"),
+    [
+        (
+            "stainless steel",
+            "1001198605",
+            "pending (item modified)",
+            ["identify", "check_variants", "change_items", "notify_changed"],
+        ),
+        ("copper", "1000520726", "pending", ["identify", "check_variants", "notify_unavailable"]),  # no such variant
+    ],
+)
+async def test_the_order_change_workflow_swaps_an_item_or_says_it_cannot(
+    retail_db: Path, tmp_path: Path, mia: Any, wish: str, kettle: str, status: str, ran: list[str]
+) -> None:
+    order_id = mia.orders["pending"]
+    with RetailStore.open(retail_db) as store:
+        user_id = store.get_order(order_id)["user_id"]  # type: ignore[index]
+        before = len(store.notifications(user_id))
+    ask = f"Hi, this is Mia Chen (mia.chen@example.com). In my pending order {order_id}, change the kettle to {wish}."
+    async with shipped(tmp_path / "cp.sqlite", "retail_order_change") as (workflow, graph):
+        final = await graph.ainvoke({"task": ask}, CONFIG)
+    outcome = outcome_of(workflow, final)
+    assert outcome.status == "completed", outcome.summary
+    assert [h["assignment"].removeprefix("retail_order_change.") for h in final["trail"]] == ran
+    with RetailStore.open(retail_db) as store:
+        order = store.get_order(order_id)
+        assert len(store.notifications(user_id)) == before + 1
+    assert order is not None and order["status"] == status
+    assert [i["item_id"] for i in order["items"] if i["name"] == "Electric Kettle"] == [kettle]

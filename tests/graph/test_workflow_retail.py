@@ -148,23 +148,25 @@ async def test_a_handled_failure_lets_a_branch_take_over(team: Team) -> None:
 
 
 @pytest.mark.parametrize(
-    ("available", "ran"),
+    ("found", "ran"),
     [
-        (True, ["identify", "check_variants", "change_items", "notify_changed"]),
-        (False, ["identify", "check_variants", "notify_unavailable"]),
+        ("done", ["identify", "check_variants", "change_items", "notify_changed"]),
+        ("failed", ["identify", "check_variants", "notify_unavailable"]),
     ],
 )
 async def test_the_order_change_branches_on_availability(
-    team: Team, change: Workflow, available: bool, ran: list[str]
+    team: Team, change: Workflow, found: str, ran: list[str]
 ) -> None:
-    desk = Desk(facts={"check_variants": {"available": available, "new_item_ids": ["i9"]}})
+    desk = Desk(facts={"check_variants": {"new_item_ids": ["i9"]}}, status={"check_variants": found})
     final = await compile_workflow(change, desk.runners(team.names), team=team).ainvoke({"task": "size L"})
     assert desk.ran == ran
-    assert outcome_of(change, final).status == "completed"
+    outcome = outcome_of(change, final)
+    assert outcome.status == "completed"  # an unavailable variant is handled by the workflow, not a fallback
+    assert outcome.steps["check_variants"] == found
 
 
 async def test_a_rejected_change_ends_as_rejected_not_as_a_fallback(team: Team, change: Workflow) -> None:
-    desk = Desk(facts={"check_variants": {"available": True}}, status={"change_items": "rejected"})
+    desk = Desk(facts={"check_variants": {"new_item_ids": ["i9"]}}, status={"change_items": "rejected"})
     final = await compile_workflow(change, desk.runners(team.names), team=team).ainvoke({"task": "size L"})
     outcome = outcome_of(change, final)
     assert outcome.status == "rejected" and not outcome.fallback
