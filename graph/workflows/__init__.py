@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from switchboard.graph.workflows.compile import build_workflow_graph, compile_workflow
 from switchboard.graph.workflows.conditions import AllOf, AnyOf, Condition, FactTest, Not, StatusTest
-from switchboard.graph.workflows.outcome import WorkflowOutcome, outcome_of, workflow_node
+from switchboard.graph.workflows.node import WorkflowNode, workflow_node, workflow_nodes
+from switchboard.graph.workflows.outcome import WorkflowOutcome, outcome_of
 from switchboard.graph.workflows.spec import WORKFLOWS_DIR, Action, Step, Workflow, load_workflow
 from switchboard.graph.workflows.state import WorkflowInput, WorkflowState
 from switchboard.graph.workflows.steps import StepOutcome, StepRequest, StepRunner, from_agent_node
@@ -33,6 +34,7 @@ __all__ = [
     "StepRunner",
     "Workflow",
     "WorkflowInput",
+    "WorkflowNode",
     "WorkflowOutcome",
     "WorkflowState",
     "build_workflow_graph",
@@ -41,4 +43,5 @@ __all__ = [
     "load_workflow",
     "outcome_of",
     "workflow_node",
+    "workflow_nodes",
 ]

@@ -65,8 +65,9 @@ def compile_workflow(
         store: Long-term memory shared across threads, if any.
 
     Raises:
-        ConfigError: A step names an agent with no runner, or a skill no
-            agent of the team has; the message names the file and the step.
+        ConfigError: The workflow is for another team, a step names an
+            agent with no runner, or a skill no agent of the team has; the
+            message names the file and the step.
     """
     builder = build_workflow_graph(workflow, runners, team=team)
     return builder.compile(checkpointer=checkpointer, store=store, name=workflow.node_name)
@@ -76,6 +77,11 @@ def build_workflow_graph(
     workflow: Workflow, runners: Mapping[str, StepRunner], *, team: Team | None = None
 ) -> StateGraph[WorkflowState, Any, WorkflowInput, WorkflowState]:
     """The uncompiled graph of ``workflow``; :func:`compile_workflow` explains the arguments."""
+    if team is not None and workflow.team is not None and workflow.team != team.name:
+        raise ConfigError(
+            f"workflow {workflow.source or workflow.name} is for team {workflow.team!r}, not {team.name!r}; "
+            "compile it with its own team"
+        )
     builder: StateGraph[WorkflowState, Any, WorkflowInput, WorkflowState] = StateGraph(
         WorkflowState, input_schema=WorkflowInput
     )

@@ -1,4 +1,4 @@
-"""What a finished workflow reports, and the node that runs one for the supervisor.
+"""What a finished workflow reports.
 
 A workflow ends in one of three ways, told apart by a typed
 :class:`WorkflowOutcome`, never by text:
@@ -10,31 +10,21 @@ A workflow ends in one of three ways, told apart by a typed
   compensations have run, and ``fallback`` is true: the supervisor goes
   back to LLM routing with everything that happened in its trail.
 
-:func:`workflow_node` wraps a compiled workflow as a node of the supervisor
-graph, with the same input and the same ``Command`` back to the supervisor
-as an agent node, so the supervisor can route to a workflow as it routes to
-an agent.
+The outcome travels to the supervisor as one handoff
+(:meth:`WorkflowOutcome.handoff`); see :mod:`.node`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.errors import GraphBubbleUp
-from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
-
 from switchboard.agents.records import HandoffEvent
-from switchboard.graph.state import AgentInput
 from switchboard.graph.workflows.spec import Workflow
-from switchboard.graph.workflows.state import WorkflowInput
 
 WorkflowStatus = Literal["completed", "failed", "rejected"]
 StepState = Literal["done", "failed", "rejected", "skipped"]
-WorkflowNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,48 +127,3 @@ def crashed(workflow: Workflow, exc: Exception) -> WorkflowOutcome:
         summary=f"Workflow {workflow.name} broke off: {type(exc).__name__}: {exc}",
         steps={s.id: "skipped" for s in workflow.steps},
     )
-
-
-def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, Any]) -> WorkflowNode:
-    """Wrap a compiled workflow as a node of the supervisor graph.
-
-    The node takes the ``AgentInput`` the supervisor's ``Send`` gives an
-    agent and returns the same kind of ``Command``: the steps' handoffs and
-    escalations, then one handoff for the whole workflow (see
-    :meth:`WorkflowOutcome.handoff`), the facts and the new approvals. The
-    workflow graph is invoked inside the node with the node's config, so it
-    checkpoints as a subgraph of the thread, and an interrupt inside a step
-    pauses the whole thread and resumes where it stopped.
-
-    Step handoffs are recorded as not retryable: inside a workflow, what a
-    failure leads to is the workflow's decision, already taken.
-    """
-
-    async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
-        assignment = state["assignment"]
-        known = list(state.get("approvals") or [])
-        start = WorkflowInput(task=state["task"], context=dict(state.get("context") or {}), approvals=known)
-        final: dict[str, Any] = {}
-        try:
-            final = await graph.ainvoke(start, config)
-            outcome = outcome_of(workflow, final)
-        except GraphBubbleUp:
-            raise
-        except Exception as exc:  # reported as a failed workflow, so the supervisor falls back to routing
-            outcome = crashed(workflow, exc)
-        steps = [{**e, "retryable": False} if e["kind"] == "handoff" else e for e in final.get("trail") or []]
-        summary = outcome.handoff(
-            agent=workflow.node_name, assignment=assignment["id"], instruction=assignment["instruction"]
-        )
-        granted = set(known)
-        return Command(
-            goto="supervisor",
-            update={
-                "trail": [*steps, summary],
-                "context": dict(outcome.facts),
-                "approvals": [key for key in final.get("approvals") or [] if key not in granted],
-            },
-        )
-
-    run.__name__ = workflow.node_name
-    return run

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, Send, interrupt
@@ -17,6 +18,7 @@ from switchboard.agents.card import Team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
+from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
 from switchboard.graph.state import AgentInput, Assignment, SupervisorState
 from switchboard.graph.workflows import (
@@ -26,6 +28,7 @@ from switchboard.graph.workflows import (
     from_agent_node,
     outcome_of,
     workflow_node,
+    workflow_nodes,
 )
 from switchboard.policies import PolicyFile
 from switchboard.testing import ScriptedChatModel, handoff
@@ -156,3 +159,31 @@ async def test_the_supervisor_answers_a_failed_workflow_by_routing_with_the_mode
     assert "Workflow fruit stopped at step peel" in model.calls[0].text
     (send,) = decision.goto
     assert send.node == "beta" and send.arg["assignment"]["instruction"] == "Peel the two bananas by hand."
+
+
+async def test_workflow_nodes_build_supervisor_steps_from_the_agent_nodes(desk: Team) -> None:
+    model = ScriptedChatModel(
+        steps=[], agents={"alpha": [handoff("One apple.", apples=1)], "beta": [handoff("Peeled.")]}
+    )
+    policy = PolicyFile(name="none")
+    agent_nodes = {
+        card.name: agent_node(card, build_agent_graph(card, model=model, toolbox=Toolbox({}), policy=policy))
+        for card in desk.agents
+    }
+    nodes = workflow_nodes([FLOW], agent_nodes, desk)
+    assert list(nodes) == ["workflow_fruit"]
+    assignment = Assignment(id="w1", agent="workflow_fruit", skill=None, instruction="Salad.", tried=[])
+    command = await nodes["workflow_fruit"](
+        AgentInput(task="salad", context={}, approvals=[], assignment=assignment), {}
+    )
+    model.assert_complete()
+    assert [e["agent"] for e in command.update["trail"]] == ["alpha", "beta", "workflow_fruit"]
+    assert command.update["trail"][-1]["status"] == "done"
+    with pytest.raises(ConfigError, match="node name 'workflow_fruit' is already taken"):
+        workflow_nodes([FLOW, FLOW], agent_nodes, desk)
+
+
+def test_a_workflow_for_another_team_is_refused(desk: Team) -> None:
+    other = FLOW.model_copy(update={"team": "retail"})
+    with pytest.raises(ConfigError, match="is for team 'retail', not 'desk'"):
+        compile_workflow(other, Desk().runners(desk.names), team=desk)
