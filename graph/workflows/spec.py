@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from switchboard.agents.card import AgentCard, Skill
 from switchboard.errors import ConfigError
 from switchboard.graph.workflows.conditions import Condition, steps_named
 
@@ -82,6 +83,8 @@ class Workflow(BaseModel):
     """lower_snake_case; the supervisor runs it as node ``workflow_<name>``."""
     description: str = ""
     """What it does, in a sentence; the supervisor's offer shows it."""
+    examples: tuple[str, ...] = ()
+    """Typical requests it serves; routing matches against them as against a card's."""
     team: str | None = None
     """The team whose agents it sequences, for readers and checks."""
     steps: tuple[Step, ...] = Field(min_length=1)
@@ -125,6 +128,23 @@ class Workflow(BaseModel):
     def node_name(self) -> str:
         """The node that runs this workflow inside the supervisor graph."""
         return f"workflow_{self.name}"
+
+    def card(self) -> AgentCard:
+        """The workflow as the supervisor's offer shows it: a card named after its node.
+
+        Its one skill is the workflow itself, so shortlisting, pinned routing
+        rules and the routing model treat it as they treat an agent.
+        """
+        skill = Skill(
+            id=self.name,
+            description=self.description or f"Run the {self.name} workflow.",
+            examples=self.examples,
+        )
+        return AgentCard(
+            name=self.node_name,
+            description=f"Runs the declared workflow {self.name}: {', '.join(s.id for s in self.steps)}.",
+            skills=(skill,),
+        )
 
     def step(self, step_id: str) -> Step:
         """The step named ``step_id``."""

@@ -166,3 +166,14 @@ def test_conditions_read_only_the_results_they_name(
 ) -> None:
     when = condition(raw)
     assert when.holds(results) is expected  # type: ignore[attr-defined]
+
+
+def test_a_workflow_is_offered_to_routing_as_a_card_named_after_its_node() -> None:
+    workflow = load_workflow("retail_return")
+    card = workflow.card()
+    assert card.name == workflow.node_name == "workflow_retail_return"
+    assert card.has_skill("retail_return") and card.tools == ()
+    assert card.skills[0].examples == workflow.examples and workflow.examples
+    team = load_team()
+    offered = team.model_copy(update={"agents": (*team.agents, card)})
+    assert offered.offering("retail_return") == (card,)
