@@ -1,0 +1,48 @@
+"""A workflow graph's state.
+
+Like the supervisor's, it is plain typed dictionaries, so checkpoints are
+JSON-friendly. Parallel steps write to merged or append-only channels only,
+so steps that finish in the same superstep never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+from switchboard.agents.records import EscalationEvent, HandoffEvent
+from switchboard.graph.state import merge_facts
+
+WorkflowTrailEvent = HandoffEvent | EscalationEvent
+
+
+class WorkflowInput(TypedDict, total=False):
+    """What starts a workflow: the task, and whatever is already known."""
+
+    task: str
+    context: dict[str, Any]
+    approvals: list[str]
+
+
+class WorkflowState(TypedDict, total=False):
+    """State of one run of a workflow."""
+
+    task: str
+    context: Annotated[dict[str, Any], merge_facts]
+    """Facts handed over by every step that finished ``done``."""
+    approvals: Annotated[list[str], operator.add]
+    """Approval keys granted by humans in this thread."""
+    results: Annotated[dict[str, HandoffEvent], merge_facts]
+    """Step id to its handoff; a step without one was skipped or never reached."""
+    compensations: Annotated[dict[str, HandoffEvent], merge_facts]
+    """Step id to the handoff of the compensation that ran for it."""
+    trail: Annotated[list[WorkflowTrailEvent], operator.add]
+    """Every handoff and escalation, in the order they happened."""
+
+
+class StepInput(TypedDict):
+    """What ``Send`` gives a step node: the step, and what is known when it starts."""
+
+    task: str
+    context: dict[str, Any]
+    approvals: list[str]
