@@ -58,6 +58,11 @@ class OperationsBase:
         self._store = store
         self._clock: Clock = clock or _now
 
+    @property
+    def store(self) -> RetailStore:
+        """The database the operations read and write."""
+        return self._store
+
     def _user(self, user_id: str) -> Record:
         user = self._store.get_user(user_id)
         if user is None:

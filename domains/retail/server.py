@@ -9,6 +9,13 @@ A refused operation comes back as an MCP tool error whose text is the
 correct itself. A success comes back as JSON text; a plain string result (a
 user id) stays a plain string, as in τ-bench.
 
+Every mutating tool honours an idempotency key sent in the request's
+``_meta`` (:data:`~switchboard.agents.idempotency.IDEMPOTENCY_META_KEY`): the
+key is recorded in the write's own transaction, and a repeat returns the first
+result without writing again (:mod:`switchboard.domains.retail.ledger`). A
+keyed result says in its ``_meta`` whether it was replayed. Read-only tools
+ignore the key: running them twice changes nothing.
+
 Run it with ``python -m switchboard.domains.retail.server --db PATH``.
 """
 
@@ -22,14 +29,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from switchboard.agents.idempotency import IDEMPOTENCY_META_KEY, REPLAY_META_KEY
+from switchboard.domains.retail.ledger import run_once
 from switchboard.domains.retail.operations import RetailOperations
 from switchboard.domains.retail.store import RetailStore
-from switchboard.errors import ConfigError, SwitchboardError
+from switchboard.errors import ConfigError, SwitchboardError, ToolError
 
 Transport = Literal["stdio", "streamable-http"]
 
@@ -163,7 +172,7 @@ def build_server(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 87
             The server never creates an empty one.
     """
     operations = RetailOperations(RetailStore.open(db_path))
-    tools = [_tool(getattr(operations, name), name, text, ro) for name, text, ro in _TOOLS]
+    tools = [_tool(operations, name, text, ro) for name, text, ro in _TOOLS]
     return FastMCP(
         "switchboard-retail",
         instructions="Retail customer service: look up users, orders and products; cancel, "
@@ -187,19 +196,27 @@ def serve(
     build_server(db_path, host=host, port=port).run(transport)
 
 
-def _tool(method: Callable[..., Any], name: str, description: str, read_only: bool) -> Tool:
+def _tool(operations: RetailOperations, name: str, description: str, read_only: bool) -> Tool:
     """Wrap one operation as a tool with the operation's own typed signature."""
+    method: Callable[..., Any] = getattr(operations, name)
 
-    def call(**arguments: Any) -> CallToolResult | str:
+    def call(ctx: Context[Any, Any, Any], **arguments: Any) -> CallToolResult | str:
         try:
-            result = method(**arguments)
+            key = None if read_only else _request_key(ctx)
+            if key is None:
+                return _text(method(**arguments))
+            keyed = run_once(operations.store, key, name, arguments, lambda: _text(method(**arguments)))
         except SwitchboardError as exc:
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], isError=True)
-        return result if isinstance(result, str) else json.dumps(result)
+        return CallToolResult(
+            content=[TextContent(type="text", text=keyed.text)],
+            _meta={REPLAY_META_KEY: {"key": key, "replayed": keyed.replayed}},
+        )
 
     signature = inspect.signature(method, eval_str=True)
+    context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
     call.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[_described(parameter) for parameter in signature.parameters.values()],
+        parameters=[*(_described(parameter) for parameter in signature.parameters.values()), context],
         return_annotation=str,
     )
     call.__name__ = name
@@ -207,9 +224,31 @@ def _tool(method: Callable[..., Any], name: str, description: str, read_only: bo
         call,
         name=name,
         description=description,
-        annotations=ToolAnnotations(readOnlyHint=read_only, openWorldHint=False),
+        context_kwarg="ctx",
+        annotations=ToolAnnotations(readOnlyHint=read_only, openWorldHint=False, idempotentHint=read_only or None),
         structured_output=False,
     )
+
+
+def _text(result: Any) -> str:
+    return result if isinstance(result, str) else json.dumps(result)
+
+
+def _request_key(ctx: Context[Any, Any, Any]) -> str | None:
+    """The idempotency key in the request's ``_meta``, if the client sent one."""
+    try:
+        meta = ctx.request_context.meta
+    except ValueError:  # called in-process, outside an MCP request
+        return None
+    key = (meta.model_extra or {}).get(IDEMPOTENCY_META_KEY) if meta is not None else None
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.strip() or len(key) > 200:
+        raise ToolError(
+            f"_meta[{IDEMPOTENCY_META_KEY!r}] must be a non-empty string of at most 200 characters; "
+            "nothing was changed. Send the key from switchboard.agents.idempotency.idempotency_key."
+        )
+    return key
 
 
 def _described(parameter: inspect.Parameter) -> inspect.Parameter:

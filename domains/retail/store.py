@@ -6,7 +6,10 @@ records keep the store faithful to the benchmark's data (key order, number
 formats), while key columns keep look-ups from scanning JSON.
 
 Three extension tables hold what the benchmark has no place for:
-``return_reasons``, ``pickups`` and ``notifications``.
+``return_reasons``, ``pickups`` and ``notifications``. A fourth,
+``idempotency_keys``, is the server's record of keyed calls (see
+:mod:`switchboard.domains.retail.ledger`); databases made before it existed
+get it when opened.
 
 Writes go through :meth:`RetailStore.transaction`, which takes SQLite's write
 lock *before* the operation reads, so a check and the write it guards cannot
@@ -62,6 +65,11 @@ _TABLES: dict[str, tuple[dict[str, type], str]] = {
     ),
 }
 
+_LEDGER_DDL = (
+    "CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, tool TEXT NOT NULL, "
+    "arguments TEXT NOT NULL, result TEXT NOT NULL, created_at TEXT NOT NULL)"
+)
+
 _INDEXES = (
     ("users", ["email_lower"]),
     ("users", ["first_name_lower", "last_name_lower", "zip"]),
@@ -107,6 +115,7 @@ class RetailStore:
                 f"{str(path)!r} is not a retail database (missing tables: "
                 f"{', '.join(missing)}). Rebuild it with switchboard.domains.retail.load_directory."
             )
+        db.execute(_LEDGER_DDL)
         return cls(db, path)
 
     @classmethod
@@ -121,6 +130,7 @@ class RetailStore:
                 db.table(name).create(columns, pk=pk, not_null=set(columns) - {pk})
             for table, index in _INDEXES:
                 db.table(table).create_index(index)
+            db.execute(_LEDGER_DDL)
         return cls(db, path)
 
     def close(self) -> None:
@@ -297,6 +307,30 @@ class RetailStore:
             )
             columns = [c[0] for c in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    def recorded_call(self, key: str) -> Record | None:
+        """The keyed call recorded under ``key``: tool, arguments, result; or ``None``."""
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT key, tool, arguments, result, created_at FROM idempotency_keys WHERE key = ?", [key]
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def record_call(self, key: str, tool: str, arguments: str, result: str, created_at: str) -> None:
+        """Record a keyed call; call it inside the transaction of the call's effect."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO idempotency_keys (key, tool, arguments, result, created_at) VALUES (?, ?, ?, ?, ?)",
+                [key, tool, arguments, result, created_at],
+            )
+
+    def recorded_call_count(self) -> int:
+        """Number of keyed calls recorded, for checks."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM idempotency_keys").fetchone()[0])
 
     # Internals ----------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""Idempotency keys for mutating MCP tool calls: the client half of exactly-once.
+
+A step that crashed after its write landed but before its progress was saved
+runs again on resume, and so calls the same tool again. If that call carries
+the same key as the first, a server that honours the contract (README,
+"Exactly-once effects: what a domain server must do") returns the first
+result instead of acting twice.
+
+The key travels in the MCP request's ``_meta`` under :data:`IDEMPOTENCY_META_KEY`,
+never in the tool's arguments: arguments are what the model reads and writes,
+and a key the model could see it could also forget, invent or reuse.
+
+langchain-mcp-adapters (0.3) has no parameter for a call's ``_meta``, so
+:func:`idempotency_interceptor` is a tool-call interceptor that makes the
+call itself on the session, with the key of the current
+:func:`keyed_call` block. Without a key it leaves the call alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from mcp import ClientSession
+from mcp.types import CallToolResult
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from langchain_mcp_adapters.interceptors import MCPToolCallRequest, MCPToolCallResult, ToolCallInterceptor
+
+IDEMPOTENCY_META_KEY = "switchboard/idempotency-key"
+"""Where a tool call's idempotency key sits in the MCP request's ``_meta``."""
+
+REPLAY_META_KEY = "switchboard/idempotency"
+"""Where a server says, in a result's ``_meta``, whether it replayed a recorded call."""
+
+_current_key: ContextVar[str | None] = ContextVar("switchboard_idempotency_key", default=None)
+
+
+def idempotency_key(thread_id: str, step_id: str, call_id: str | int) -> str:
+    """The key of one tool call: the same call of the same step of the same thread.
+
+    Pure and deterministic, so a re-run step derives the same key as the run
+    that crashed, and two different calls never share one.
+
+    Args:
+        thread_id: The LangGraph thread the run belongs to.
+        step_id: The step within the thread (a plan step id, or the node and
+            checkpoint step that issued the call).
+        call_id: The call within the step: the model's ``tool_call_id``, or
+            the call's index in the step when calls have no stable id.
+    """
+    parts = json.dumps([thread_id, step_id, str(call_id)], separators=(",", ":"))
+    return "sb1-" + hashlib.sha256(parts.encode()).hexdigest()[:40]
+
+
+@contextmanager
+def keyed_call(key: str) -> Iterator[None]:
+    """Send ``key`` with every MCP tool call made inside the block (this task only)."""
+    token = _current_key.set(key)
+    try:
+        yield
+    finally:
+        _current_key.reset(token)
+
+
+async def call_tool_with_key(
+    session: ClientSession, name: str, arguments: Mapping[str, Any], key: str
+) -> CallToolResult:
+    """Call an MCP tool with an idempotency key in the request's ``_meta``."""
+    return await session.call_tool(name, dict(arguments), meta={IDEMPOTENCY_META_KEY: key})
+
+
+def idempotency_interceptor(session: ClientSession) -> ToolCallInterceptor:
+    """An interceptor for ``load_mcp_tools(session, tool_interceptors=[...])``.
+
+    Inside a :func:`keyed_call` block it calls the tool on ``session`` with the
+    key in ``_meta``; outside one it hands the call on unchanged.
+    """
+
+    async def intercept(
+        request: MCPToolCallRequest, handler: Callable[[MCPToolCallRequest], Awaitable[MCPToolCallResult]]
+    ) -> MCPToolCallResult:
+        key = _current_key.get()
+        if key is None:
+            return await handler(request)
+        return await call_tool_with_key(session, request.name, request.args, key)
+
+    return intercept
+
+
+def was_replayed(result: CallToolResult) -> bool:
+    """Whether the server answered from its record of an earlier call with the same key."""
+    meta = result.meta or {}
+    info = meta.get(REPLAY_META_KEY)
+    return isinstance(info, Mapping) and bool(info.get("replayed"))
