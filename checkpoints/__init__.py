@@ -1,8 +1,9 @@
-"""Where thread state lives: checkpointer factories (SQLite, Postgres) and thread locks."""
+"""Where thread state lives: checkpointer and store factories (SQLite, Postgres) and thread locks."""
 
 from __future__ import annotations
 
 from switchboard.checkpoints.factory import is_postgres, open_checkpointer
 from switchboard.checkpoints.locks import DEFAULT_TTL, hold_thread
+from switchboard.checkpoints.store import open_store
 
-__all__ = ["DEFAULT_TTL", "hold_thread", "is_postgres", "open_checkpointer"]
+__all__ = ["DEFAULT_TTL", "hold_thread", "is_postgres", "open_checkpointer", "open_store"]

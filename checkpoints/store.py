@@ -1,0 +1,48 @@
+"""Long-term memory (a LangGraph Store) beside the checkpoints, in the same database.
+
+Checkpoints hold one thread's state; a Store holds what outlives a thread
+(notes about a customer, learned preferences), keyed by namespace. Both come
+from one setting, so ``SWITCHBOARD_CHECKPOINT_DB=postgresql://…`` moves all of
+a deployment's state to Postgres at once, and the default keeps it in the one
+SQLite file. The stores are LangGraph's own; this module only picks one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from langgraph.store.base import BaseStore
+from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+from switchboard.checkpoints.factory import is_postgres
+from switchboard.errors import ConfigError
+
+
+@asynccontextmanager
+async def open_store(target: str | Path) -> AsyncIterator[BaseStore]:
+    """Open the store named by ``target`` for the length of a block, creating its tables.
+
+    Args:
+        target: A SQLite file path or a ``postgresql://`` URL; pass the same
+            target as :func:`~switchboard.checkpoints.open_checkpointer`
+            (``Settings.checkpoint_target``) so state lives in one place.
+
+    Raises:
+        ConfigError: Postgres was asked for without the ``postgres`` extra.
+    """
+    if is_postgres(target):
+        try:
+            from langgraph.store.postgres.aio import AsyncPostgresStore
+        except ImportError as exc:
+            raise ConfigError("A Postgres store needs `pip install 'switchboard[postgres]'`") from exc
+        async with AsyncPostgresStore.from_conn_string(str(target)) as store:
+            await store.setup()
+            yield store
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    async with AsyncSqliteStore.from_conn_string(str(path)) as sqlite_store:
+        await sqlite_store.setup()
+        yield sqlite_store
