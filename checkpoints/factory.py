@@ -6,7 +6,8 @@ and opens it for the length of a run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,36 @@ from switchboard.errors import ConfigError
 def is_postgres(target: str | Path) -> bool:
     """Whether a checkpoint target is a Postgres URL rather than a file."""
     return str(target).startswith(("postgres://", "postgresql://"))
+
+
+_SETUP_LOCK = "switchboard:setup"
+"""Advisory lock key under which one process at a time creates or migrates tables."""
+_SETUP_POLL_S = 0.05
+
+
+async def setup_once(conn: Any, setup: Callable[[], Awaitable[None]]) -> None:
+    """Run a LangGraph saver's or store's ``setup`` with no other process doing the same.
+
+    ``setup`` creates and migrates tables, and two processes running it at
+    once on a fresh database both insert the same migration rows, so one
+    fails. Workers starting together do exactly that. A session-level
+    advisory lock on the saver's own (autocommit) connection serialises them;
+    the second finds the tables made and does nothing.
+
+    The lock is polled with ``pg_try_advisory_lock`` rather than waited for:
+    a migration builds indexes ``CONCURRENTLY``, which waits for every open
+    statement, a blocked ``pg_advisory_lock`` included, and the two would deadlock.
+    """
+    while True:
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS held", (_SETUP_LOCK,))
+        row = await cursor.fetchone()
+        if row is not None and (row["held"] if isinstance(row, dict) else row[0]):
+            break
+        await asyncio.sleep(_SETUP_POLL_S)
+    try:
+        await setup()
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_SETUP_LOCK,))
 
 
 @asynccontextmanager
@@ -39,7 +70,7 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
         except ImportError as exc:
             raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
         async with AsyncPostgresSaver.from_conn_string(str(target)) as saver:
-            await saver.setup()
+            await setup_once(saver.conn, saver.setup)
             yield saver
         return
     path = Path(target)

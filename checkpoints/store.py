@@ -16,7 +16,7 @@ from pathlib import Path
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-from switchboard.checkpoints.factory import is_postgres
+from switchboard.checkpoints.factory import is_postgres, setup_once
 from switchboard.errors import ConfigError
 
 
@@ -38,7 +38,7 @@ async def open_store(target: str | Path) -> AsyncIterator[BaseStore]:
         except ImportError as exc:
             raise ConfigError("A Postgres store needs `pip install 'switchboard[postgres]'`") from exc
         async with AsyncPostgresStore.from_conn_string(str(target)) as store:
-            await store.setup()
+            await setup_once(store.conn, store.setup)
             yield store
         return
     path = Path(target)

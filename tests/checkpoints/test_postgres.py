@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
-from switchboard.checkpoints import is_postgres, open_checkpointer
+import psycopg
+
+from switchboard.checkpoints import is_postgres, open_checkpointer, open_store
 from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
@@ -46,3 +50,18 @@ async def test_paused_run_resumes_from_postgres_in_a_new_session(
     assert [e["kind"] for e in thread["trail"]] == ["decision", "escalation", "handoff", "decision", "report"]
     with RetailStore.open(retail_db) as store:
         assert store.get_order(order_id)["status"] == "return requested"
+
+
+async def test_processes_opening_a_fresh_database_together_all_get_a_saver_and_a_store(postgres_url: str) -> None:
+    """Workers starting together each run LangGraph's table set-up; none may fail on the others' migrations."""
+    name = f"fresh_{uuid.uuid4().hex[:12]}"
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    fresh = postgres_url.replace("/postgres?", f"/{name}?", 1)
+
+    async def open_both() -> tuple[str, str]:
+        async with open_checkpointer(fresh) as saver, open_store(fresh) as store:
+            return type(saver).__name__, type(store).__name__
+
+    opened = await asyncio.gather(*(open_both() for _ in range(6)))
+    assert opened == [("AsyncPostgresSaver", "AsyncPostgresStore")] * 6
