@@ -27,6 +27,17 @@ from switchboard.domains.retail.store import RetailStore
 from switchboard.errors import ToolError
 
 
+IDEMPOTENCY_META_KEY = "switchboard/idempotency-key"
+"""Where a client puts a call's idempotency key in the MCP request's ``_meta``.
+
+The contract is this string, not an import: a domain server in any language
+reads the same key (the client's copy is in ``switchboard.agents.idempotency``).
+"""
+
+REPLAY_META_KEY = "switchboard/idempotency"
+"""Where the server says, in a keyed result's ``_meta``, whether it replayed the call."""
+
+
 class IdempotencyConflict(ToolError):
     """An idempotency key came back with another tool or other arguments than its first use."""
 

@@ -10,7 +10,7 @@ correct itself. A success comes back as JSON text; a plain string result (a
 user id) stays a plain string, as in τ-bench.
 
 Every mutating tool honours an idempotency key sent in the request's
-``_meta`` (:data:`~switchboard.agents.idempotency.IDEMPOTENCY_META_KEY`): the
+``_meta`` (:data:`~switchboard.domains.retail.ledger.IDEMPOTENCY_META_KEY`): the
 key is recorded in the write's own transaction, and a repeat returns the first
 result without writing again (:mod:`switchboard.domains.retail.ledger`). A
 keyed result says in its ``_meta`` whether it was replayed. Read-only tools
@@ -34,8 +34,7 @@ from mcp.server.fastmcp.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from switchboard.agents.idempotency import IDEMPOTENCY_META_KEY, REPLAY_META_KEY
-from switchboard.domains.retail.ledger import run_once
+from switchboard.domains.retail.ledger import IDEMPOTENCY_META_KEY, REPLAY_META_KEY, run_once
 from switchboard.domains.retail.operations import RetailOperations
 from switchboard.domains.retail.store import RetailStore
 from switchboard.errors import ConfigError, SwitchboardError, ToolError

@@ -20,6 +20,7 @@ from langchain_mcp_adapters.tools import load_mcp_tools
 from mcp import ClientSession
 from mcp.types import CallToolResult, TextContent
 
+from switchboard.agents import idempotency
 from switchboard.agents.idempotency import (
     call_tool_with_key,
     idempotency_interceptor,
@@ -27,7 +28,7 @@ from switchboard.agents.idempotency import (
     keyed_call,
     was_replayed,
 )
-from switchboard.domains.retail import RetailStore
+from switchboard.domains.retail import RetailStore, ledger
 from tests.domains.retail.helpers import MIA, order
 
 
@@ -51,6 +52,11 @@ def _text(result: CallToolResult) -> str:
     block = result.content[0]
     assert isinstance(block, TextContent)
     return block.text
+
+
+def test_client_and_server_agree_on_the_meta_keys() -> None:
+    assert idempotency.IDEMPOTENCY_META_KEY == ledger.IDEMPOTENCY_META_KEY
+    assert idempotency.REPLAY_META_KEY == ledger.REPLAY_META_KEY
 
 
 def test_keys_are_deterministic_and_distinct() -> None:
