@@ -1,0 +1,92 @@
+"""``switchboard worker`` and ``switchboard submit``: runs from a queue in Postgres.
+
+* ``submit TASK [--thread ID]``: validate the task and queue a run; prints the thread id;
+* ``submit --resume THREAD --approve|--reject [--as NAME] [--note TEXT]``: queue an answer;
+* ``worker [--concurrency N] [--until-idle]``: take queued runs until stopped.
+
+Both need ``SWITCHBOARD_CHECKPOINT_DB=postgresql://…`` (see :mod:`switchboard.workers`).
+Also runnable on its own as ``python -m switchboard.cli_workers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from switchboard.errors import SwitchboardError
+
+
+def add_worker_commands(sub: Any) -> None:
+    """Register ``switchboard worker`` and ``switchboard submit`` on the CLI's subparsers."""
+    worker = sub.add_parser("worker", help="take queued runs from Postgres until stopped")
+    worker.add_argument("--concurrency", type=int, default=1, help="runs this process drives at once (default 1)")
+    worker.add_argument("--until-idle", action="store_true", help="stop once the queue is empty")
+    worker.set_defaults(handler=_worker)
+
+    submit = sub.add_parser("submit", help="queue a run (or an answer) for the workers; prints the thread id")
+    submit.add_argument("task", nargs="?", help="the task, as for `switchboard run`")
+    submit.add_argument("--thread", help="thread id for the new run (default: a fresh one)")
+    submit.add_argument("--resume", metavar="THREAD", help="queue an answer to this paused thread instead")
+    answer = submit.add_mutually_exclusive_group()
+    answer.add_argument("--approve", action="store_true")
+    answer.add_argument("--reject", action="store_true")
+    submit.add_argument("--as", dest="approver", help="who answers (for --resume)")
+    submit.add_argument("--note", default="", help="a note with the answer (for --resume)")
+    submit.add_argument("--json", action="store_true", help="print {thread_id, job_id} as JSON")
+    submit.set_defaults(handler=_submit)
+
+
+def _worker(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.workers import work
+
+    asyncio.run(work(concurrency=args.concurrency, until_idle=args.until_idle))
+    return 0
+
+
+def _submit(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.errors import TaskError
+    from switchboard.workers import submit, submit_resume
+
+    if args.resume:
+        if args.task or args.thread:
+            raise TaskError("give either a TASK to run or --resume THREAD to answer, not both")
+        if not (args.approve or args.reject):
+            raise TaskError("--resume needs an answer: --approve or --reject")
+        job_id = asyncio.run(
+            submit_resume(args.resume, approved=args.approve, note=args.note, approver=args.approver)
+        )
+        thread_id = args.resume
+    else:
+        if not args.task:
+            raise TaskError("give the TASK to run, or --resume THREAD with --approve/--reject")
+        thread_id, job_id = asyncio.run(submit(args.task, thread_id=args.thread))
+    if args.json:
+        console.print(json.dumps({"thread_id": thread_id, "job_id": job_id}), markup=False)
+    else:
+        console.print(f"queued job {job_id} for thread {thread_id}; `switchboard show {thread_id}` follows it",
+                      markup=False)  # fmt: skip
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m switchboard.cli_workers worker|submit …``, the same commands outside the main CLI."""
+    parser = argparse.ArgumentParser(prog="python -m switchboard.cli_workers")
+    add_worker_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args, Console(highlight=False)))
+    except SwitchboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Worker processes that take runs from a queue in Postgres (procrastinate).
+
+One machine runs threads in the process that started them. When that is not
+enough, runs go on a queue and any number of worker processes, on any number
+of machines, take them. The queue is procrastinate's, in the same Postgres
+database as the checkpoints (``SWITCHBOARD_CHECKPOINT_DB=postgresql://…``), so
+scaling out needs nothing but Postgres: no broker, no second store.
+
+A job only names the thread and what to do with it; everything a run needs is
+in the checkpoints. A job runs :func:`switchboard.runs.start_run` or
+:func:`switchboard.runs.resume_run`, which take the thread's lock in the
+checkpoint store: two jobs on one thread (a double submit, two workers racing)
+cannot both drive it. One wins; the other fails with a
+:class:`~switchboard.errors.ThreadError` and writes nothing to the thread.
+
+A job that ends with the thread paused or failed has still done its work: the
+thread says where it stands (``switchboard show``). A job fails only when the
+run raised, and procrastinate records the failure; it does not retry, because
+a run's steps are not repeated blindly (resume continues from the checkpoint).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from switchboard.checkpoints import is_postgres
+from switchboard.errors import ConfigError
+from switchboard.graph.intake import validate_task
+from switchboard.runs import new_thread_id, resume_run, start_run
+from switchboard.settings import Settings
+
+QUEUE = "switchboard-runs"
+"""The procrastinate queue runs are deferred to and workers listen on."""
+
+RUN_TASK = "switchboard.run"
+RESUME_TASK = "switchboard.resume"
+
+_SCHEMA_LOCK = 0x5B_0009
+"""Advisory lock id under which one worker at a time installs the queue's tables."""
+
+_log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # procrastinate is an optional extra, imported when a worker is built
+    import procrastinate
+
+
+def queue_url(settings: Settings) -> str:
+    """The Postgres database that holds the queue: the checkpoint database.
+
+    Raises:
+        ConfigError: Checkpoints are not on Postgres, so there is nothing a
+            second process or machine could share.
+    """
+    target = settings.checkpoint_target
+    if not is_postgres(target):
+        raise ConfigError(
+            "workers take runs from a queue in Postgres: set SWITCHBOARD_CHECKPOINT_DB=postgresql://… "
+            "(the queue lives beside the checkpoints), and install `switchboard[workers]`"
+        )
+    return target
+
+
+def build_app(settings: Settings | None = None) -> procrastinate.App:
+    """A procrastinate app on the configured Postgres, with the run and resume tasks.
+
+    Nothing connects until the app is opened (``async with app.open_async()``).
+
+    Raises:
+        ConfigError: Checkpoints are not on Postgres, or procrastinate is not installed.
+    """
+    url = queue_url(settings or Settings())
+    try:
+        import procrastinate
+    except ImportError as exc:
+        raise ConfigError("workers need `pip install 'switchboard[workers]'` (procrastinate)") from exc
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+    app.task(name=RUN_TASK, queue=QUEUE)(_run_job)
+    app.task(name=RESUME_TASK, queue=QUEUE)(_resume_job)
+    return app
+
+
+async def _run_job(task: str, thread_id: str) -> None:
+    """Run a task on a new thread, in this worker, with the worker's settings."""
+    result = await start_run(task, thread_id=thread_id, settings=Settings())
+    _log.info("thread %s: %s", thread_id, result.status)
+
+
+async def _resume_job(thread_id: str, approved: bool, note: str = "", approver: str | None = None) -> None:
+    """Answer a paused thread (or continue one whose process ended) in this worker."""
+    result = await resume_run(thread_id, approved=approved, note=note, approver=approver, settings=Settings())
+    _log.info("thread %s: %s", thread_id, result.status)
+
+
+async def ensure_schema(app: procrastinate.App, url: str) -> None:
+    """Install the queue's tables in ``url`` once; safe when many workers start together."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", [_SCHEMA_LOCK])
+        try:
+            row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
+            if not (row and row[0]):
+                await conn.execute(app.schema_manager.get_schema())  # type: ignore[arg-type]
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", [_SCHEMA_LOCK])
+
+
+async def submit(
+    task: str, *, thread_id: str | None = None, settings: Settings | None = None
+) -> tuple[str, int]:
+    """Put a run on the queue; a worker will start it. Returns the thread id and job id.
+
+    Raises:
+        TaskError: The task is malformed (checked here, before it is queued).
+        ConfigError: Checkpoints are not on Postgres.
+    """
+    text = validate_task(task)
+    thread_id = thread_id or new_thread_id()
+    settings = settings or Settings()
+    app = build_app(settings)
+    async with app.open_async():
+        await ensure_schema(app, queue_url(settings))
+        job_id = await app.tasks[RUN_TASK].defer_async(task=text, thread_id=thread_id)
+    return thread_id, job_id
+
+
+async def submit_resume(
+    thread_id: str,
+    *,
+    approved: bool,
+    note: str = "",
+    approver: str | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Put the answer to a paused thread on the queue; a worker will resume it. Returns the job id."""
+    settings = settings or Settings()
+    app = build_app(settings)
+    async with app.open_async():
+        await ensure_schema(app, queue_url(settings))
+        arguments: dict[str, Any] = {"thread_id": thread_id, "approved": approved, "note": note, "approver": approver}
+        return await app.tasks[RESUME_TASK].defer_async(**arguments)
+
+
+async def work(*, concurrency: int = 1, until_idle: bool = False, settings: Settings | None = None) -> None:
+    """Take runs from the queue until stopped (SIGINT/SIGTERM finish the current jobs first).
+
+    Args:
+        concurrency: Runs this process drives at once. Each run starts its
+            team's MCP servers, so more workers scale better than a higher
+            concurrency; mind the agents' ``max_concurrency`` too.
+        until_idle: Stop once the queue is empty, instead of waiting for more.
+        settings: Explicit settings; read from the environment when omitted.
+    """
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
+    settings = settings or Settings()
+    app = build_app(settings)
+    async with app.open_async():
+        await ensure_schema(app, queue_url(settings))
+        await app.run_worker_async(queues=[QUEUE], concurrency=concurrency, wait=not until_idle)
