@@ -58,9 +58,7 @@ def _submit(args: argparse.Namespace, console: Console) -> int:
             raise TaskError("give either a TASK to run or --resume THREAD to answer, not both")
         if not (args.approve or args.reject):
             raise TaskError("--resume needs an answer: --approve or --reject")
-        job_id = asyncio.run(
-            submit_resume(args.resume, approved=args.approve, note=args.note, approver=args.approver)
-        )
+        job_id = asyncio.run(submit_resume(args.resume, approved=args.approve, note=args.note, approver=args.approver))
         thread_id = args.resume
     else:
         if not args.task:

@@ -101,14 +101,12 @@ async def ensure_schema(app: procrastinate.App, url: str) -> None:
         try:
             row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
             if not (row and row[0]):
-                await conn.execute(app.schema_manager.get_schema())  # type: ignore[arg-type]
+                await conn.execute(app.schema_manager.get_schema())
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", [_SCHEMA_LOCK])
 
 
-async def submit(
-    task: str, *, thread_id: str | None = None, settings: Settings | None = None
-) -> tuple[str, int]:
+async def submit(task: str, *, thread_id: str | None = None, settings: Settings | None = None) -> tuple[str, int]:
     """Put a run on the queue; a worker will start it. Returns the thread id and job id.
 
     Raises:

@@ -26,7 +26,6 @@ from typing import Any
 from switchboard.domains.retail.store import RetailStore
 from switchboard.errors import ToolError
 
-
 IDEMPOTENCY_META_KEY = "switchboard/idempotency-key"
 """Where a client puts a call's idempotency key in the MCP request's ``_meta``.
 
@@ -52,7 +51,9 @@ class KeyedResult:
     """True when the operation did not run again: the first call's result was returned."""
 
 
-def run_once(store: RetailStore, key: str, tool: str, arguments: Mapping[str, Any], effect: Callable[[], str]) -> KeyedResult:
+def run_once(
+    store: RetailStore, key: str, tool: str, arguments: Mapping[str, Any], effect: Callable[[], str]
+) -> KeyedResult:
     """Run ``effect`` at most once per ``key``, recording it in the effect's transaction.
 
     Args:

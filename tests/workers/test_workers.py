@@ -62,9 +62,7 @@ async def test_many_runs_across_four_workers_end_without_an_error(
     settings = Settings()
     tasks = [_tracking(mia), _tracking(omar)]
     pool = workers(4)
-    threads = [
-        (await submit(tasks[i % 2], thread_id=f"load-{i:03d}", settings=settings))[0] for i in range(RUNS)
-    ]
+    threads = [(await submit(tasks[i % 2], thread_id=f"load-{i:03d}", settings=settings))[0] for i in range(RUNS)]
     statuses, ran_on = await _settle(queue_db, RUNS)
     assert pool.stop() == [0, 0, 0, 0], pool.stderr()
     assert statuses == dict.fromkeys(threads, "succeeded"), pool.stderr()
