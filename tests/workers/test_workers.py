@@ -12,15 +12,20 @@ The tasks need no approval, so a run that does not complete is an error.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
 from switchboard.checkpoints import open_checkpointer
+from switchboard.domains.retail import RetailStore
 from switchboard.errors import ConfigError, TaskError
 from switchboard.runs import read_thread
 from switchboard.settings import Settings
@@ -113,3 +118,53 @@ async def test_submit_refuses_bad_input_and_a_non_postgres_store(tmp_path: Any) 
         await submit("Where is my order?", settings=Settings(checkpoint_db=str(tmp_path / "c.sqlite")))
     with pytest.raises(TaskError):
         await submit("   ", settings=Settings(checkpoint_db="postgresql://nobody@/nowhere?host=/nonexistent"))
+
+
+async def _wait_for_jobs(url: str, count: int) -> list[str]:
+    start = time.monotonic()
+    while time.monotonic() - start < DEADLINE_S:
+        ended = [status for _, status, _ in await _jobs(url) if status in ("succeeded", "failed")]
+        if len(ended) >= count:
+            return ended
+        await asyncio.sleep(0.2)
+    pytest.fail(f"jobs did not finish within {DEADLINE_S:.0f}s: {await _jobs(url)}")
+
+
+async def test_a_paused_run_is_answered_through_the_queue_from_the_command_line(
+    queue_db: str, workers: Callable[[int], Workers], retail_db: Path, mia: Any
+) -> None:
+    task = (
+        f"Hi, this is {mia.name} ({mia.email}). The espresso machine and the headphones from my last "
+        "delivered order arrived damaged. I want to return both and get my money back on the card I paid with."
+    )
+    pool = workers(1)
+    queued = _cli("submit", task, "--thread", "q-return", "--json")
+    assert json.loads(queued.stdout)["thread_id"] == "q-return", queued.stderr
+    assert await _wait_for_jobs(queue_db, 1) == ["succeeded"], pool.stderr()
+    settings = Settings()
+    paused = await read_thread("q-return", settings=settings)
+    assert paused["status"] == "paused", paused
+
+    answered = _cli("submit", "--resume", "q-return", "--approve", "--as", "store-manager", "--note", "photos")
+    assert answered.returncode == 0 and "queued job" in answered.stdout, answered.stderr
+    assert await _wait_for_jobs(queue_db, 2) == ["succeeded", "succeeded"], pool.stderr()
+    assert pool.stop() == [0]
+    done = await read_thread("q-return", settings=settings)
+    assert done["status"] == "completed" and done["outcome"] == "resolved", done
+    with RetailStore.open(retail_db) as store:
+        order = store.get_order(mia.orders["delivered_over_500"])
+    assert order is not None and order["status"] == "returned"
+
+    refused = _cli("submit", "--resume", "q-return")
+    assert refused.returncode == 2 and "--approve or --reject" in refused.stderr
+    assert len(await _jobs(queue_db)) == 2  # a refused submit queues nothing
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli_workers", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
