@@ -86,9 +86,18 @@ def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path) -> 
 def _command_lines() -> list[tuple[int, str]]:
     lines = []
     for start, code in BASH_BLOCKS:
+        # A trailing backslash continues a command on the next line, as in a shell.
+        logical: list[tuple[int, str]] = []
+        pending: tuple[int, str] | None = None
         for offset, raw in enumerate(code.splitlines(), start=1):
-            if raw.strip().startswith("switchboard "):
-                lines.append((start + offset, raw.strip()))
+            first, text = pending if pending else (start + offset, "")
+            text += raw.strip()
+            if text.endswith("\\"):
+                pending = (first, text[:-1] + " ")
+                continue
+            pending = None
+            logical.append((first, text))
+        lines += [(number, text) for number, text in logical if text.startswith("switchboard ")]
     return lines
 
 
