@@ -224,7 +224,7 @@ def _tool(operations: RetailOperations, name: str, description: str, read_only: 
         name=name,
         description=description,
         context_kwarg="ctx",
-        annotations=ToolAnnotations(readOnlyHint=read_only, openWorldHint=False, idempotentHint=read_only or None),
+        annotations=ToolAnnotations(readOnlyHint=read_only, openWorldHint=False),
         structured_output=False,
     )
 
