@@ -40,6 +40,12 @@ class Skill(BaseModel):
     """What the skill does, in one sentence."""
     examples: tuple[str, ...] = ()
     """Typical requests that need this skill; routing matches against them."""
+    writes: bool = False
+    """Whether the skill changes state outside the run (an order, a payment,
+    a message sent). Declared, not guessed: a card names tools, not which
+    skill uses which, so MCP read-only hints cannot be mapped to a skill.
+    The router never runs a writing step in parallel with another step on
+    the same records (see the README, "Routing and assignment")."""
 
 
 class AgentCard(BaseModel):
