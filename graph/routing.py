@@ -13,6 +13,7 @@ then file order). Each card in the prompt carries its live load and health.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,14 +27,22 @@ from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision, decision_schema
-from switchboard.graph.prompts import routing_messages
+from switchboard.graph.loops import detect_loop, step_key
+from switchboard.graph.parallel import PlannedStep, parallel_conflict
+from switchboard.graph.prompts import refusal_feedback, routing_messages
 from switchboard.graph.shortlist import Shortlister
 from switchboard.graph.state import TrailEvent
+from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
 
 Source = Literal["model", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}
 _BUSY = 0.75
+_AMBIGUOUS = 0.8
+"""The shortlist is ambiguous when the runner-up scores at least this share
+of the best card's match with the task (or nothing matches at all); then
+the prompt carries the skills' examples to tell them apart."""
+_FENCE = re.compile(r"\{.*\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,19 @@ class Offer:
         return card.max_concurrency - (health.in_flight if health else 0)
 
     def view(self) -> list[dict[str, Any]]:
-        """The cards as the prompt shows them, with live load and health."""
+        """The cards as the prompt shows them: name, one line, skill ids, live load and health."""
         views = []
+        backups = {n: a.name for a in (*self.cards, *self.held) for names in a.fallbacks.values() for n in names}
         for card in (*self.cards, *self.held):
-            item = card.prompt_view()
+            item: dict[str, Any] = {
+                "name": card.name,
+                "description": _first_sentence(card.description),
+                "skills": [s.id for s in card.skills],
+            }
+            if card.cost_tier != "standard":
+                item["cost_tier"] = card.cost_tier
+            if card.name in backups:
+                item["backup_for"] = sorted({a for n, a in backups.items() if n == card.name})
             health = self.health.get(card.name)
             if health is not None:
                 item["load"] = f"{health.in_flight}/{card.max_concurrency}"
@@ -72,6 +90,27 @@ class Offer:
                 item["unavailable_because"] = self.unavailable[card.name]
             views.append(item)
         return views
+
+    def skills_view(self, *, examples: bool) -> list[dict[str, Any]]:
+        """Every distinct skill on offer, once, with the agents offering it."""
+        skills: dict[str, dict[str, Any]] = {}
+        for card in (*self.cards, *self.held):
+            for skill in card.skills:
+                item = skills.get(skill.id)
+                if item is None:
+                    item = skills[skill.id] = {"id": skill.id, "description": skill.description, "agents": []}
+                    if skill.writes:
+                        item["writes"] = True
+                    if examples and skill.examples:
+                        item["examples"] = list(skill.examples)
+                item["agents"].append(card.name)
+        return list(skills.values())
+
+
+def _first_sentence(text: str) -> str:
+    line = " ".join(text.split())
+    end = line.find(". ")
+    return line if end < 0 else line[: end + 1]
 
 
 @dataclass(frozen=True)
@@ -123,15 +162,34 @@ class Router:
         model: The routing model (any chat model with structured output).
         policy: Routing settings and pinned rules (``routing:`` in the policy file).
         health: Live load and health; ``None`` treats every agent as idle.
+        retries: Extra attempts of a model call that raised; default from
+            the model's options (``?retries=``, ``SWITCHBOARD_MODEL_RETRIES``).
+        backoff: Seconds before the first retry, doubled after each one;
+            default from the model's options.
+        method: How structured output is asked for; default from the model's
+            options, by provider.
     """
 
     def __init__(
-        self, team: Team, model: BaseChatModel, policy: PolicyFile, health: HealthRegistry | None = None
+        self,
+        team: Team,
+        model: BaseChatModel,
+        policy: PolicyFile,
+        health: HealthRegistry | None = None,
+        *,
+        retries: int | None = None,
+        backoff: float | None = None,
+        method: StructuredMethod | None = None,
     ) -> None:
         self.team = team
         self.model = model
         self.settings = policy.routing
         self.health = health
+        options = model_options(model)
+        self.retries = options.retries if retries is None else retries
+        self.backoff = options.backoff if backoff is None else backoff
+        self.method: StructuredMethod = method or structured_method(model)
+        self._bound: dict[tuple[str, ...], Any] = {}
         self._shortlister = Shortlister(team)
         self._rules = [(rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in self.settings.rules]
         for rule in self.settings.rules:
@@ -202,6 +260,23 @@ class Router:
             return RouteResult(decision, "rule", offer, rule=rule.id)
         return None
 
+    def structured(self, names: tuple[str, ...]) -> Any:
+        """The model bound to the decision schema for an offer of ``names``, bound once per offer."""
+        bound = self._bound.get(names)
+        if bound is None:
+            if len(self._bound) >= 256:
+                self._bound.clear()
+            bound = self._bound[names] = self.model.with_structured_output(
+                _schema(names), include_raw=True, method=self.method
+            )
+        return bound
+
+    def ambiguous(self, task: str, offer: Offer) -> bool:
+        """Whether the offer's best two cards match ``task`` about equally (or nothing matches)."""
+        offered = set(offer.names)
+        scores = [score for card, score in self.rank(task) if card.name in offered][:2]
+        return len(scores) < 2 or scores[0] <= 0 or scores[1] >= _AMBIGUOUS * scores[0]
+
     async def decide(
         self,
         task: str,
@@ -209,52 +284,132 @@ class Router:
         context: Mapping[str, Any],
         config: RunnableConfig | None = None,
     ) -> RouteResult:
-        """Decide the next move: a pinned rule, else the model (one retry on a bad answer)."""
+        """Decide the next move: a pinned rule, else the model.
+
+        A refused answer gets one retry with the reason; a model call that
+        raises is retried with backoff. Either, past its budget, becomes an
+        escalation that says why, and so does a decision that would continue
+        a routing loop.
+        """
         offer = await asyncio.to_thread(self.offer, task)  # reads the health registry
         pinned = self.pinned(task, trail, offer)
         if pinned is not None:
             return pinned
-        structured = self.model.with_structured_output(_schema(offer.names), include_raw=True)
+        structured = self.structured(offer.names)
+        skills = offer.skills_view(examples=self.ambiguous(task, offer))
         feedback: str | None = None
         errors: list[str] = []
         for attempt in (1, 2):
-            messages = routing_messages(task, offer.view(), progress_view(trail), context, feedback)
-            output = await structured.ainvoke(messages, config)
+            messages = routing_messages(
+                task, offer.view(), progress_view(trail), context, feedback, skills=skills, method=self.method
+            )
+            output = await self._call(structured, messages, config)
+            if isinstance(output, BaseException):
+                error = f"the routing model failed {self.retries + 1} time(s): {type(output).__name__}: {output}"
+                return self._escalate(f"The supervisor's model is not answering ({error}).", offer, attempt, error)
             decision, error = self._validate(output, offer)
             if decision is not None:
+                loop = self._loop(decision, trail)
+                if loop is not None:
+                    return self._escalate(loop, offer, attempt, "routing loop")
                 return RouteResult(decision, "model", offer, attempt, "; ".join(errors) or None)
             errors.append(error)
-            feedback = f"Your previous answer was refused: {error}. Answer again with the RoutingDecision tool."
-        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)}). How should we proceed?"
+            feedback = refusal_feedback(error, self.method)
+        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)})."
+        return self._escalate(reason, offer, 2, "; ".join(errors))
+
+    async def _call(self, structured: Any, messages: Any, config: RunnableConfig | None) -> Any:
+        """The model's answer, or the last error once the retries are spent."""
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return await structured.ainvoke(messages, config)
+            except Exception as exc:  # any provider error: retried, then escalated with its name
+                if attempt == self.retries:
+                    return exc
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _loop(self, decision: RoutingDecision, trail: Sequence[TrailEvent]) -> str | None:
+        if decision.action != "route" or query.human_said_go(trail):
+            return None
+        steps = [(decision.agent or "", decision.skill, decision.instruction)]
+        steps += [(s.agent, s.skill, s.instruction) for s in decision.also]
+        loop = detect_loop(trail, [step_key(*step) for step in steps])
+        return loop.reason if loop else None
+
+    @staticmethod
+    def _escalate(reason: str, offer: Offer, attempts: int, error: str) -> RouteResult:
+        if not reason.endswith("?"):
+            reason += " How should we proceed?"
         decision = RoutingDecision(action="escalate", reason=reason, confidence=0.0)
-        return RouteResult(decision, "guard", offer, 2, "; ".join(errors))
+        return RouteResult(decision, "guard", offer, attempts, error)
 
     def _validate(self, output: Any, offer: Offer) -> tuple[RoutingDecision | None, str]:
-        if isinstance(output, dict) and output.get("parsing_error"):
-            return None, self._explain(output, offer)
         parsed = output.get("parsed") if isinstance(output, dict) else output
+        if not isinstance(parsed, RoutingDecision) and isinstance(output, dict):
+            parsed = self._from_text(output.get("raw"), offer)
+            if parsed is None and (output.get("parsing_error") or self.method != "function_calling"):
+                explained = self._explain(output, offer)
+                if explained:
+                    return None, explained
         if not isinstance(parsed, RoutingDecision):
-            return None, "no RoutingDecision tool call was made"
+            tool = self.method == "function_calling"
+            return None, "no RoutingDecision tool call was made" if tool else "no JSON decision was given"
         if parsed.action == "route":
-            steps = [(parsed.agent, parsed.instruction), *((s.agent, s.instruction) for s in parsed.also)]
-            for agent, instruction in steps:
+            steps = [(parsed.agent, parsed.skill, parsed.instruction)]
+            steps += [(s.agent, s.skill, s.instruction) for s in parsed.also]
+            for agent, skill, instruction in steps:
                 if agent not in offer.names:
                     return None, self._unknown(agent, offer)
                 if not instruction.strip():
                     return None, f"the step for {agent} needs an instruction"
+                if skill and not self.team.card(agent).has_skill(skill):
+                    return None, f"{agent} does not offer skill {skill!r}"
             for card in (*offer.cards, *offer.held):
-                wanted = sum(agent == card.name for agent, _ in steps)
+                wanted = sum(agent == card.name for agent, _, _ in steps)
                 if card.name not in offer.unavailable and wanted > offer.free(card):
                     return None, f"{card.name} can take {offer.free(card)} more step(s) now, not {wanted}"
+            if len(steps) > 1:
+                planned = [PlannedStep(agent or "", skill, instruction) for agent, skill, instruction in steps]
+                conflict = parallel_conflict(planned, self.team)
+                if conflict is not None:
+                    return None, f"these steps cannot run in parallel: {conflict}"
         return parsed, ""
 
-    def _explain(self, output: dict[str, Any], offer: Offer) -> str:
+    def _from_text(self, raw: Any, offer: Offer) -> RoutingDecision | None:
+        """A decision written as JSON text, as providers answer in the JSON methods."""
+        if self.method == "function_calling":
+            return None  # a tool was asked for: JSON text is a model not following the format
+        content = getattr(raw, "content", None)
+        found = _FENCE.search(content) if isinstance(content, str) else None
+        if found is None:
+            return None
+        try:
+            return _schema(offer.names).model_validate(json.loads(found.group(0)))
+        except ValueError:
+            return None
+
+    def _explain(self, output: dict[str, Any], offer: Offer) -> str | None:
+        """Why an answer that did not parse was wrong, in terms the model can fix."""
         raw = output.get("raw")
-        for call in getattr(raw, "tool_calls", None) or []:
-            agent = (call.get("args") or {}).get("agent")
-            if call.get("name") == "RoutingDecision" and agent and agent not in offer.names:
+        calls = getattr(raw, "tool_calls", None) or []
+        answers = [c.get("args") or {} for c in calls if c.get("name") == "RoutingDecision"]
+        content = getattr(raw, "content", None)
+        if self.method != "function_calling" and isinstance(content, str) and (found := _FENCE.search(content)):
+            try:
+                answers.append(json.loads(found.group(0)))
+            except ValueError:
+                return "the answer was not valid JSON"
+        for args in answers:
+            agent = args.get("agent") if isinstance(args, dict) else None
+            if agent and agent not in offer.names:
                 return self._unknown(agent, offer)
-        return f"the answer did not match the schema ({output['parsing_error']})"
+        error = output.get("parsing_error")
+        if error:
+            return f"the answer did not match the schema ({error})"
+        return "the answer did not match the schema" if answers else None
 
     def _unknown(self, agent: Any, offer: Offer) -> str:
         if agent in offer.unavailable:
