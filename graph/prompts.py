@@ -7,15 +7,15 @@ the embedded engine reads, so that neither needs to know the other exists:
 ``<task>``
     The task as the user wrote it.
 ``<agents>``
-    A JSON list of the agents on offer, compact:
-    ``{"name", "description", "skills": [skill ids]}``, plus live ``load``,
-    ``error_rate`` and ``available``/``unavailable_because`` when known,
-    ``cost_tier`` when not standard, and ``backup_for`` (the agents it takes
-    over from) when it is a fallback.
+    A JSON list of the agents on offer, compact: ``{"name", "description"}``
+    (its first sentence), plus live ``load``, ``error_rate`` and
+    ``available``/``unavailable_because`` when known, ``cost_tier`` when not
+    standard, and ``backup_for`` (the agents it takes over from) for a
+    fallback. (Full card views with ``"skills": [{"id", ...}]`` are read too.)
 ``<skills>``
     A JSON list of every distinct skill on offer, once:
-    ``{"id", "description", "agents": [names offering it], "writes"}``, with
-    ``"examples"`` only when the shortlist is ambiguous.
+    ``{"id", "description", "agents": [names offering it], "writes"}``,
+    with ``"examples"`` only when the shortlist is ambiguous.
 ``<progress>``
     A JSON list of what has happened so far, oldest first. Each entry is a
     handoff ``{"kind": "handoff", "agent", "skill", "instruction", "status",
@@ -41,7 +41,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 _RULES = """\
-- route: `agent` from <agents>, its `skill` from <skills>, and a
+- route: `agent` from <agents>, a `skill` it offers from <skills>, and a
   self-contained `instruction` with the facts it needs;
 - finish: the task is done or nothing more can be done;
 - escalate: a human must decide; `reason` is the question.

@@ -68,15 +68,15 @@ class Offer:
         return card.max_concurrency - (health.in_flight if health else 0)
 
     def view(self) -> list[dict[str, Any]]:
-        """The cards as the prompt shows them: name, one line, skill ids, live load and health."""
+        """The cards as the prompt shows them: name, one line, live load and health.
+
+        Skills are not repeated per card: :meth:`skills_view` lists each once
+        with the agents that offer it.
+        """
         views = []
         backups = {n: a.name for a in (*self.cards, *self.held) for names in a.fallbacks.values() for n in names}
         for card in (*self.cards, *self.held):
-            item: dict[str, Any] = {
-                "name": card.name,
-                "description": _first_sentence(card.description),
-                "skills": [s.id for s in card.skills],
-            }
+            item: dict[str, Any] = {"name": card.name, "description": _first_sentence(card.description)}
             if card.cost_tier != "standard":
                 item["cost_tier"] = card.cost_tier
             if card.name in backups:
@@ -91,8 +91,13 @@ class Offer:
             views.append(item)
         return views
 
-    def skills_view(self, *, examples: bool) -> list[dict[str, Any]]:
-        """Every distinct skill on offer, once, with the agents offering it."""
+    def skills_view(self, *, detail: bool) -> list[dict[str, Any]]:
+        """Every distinct skill on offer, once, with the agents offering it.
+
+        Args:
+            detail: Add each skill's examples, for a shortlist whose cards
+                match the task about equally well.
+        """
         skills: dict[str, dict[str, Any]] = {}
         for card in (*self.cards, *self.held):
             for skill in card.skills:
@@ -101,7 +106,7 @@ class Offer:
                     item = skills[skill.id] = {"id": skill.id, "description": skill.description, "agents": []}
                     if skill.writes:
                         item["writes"] = True
-                    if examples and skill.examples:
+                    if detail and skill.examples:
                         item["examples"] = list(skill.examples)
                 item["agents"].append(card.name)
         return list(skills.values())
@@ -272,9 +277,21 @@ class Router:
         return bound
 
     def ambiguous(self, task: str, offer: Offer) -> bool:
-        """Whether the offer's best two cards match ``task`` about equally (or nothing matches)."""
+        """Whether the offer's best two cards match ``task`` about equally (or nothing matches).
+
+        Cards with the same skills (an agent and its backup) count once: they
+        are not a choice between capabilities.
+        """
         offered = set(offer.names)
-        scores = [score for card, score in self.rank(task) if card.name in offered][:2]
+        scores: list[float] = []
+        seen: set[frozenset[str]] = set()
+        for card, score in self.rank(task):
+            skills = frozenset(s.id for s in card.skills)
+            if card.name in offered and skills not in seen:  # a backup with the same skills is no rival
+                seen.add(skills)
+                scores.append(score)
+            if len(scores) == 2:
+                break
         return len(scores) < 2 or scores[0] <= 0 or scores[1] >= _AMBIGUOUS * scores[0]
 
     async def decide(
@@ -296,7 +313,7 @@ class Router:
         if pinned is not None:
             return pinned
         structured = self.structured(offer.names)
-        skills = offer.skills_view(examples=self.ambiguous(task, offer))
+        skills = offer.skills_view(detail=self.ambiguous(task, offer))
         feedback: str | None = None
         errors: list[str] = []
         for attempt in (1, 2):

@@ -82,13 +82,13 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
 
 
 def _with_skills(agents: Any, skills: Any) -> Any:
-    """Cards whose skills are ids, completed from the ``<skills>`` block (each skill is listed once there)."""
+    """Cards completed from the ``<skills>`` block, which lists each skill once with the agents offering it."""
     if not isinstance(agents, list) or not isinstance(skills, list):
         return agents
-    known = {s["id"]: s for s in skills if isinstance(s, dict) and "id" in s}
+    entries = [s for s in skills if isinstance(s, dict) and "id" in s]
     for card in agents:
-        if isinstance(card, dict) and isinstance(card.get("skills"), list):
-            card["skills"] = [known.get(s, {"id": s}) if isinstance(s, str) else s for s in card["skills"]]
+        if isinstance(card, dict) and "skills" not in card:
+            card["skills"] = [s for s in entries if card.get("name") in (s.get("agents") or [])]
     return agents
 
 

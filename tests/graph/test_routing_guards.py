@@ -273,3 +273,42 @@ async def test_a_human_who_says_go_on_overrides_the_loop_guard(retail: Team) -> 
     result = await _router(retail, model).decide("Where is my package?", trail, {})  # type: ignore[arg-type]
     assert query.human_said_go(trail)  # type: ignore[arg-type]
     assert result.decision.action == "route" and result.source == "model"
+
+
+# --- the routing prompt (issue 11 defect 5, issue 8 compact context) ---------------------------
+
+
+async def test_the_prompt_lists_each_skill_once_and_when_to_go_parallel(retail: Team) -> None:
+    model = ScriptedChatModel(steps=[finish()])
+    await _router(retail, model).decide(f"Where is my package? Order {ORDER}", [], {})
+    prompt = model.calls[0].text
+    assert prompt.count('"id":"process_return"') == 1  # finance and finance_backup used to repeat six skills
+    assert '"agents":["finance","finance_backup"]' in prompt and '"backup_for":["finance"]' in prompt
+    assert "Parallel steps:" in prompt and "never an agent with its backup" in prompt
+    assert "\n " not in prompt.split("<agents>")[1].split("</agents>")[0]  # compact JSON, no indent
+    assert '"examples"' not in prompt  # logistics clearly leads: no examples needed
+
+
+async def test_examples_are_added_only_when_the_shortlist_is_ambiguous(retail: Team) -> None:
+    model = ScriptedChatModel(steps=[finish()])
+    router = _router(retail, model)
+    task = "I want to return the boots and get my money back, and know why people return them"
+    assert router.ambiguous(task, router.offer(task))
+    await router.decide(task, [], {})
+    assert '"examples"' in model.calls[0].text
+
+
+async def test_structured_output_is_bound_once_per_offer(retail: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ScriptedChatModel(steps=[finish(), finish(), finish()])
+    router = _router(retail, model)
+    binds: list[Any] = []
+    original = ScriptedChatModel.with_structured_output
+
+    def counting(self: ScriptedChatModel, *args: Any, **kwargs: Any) -> Any:
+        binds.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ScriptedChatModel, "with_structured_output", counting)
+    for task in ("thanks", "bye", "ok"):
+        await router.decide(task, [], {})
+    assert len(binds) == 1  # the retail offer is the same each time
