@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         """The ``SWITCHBOARD_MODEL_*`` options, as defaults for every model spec."""
         from switchboard.models import ModelOptions
 
-        given = {
+        given: dict[str, object] = {
             "max_tokens": self.model_max_tokens,
             "timeout": self.model_timeout,
             "concurrency": self.model_concurrency,
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
             "retries": self.model_retries,
             "backoff": self.model_backoff,
         }
-        return ModelOptions(**{k: v for k, v in given.items() if v is not None})
+        return ModelOptions.model_validate({k: v for k, v in given.items() if v is not None})
 
     @property
     def data_dir(self) -> Path:
