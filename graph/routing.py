@@ -16,24 +16,29 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.errors import SwitchboardError
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision, decision_schema
 from switchboard.graph.loops import detect_loop, step_key
+from switchboard.graph.offer import Offer
 from switchboard.graph.parallel import PlannedStep, parallel_conflict
 from switchboard.graph.prompts import refusal_feedback, routing_messages
 from switchboard.graph.shortlist import Shortlister
 from switchboard.graph.state import TrailEvent
 from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
+
+__all__ = ["Offer", "RouteResult", "Router", "progress_view"]
 
 Source = Literal["model", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}
@@ -43,79 +48,6 @@ _AMBIGUOUS = 0.8
 of the best card's match with the task (or nothing matches at all); then
 the prompt carries the skills' examples to tell them apart."""
 _FENCE = re.compile(r"\{.*\}", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Offer:
-    """The agents on offer for one decision, and why others are not."""
-
-    cards: tuple[AgentCard, ...]
-    shortlist: tuple[str, ...]
-    unavailable: Mapping[str, str] = field(default_factory=dict)
-    health: Mapping[str, AgentHealth] = field(default_factory=dict)
-    held: tuple[AgentCard, ...] = ()
-    """Unavailable agents still shown (``on_unavailable`` wait or escalate):
-    choosing one makes the supervisor wait for it or ask a human."""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Names the model may choose, in preference order (held agents last)."""
-        return tuple(card.name for card in (*self.cards, *self.held))
-
-    def free(self, card: AgentCard) -> int:
-        """How many more steps ``card`` can take now."""
-        health = self.health.get(card.name)
-        return card.max_concurrency - (health.in_flight if health else 0)
-
-    def view(self) -> list[dict[str, Any]]:
-        """The cards as the prompt shows them: name, one line, live load and health.
-
-        Skills are not repeated per card: :meth:`skills_view` lists each once
-        with the agents that offer it.
-        """
-        views = []
-        backups = {n: a.name for a in (*self.cards, *self.held) for names in a.fallbacks.values() for n in names}
-        for card in (*self.cards, *self.held):
-            item: dict[str, Any] = {"name": card.name, "description": _first_sentence(card.description)}
-            if card.cost_tier != "standard":
-                item["cost_tier"] = card.cost_tier
-            if card.name in backups:
-                item["backup_for"] = sorted({a for n, a in backups.items() if n == card.name})
-            health = self.health.get(card.name)
-            if health is not None:
-                item["load"] = f"{health.in_flight}/{card.max_concurrency}"
-                item["error_rate"] = round(health.error_rate, 2)
-            if card.name in self.unavailable:
-                item["available"] = False
-                item["unavailable_because"] = self.unavailable[card.name]
-            views.append(item)
-        return views
-
-    def skills_view(self, *, detail: bool) -> list[dict[str, Any]]:
-        """Every distinct skill on offer, once, with the agents offering it.
-
-        Args:
-            detail: Add each skill's examples, for a shortlist whose cards
-                match the task about equally well.
-        """
-        skills: dict[str, dict[str, Any]] = {}
-        for card in (*self.cards, *self.held):
-            for skill in card.skills:
-                item = skills.get(skill.id)
-                if item is None:
-                    item = skills[skill.id] = {"id": skill.id, "description": skill.description, "agents": []}
-                    if skill.writes:
-                        item["writes"] = True
-                    if detail and skill.examples:
-                        item["examples"] = list(skill.examples)
-                item["agents"].append(card.name)
-        return list(skills.values())
-
-
-def _first_sentence(text: str) -> str:
-    line = " ".join(text.split())
-    end = line.find(". ")
-    return line if end < 0 else line[: end + 1]
 
 
 @dataclass(frozen=True)
@@ -341,6 +273,8 @@ class Router:
         for attempt in range(self.retries + 1):
             try:
                 return await structured.ainvoke(messages, config)
+            except (SwitchboardError, GraphBubbleUp):
+                raise  # our own misconfiguration, or LangGraph's control flow: not a model failure
             except Exception as exc:  # any provider error: retried, then escalated with its name
                 if attempt == self.retries:
                     return exc

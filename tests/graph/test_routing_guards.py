@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.types import Command
 
 from switchboard.agents.card import Team, load_team
+from switchboard.errors import ConfigError
 from switchboard.graph import trail as query
 from switchboard.graph.loops import detect_loop, step_key
 from switchboard.graph.parallel import PlannedStep, parallel_conflict
@@ -312,3 +313,13 @@ async def test_structured_output_is_bound_once_per_offer(retail: Team, monkeypat
     for task in ("thanks", "bye", "ok"):
         await router.decide(task, [], {})
     assert len(binds) == 1  # the retail offer is the same each time
+
+
+async def test_a_configuration_error_is_raised_not_retried(retail: Team) -> None:
+    def misconfigured(messages: list[BaseMessage], tools: list[str]) -> AIMessage:
+        raise ConfigError("the engine was bound to the wrong tools")
+
+    model = ScriptedChatModel(steps=[misconfigured])
+    with pytest.raises(ConfigError, match="wrong tools"):
+        await _router(retail, model).decide("Where is my package?", [], {})
+    model.assert_complete()  # one call: a bug of ours is not a flaky provider
