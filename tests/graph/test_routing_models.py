@@ -76,3 +76,16 @@ async def test_a_caller_holding_a_slot_does_not_take_a_second_one() -> None:
     async with model_slot(model):  # for example an agent timing only the request, not the queue
         reply = await asyncio.wait_for(model.ainvoke("hi"), timeout=2)
     assert reply.tool_calls[0]["name"] == "RoutingDecision"
+
+
+def test_the_router_takes_its_method_and_retries_from_the_model_spec() -> None:
+    from switchboard.agents.card import load_team
+    from switchboard.graph.routing import Router
+    from switchboard.models import ModelOptions, resolve_model
+
+    team = load_team()
+    model = resolve_model("embedded?structured=json_schema&retries=5&backoff=0.25", team, env=ModelOptions())
+    router = Router(team, model, team.load_policy())
+    assert (router.method, router.retries, router.backoff) == ("json_schema", 5, 0.25)
+    plain = Router(team, resolve_model("embedded", team, env=ModelOptions()), team.load_policy())
+    assert (plain.method, plain.retries, plain.backoff) == ("function_calling", 2, 1.0)
