@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +41,12 @@ class Skill(BaseModel):
     """What the skill does, in one sentence."""
     examples: tuple[str, ...] = ()
     """Typical requests that need this skill; routing matches against them."""
+    writes: bool = False
+    """Whether the skill changes state outside the run (an order, a payment,
+    a message sent). Declared, not guessed: a card names tools, not which
+    skill uses which, so MCP read-only hints cannot be mapped to a skill.
+    The router never runs a writing step in parallel with another step on
+    the same records (see the README, "Routing and assignment")."""
 
 
 class AgentCard(BaseModel):
@@ -231,6 +238,20 @@ def load_team(path: str | Path | None = None) -> Team:
             names the file and the field.
     """
     file = _resolve(path or "retail")
+    try:
+        stat = file.stat()
+    except OSError as exc:
+        raise ConfigError(f"cannot read team file {file}: {exc}") from exc
+    return _load_team(file.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load_team(file: Path, mtime_ns: int, size: int) -> Team:
+    """Parse and validate a team file once per version of it (the key has its mtime and size).
+
+    Teams are frozen, and ``${VAR}`` references are expanded only when
+    connections are made, so one parsed team serves every run.
+    """
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -13,65 +13,41 @@ then file order). Each card in the prompt carries its live load and health.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.errors import SwitchboardError
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision, decision_schema
-from switchboard.graph.prompts import routing_messages
+from switchboard.graph.loops import detect_loop, step_key
+from switchboard.graph.offer import Offer
+from switchboard.graph.parallel import PlannedStep, parallel_conflict
+from switchboard.graph.prompts import refusal_feedback, routing_messages
 from switchboard.graph.shortlist import Shortlister
 from switchboard.graph.state import TrailEvent
+from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
+
+__all__ = ["Offer", "RouteResult", "Router", "progress_view"]
 
 Source = Literal["model", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}
 _BUSY = 0.75
-
-
-@dataclass(frozen=True)
-class Offer:
-    """The agents on offer for one decision, and why others are not."""
-
-    cards: tuple[AgentCard, ...]
-    shortlist: tuple[str, ...]
-    unavailable: Mapping[str, str] = field(default_factory=dict)
-    health: Mapping[str, AgentHealth] = field(default_factory=dict)
-    held: tuple[AgentCard, ...] = ()
-    """Unavailable agents still shown (``on_unavailable`` wait or escalate):
-    choosing one makes the supervisor wait for it or ask a human."""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Names the model may choose, in preference order (held agents last)."""
-        return tuple(card.name for card in (*self.cards, *self.held))
-
-    def free(self, card: AgentCard) -> int:
-        """How many more steps ``card`` can take now."""
-        health = self.health.get(card.name)
-        return card.max_concurrency - (health.in_flight if health else 0)
-
-    def view(self) -> list[dict[str, Any]]:
-        """The cards as the prompt shows them, with live load and health."""
-        views = []
-        for card in (*self.cards, *self.held):
-            item = card.prompt_view()
-            health = self.health.get(card.name)
-            if health is not None:
-                item["load"] = f"{health.in_flight}/{card.max_concurrency}"
-                item["error_rate"] = round(health.error_rate, 2)
-            if card.name in self.unavailable:
-                item["available"] = False
-                item["unavailable_because"] = self.unavailable[card.name]
-            views.append(item)
-        return views
+_AMBIGUOUS = 0.8
+"""The shortlist is ambiguous when the runner-up scores at least this share
+of the best card's match with the task (or nothing matches at all); then
+the prompt carries the skills' examples to tell them apart."""
+_FENCE = re.compile(r"\{.*\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -123,15 +99,34 @@ class Router:
         model: The routing model (any chat model with structured output).
         policy: Routing settings and pinned rules (``routing:`` in the policy file).
         health: Live load and health; ``None`` treats every agent as idle.
+        retries: Extra attempts of a model call that raised; default from
+            the model's options (``?retries=``, ``SWITCHBOARD_MODEL_RETRIES``).
+        backoff: Seconds before the first retry, doubled after each one;
+            default from the model's options.
+        method: How structured output is asked for; default from the model's
+            options, by provider.
     """
 
     def __init__(
-        self, team: Team, model: BaseChatModel, policy: PolicyFile, health: HealthRegistry | None = None
+        self,
+        team: Team,
+        model: BaseChatModel,
+        policy: PolicyFile,
+        health: HealthRegistry | None = None,
+        *,
+        retries: int | None = None,
+        backoff: float | None = None,
+        method: StructuredMethod | None = None,
     ) -> None:
         self.team = team
         self.model = model
         self.settings = policy.routing
         self.health = health
+        options = model_options(model)
+        self.retries = options.retries if retries is None else retries
+        self.backoff = options.backoff if backoff is None else backoff
+        self.method: StructuredMethod = method or structured_method(model)
+        self._bound: dict[tuple[str, ...], Any] = {}
         self._shortlister = Shortlister(team)
         self._rules = [(rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in self.settings.rules]
         for rule in self.settings.rules:
@@ -202,6 +197,35 @@ class Router:
             return RouteResult(decision, "rule", offer, rule=rule.id)
         return None
 
+    def structured(self, names: tuple[str, ...]) -> Any:
+        """The model bound to the decision schema for an offer of ``names``, bound once per offer."""
+        bound = self._bound.get(names)
+        if bound is None:
+            if len(self._bound) >= 256:
+                self._bound.clear()
+            bound = self._bound[names] = self.model.with_structured_output(
+                _schema(names), include_raw=True, method=self.method
+            )
+        return bound
+
+    def ambiguous(self, task: str, offer: Offer) -> bool:
+        """Whether the offer's best two cards match ``task`` about equally (or nothing matches).
+
+        Cards with the same skills (an agent and its backup) count once: they
+        are not a choice between capabilities.
+        """
+        offered = set(offer.names)
+        scores: list[float] = []
+        seen: set[frozenset[str]] = set()
+        for card, score in self.rank(task):
+            skills = frozenset(s.id for s in card.skills)
+            if card.name in offered and skills not in seen:  # a backup with the same skills is no rival
+                seen.add(skills)
+                scores.append(score)
+            if len(scores) == 2:
+                break
+        return len(scores) < 2 or scores[0] <= 0 or scores[1] >= _AMBIGUOUS * scores[0]
+
     async def decide(
         self,
         task: str,
@@ -209,52 +233,134 @@ class Router:
         context: Mapping[str, Any],
         config: RunnableConfig | None = None,
     ) -> RouteResult:
-        """Decide the next move: a pinned rule, else the model (one retry on a bad answer)."""
+        """Decide the next move: a pinned rule, else the model.
+
+        A refused answer gets one retry with the reason; a model call that
+        raises is retried with backoff. Either, past its budget, becomes an
+        escalation that says why, and so does a decision that would continue
+        a routing loop.
+        """
         offer = await asyncio.to_thread(self.offer, task)  # reads the health registry
         pinned = self.pinned(task, trail, offer)
         if pinned is not None:
             return pinned
-        structured = self.model.with_structured_output(_schema(offer.names), include_raw=True)
+        structured = self.structured(offer.names)
+        skills = offer.skills_view(detail=self.ambiguous(task, offer))
         feedback: str | None = None
         errors: list[str] = []
         for attempt in (1, 2):
-            messages = routing_messages(task, offer.view(), progress_view(trail), context, feedback)
-            output = await structured.ainvoke(messages, config)
+            messages = routing_messages(
+                task, offer.view(), progress_view(trail), context, feedback, skills=skills, method=self.method
+            )
+            output = await self._call(structured, messages, config)
+            if isinstance(output, BaseException):
+                error = f"the routing model failed {self.retries + 1} time(s): {type(output).__name__}: {output}"
+                return self._escalate(f"The supervisor's model is not answering ({error}).", offer, attempt, error)
             decision, error = self._validate(output, offer)
             if decision is not None:
+                loop = self._loop(decision, trail)
+                if loop is not None:
+                    return self._escalate(loop, offer, attempt, "routing loop")
                 return RouteResult(decision, "model", offer, attempt, "; ".join(errors) or None)
             errors.append(error)
-            feedback = f"Your previous answer was refused: {error}. Answer again with the RoutingDecision tool."
-        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)}). How should we proceed?"
+            feedback = refusal_feedback(error, self.method)
+        reason = f"The supervisor could not make a valid decision ({'; '.join(errors)})."
+        return self._escalate(reason, offer, 2, "; ".join(errors))
+
+    async def _call(self, structured: Any, messages: Any, config: RunnableConfig | None) -> Any:
+        """The model's answer, or the last error once the retries are spent."""
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return await structured.ainvoke(messages, config)
+            except (SwitchboardError, GraphBubbleUp):
+                raise  # our own misconfiguration, or LangGraph's control flow: not a model failure
+            except Exception as exc:  # any provider error: retried, then escalated with its name
+                if attempt == self.retries:
+                    return exc
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _loop(self, decision: RoutingDecision, trail: Sequence[TrailEvent]) -> str | None:
+        if decision.action != "route" or query.human_said_go(trail):
+            return None
+        steps = [(decision.agent or "", decision.skill, decision.instruction)]
+        steps += [(s.agent, s.skill, s.instruction) for s in decision.also]
+        loop = detect_loop(trail, [step_key(*step) for step in steps])
+        return loop.reason if loop else None
+
+    @staticmethod
+    def _escalate(reason: str, offer: Offer, attempts: int, error: str) -> RouteResult:
+        if not reason.endswith("?"):
+            reason += " How should we proceed?"
         decision = RoutingDecision(action="escalate", reason=reason, confidence=0.0)
-        return RouteResult(decision, "guard", offer, 2, "; ".join(errors))
+        return RouteResult(decision, "guard", offer, attempts, error)
 
     def _validate(self, output: Any, offer: Offer) -> tuple[RoutingDecision | None, str]:
-        if isinstance(output, dict) and output.get("parsing_error"):
-            return None, self._explain(output, offer)
         parsed = output.get("parsed") if isinstance(output, dict) else output
+        if not isinstance(parsed, RoutingDecision) and isinstance(output, dict):
+            parsed = self._from_text(output.get("raw"), offer)
+            if parsed is None and (output.get("parsing_error") or self.method != "function_calling"):
+                explained = self._explain(output, offer)
+                if explained:
+                    return None, explained
         if not isinstance(parsed, RoutingDecision):
-            return None, "no RoutingDecision tool call was made"
+            tool = self.method == "function_calling"
+            return None, "no RoutingDecision tool call was made" if tool else "no JSON decision was given"
         if parsed.action == "route":
-            steps = [(parsed.agent, parsed.instruction), *((s.agent, s.instruction) for s in parsed.also)]
-            for agent, instruction in steps:
+            steps = [(parsed.agent, parsed.skill, parsed.instruction)]
+            steps += [(s.agent, s.skill, s.instruction) for s in parsed.also]
+            for agent, skill, instruction in steps:
                 if agent not in offer.names:
                     return None, self._unknown(agent, offer)
                 if not instruction.strip():
                     return None, f"the step for {agent} needs an instruction"
+                if skill and not self.team.card(agent).has_skill(skill):
+                    return None, f"{agent} does not offer skill {skill!r}"
             for card in (*offer.cards, *offer.held):
-                wanted = sum(agent == card.name for agent, _ in steps)
+                wanted = sum(agent == card.name for agent, _, _ in steps)
                 if card.name not in offer.unavailable and wanted > offer.free(card):
                     return None, f"{card.name} can take {offer.free(card)} more step(s) now, not {wanted}"
+            if len(steps) > 1:
+                planned = [PlannedStep(agent or "", skill, instruction) for agent, skill, instruction in steps]
+                conflict = parallel_conflict(planned, self.team)
+                if conflict is not None:
+                    return None, f"these steps cannot run in parallel: {conflict}"
         return parsed, ""
 
-    def _explain(self, output: dict[str, Any], offer: Offer) -> str:
+    def _from_text(self, raw: Any, offer: Offer) -> RoutingDecision | None:
+        """A decision written as JSON text, as providers answer in the JSON methods."""
+        if self.method == "function_calling":
+            return None  # a tool was asked for: JSON text is a model not following the format
+        content = getattr(raw, "content", None)
+        found = _FENCE.search(content) if isinstance(content, str) else None
+        if found is None:
+            return None
+        try:
+            return _schema(offer.names).model_validate(json.loads(found.group(0)))
+        except ValueError:
+            return None
+
+    def _explain(self, output: dict[str, Any], offer: Offer) -> str | None:
+        """Why an answer that did not parse was wrong, in terms the model can fix."""
         raw = output.get("raw")
-        for call in getattr(raw, "tool_calls", None) or []:
-            agent = (call.get("args") or {}).get("agent")
-            if call.get("name") == "RoutingDecision" and agent and agent not in offer.names:
+        calls = getattr(raw, "tool_calls", None) or []
+        answers = [c.get("args") or {} for c in calls if c.get("name") == "RoutingDecision"]
+        content = getattr(raw, "content", None)
+        if self.method != "function_calling" and isinstance(content, str) and (found := _FENCE.search(content)):
+            try:
+                answers.append(json.loads(found.group(0)))
+            except ValueError:
+                return "the answer was not valid JSON"
+        for args in answers:
+            agent = args.get("agent") if isinstance(args, dict) else None
+            if agent and agent not in offer.names:
                 return self._unknown(agent, offer)
-        return f"the answer did not match the schema ({output['parsing_error']})"
+        error = output.get("parsing_error")
+        if error:
+            return f"the answer did not match the schema ({error})"
+        return "the answer did not match the schema" if answers else None
 
     def _unknown(self, agent: Any, offer: Offer) -> str:
         if agent in offer.unavailable:

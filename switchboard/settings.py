@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from switchboard.models import ModelOptions
 
 HOME_VARIABLE = "SWITCHBOARD_HOME"
 DEFAULT_HOME = ".switchboard"
@@ -36,6 +40,18 @@ class Settings(BaseSettings):
     model: str = "embedded"
     """``embedded`` (the offline engine) or ``provider:model``, for example
     ``openai:gpt-4.1-mini``, ``anthropic:claude-sonnet-4-5``, ``ollama:qwen2.5:7b``."""
+    model_max_tokens: int | None = Field(default=None, gt=0)
+    """Default answer-length cap of every model (a spec's ``?max_tokens=`` wins)."""
+    model_timeout: float | None = Field(default=None, gt=0)
+    """Default seconds per model request (a spec's ``?timeout=`` wins)."""
+    model_concurrency: int | None = Field(default=None, gt=0)
+    """Default requests in flight per model (a spec's ``?concurrency=`` wins)."""
+    model_structured: Literal["function_calling", "json_schema", "json_mode"] | None = None
+    """Default structured-output method (a spec's ``?structured=`` wins); ``None``: per provider."""
+    model_retries: int | None = Field(default=None, ge=0)
+    """Extra attempts of a failed supervisor call before escalating (default 2)."""
+    model_backoff: float | None = Field(default=None, ge=0)
+    """Seconds before the first retry of a supervisor call, doubled each time (default 1)."""
     team: str = "retail"
     """A shipped team name or a path to a team YAML file."""
     home: Path | None = None
@@ -52,6 +68,20 @@ class Settings(BaseSettings):
     """Seconds after which a SQLite thread lock whose holder stopped
     refreshing it (hung, or on another machine) may be taken over; a holder
     whose process is gone on this machine loses it at once."""
+
+    def model_options(self) -> ModelOptions:
+        """The ``SWITCHBOARD_MODEL_*`` options, as defaults for every model spec."""
+        from switchboard.models import ModelOptions
+
+        given: dict[str, object] = {
+            "max_tokens": self.model_max_tokens,
+            "timeout": self.model_timeout,
+            "concurrency": self.model_concurrency,
+            "structured": self.model_structured,
+            "retries": self.model_retries,
+            "backoff": self.model_backoff,
+        }
+        return ModelOptions.model_validate({k: v for k, v in given.items() if v is not None})
 
     @property
     def data_dir(self) -> Path:

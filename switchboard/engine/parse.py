@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from switchboard.engine.playbook import Step
 
-_ROUTING_TAGS = ("task", "agents", "progress", "context", "feedback")
+_ROUTING_TAGS = ("task", "agents", "skills", "progress", "context", "feedback")
 _AGENT_TAGS = ("task", "instruction", "skill", "context")
 
 
@@ -69,7 +69,7 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
     """Read the routing blocks; a message without blocks is taken as the task itself."""
     text = _first_human(messages)
     found = blocks(text, _ROUTING_TAGS)
-    agents = _json(found.get("agents"), [])
+    agents = _with_skills(_json(found.get("agents"), []), _json(found.get("skills"), []))
     progress = _json(found.get("progress"), [])
     context = _json(found.get("context"), {})
     return RoutingPrompt(
@@ -79,6 +79,17 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
         context=context if isinstance(context, dict) else {},
         feedback=(found.get("feedback") or "").strip() or None,
     )
+
+
+def _with_skills(agents: Any, skills: Any) -> Any:
+    """Cards completed from the ``<skills>`` block, which lists each skill once with the agents offering it."""
+    if not isinstance(agents, list) or not isinstance(skills, list):
+        return agents
+    entries = [s for s in skills if isinstance(s, dict) and "id" in s]
+    for card in agents:
+        if isinstance(card, dict) and "skills" not in card:
+            card["skills"] = [s for s in entries if card.get("name") in (s.get("agents") or [])]
+    return agents
 
 
 @dataclass(frozen=True)

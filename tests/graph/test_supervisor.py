@@ -37,7 +37,7 @@ async def test_supervisor_prompt_carries_findings_not_transcripts(desk_graph: Gr
     )
     await _run(desk_graph(model), {"task": "count apples"})
     last_routing_prompt = model.calls[-1].text
-    assert "found 3 apples" in last_routing_prompt and '"count": 3' in last_routing_prompt
+    assert "found 3 apples" in last_routing_prompt and '"count":3' in last_routing_prompt
     assert "nonexistent_tool" not in last_routing_prompt  # the agent's raw transcript stays inside it
 
 
