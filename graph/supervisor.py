@@ -77,7 +77,7 @@ def _payload(state: SupervisorState, assignment: Assignment) -> AgentInput:
     return AgentInput(
         task=state["task"],
         context=dict(state.get("context") or {}),
-        approvals=list(state.get("approvals") or []),
+        history=[call for event in state.get("trail") or [] if event["kind"] == "handoff" for call in event["tool_calls"]],
         assignment=assignment,
     )
 

@@ -14,12 +14,14 @@ import pytest
 
 from switchboard.domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
 from switchboard.settings import Settings
+from switchboard.testing import make_principals
 
 
 @pytest.fixture(autouse=True)
 def _no_model_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may reach a real provider or LangSmith by accident, or write outside its tmp dir."""
     monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
+    make_principals(tmp_path / "home")  # alice (finance_manager), bob (support_agent), sam (store_manager)
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")

@@ -32,6 +32,7 @@ async def test_paused_run_resumes_from_postgres_in_a_new_session(
         steps=[route("finance", "return all", skill="process_return"), finish()],
         agents={
             "finance": [
+                call("find_user_id_by_email", email="mia.chen@example.com"),
                 call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=method),
                 handoff("Return requested."),
             ]
@@ -39,7 +40,7 @@ async def test_paused_run_resumes_from_postgres_in_a_new_session(
     )
     paused = await start_run("return all", thread_id="pg-1", settings=settings, model=model)
     assert paused.status == "paused" and paused.pending is not None and paused.pending["rule"] == "large-refund"
-    done = await resume_run("pg-1", approved=True, approver="store-manager", settings=settings, model=model)
+    done = await resume_run("pg-1", approved=True, approver="alice", settings=settings, model=model)
     model.assert_complete()
     assert done.status == "completed"
     thread = await read_thread("pg-1", settings=settings)
