@@ -95,8 +95,13 @@ class Governance:
 
     @property
     def signed_escalations(self) -> bool:
-        """Whether the supervisor's questions need a signed answer too (the policy names principals)."""
-        return bool(self.policy.principals)
+        """Whether going on after a supervisor's question needs a signed answer: whenever principals exist.
+
+        A graph without any principal (a bring-your-own setup with no
+        approval rules) accepts a plain ``{"approved": true}`` there; an
+        approval rule's question always needs a signature.
+        """
+        return bool(self.policy.principals or self.registry.principals)
 
 
 def thread_of(config: RunnableConfig) -> tuple[str, str]:

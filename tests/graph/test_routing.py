@@ -19,7 +19,9 @@ from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
-from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
+from switchboard.policies.principals import load_registry
+from switchboard.settings import Settings
+from switchboard.testing import signed_answer, ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
 
 TEAM = """
 name: ops
@@ -112,8 +114,9 @@ async def make(ops: Team, tmp_path: Path) -> AsyncIterator[Factory]:
 
         def factory(model: ScriptedChatModel, health: HealthRegistry | None = None, policy: PolicyFile = POLICY) -> Any:
             return build_graph(
-                team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health
-            )
+                team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health,
+                principals=load_registry([Settings().data_dir / "principals.yaml"]),  # alice, bob, sam
+            )  # fmt: skip
 
         yield factory
 
@@ -216,7 +219,7 @@ async def test_one_branch_pausing_keeps_the_other_branch_result(make: Factory) -
     graph = make(model)
     paused = await _run(graph, {"task": "pay and ship"})
     assert paused.interrupts and paused.interrupts[0].value["question"] == "Pay?"
-    state = await _run(graph, Command(resume={"approved": True}))
+    state = await _run(graph, Command(resume=signed_answer(paused.interrupts[0].value, "t")))
     model.assert_complete()  # shipping's step ran exactly once
     assert sorted(h["agent"] for h in _handoffs(state)) == ["billing", "shipping"]
 
@@ -239,7 +242,7 @@ async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Fa
     graph = make(model)
     paused = await _run(graph, {"task": "something vague"})
     assert "not confident enough" in paused.interrupts[0].value["question"]
-    state = await _run(graph, Command(resume={"approved": True, "note": "yes, shipping"}))
+    state = await _run(graph, Command(resume=signed_answer(paused.interrupts[0].value, "t", note="yes, shipping")))
     model.assert_complete()
     assert [h["agent"] for h in _handoffs(state)] == ["shipping"]
 
@@ -410,8 +413,9 @@ async def test_two_branches_paused_at_once_are_answered_one_at_a_time(make: Fact
     paused = await _run(graph, {"task": "pay both"})
     assert len(paused.interrupts) == 2
     first = paused.interrupts[0]
-    still = await _run(graph, Command(resume={first.id: {"approved": True}}))
+    still = await _run(graph, Command(resume={first.id: signed_answer(first.value, "t")}))
     assert [i.id for i in still.interrupts] == [paused.interrupts[1].id]
-    done = await _run(graph, Command(resume={still.interrupts[0].id: {"approved": True}}))
+    second = still.interrupts[0]
+    done = await _run(graph, Command(resume={second.id: signed_answer(second.value, "t")}))
     model.assert_complete()
     assert sorted(h["summary"] for h in _handoffs(done)) == ["paid A", "paid B"]
