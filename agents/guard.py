@@ -98,11 +98,10 @@ async def run_guarded(
     for call in calls:
         decision = await _decide(call, card, toolbox, gov.policy, facts)
         decisions.append(decision)
-        await gov.record(
-            (namespace, call["id"], "policy"), thread, "policy",
-            {"agent": card.name, "tool": call["name"], "args": call["args"], "call": call_hash(call["name"], call["args"]),
-             "effect": decision.effect, "rule": decision.rule_id, "reason": decision.reason},
-        )  # fmt: skip
+        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
+                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
+                   "reason": decision.reason}  # fmt: skip
+        await gov.record((namespace, call["id"], "policy"), thread, "policy", payload)
     escalations: list[EscalationEvent] = []
     approvals: dict[str, tuple[str, ApprovalVerdict]] = {}
     for call, decision in zip(calls, decisions, strict=True):
@@ -157,7 +156,9 @@ def _builder(call: ToolCall, decision: PolicyDecision, card: AgentCard, policy: 
     return build
 
 
-async def _decide(call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts) -> PolicyDecision:
+async def _decide(
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
+) -> PolicyDecision:
     name, args = call["name"], call["args"]
     if name not in card.tools:
         allowed = ", ".join(card.tools) or "none"

@@ -88,20 +88,24 @@ class Governance:
             audit = open_audit(data_dir or Settings().data_dir)
         return cls(policy, registry, audit)
 
-    async def record(self, parts: tuple[object, ...], thread: str, kind: AuditKind, payload: Mapping[str, Any]) -> float:
+    async def record(
+        self, parts: tuple[object, ...], thread: str, kind: AuditKind, payload: Mapping[str, Any]
+    ) -> float:
         """Append an audit entry once (keyed by ``parts``), off the event loop; its time."""
         entry = await asyncio.to_thread(self.audit.append, event_id(*parts), thread, kind, payload)
         return entry.timestamp
 
     @property
     def signed_escalations(self) -> bool:
-        """Whether going on after a supervisor's question needs a signed answer: whenever principals exist.
+        """Whether going on after a supervisor's question needs a signed answer.
 
-        A graph without any principal (a bring-your-own setup with no
-        approval rules) accepts a plain ``{"approved": true}`` there; an
-        approval rule's question always needs a signature.
+        Only when the policy names ``escalation_roles``: such an answer moves
+        no money by itself (every held call still needs its own signed
+        approval), so by default anyone with access to the thread may answer
+        it, as a customer does through a question channel. Name roles to make
+        the hop, budget and guardian stops answerable by those roles only.
         """
-        return bool(self.policy.principals or self.registry.principals)
+        return bool(self.policy.escalation_roles)
 
 
 def thread_of(config: RunnableConfig) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from switchboard.agents.interrupts import Governance
 from switchboard.agents.spec import AgentSpec
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
 from switchboard.graph.escalation import escalation_node
@@ -43,7 +44,6 @@ from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.supervisor import supervisor_node
-from switchboard.checkpoints.audit import AuditLog
 from switchboard.policies import PolicyFile, Registry
 
 AgentLike = AgentCard | AgentSpec | Agent | Runnable[Any, Any]
@@ -115,7 +115,7 @@ def build_graph(
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
-    supervisor: Any = supervisor_node(router, max_hops=max_hops)
+    supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)
     builder.add_node(
         "supervisor",
         supervisor,

@@ -78,7 +78,7 @@ class ResumeShape(BaseModel):
     example: dict[str, Any] = Field(default_factory=lambda: dict(EXAMPLE))
     how: str = (
         "approve with `switchboard resume THREAD --approve --as NAME`, or send "
-        "switchboard.policies.answers.sign_answer(...) as the resume value; reject with {\"approved\": false}"
+        'switchboard.policies.answers.sign_answer(...) as the resume value; reject with {"approved": false}'
     )
 
 
@@ -302,5 +302,5 @@ def read_answer(value: Any) -> Answer:
             "malformed",
             f"refused answer {value!r} ({problems}); resume with an object like "
             '{"approved": true, "note": "...", "approver": "NAME", "approval": {...signed...}} '
-            "(see sign_answer), or {\"approved\": false} to reject",
+            '(see sign_answer), or {"approved": false} to reject',
         ) from exc

@@ -21,7 +21,6 @@ from switchboard.testing import make_principals
 def _no_model_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may reach a real provider or LangSmith by accident, or write outside its tmp dir."""
     monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
-    make_principals(tmp_path / "home")  # alice (finance_manager), bob (support_agent), sam (store_manager)
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
@@ -35,6 +34,19 @@ def _no_model_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SWITCHBOARD_RETAIL_DB",
     ):
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def principals(tmp_path: Path) -> Path:
+    """The test's data directory with principals and their keys.
+
+    alice is a finance_manager, bob a support_agent, sam a store_manager.
+
+    Approvals are signed; sign with ``switchboard.testing.signed_answer`` or ``resume --as alice``.
+    """
+    home = tmp_path / "home"
+    make_principals(home)
+    return home
 
 
 @pytest.fixture(scope="session")

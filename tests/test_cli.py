@@ -17,6 +17,8 @@ import pytest
 
 from switchboard.domains.retail import RetailStore
 
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
+
 RETURN_OVER_LIMIT = (
     "Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my "
     "last delivered order arrived damaged. I want to return both and get my money back."

@@ -46,6 +46,8 @@ RETURN_OVER_LIMIT = (
 )
 LAUNCHER = """
 import os, runpy, sys
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 log, db = sys.argv[1], sys.argv[2]
 with open(log, "a") as out:
     out.write(f"start {os.getpid()}\\n")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from switchboard.checkpoints import is_postgres, open_checkpointer
 from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 
 async def test_checkpointer_round_trip(postgres_url: str) -> None:

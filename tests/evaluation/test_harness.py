@@ -118,9 +118,7 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     """
 
     async def answer_as_note(thread_id: str, text: str, *, settings: Settings, model: Any) -> RunResult:
-        return await resume_run(
-            thread_id, approved=True, note=text, approver="customer", settings=settings, model=model
-        )
+        return await resume_run(thread_id, approved=True, note=text, settings=settings, model=model)
 
     cancel = generated[0]
     user = ScriptedUser("Please cancel my pending order, I no longer need it.", [cancel.opening])

@@ -7,11 +7,10 @@ own checks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-
-import time
 
 import pytest
 from langchain_core.tools import tool
@@ -21,9 +20,9 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.interrupts import Answer, ApprovalRequest, EscalationRequest, read_answer
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.errors import ApprovalRefused
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
-from switchboard.errors import ApprovalRefused
 from switchboard.policies import PolicyFile, call_hash
 from switchboard.policies.principals import load_registry
 from switchboard.settings import Settings
@@ -69,7 +68,7 @@ Factory = Callable[[ScriptedChatModel], Any]
 
 
 @pytest.fixture
-async def make(tmp_path: Path) -> AsyncIterator[Factory]:
+async def make(tmp_path: Path, principals: Path) -> AsyncIterator[Factory]:
     refunds.clear()
     file = tmp_path / "shop.yaml"
     file.write_text(TEAM)
@@ -204,8 +203,10 @@ async def test_supervisor_escalations_are_answered_by_the_escalation_roles(make:
 def test_read_answer_refuses_every_other_shape(value: Any, problem: str) -> None:
     with pytest.raises(ApprovalRefused) as refused:
         read_answer(value)
-    assert refused.value.reason == "malformed" and problem in str(refused.value) and '{"approved": true' in str(
-        refused.value
+    assert (
+        refused.value.reason == "malformed"
+        and problem in str(refused.value)
+        and '{"approved": true' in str(refused.value)
     )
 
 

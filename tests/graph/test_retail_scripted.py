@@ -10,11 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from switchboard.domains.retail import RetailStore
 from switchboard.graph import trail as query
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 
 def _order(db: Path, order_id: str) -> dict[str, Any]:

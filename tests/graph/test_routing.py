@@ -21,7 +21,17 @@ from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
 from switchboard.policies.principals import load_registry
 from switchboard.settings import Settings
-from switchboard.testing import signed_answer, ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
+from switchboard.testing import (
+    ScriptedChatModel,
+    call,
+    escalate,
+    fail,
+    finish,
+    handoff,
+    route,
+    route_many,
+    signed_answer,
+)
 
 TEAM = """
 name: ops
@@ -109,7 +119,7 @@ Factory = Callable[..., Any]
 
 
 @pytest.fixture
-async def make(ops: Team, tmp_path: Path) -> AsyncIterator[Factory]:
+async def make(ops: Team, tmp_path: Path, principals: Path) -> AsyncIterator[Factory]:
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
 
         def factory(model: ScriptedChatModel, health: HealthRegistry | None = None, policy: PolicyFile = POLICY) -> Any:
