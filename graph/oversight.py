@@ -7,8 +7,8 @@ Between an agent's result and the next decision the supervisor graph:
   run for a human, a ``flag`` is recorded;
 * checks the run's budgets (hops, tool calls) and stops for a human at the
   limit, unless a human has just said to go on;
-* checks that the agents whose results feed a step may hand work to the
-  agent chosen (the policy's ``handoffs`` grants);
+* checks that a failed step may pass from its agent to the one taking it
+  over (the policy's ``handoffs`` grants);
 * appends every trail event (routing decisions, handoffs, escalations) to
   the audit log, keyed by its position in the thread's trail, so a re-run
   after a resume writes nothing twice.
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import Send
 
 from switchboard.agents.guard import thread_facts
 from switchboard.agents.interrupts import Governance, thread_of
@@ -91,18 +90,24 @@ async def govern_results(gov: Governance, config: RunnableConfig, state: Supervi
     return None
 
 
-def refused_handoff(gov: Governance, state: SupervisorState, goto: Any) -> str | None:
-    """Why the agents whose results feed the next steps may not hand work to their targets, if so."""
-    fresh = [h for h in query.since_last_decision(state.get("trail") or []) if h["status"] == "done"]
-    sends = [g for g in (goto if isinstance(goto, list | tuple) else [goto]) if isinstance(g, Send)]
-    if not fresh or not sends:
-        return None
-    sources = sorted({h["agent"] for h in fresh})
-    for send in sends:
-        decisions = [check_handoff(gov.policy, source, send.node) for source in sources]
-        if all(d.effect == "deny" for d in decisions):
-            return (
-                f"The next step would hand work to {send.node}, which the policy does not allow: "
-                f"{decisions[0].reason}. How should we proceed?"
-            )
+def refused_handoff(gov: Governance, update: Any) -> str | None:
+    """Why a failed step may not pass from its agent to the one taking it over, if so.
+
+    Agents hand work back to the supervisor, which may assign anything to
+    any agent; the one agent-to-agent handoff is a reassignment, where the
+    failed agent's step (and what it tried) goes to another agent. That
+    needs the failed agent's ``handoffs`` grant.
+    """
+    events = update.get("trail") or [] if isinstance(update, dict) else []
+    for event in events:
+        if event["kind"] != "decision" or event["source"] != "reassign":
+            continue
+        for assignment in event["assignments"]:
+            source = assignment["tried"][-1] if assignment["tried"] else None
+            if source is None:
+                continue
+            decision = check_handoff(gov.policy, source, assignment["agent"])
+            if decision.effect == "deny":
+                target = assignment["agent"]
+                return f"{source}'s failed step cannot go to {target}: {decision.reason}. How should we proceed?"
     return None

@@ -56,7 +56,7 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         await record_trail(gov, config, trail)
         stop = await govern_results(gov, config, state)
         command = _guard(stop, "policy") if stop else await decide(state, config)
-        refused = refused_handoff(gov, state, command.goto)
+        refused = refused_handoff(gov, command.update)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}

@@ -32,9 +32,10 @@ from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
-from switchboard.policies import load_principals
+from switchboard.checkpoints.audit import open_audit
+from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
-from switchboard.settings import Settings
+from switchboard.settings import HOME_VARIABLE, Settings
 
 Status = Literal["completed", "paused", "failed"]
 EventSink = Callable[[tuple[str, ...], dict[str, Any]], None]
@@ -113,6 +114,7 @@ async def open_graph(
     env = prepare_team(team) if connect else {}
     toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
     health = HealthRegistry(health_path(settings))
+    audit = open_audit(settings.data_dir)
     try:
         async with open_checkpointer(settings.checkpoint_target) as saver, toolbox:
             yield build_graph(
@@ -122,9 +124,17 @@ async def open_graph(
                 checkpointer=saver,
                 health=health,
                 max_hops=settings.max_hops,
+                principals=principals_for(settings, team),
+                audit=audit,
             )
     finally:
         health.close()
+        audit.close()
+
+
+def principals_for(settings: Settings, team: Team) -> Registry:
+    """The principals in force for ``team``, with ``${SWITCHBOARD_HOME}`` the settings' data directory."""
+    return load_principals(team.load_policy(), {**os.environ, HOME_VARIABLE: str(settings.data_dir)})
 
 
 def health_path(settings: Settings) -> Path:
@@ -215,8 +225,7 @@ class _Answerer:
         if not self.approved or self.approver is None:
             # A rejection moves nothing and needs no signature; an unsigned approval is refused by the graph.
             return {"approved": self.approved, "note": self.note, "approver": self.approver}
-        team = load_team(self.settings.team)
-        registry = load_principals(team.load_policy())
+        registry = principals_for(self.settings, load_team(self.settings.team))
         return sign_answer(
             registry, self.settings.data_dir / "keys", self.approver, pending, thread_id=thread_id,
             role=self.role, approved=self.approved, note=self.note, now=time.time(),

@@ -133,5 +133,6 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     trial = report.trials[0]
     assert trial.reward.value == 1 and report.question_channel
     assert len(user.questions) == 1 and "cannot identify the customer" in user.questions[0]
-    assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "agent"]
+    # the $637.90 cancel waits for a signed approval, which the harness gives as its own principal
+    assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "harness", "agent"]
     assert trial.told[0] == user.questions[0]  # a question is something the customer was told

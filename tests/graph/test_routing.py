@@ -143,7 +143,7 @@ def _handoffs(state: Any) -> list[HandoffEvent]:
 async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Factory) -> None:
     model = ScriptedChatModel(
         steps=[route("billing", "refund invoice 7", skill="invoices"), finish()],
-        agents={"billing": [fail("billing model down")], "billing_backup": [handoff("refunded invoice 7")]},
+        agents={"billing": [fail("billing model down")], "billing_backup": [handoff("invoice 7 settled")]},
     )
     health = HealthRegistry()
     state = await _run(make(model, health), {"task": "please refund invoice 7"})
