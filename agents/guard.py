@@ -41,7 +41,9 @@ from switchboard.agents.toolbox import Toolbox
 from switchboard.policies import Facts, PolicyDecision, PolicyFile, check_call, evaluate, learn, measure_calls
 from switchboard.policies.answers import call_hash
 from switchboard.policies.approvals import ApprovalVerdict
+from switchboard.policies.constraints import Range, check_constraints
 from switchboard.policies.engine import missing_facts
+from switchboard.policies.grants import check_tool_grant
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -165,6 +167,9 @@ async def _decide(
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
+    early = _before_quotes(policy, card.name, name, args, facts)
+    if early is not None:
+        return early
     quotes: dict[str, Any] = {}
     measured: dict[str, float | None] = {}
     for quote in measure_calls(policy, name, args):
@@ -186,6 +191,17 @@ async def _decide(
     if decision.effect != "allow":
         return decision
     return evaluate(policy, name, args, measured)
+
+
+def _before_quotes(
+    policy: PolicyFile, agent: str, tool: str, args: Mapping[str, Any], facts: Facts
+) -> PolicyDecision | None:
+    """Grants and the checks of the call's own arguments, before any quote tool sees them."""
+    granted = check_tool_grant(policy.grants, agent, tool)
+    if granted.effect != "allow":
+        return granted
+    plain = tuple(c for c in policy.constraints if not isinstance(c, Range))
+    return check_constraints(plain, tool, args, {}, facts, facts_based=False)
 
 
 async def _read(toolbox: Toolbox, name: str, args: Mapping[str, Any]) -> dict[str, Any] | str:

@@ -82,11 +82,11 @@ async def govern_results(gov: Governance, config: RunnableConfig, state: Supervi
     used = Usage(
         hops=state.get("hops", 0), tool_calls=sum(len(e["tool_calls"]) for e in trail if e["kind"] == "handoff")
     )
-    verdict = budget(gov.policy, used)
-    if not verdict.ok:
-        await gov.record((thread, "budget", len(trail)), thread, "budget", {"exceeded": list(verdict.exceeded),
-                                                                             "reason": verdict.reason})  # fmt: skip
-        return f"The run reached its budget ({verdict.reason}). Continue?"
+    spent = budget(gov.policy, used)
+    if not spent.ok:
+        await gov.record((thread, "budget", len(trail)), thread, "budget", {"exceeded": list(spent.exceeded),
+                                                                             "reason": spent.reason})  # fmt: skip
+        return f"The run reached its budget ({spent.reason}). Continue?"
     return None
 
 

@@ -27,12 +27,12 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
+from switchboard.checkpoints.audit import open_audit
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
-from switchboard.checkpoints.audit import open_audit
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.settings import HOME_VARIABLE, Settings

@@ -66,7 +66,8 @@ def test_the_readme_has_the_blocks_this_file_checks() -> None:
 
 
 @pytest.mark.parametrize(("line", "code"), PYTHON_BLOCKS, ids=[f"README.md:{n}" for n, _ in PYTHON_BLOCKS])
-def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path) -> None:
+def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path, principals: Path) -> None:
+    """Run in a data directory where alice holds her key, as after `make demo` (the example approves as alice)."""
     work = tmp_path / "work"
     work.mkdir()
     script = work / "example.py"
@@ -88,7 +89,7 @@ def _command_lines() -> list[tuple[int, str]]:
     for start, code in BASH_BLOCKS:
         for offset, raw in enumerate(code.splitlines(), start=1):
             if raw.strip().startswith("switchboard "):
-                lines.append((start + offset, raw.strip()))
+                lines.append((start + offset, raw.strip().removesuffix("\\").strip()))  # a continued line: its start
     return lines
 
 

@@ -55,11 +55,15 @@ POLICY = PolicyFile.model_validate(
 )
 CONFIG: Any = {"configurable": {"thread_id": "t"}}
 refunds: list[float] = []
+declined: set[float] = set()
+"""Amounts the payment provider declines (the call fails)."""
 
 
 @tool
 def refund(amount: float) -> str:
     """Refund an amount (a write)."""
+    if amount in declined:
+        raise ValueError("declined by the payment provider")
     refunds.append(amount)
     return f"refunded {amount}"
 
@@ -70,6 +74,7 @@ Factory = Callable[[ScriptedChatModel], Any]
 @pytest.fixture
 async def make(tmp_path: Path, principals: Path) -> AsyncIterator[Factory]:
     refunds.clear()
+    declined.clear()
     file = tmp_path / "shop.yaml"
     file.write_text(TEAM)
     team: Team = load_team(file)
@@ -216,3 +221,20 @@ def test_read_answer_accepts_the_documented_shape() -> None:
     )
     with pytest.raises(ApprovalRefused, match="unsigned"):
         read_answer(True)  # one shape: an object, never a bare boolean
+
+
+async def test_an_approved_call_that_fails_approves_nothing_later(make: Factory) -> None:
+    """Hole 3 of issue 7: an approval was kept per rule and order, so a failed call approved a larger one."""
+    declined.add(900)
+    model = ScriptedChatModel(
+        steps=[route("till", "refund", skill="refunds")],
+        agents={"till": [call("refund", amount=900), call("refund", amount=5000)]},
+    )
+    graph = make(model)
+    await graph.ainvoke({"task": "refund"}, CONFIG)
+    first = await _pending(graph)
+    state = await _resume(graph, signed_answer(first, "t", "alice"))
+    (pending,) = state.interrupts  # the larger call is a new question, with its own id and call hash
+    assert pending.value["args"] == {"amount": 5000} and pending.value["interrupt_id"] != first["interrupt_id"]
+    state = await _resume(graph, signed_answer(first, "t", "alice"))  # the old approval answers nothing here
+    assert "another question" in state.interrupts[0].value["error"] and refunds == []
