@@ -109,7 +109,9 @@ async def run_guarded(
     for call, decision in zip(calls, decisions, strict=True):
         if decision.effect != "approve":
             continue
-        request, verdict = await ask(gov, config, str(call["id"]), _builder(call, decision, card, gov.policy))
+        request, verdict = await ask(
+            gov, config, str(call["id"]), approval_builder(call, decision, card.name, gov.policy)
+        )
         escalations.append(_escalation(card, decision, verdict))
         if not verdict.approved:
             note = f"rejected by a human: {verdict.note}" if verdict.note else "rejected by a human"
@@ -136,14 +138,15 @@ async def run_guarded(
     return GuardOutcome(messages, records, escalations)
 
 
-def _builder(call: ToolCall, decision: PolicyDecision, card: AgentCard, policy: PolicyFile) -> Any:
+def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, policy: PolicyFile) -> Any:
+    """``build(interrupt_id, asked_at)`` for :func:`~switchboard.agents.interrupts.ask`: the call's question."""
     rule = next((r for r in policy.approvals if r.id == decision.rule_id), None)
 
     def build(interrupt_id: str, asked_at: float) -> ApprovalRequest:
         return ApprovalRequest(
             question=decision.question,
             rule=decision.rule_id,
-            agent=card.name,
+            agent=agent,
             tool=call["name"],
             args=dict(call["args"]),
             value=decision.value,
@@ -161,13 +164,27 @@ def _builder(call: ToolCall, decision: PolicyDecision, card: AgentCard, policy: 
 async def _decide(
     call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
 ) -> PolicyDecision:
-    name, args = call["name"], call["args"]
+    name = call["name"]
     if name not in card.tools:
         allowed = ", ".join(card.tools) or "none"
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
-    early = _before_quotes(policy, card.name, name, args, facts)
+    return await decide_call(policy, card.name, toolbox, call, facts)
+
+
+async def decide_call(policy: PolicyFile, agent: str, toolbox: Toolbox, call: ToolCall, facts: Facts) -> PolicyDecision:
+    """The policy's decision on one call: grants, constraints, scope (fetching unknown owners), quotes, approvals.
+
+    Args:
+        policy: The policy in force.
+        agent: Who calls.
+        toolbox: Where the read-only quote and fact tools are.
+        call: The call.
+        facts: What the thread's successful results established.
+    """
+    name, args = call["name"], call["args"]
+    early = _before_quotes(policy, agent, name, args, facts)
     if early is not None:
         return early
     quotes: dict[str, Any] = {}
@@ -181,13 +198,13 @@ async def _decide(
     for rule in policy.approval_rules_for(name):
         if rule.measure is not None and rule.measure.tool is None:
             measured[rule.id] = _number(args.get(rule.measure.field))
-    decision = check_call(policy, card.name, name, args, quotes=quotes, facts=facts)
+    decision = check_call(policy, agent, name, args, quotes=quotes, facts=facts)
     if decision.effect == "deny" and decision.details.get("missing"):
         for read in missing_facts(policy, decision, facts):
             result = await _read(toolbox, read.tool, read.args)
             if not isinstance(result, str):
                 facts = learn(policy.scopes, facts, read.tool, read.args, result)
-        decision = check_call(policy, card.name, name, args, quotes=quotes, facts=facts)
+        decision = check_call(policy, agent, name, args, quotes=quotes, facts=facts)
     if decision.effect != "allow":
         return decision
     return evaluate(policy, name, args, measured)
