@@ -37,6 +37,8 @@ from switchboard.graph.app import close_graphs, make_graph
 from switchboard.policies.loader import POLICIES_DIR
 from switchboard.testing import signed_answer
 
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 40.0
 CALL_TIMEOUT = 30.0
@@ -47,7 +49,6 @@ RETURN_OVER_LIMIT = (
 LAUNCHER = """
 import os, runpy, sys
 
-pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 log, db = sys.argv[1], sys.argv[2]
 with open(log, "a") as out:
     out.write(f"start {os.getpid()}\\n")
