@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 # The customer-return demo: the refund is above the $500 policy limit, so the
 # run pauses for a human (exit code 3); the demo then approves it as alice, the
 # demo's finance manager (her key is made in the data directory on first run),
-# and prints the whole chain behind the outcome.
+# and prints the whole chain behind the outcome. `--as bob` (a support agent) would be refused.
 demo: $(VENV)/.installed
 	@$(SB) retail demo-db
 	@$(SB) principals keygen alice --role finance_manager --if-missing

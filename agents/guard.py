@@ -4,33 +4,46 @@ Rules are enforced here, at the moment an agent asks for a tool, and not in a
 prompt, so no model output can get around them. The node works in three
 passes, and the order matters for "no side effect happens twice":
 
-1. decide every requested call (card allow-list, then the policy engine, with
-   read-only measure tools called first);
-2. ask a human, through ``interrupt()``, for each call that needs approval.
-   LangGraph re-runs the node from the top when the thread resumes, so every
-   question is asked *before* any write has run. The question and the
-   answer's shape are documented in :mod:`switchboard.agents.interrupts`; an
-   answer of the wrong shape, or from someone the rule does not name, is
-   refused here and the question asked again;
+1. decide every requested call: the card's allow-list, then the policy's
+   grants, argument constraints and data scopes (:func:`~switchboard.policies.check_call`,
+   fed the read-only quotes it needs and the facts the thread's successful
+   tool results established), then its approval rules;
+2. ask a human, through ``interrupt()``, for each call that needs approval
+   (:func:`~switchboard.agents.interrupts.ask`). LangGraph re-runs the node
+   from the top when the thread resumes, so every question is asked *before*
+   any write has run. Only a signed approval of that exact call, by a role
+   the rule allows, is accepted; anything else asks again;
 3. run the calls in order, recording each result with its typed outcome.
+   An approval is consumed (in the audit trail) only when its call succeeds;
+   it never covers another call, so a failed call approves nothing later.
+
+Every decision, question, answer and call is appended to the audit trail
+under ids derived from the thread, the node's namespace and the call id, so a
+re-run after a resume writes nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.interrupts import Answer, ApprovalRequest, ask
+from switchboard.agents.interrupts import ApprovalRequest, Governance, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
-from switchboard.policies import Measure, PolicyDecision, PolicyFile, approval_key, evaluate
+from switchboard.policies import Facts, PolicyDecision, PolicyFile, check_call, evaluate, learn, measure_calls
+from switchboard.policies.answers import call_hash
+from switchboard.policies.approvals import ApprovalVerdict
+from switchboard.policies.constraints import Range, check_constraints
+from switchboard.policies.engine import missing_facts
+from switchboard.policies.grants import check_tool_grant
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -42,8 +55,24 @@ class GuardOutcome:
     messages: list[ToolMessage]
     calls: list[ToolCallRecord]
     escalations: list[EscalationEvent]
-    approvals: list[str]
-    rejected: Answer | None = None
+    rejected: ApprovalVerdict | None = None
+
+
+def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts:
+    """What a thread's successful tool calls established (its customer, who owns what)."""
+    facts = Facts()
+    for record in records:
+        if record.get("outcome") == "ok":
+            facts = learn(policy.scopes, facts, record["tool"], record["args"], parse_result(record["result"]))
+    return facts
+
+
+def parse_result(text: str) -> Any:
+    """A tool's text result as JSON where it is JSON, else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text.strip()
 
 
 async def run_guarded(
@@ -51,51 +80,89 @@ async def run_guarded(
     *,
     card: AgentCard,
     toolbox: Toolbox,
-    policy: PolicyFile,
-    approved: frozenset[str],
+    gov: Governance,
+    config: RunnableConfig,
+    history: Sequence[ToolCallRecord] = (),
 ) -> GuardOutcome:
-    """Decide, approve and run one batch of tool calls (see module doc)."""
-    decisions = [await _decide(call, card, toolbox, policy, approved) for call in calls]
+    """Decide, approve and run one batch of tool calls (see module doc).
+
+    Args:
+        calls: The model's tool calls.
+        card: The agent asking.
+        toolbox: Where the tools are.
+        gov: Policy, principals and audit log.
+        config: The node's run config (thread, namespace).
+        history: The thread's earlier tool calls, whose results are facts.
+    """
+    thread, namespace = thread_of(config)
+    facts = thread_facts(gov.policy, history)
+    decisions = []
+    for call in calls:
+        decision = await _decide(call, card, toolbox, gov.policy, facts)
+        decisions.append(decision)
+        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
+                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
+                   "reason": decision.reason}  # fmt: skip
+        await gov.record((namespace, call["id"], "policy"), thread, "policy", payload)
     escalations: list[EscalationEvent] = []
-    granted: list[str] = []
+    approvals: dict[str, tuple[str, ApprovalVerdict]] = {}
     for call, decision in zip(calls, decisions, strict=True):
         if decision.effect != "approve":
             continue
-        answer = ask(_request(call, decision, card, policy))
-        escalations.append(_escalation(card, decision, answer))
-        if not answer.approved:
-            note = f"rejected by a human: {answer.note}" if answer.note else "rejected by a human"
+        request, verdict = await ask(
+            gov, config, str(call["id"]), approval_builder(call, decision, card.name, gov.policy)
+        )
+        escalations.append(_escalation(card, decision, verdict))
+        if not verdict.approved:
+            note = f"rejected by a human: {verdict.note}" if verdict.note else "rejected by a human"
             messages = [_message(c, f"Not run: {note}.", ok=False) for c in calls]
-            return GuardOutcome(messages, [], escalations, granted, rejected=answer)
-        granted.append(approval_key(decision.rule_id or "", decision.subject))
+            return GuardOutcome(messages, [], escalations, rejected=verdict)
+        approvals[str(call["id"])] = (request.interrupt_id, verdict)
     messages, records = [], []
     for call, decision in zip(calls, decisions, strict=True):
         record = await _execute(call, decision, toolbox, card.timeout_s)
         records.append(record)
         messages.append(_message(call, record["result"], ok=record["outcome"] == "ok"))
-    return GuardOutcome(messages, records, escalations, granted)
+        await gov.record(
+            (namespace, call["id"], "tool_call"), thread, "tool_call",
+            {"agent": card.name, "tool": call["name"], "args": call["args"], "outcome": record["outcome"],
+             "result": record["result"][:2000]},
+        )  # fmt: skip
+        granted = approvals.get(str(call["id"]))
+        if granted and record["outcome"] == "ok":
+            rid, verdict = granted
+            await gov.record(
+                (namespace, call["id"], "consumed"), thread, "approval_consumed",
+                {"token_id": verdict.token_id, "interrupt_id": rid, "principal": verdict.principal},
+            )  # fmt: skip
+    return GuardOutcome(messages, records, escalations)
 
 
-def _request(call: ToolCall, decision: PolicyDecision, card: AgentCard, policy: PolicyFile) -> ApprovalRequest:
+def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, policy: PolicyFile) -> Any:
+    """``build(interrupt_id, asked_at)`` for :func:`~switchboard.agents.interrupts.ask`: the call's question."""
     rule = next((r for r in policy.approvals if r.id == decision.rule_id), None)
-    return ApprovalRequest(
-        question=decision.question,
-        rule=decision.rule_id,
-        approvers=list(policy.approvers_for(decision.rule_id)) if decision.rule_id else [],
-        agent=card.name,
-        tool=call["name"],
-        args=dict(call["args"]),
-        value=decision.value,
-        threshold=rule.threshold if rule else None,
-    )
+
+    def build(interrupt_id: str, asked_at: float) -> ApprovalRequest:
+        return ApprovalRequest(
+            question=decision.question,
+            rule=decision.rule_id,
+            agent=agent,
+            tool=call["name"],
+            args=dict(call["args"]),
+            value=decision.value,
+            threshold=rule.threshold if rule else None,
+            call=call_hash(call["name"], call["args"]),
+            roles=list(decision.roles),
+            escalation=decision.escalation,
+            interrupt_id=interrupt_id,
+            asked_at=asked_at,
+        )
+
+    return build
 
 
 async def _decide(
-    call: ToolCall,
-    card: AgentCard,
-    toolbox: Toolbox,
-    policy: PolicyFile,
-    approved: frozenset[str],
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
 ) -> PolicyDecision:
     name = call["name"]
     if name not in card.tools:
@@ -103,44 +170,77 @@ async def _decide(
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
-    measured: dict[str, float | None] = {}
-    for rule in policy.approval_rules_for(name):
-        if rule.measure is None:
-            continue
-        value = await _measure(rule.measure, call["args"], toolbox)
-        if isinstance(value, str):
-            return PolicyDecision("deny", rule.id, f"rule {rule.id} could not price this call: {value}")
-        measured[rule.id] = value
-    return evaluate(policy, name, call["args"], measured, approved)
+    return await decide_call(policy, card.name, toolbox, call, facts)
 
 
-async def _measure(measure: Measure, args: Mapping[str, Any], toolbox: Toolbox) -> float | str:
-    """Price a call before it runs, or say why it cannot be priced.
+async def decide_call(policy: PolicyFile, agent: str, toolbox: Toolbox, call: ToolCall, facts: Facts) -> PolicyDecision:
+    """The policy's decision on one call: grants, constraints, scope (fetching unknown owners), quotes, approvals.
 
-    The measure tool validates the same arguments as the guarded write, so
-    its error is usually the write's error too, and the agent sees it.
+    Args:
+        policy: The policy in force.
+        agent: Who calls.
+        toolbox: Where the read-only quote and fact tools are.
+        call: The call.
+        facts: What the thread's successful results established.
     """
-    if measure.tool is None:
-        value = _number(args.get(measure.field))
-        return f"argument {measure.field!r} is not a number" if value is None else value
-    tool = toolbox.get(measure.tool)
+    name, args = call["name"], call["args"]
+    early = _before_quotes(policy, agent, name, args, facts)
+    if early is not None:
+        return early
+    quotes: dict[str, Any] = {}
+    measured: dict[str, float | None] = {}
+    for quote in measure_calls(policy, name, args):
+        result = await _read(toolbox, quote.tool, quote.args)
+        if isinstance(result, str):
+            return PolicyDecision("deny", quote.key, f"{quote.key} could not price this call: {result}")
+        quotes[quote.key] = result
+        measured[quote.key] = _number(result.get(quote.field)) if quote.field else None
+    for rule in policy.approval_rules_for(name):
+        if rule.measure is not None and rule.measure.tool is None:
+            measured[rule.id] = _number(args.get(rule.measure.field))
+    decision = check_call(policy, agent, name, args, quotes=quotes, facts=facts)
+    if decision.effect == "deny" and decision.details.get("missing"):
+        for read in missing_facts(policy, decision, facts):
+            result = await _read(toolbox, read.tool, read.args)
+            if not isinstance(result, str):
+                facts = learn(policy.scopes, facts, read.tool, read.args, result)
+        decision = check_call(policy, agent, name, args, quotes=quotes, facts=facts)
+    if decision.effect != "allow":
+        return decision
+    return evaluate(policy, name, args, measured)
+
+
+def _before_quotes(
+    policy: PolicyFile, agent: str, tool: str, args: Mapping[str, Any], facts: Facts
+) -> PolicyDecision | None:
+    """Grants and the checks of the call's own arguments, before any quote tool sees them."""
+    granted = check_tool_grant(policy.grants, agent, tool)
+    if granted.effect != "allow":
+        return granted
+    plain = tuple(c for c in policy.constraints if not isinstance(c, Range))
+    return check_constraints(plain, tool, args, {}, facts, facts_based=False)
+
+
+async def _read(toolbox: Toolbox, name: str, args: Mapping[str, Any]) -> dict[str, Any] | str:
+    """Call a read-only tool for the guard (a quote, a fact); its parsed result or why not.
+
+    The quote tool validates the same arguments as the guarded write, so its
+    error is usually the write's error too, and the agent sees it.
+    """
+    tool = toolbox.get(name)
     if tool is None:
-        return f"measure tool {measure.tool!r} is not available"
-    tool_args = {name: args.get(source) for name, source in measure.args.items()}
+        return f"tool {name!r} is not available"
     try:
-        message = await tool.ainvoke({"type": "tool_call", "name": measure.tool, "args": tool_args, "id": "measure"})
+        message = await tool.ainvoke({"type": "tool_call", "name": name, "args": dict(args), "id": "guard"})
     except GraphBubbleUp:
         raise
     except Exception as exc:  # reported as the reason the call is refused
-        return f"{measure.tool} crashed: {exc}"
+        return f"{name} crashed: {exc}"
     text = content_text(message.content)
     if getattr(message, "status", "success") == "error":
         return text
-    try:
-        value = _number(json.loads(text).get(measure.field))
-    except (ValueError, AttributeError):
-        value = None
-    return f"{measure.tool} returned no number in {measure.field!r}" if value is None else value
+    value = parse_result(text)
+    return value if isinstance(value, dict) else f"{name} returned no JSON object"
 
 
 def _number(value: Any) -> float | None:
@@ -188,15 +288,15 @@ def _message(call: ToolCall, text: str, *, ok: bool) -> ToolMessage:
     return ToolMessage(text, tool_call_id=call["id"], name=call["name"], status="success" if ok else "error")
 
 
-def _escalation(card: AgentCard, decision: PolicyDecision, answer: Answer) -> EscalationEvent:
+def _escalation(card: AgentCard, decision: PolicyDecision, verdict: ApprovalVerdict) -> EscalationEvent:
     return EscalationEvent(
         kind="escalation",
         source="policy",
         question=decision.question,
         agent=card.name,
         rule=decision.rule_id,
-        approved=answer.approved,
-        note=answer.note,
-        approver=answer.approver,
+        approved=verdict.approved,
+        note=verdict.note,
+        approver=verdict.principal or None,
         at_call=0,
     )

@@ -1,134 +1,181 @@
-"""What a paused thread asks a human, and the one shape of an answer.
+"""Asking a human inside the graph, and checking the answer there.
 
 A thread pauses with LangGraph's ``interrupt()`` in two places: the guarded
-tool node, when a policy rule holds a tool call (:class:`ApprovalRequest`),
-and the escalation node, when the supervisor asks (:class:`EscalationRequest`).
-Both payloads are plain JSON that says who may answer and how, and both accept
-exactly one resume value, an :class:`Answer`::
+tool node, when a policy rule holds a tool call (an
+:class:`~switchboard.policies.answers.ApprovalRequest`), and the escalation
+node, when the supervisor asks (an
+:class:`~switchboard.policies.answers.EscalationRequest`). The payload and the
+one accepted resume value (:class:`~switchboard.policies.answers.Answer`,
+holding a signed approval) are defined in :mod:`switchboard.policies.answers`;
+this module runs the loop in the graph:
 
-    graph.ainvoke(Command(resume={"approved": True, "note": "checked", "approver": "store-manager"}), config)
+* the question is recorded in the audit trail, once, and its time of asking
+  is read back from there, so a node re-run after a resume asks the same
+  question with the same id;
+* each answer is recorded on arrival and checked at its recorded time
+  (signature, role, thread, question, exact call, expiry, reuse);
+* a refused answer is recorded as ``approval_refused`` and the same question
+  is asked again with an ``error``: the thread stays paused and nothing runs.
 
-An answer of any other shape, or from someone the policy does not name, is
-refused *inside the graph*, whatever the entry point: the node asks the same
-question again with an ``error`` saying why, so the thread stays paused and
-nothing runs. LangGraph matches the interrupts of one node to resume values by
-their order, so asking again in a loop is safe on every resume.
+This holds whatever the entry point: the CLI, ``resume_run``, a raw
+``Command(resume=...)`` or a LangGraph server. LangGraph matches the
+interrupts of one node to resume values by their order, so asking again in a
+loop is safe on every resume.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-__all__ = ["Answer", "ApprovalRequest", "EscalationRequest", "HumanRequest", "ResumeShape", "ask", "read_answer"]
+from switchboard.checkpoints.audit import AuditKind, AuditLog, event_id, open_audit
+from switchboard.errors import ApprovalRefused
+from switchboard.policies import PolicyFile, Registry, load_principals
+from switchboard.policies.answers import (
+    Answer,
+    ApprovalRequest,
+    EscalationRequest,
+    HumanRequest,
+    ResumeShape,
+    check_answer,
+    read_answer,
+    request_id,
+)
+from switchboard.policies.approvals import ApprovalVerdict
+
+__all__ = [
+    "Answer",
+    "ApprovalRequest",
+    "EscalationRequest",
+    "Governance",
+    "HumanRequest",
+    "ResumeShape",
+    "ask",
+    "read_answer",
+    "thread_of",
+]
 
 
-class Answer(BaseModel):
-    """A human's answer to a paused thread: the only resume value it accepts.
+@dataclass(frozen=True)
+class Governance:
+    """What the graph enforces with: the rules, who may approve, and the audit log.
 
-    Unknown keys are refused rather than ignored, so a typo (``"approve"``)
-    can never pass for a rejection. A later version may add a signature
-    field for unforgeable approvals; it will be a new optional key.
+    Built once per graph (see ``build_graph``) and shared by the guard, the
+    escalation node and the supervisor.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    policy: PolicyFile
+    registry: Registry
+    audit: AuditLog
 
-    approved: StrictBool
-    """``true`` runs the held call (or lets the supervisor go on); ``false`` stops it."""
-    note: StrictStr = ""
-    """Shown to the agents and kept in the trail."""
-    approver: StrictStr | None = None
-    """Who answers; must be one of the request's ``approvers`` when it names any."""
+    @classmethod
+    def of(
+        cls, policy: PolicyFile, *, registry: Registry | None = None, audit: AuditLog | None = None,
+        data_dir: Path | None = None,
+    ) -> Governance:  # fmt: skip
+        """Fill what is not given: the policy's principals, the data directory's audit log."""
+        if registry is None:
+            registry = load_principals(policy)
+        if audit is None:
+            from switchboard.settings import Settings
 
+            audit = open_audit(data_dir or Settings().data_dir)
+        return cls(policy, registry, audit)
 
-class ResumeShape(BaseModel):
-    """How to answer: ``Command(resume=VALUE)`` with a value of this shape."""
+    async def record(
+        self, parts: tuple[object, ...], thread: str, kind: AuditKind, payload: Mapping[str, Any]
+    ) -> float:
+        """Append an audit entry once (keyed by ``parts``), off the event loop; its time."""
+        entry = await asyncio.to_thread(self.audit.append, event_id(*parts), thread, kind, payload)
+        return entry.timestamp
 
-    model_config = ConfigDict(frozen=True)
+    @property
+    def signed_escalations(self) -> bool:
+        """Whether going on after a supervisor's question needs a signed answer.
 
-    json_schema: dict[str, Any]
-    """The JSON schema of :class:`Answer`."""
-    example: dict[str, Any]
-
-
-def _resume_shape() -> ResumeShape:
-    return ResumeShape(
-        json_schema=Answer.model_json_schema(),
-        example={"approved": True, "note": "checked", "approver": None},
-    )
-
-
-class HumanRequest(BaseModel):
-    """What every question to a human carries (the ``interrupt()`` value)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    question: str
-    rule: str | None = None
-    """The policy rule that asks, if any."""
-    approvers: list[str] = Field(default_factory=list)
-    """Who may answer (``Answer.approver``); empty means anyone."""
-    resume: ResumeShape = Field(default_factory=_resume_shape)
-    error: str | None = None
-    """Why the previous answer was refused, when it was; the question is unchanged."""
+        Only when the policy names ``escalation_roles``: such an answer moves
+        no money by itself (every held call still needs its own signed
+        approval), so by default anyone with access to the thread may answer
+        it, as a customer does through a question channel. Name roles to make
+        the hop, budget and guardian stops answerable by those roles only.
+        """
+        return bool(self.policy.escalation_roles)
 
 
-class ApprovalRequest(HumanRequest):
-    """A policy rule holds an agent's tool call until a human approves it."""
-
-    kind: Literal["approval"] = "approval"
-    agent: str
-    tool: str
-    args: dict[str, Any]
-    value: float | None = None
-    """What the rule measured (an amount), when it measures."""
-    threshold: float | None = None
-    """The rule's limit: approval is needed above it."""
+def thread_of(config: RunnableConfig) -> tuple[str, str]:
+    """The thread id and the node's checkpoint namespace (stable across a resume)."""
+    configurable = config.get("configurable") or {}
+    return str(configurable.get("thread_id") or "-"), str(configurable.get("checkpoint_ns") or "")
 
 
-class EscalationRequest(HumanRequest):
-    """The supervisor cannot or may not decide alone."""
-
-    kind: Literal["escalation"] = "escalation"
-
-
-def read_answer(value: Any, approvers: Sequence[str]) -> Answer | str:
-    """Read a resume value, or say why it is refused.
+async def ask(
+    gov: Governance, config: RunnableConfig, key: str, build: Any, *, signed: bool = True
+) -> tuple[HumanRequest, ApprovalVerdict]:
+    """Pause the thread with a question until an accepted answer arrives.
 
     Args:
-        value: What the client sent with ``Command(resume=...)``.
-        approvers: Who may answer; empty means anyone.
+        gov: The governance in force.
+        config: The node's run config (thread and namespace).
+        key: What identifies the question within the node (the tool call id).
+        build: ``build(interrupt_id, asked_at) -> HumanRequest``.
+        signed: Whether an approval must be signed.
 
     Returns:
-        The answer, or the reason it is refused (the thread stays paused).
+        The question and the accepted verdict: an approval, a rejection, or
+        (for a question whose escalation path ran out) a rejection by time.
     """
-    try:
-        answer = Answer.model_validate(value)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-        return (
-            f"refused answer {value!r} ({problems}); resume with an object like "
-            '{"approved": true, "note": "...", "approver": "NAME"}'
-        )
-    if approvers and answer.approver not in approvers:
-        who = f"{answer.approver!r}" if answer.approver else "an anonymous answer (no approver)"
-        return f"{who} may not answer this question; allowed: {', '.join(approvers)}"
-    return answer
-
-
-def ask(request: HumanRequest) -> Answer:
-    """Pause the thread with ``request`` until a valid, allowed answer arrives.
-
-    Each refused answer pauses the thread again with the same question and an
-    ``error``; nothing after the question runs until the answer is accepted.
-    """
+    thread, namespace = thread_of(config)
+    rid = request_id(thread, namespace, key)
+    asked = await gov.record(("ask", rid), thread, "escalation", {"interrupt_id": rid, "key": key})
+    request: HumanRequest = build(rid, asked)
+    await gov.record(("question", rid), thread, "escalation", request.model_dump(mode="json", exclude={"resume"}))
     error: str | None = None
+    attempt = 0
     while True:
-        payload = request.model_copy(update={"error": error}).model_dump(mode="json")
-        result = read_answer(interrupt(payload), request.approvers)
-        if isinstance(result, Answer):
-            return result
-        error = result
+        value = interrupt(request.model_copy(update={"error": error}).model_dump(mode="json"))
+        attempt += 1
+        summary = {"interrupt_id": rid, "attempt": attempt, "answer": _summary(value)}
+        arrived = await gov.record(("answer", rid, attempt), thread, "approval", summary)
+        own = {
+            e.payload.get("token_id")
+            for e in await asyncio.to_thread(gov.audit.entries, thread)
+            if e.kind == "approval_consumed" and e.payload.get("interrupt_id") == rid
+        }
+        consumed = await asyncio.to_thread(gov.audit.consumed_approvals, thread)
+        try:
+            verdict = check_answer(
+                gov.policy, gov.registry, request.model_dump(), value, thread_id=thread, now=arrived,
+                consumed=consumed - own, signed=signed,
+            )  # fmt: skip
+        except ApprovalRefused as exc:
+            if exc.reason == "timed_out":
+                return request, ApprovalVerdict("", "", False, str(exc), "", 0, 0, signed=False)
+            await gov.record(
+                ("refused", rid, attempt), thread, "approval_refused",
+                {"interrupt_id": rid, "reason": exc.reason, "message": str(exc), "principal": exc.principal},
+            )  # fmt: skip
+            error = str(exc)
+            continue
+        await gov.record(
+            ("verdict", rid, attempt), thread, "approval",
+            {"interrupt_id": rid, "approved": verdict.approved, "principal": verdict.principal, "role": verdict.role,
+             "signed": verdict.signed, "token_id": verdict.token_id, "note": verdict.note},
+        )  # fmt: skip
+        return request, verdict
+
+
+def _summary(value: Any) -> Any:
+    """What the audit keeps of a raw answer: its claims, not a whole signature blob."""
+    if not isinstance(value, Mapping):
+        return repr(value)[:200]
+    approval = value.get("approval")
+    short = {k: value.get(k) for k in ("approved", "note", "approver") if k in value}
+    if isinstance(approval, Mapping):
+        short["approval"] = {k: approval.get(k) for k in ("principal", "role", "call", "expires_at")}
+    return short

@@ -27,9 +27,9 @@ from typing_extensions import TypedDict
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs, handoff_tool_schema
 from switchboard.agents.guard import content_text, run_guarded
+from switchboard.agents.interrupts import Governance
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
-from switchboard.policies import PolicyFile
 
 
 class AgentState(TypedDict, total=False):
@@ -38,8 +38,8 @@ class AgentState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     calls: Annotated[list[ToolCallRecord], operator.add]
     escalations: Annotated[list[EscalationEvent], operator.add]
-    approvals: Annotated[list[str], operator.add]
-    """Approval keys: those granted earlier in the thread, then new ones."""
+    history: list[ToolCallRecord]
+    """The thread's tool calls before this step: their results are facts the policy uses."""
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
@@ -52,7 +52,7 @@ class AgentLoop:
     card: AgentCard
     model: BaseChatModel
     toolbox: Toolbox
-    policy: PolicyFile
+    gov: Governance
     max_turns: int = 12
 
     async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
@@ -96,7 +96,7 @@ class AgentLoop:
             return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    async def act(self, state: AgentState) -> Command[Literal["think", "__end__"]]:
+    async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:
         """Run the requested tool calls through the guard."""
         reply = state["messages"][-1]
         assert isinstance(reply, AIMessage)
@@ -106,13 +106,14 @@ class AgentLoop:
             for c in reply.tool_calls
             if c["name"] == HANDOFF_TOOL
         ]
-        approved = frozenset(state.get("approvals", []))
-        outcome = await run_guarded(calls, card=self.card, toolbox=self.toolbox, policy=self.policy, approved=approved)
+        history = [*(state.get("history") or []), *(state.get("calls") or [])]
+        outcome = await run_guarded(
+            calls, card=self.card, toolbox=self.toolbox, gov=self.gov, config=config, history=history
+        )
         update: dict[str, Any] = {
             "messages": [*outcome.messages, *deferred],
             "calls": outcome.calls,
             "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
-            "approvals": outcome.approvals,
         }
         if outcome.rejected is not None:
             note = f" ({outcome.rejected.note})" if outcome.rejected.note else ""
@@ -127,7 +128,7 @@ def build_agent_graph(
     *,
     model: BaseChatModel,
     toolbox: Toolbox,
-    policy: PolicyFile,
+    gov: Governance,
     max_turns: int = 12,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the subgraph of one agent.
@@ -136,10 +137,10 @@ def build_agent_graph(
         card: The agent's card; its tool allow-list is enforced by the guard.
         model: The chat model (a real provider or the embedded engine).
         toolbox: Where the tools come from, looked up at call time.
-        policy: The business rules checked at every tool call.
+        gov: The business rules, principals and audit log checked at every tool call.
         max_turns: Model calls allowed before the step is reported failed.
     """
-    loop = AgentLoop(card, model, toolbox, policy, max_turns)
+    loop = AgentLoop(card, model, toolbox, gov, max_turns)
     builder = StateGraph(AgentState)
     builder.add_node("think", loop.think)
     builder.add_node("act", loop.act)

@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -157,6 +158,9 @@ class AuditLog:
         """
         self.path = Path(path)
         self._key = key
+        self._lock = threading.RLock()
+        """One connection serves every thread (parallel branches append through
+        ``asyncio.to_thread``); a transaction must not interleave with another's."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -196,13 +200,14 @@ class AuditLog:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # Writing -----------------------------------------------------------------------
 
@@ -280,15 +285,17 @@ class AuditLog:
 
     def entries(self, thread: str | None = None) -> list[AuditEntry]:
         """Entries in order, of one thread or of the whole log."""
-        if thread is None:
-            rows = self._db.query("select * from audit_log order by seq")
-        else:
-            rows = self._db.query("select * from audit_log where thread = ? order by seq", [thread])
+        with self._lock:
+            if thread is None:
+                rows = list(self._db.query("select * from audit_log order by seq"))
+            else:
+                rows = list(self._db.query("select * from audit_log where thread = ? order by seq", [thread]))
         return [_entry(row) for row in rows]
 
     def head(self, thread: str | None = None) -> tuple[int, str] | None:
         """The last ``(seq, hash)`` of the log or a thread: an anchor to keep elsewhere."""
-        row = self._head(thread or ALL)
+        with self._lock:
+            row = self._head(thread or ALL)
         return None if row is None else (row["seq"], row["hash"])
 
     def consumed_approvals(self, thread: str) -> frozenset[str]:
@@ -310,11 +317,12 @@ class AuditLog:
         """
         from switchboard.checkpoints._audit_verify import verify_rows
 
-        if thread is None:
-            rows = list(self._db.query("select * from audit_log order by seq"))
-        else:
-            rows = list(self._db.query("select * from audit_log where thread = ? order by seq", [thread]))
-        heads = {row["scope"]: row for row in self._db.query("select * from audit_heads")}
+        with self._lock:
+            if thread is None:
+                rows = list(self._db.query("select * from audit_log order by seq"))
+            else:
+                rows = list(self._db.query("select * from audit_log where thread = ? order by seq", [thread]))
+            heads = {row["scope"]: row for row in self._db.query("select * from audit_heads")}
         problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=anchor)
         return AuditReport(len(rows), thread, problem, keyed=self._key is not None)
 

@@ -75,7 +75,7 @@ def agent_node(
                         context=state.get("context") or {},
                         instructions=card.instructions,
                     ),
-                    "approvals": list(state.get("approvals") or []),
+                    "history": list(state.get("history") or []),
                 },
                 {**config, "metadata": {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}},
             )
@@ -107,13 +107,11 @@ def agent_node(
             confidence=findings.confidence,
             tool_calls=calls,
         )
-        known = set(state.get("approvals") or [])
         return Command(
             goto="supervisor",
             update={
                 "trail": [*(result.get("escalations") or []), handoff],
                 "context": handoff["facts"] if status == "done" else {},
-                "approvals": [key for key in result.get("approvals") or [] if key not in known],
             },
         )
 

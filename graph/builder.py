@@ -30,9 +30,11 @@ from pydantic import ValidationError
 from switchboard.agents.card import AgentCard, Team, load_team
 from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.interrupts import Governance
 from switchboard.agents.spec import AgentSpec
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
 from switchboard.graph.escalation import escalation_node
@@ -42,7 +44,7 @@ from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.supervisor import supervisor_node
-from switchboard.policies import PolicyFile
+from switchboard.policies import PolicyFile, Registry
 
 AgentLike = AgentCard | AgentSpec | Agent | Runnable[Any, Any]
 """What ``build_graph(agents=[...])`` accepts: a card of MCP-tool agent, a spec
@@ -63,6 +65,8 @@ def build_graph(
     store: BaseStore | None = None,
     health: HealthRegistry | None = None,
     max_hops: int = DEFAULT_MAX_HOPS,
+    principals: Registry | None = None,
+    audit: AuditLog | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build and compile the supervisor graph.
 
@@ -87,6 +91,12 @@ def build_graph(
         health: Live load and health shared with other threads and processes;
             a private in-memory registry by default.
         max_hops: Agent steps before the supervisor must ask a human.
+        principals: Who may approve (their roles and public keys); by
+            default the principals files the policy names.
+        audit: The hash-chained audit log every decision, question, answer
+            and tool call is appended to; by default ``audit.sqlite`` in the
+            data directory (``SWITCHBOARD_HOME``), also for graphs built
+            without the CLI, so no governed run goes unrecorded.
 
     Raises:
         ConfigError: Two agents share a name, a brought graph has no name, a
@@ -96,6 +106,7 @@ def build_graph(
     roster = _Roster.of(agents, team)
     team = roster.team
     policy = policy if policy is not None else team.load_policy()
+    gov = Governance.of(policy, registry=principals, audit=audit)
     models = _Models(team, model)
     toolbox = toolbox or Toolbox({})
     _check_tools(roster, toolbox, policy)
@@ -104,7 +115,7 @@ def build_graph(
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
-    supervisor: Any = supervisor_node(router, max_hops=max_hops)
+    supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)
     builder.add_node(
         "supervisor",
         supervisor,
@@ -119,9 +130,9 @@ def build_graph(
             spec = roster.specs.get(card.name)
             own = Toolbox.of(spec.tools) if spec else toolbox
             agent_model = models.of(card, spec)
-            node = agent_node(card, build_agent_graph(card, model=agent_model, toolbox=own, policy=policy), health)
+            node = agent_node(card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health)
         builder.add_node(card.name, node, input_schema=AgentInput)
-    escalate: Any = escalation_node(policy)
+    escalate: Any = escalation_node(gov)
     builder.add_node("intake", intake)
     builder.add_node("escalate", escalate)
     builder.add_node("finalize", finalize)

@@ -125,8 +125,6 @@ class SupervisorState(TypedDict, total=False):
     trail: Annotated[list[TrailEvent], operator.add]
     context: Annotated[dict[str, Any], merge_facts]
     """Shared memory: the facts every handoff contributed."""
-    approvals: Annotated[list[str], operator.add]
-    """Approval keys granted by humans in this thread (see switchboard.policies.approval_key)."""
     hops: int
     pending: str | None
     """The question waiting for a human, set before the escalation node."""
@@ -139,5 +137,6 @@ class AgentInput(TypedDict):
 
     task: str
     context: dict[str, Any]
-    approvals: list[str]
+    history: list[ToolCallRecord]
+    """The thread's tool calls so far: the policy learns its facts (customer, owners) from them."""
     assignment: Assignment

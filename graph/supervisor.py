@@ -27,22 +27,46 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
+from switchboard.agents.interrupts import Governance
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
+from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 
 
-def supervisor_node(router: Router, *, max_hops: int) -> SupervisorNode:
+def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = None) -> SupervisorNode:
     """Build the supervisor node.
 
     Args:
         router: Makes the routing decisions for the team it was built with;
             its health registry supplies live load for waiting and reassignment.
         max_hops: Agent steps allowed before a human is asked to step in.
+        gov: The policy's handoff grants, budgets and guardians, and the audit
+            log every handoff and routing decision is appended to.
     """
+    decide = _decider(router, max_hops)
+    if gov is None:
+        return decide
+
+    async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
+        trail = state.get("trail") or []
+        await record_trail(gov, config, trail)
+        stop = await govern_results(gov, config, state)
+        command = _guard(stop, "policy") if stop else await decide(state, config)
+        refused = refused_handoff(gov, command.update)
+        if refused:
+            command = _guard(refused, "handoff not granted")
+        update = command.update if isinstance(command.update, dict) else {}
+        await record_trail(gov, config, [*trail, *(update.get("trail") or [])])
+        return command
+
+    return supervisor
+
+
+def _decider(router: Router, max_hops: int) -> SupervisorNode:
     settings = router.settings
 
     async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
@@ -77,7 +101,9 @@ def _payload(state: SupervisorState, assignment: Assignment) -> AgentInput:
     return AgentInput(
         task=state["task"],
         context=dict(state.get("context") or {}),
-        approvals=list(state.get("approvals") or []),
+        history=[
+            call for event in state.get("trail") or [] if event["kind"] == "handoff" for call in event["tool_calls"]
+        ],
         assignment=assignment,
     )
 

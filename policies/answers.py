@@ -1,25 +1,36 @@
 """The approval round trip: the question the graph asks, and the answer it accepts.
 
-Three pure steps glue the policy, the principals and the signed approvals
-together, so the guarded tool node, the escalation node and the CLI agree on
-one format:
+This module is the one contract between a paused thread and whoever answers
+it, whatever the entry point (the CLI, ``resume_run``, a raw
+``Command(resume=...)``, a LangGraph server client):
 
-1. :func:`approval_request` builds the interrupt payload for an ``approve``
-   decision: the question, the exact call and its hash, who may answer, the
-   escalation path, when it was asked and the id an approval must name;
-2. :func:`sign_answer` is what ``switchboard resume --as NAME`` sends: a
-   resume value holding NAME's signed approval of exactly that request;
+1. the question is a :class:`HumanRequest`: an :class:`ApprovalRequest` when
+   a policy rule holds a tool call, an :class:`EscalationRequest` when the
+   supervisor asks. It carries the question, the rule, the amount, the exact
+   call and its hash, the roles that may answer, the escalation path, the
+   question's id (``interrupt_id``), when it was asked, and the resume schema;
+2. the answer is an :class:`Answer`; to approve it must hold a signed
+   :class:`~switchboard.policies.approvals.Approval` of exactly that call,
+   which :func:`sign_answer` makes from the approver's private key::
+
+       value = sign_answer(registry, home / "keys", "alice", request, thread_id=tid, now=time.time())
+       await graph.ainvoke(Command(resume=value), config)
+
 3. :func:`check_answer` is what the graph runs on the resume value: the
-   signature, role (widened by the escalation path as time passes), binding
-   to thread, question and call, expiry and reuse.
+   shape, the signature, the role (widened by the escalation path as time
+   passes), the binding to thread, question and call, expiry and reuse.
+
+A rejection (``approved: false``) needs no signature: it moves nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from switchboard.errors import ApprovalRefused
 from switchboard.policies.approvals import ApprovalVerdict, call_hash, choose_role, sign_approval, verify_approval
@@ -27,6 +38,105 @@ from switchboard.policies.decision import PolicyDecision
 from switchboard.policies.engine import answer_roles
 from switchboard.policies.model import PolicyFile
 from switchboard.policies.principals import Registry
+
+
+class Answer(BaseModel):
+    """A human's answer to a paused thread: the only resume value it accepts.
+
+    Unknown keys are refused rather than ignored, so a typo (``"approve"``)
+    can never pass for a rejection.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approved: StrictBool
+    """``true`` runs the held call (or lets the supervisor go on); ``false`` stops it."""
+    note: StrictStr = ""
+    """Shown to the agents and kept in the trail."""
+    approver: StrictStr | None = None
+    """Who answers; for an approval, the signed approval's principal."""
+    approval: dict[str, Any] | None = None
+    """The signed :class:`~switchboard.policies.approvals.Approval` of this exact
+    question and call (see :func:`sign_answer`); required to approve."""
+
+
+EXAMPLE = {
+    "approved": True,
+    "note": "checked",
+    "approver": "alice",
+    "approval": {"principal": "alice", "role": "finance_manager", "signature": "..."},
+}
+
+
+class ResumeShape(BaseModel):
+    """How to answer: ``Command(resume=VALUE)`` with a value of this shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    json_schema: dict[str, Any] = Field(default_factory=Answer.model_json_schema)
+    """The JSON schema of :class:`Answer`."""
+    example: dict[str, Any] = Field(default_factory=lambda: dict(EXAMPLE))
+    how: str = (
+        "approve with `switchboard resume THREAD --approve --as NAME`, or send "
+        'switchboard.policies.answers.sign_answer(...) as the resume value; reject with {"approved": false}'
+    )
+
+
+class HumanRequest(BaseModel):
+    """What every question to a human carries (the ``interrupt()`` value)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["approval", "escalation"]
+    question: str
+    rule: str | None = None
+    """The policy rule that asks, if any."""
+    roles: list[str] = Field(default_factory=list)
+    """Roles whose signed approval is accepted now; empty: any principal's."""
+    escalation: str | None = None
+    """The escalation path that widens ``roles`` over time and ends the wait."""
+    interrupt_id: str
+    """The question's id; a signed approval names it, so it answers nothing else."""
+    asked_at: float
+    """When the question was first asked (Unix seconds, from the audit trail)."""
+    tool: str
+    """The call awaiting approval (``__escalation__`` for the supervisor's questions)."""
+    args: dict[str, Any] = Field(default_factory=dict)
+    call: str
+    """:func:`~switchboard.policies.approvals.call_hash` of ``tool`` and ``args``."""
+    resume: ResumeShape = Field(default_factory=ResumeShape)
+    error: str | None = None
+    """Why the previous answer was refused, when it was; the question is unchanged."""
+
+
+class ApprovalRequest(HumanRequest):
+    """A policy rule holds an agent's tool call until a human approves it."""
+
+    kind: Literal["approval"] = "approval"
+    agent: str | None = None
+    value: float | None = None
+    """What the rule measured (an amount), when it measures."""
+    threshold: float | None = None
+    """The rule's limit: approval is needed above it."""
+
+
+ESCALATION_TOOL = "__escalation__"
+
+
+class EscalationRequest(HumanRequest):
+    """The supervisor cannot or may not decide alone."""
+
+    kind: Literal["escalation"] = "escalation"
+    tool: str = ESCALATION_TOOL
+
+
+def escalation_request(question: str, roles: Sequence[str], *, interrupt_id: str, asked_at: float) -> EscalationRequest:
+    """The supervisor's question, bound like a call so a signed answer covers only it."""
+    args = {"question": question}
+    return EscalationRequest(
+        question=question, roles=list(roles), interrupt_id=interrupt_id, asked_at=asked_at,
+        args=args, call=call_hash(ESCALATION_TOOL, args),
+    )  # fmt: skip
 
 
 def request_id(thread_id: str, namespace: str, tool_call_id: str) -> str:
@@ -48,22 +158,23 @@ def approval_request(
     agent: str | None,
     interrupt_id: str,
     asked_at: float,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """The interrupt payload for an ``approve`` decision (JSON-friendly)."""
-    return {
-        "kind": "approval",
-        "question": decision.question,
-        "rule": decision.rule_id,
-        "agent": agent,
-        "tool": tool,
-        "args": dict(args),
-        "value": decision.value,
-        "call": call_hash(tool, args),
-        "roles": list(decision.roles),
-        "escalation": decision.escalation,
-        "interrupt_id": interrupt_id,
-        "asked_at": asked_at,
-    }
+    """The interrupt payload for an ``approve`` decision (an :class:`ApprovalRequest`, as JSON)."""
+    return ApprovalRequest(
+        question=decision.question,
+        rule=decision.rule_id,
+        agent=agent,
+        tool=tool,
+        args=dict(args),
+        value=decision.value,
+        threshold=threshold,
+        call=call_hash(tool, args),
+        roles=list(decision.roles),
+        escalation=decision.escalation,
+        interrupt_id=interrupt_id,
+        asked_at=asked_at,
+    ).model_dump(mode="json")
 
 
 def sign_answer(
@@ -119,22 +230,38 @@ def check_answer(
     thread_id: str,
     now: float,
     consumed: Set[str] = frozenset(),
+    signed: bool = True,
 ) -> ApprovalVerdict:
     """Verify a resume value against the pending request.
+
+    Args:
+        policy: The policy in force (its escalation paths).
+        registry: The principals in force.
+        request: The pending question (a :class:`HumanRequest`, as JSON).
+        answer: The resume value.
+        thread_id: The paused thread.
+        now: When the answer arrived, Unix seconds.
+        consumed: Token ids of approvals already used in the thread.
+        signed: Whether an approval must be signed (``False`` only for the
+            supervisor's questions under a policy that names no principals).
 
     Raises:
         ApprovalRefused: ``timed_out`` when the escalation path has rejected
             the question (treat it as a rejection, do not ask again); any other
             reason: keep the thread paused and ask again with the message.
     """
+    reply = read_answer(answer)
     decision = PolicyDecision(
         "approve", request.get("rule"), roles=tuple(request.get("roles") or ()), escalation=request.get("escalation")
     )
     status = answer_roles(policy, decision, float(request.get("asked_at") or now), now)
     if status.state == "rejected":
         raise ApprovalRefused("timed_out", status.reason or "the question timed out and was rejected")
-    return verify_approval(
-        answer,
+    if reply.approval is None and (not reply.approved or not signed):
+        # A rejection moves nothing, so it needs no signature; the name is as claimed.
+        return ApprovalVerdict(reply.approver or "", "", reply.approved, reply.note, "", 0, 0, signed=False)
+    verdict = verify_approval(
+        reply.approval if reply.approval is not None else reply.model_dump(),
         registry=registry,
         roles=status.roles,
         thread_id=thread_id,
@@ -144,3 +271,36 @@ def check_answer(
         now=now,
         consumed=consumed,
     )
+    if verdict.approved != reply.approved or reply.approver not in (None, verdict.principal):
+        raise ApprovalRefused(
+            "malformed", "the answer says something its signed approval does not; send sign_answer's value as is"
+        )
+    return verdict
+
+
+def read_answer(value: Any) -> Answer:
+    """Read a resume value as an :class:`Answer` (a bare signed approval is accepted too).
+
+    Raises:
+        ApprovalRefused: ``unsigned`` for a bare ``True``; ``malformed`` for
+            any other shape, with an example of the right one.
+    """
+    if isinstance(value, Answer):
+        return value
+    if isinstance(value, Mapping) and "principal" in value and "approved" in value:
+        value = {"approved": value["approved"], "note": value.get("note", ""), "approver": value["principal"],
+                 "approval": dict(value)}  # fmt: skip
+    if value is True:
+        raise ApprovalRefused(
+            "unsigned", "an unsigned (anonymous) answer cannot approve; answer with `switchboard resume --as NAME`"
+        )
+    try:
+        return Answer.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        raise ApprovalRefused(
+            "malformed",
+            f"refused answer {value!r} ({problems}); resume with an object like "
+            '{"approved": true, "note": "...", "approver": "NAME", "approval": {...signed...}} '
+            '(see sign_answer), or {"approved": false} to reject',
+        ) from exc

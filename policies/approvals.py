@@ -114,6 +114,8 @@ class ApprovalVerdict:
     """Record it as consumed once the approved call has succeeded."""
     issued_at: int
     expires_at: int
+    signed: bool = True
+    """``False`` for an unsigned rejection (a rejection moves nothing)."""
 
 
 def sign_approval(

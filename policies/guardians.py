@@ -98,10 +98,15 @@ def refund_amounts(handoff: Mapping[str, Any], context: GuardianContext) -> Guar
     return GuardianVerdict(name)
 
 
+def succeeded(call: Mapping[str, Any]) -> bool:
+    """Whether a recorded tool call succeeded (``outcome: ok`` in the trail)."""
+    return call.get("outcome") == "ok"
+
+
 def _results(handoff: Mapping[str, Any]) -> list[Any]:
     parsed = []
     for call in handoff.get("tool_calls") or []:
-        if not call.get("ok"):
+        if not succeeded(call):
             continue
         try:
             parsed.append(json.loads(call.get("result") or ""))
@@ -188,7 +193,7 @@ def claimed_actions(
     done = [
         str(call.get("tool"))
         for call in handoff.get("tool_calls") or []
-        if call.get("ok") and not any(fnmatchcase(str(call.get("tool")), p) for p in read_only)
+        if succeeded(call) and not any(fnmatchcase(str(call.get("tool")), p) for p in read_only)
     ]
     for pattern, tools in claims:
         for match in re.finditer(pattern, summary, re.IGNORECASE):

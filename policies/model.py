@@ -37,8 +37,8 @@ class ApprovalRule(BaseModel):
     """Approval is needed when the measured value is above this. Without a
     threshold every guarded call needs approval."""
     approvers: tuple[str, ...] = ()
-    """Who may answer (names given with ``resume --as``); empty means anyone.
-    Kept for policies without principals; ``roles`` is checked in the graph."""
+    """Retired: must be empty. Unsigned names proved nothing; list ``roles``
+    and give approvers a principal and a key instead."""
     roles: tuple[str, ...] = ()
     """Roles whose signed approval the graph accepts (see ``principals``);
     empty means any principal's."""
@@ -48,6 +48,16 @@ class ApprovalRule(BaseModel):
     question: str = "Approve {tool} with {args}?"
     """Shown to the human; ``{value}``, ``{threshold}``, ``{tool}``, ``{args}``
     and the call's arguments are filled in."""
+
+    @field_validator("approvers")
+    @classmethod
+    def _no_names(cls, approvers: tuple[str, ...]) -> tuple[str, ...]:
+        if approvers:
+            raise ValueError(
+                "`approvers` (unsigned names) is no longer supported: list the roles that may approve under "
+                "`roles`, and add each approver with `switchboard principals keygen NAME --role ROLE`"
+            )
+        return approvers
 
     @model_validator(mode="after")
     def _threshold_needs_measure(self) -> ApprovalRule:
@@ -127,7 +137,7 @@ class PolicyFile(BaseModel):
     deny: tuple[DenyRule, ...] = ()
     routing: RoutingPolicy = RoutingPolicy()
     escalation_approvers: tuple[str, ...] = ()
-    """Who may answer the supervisor's escalations; empty means anyone."""
+    """Retired: must be empty (see ``ApprovalRule.approvers``); use ``escalation_roles``."""
     escalation_roles: tuple[str, ...] = ()
     """Roles whose signed answer the supervisor's escalations accept; empty: any principal."""
     principals: tuple[str, ...] = ()
@@ -139,6 +149,13 @@ class PolicyFile(BaseModel):
     escalations: tuple[EscalationPath, ...] = ()
     budgets: Budgets = Budgets()
     source: Path | None = None
+
+    @field_validator("escalation_approvers")
+    @classmethod
+    def _no_escalation_names(cls, approvers: tuple[str, ...]) -> tuple[str, ...]:
+        if approvers:
+            raise ValueError("`escalation_approvers` is no longer supported: list roles under `escalation_roles`")
+        return approvers
 
     @model_validator(mode="after")
     def _references(self) -> PolicyFile:
@@ -166,13 +183,6 @@ class PolicyFile(BaseModel):
     def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:
         """The approval rules that guard ``tool``."""
         return tuple(rule for rule in self.approvals if tool in rule.tools)
-
-    def approvers_for(self, rule_id: str | None) -> tuple[str, ...]:
-        """Who may answer a question raised by ``rule_id`` (``None``: the supervisor)."""
-        if rule_id is None:
-            return self.escalation_approvers
-        rule = next((r for r in self.approvals if r.id == rule_id), None)
-        return rule.approvers if rule else ()
 
     def guarded_tools(self) -> frozenset[str]:
         """Every tool some rule mentions, for validation against the team."""

@@ -24,13 +24,17 @@ from pathlib import Path
 
 from switchboard.domains.retail import DEMO_PERSONAS
 from switchboard.domains.retail.demo import build_demo_db
+from switchboard.policies.principals import generate_key, upsert_principal
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 
 workdir = Path(tempfile.mkdtemp())
 db = build_demo_db(workdir / "retail.sqlite")
 os.environ["SWITCHBOARD_RETAIL_DB"] = str(db)
-settings = Settings(checkpoint_db=str(workdir / "checkpoints.sqlite"))
+settings = Settings(home=workdir)  # checkpoints, audit log and approvers' keys go here
+# alice, a finance manager, approves refunds above $500 with her own key (`switchboard principals keygen`)
+alice_key = generate_key(workdir / "keys" / "alice.pem")
+upsert_principal(workdir / "principals.yaml", "alice", ["finance_manager"], alice_key)
 mia = DEMO_PERSONAS["mia_chen"]
 mia.name, mia.email"""),
     ("md", "## Run the task\nThe run stops at the approval the refund policy requires."),
@@ -41,9 +45,10 @@ mia.name, mia.email"""),
 result = await start_run(task, settings=settings)
 assert result.status == "paused", result
 result.pending["question"]"""),
-    ("md", "## A manager approves\nThe thread continues where it stopped; nothing before the pause runs again."),
+    ("md", "## A finance manager approves\nAlice's answer is signed with her key and bound to this exact refund; "
+           "the thread continues where it stopped, and nothing before the pause runs again."),
     ("code", """result = await resume_run(result.thread_id, approved=True, note="damage confirmed",
-                          approver="store-manager", settings=settings)
+                          approver="alice", settings=settings)
 assert result.status == "completed", result
 print(result.summary)
 result.agents"""),

@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     verdict.add_argument("--approve", action="store_true")
     verdict.add_argument("--reject", action="store_true")
     resume.add_argument("--note", default="", help="a note for the trail and the agents")
-    resume.add_argument("--as", dest="approver", help="who answers (recorded in the trail)")
+    resume.add_argument(
+        "--as", dest="approver", help="who answers: a principal; approving signs with $SWITCHBOARD_HOME/keys/NAME.pem"
+    )
+    resume.add_argument("--role", help="which of NAME's roles to act in (default: the first the rule allows)")
     resume.add_argument("--model", help="as for run")
     resume.add_argument("--json", action="store_true")
 
@@ -94,8 +97,8 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
         console.print(
             f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {pending.get('question')}"
         )
-        approvers = pending.get("approvers") or []
-        who = f"--as NAME (one of: {', '.join(approvers)})" if approvers else "[--as NAME]"
+        roles = pending.get("roles") or []
+        who = f"--as NAME (a principal with role {' or '.join(roles)})" if roles else "--as NAME (a principal)"
         console.print(
             f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT] {who}", markup=False
         )
@@ -142,6 +145,7 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
             approved=args.approve,
             note=args.note,
             approver=args.approver,
+            role=args.role,
             settings=_settings(args.model),
             on_event=live,
         )

@@ -138,8 +138,8 @@ class LiveView:
         if value.get("error"):
             self.console.print(f"[bold red]answer refused:[/bold red] {escape(str(value['error']))}")
         self.console.print(f"[bold yellow]⏸ waiting for a human:[/bold yellow] {escape(str(value.get('question')))}")
-        if value.get("approvers"):
-            self.console.print(f"  may answer: {escape(', '.join(value['approvers']))}")
+        if value.get("roles"):
+            self.console.print(f"  may answer: a principal with role {escape(' or '.join(value['roles']))}")
 
 
 def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> None:

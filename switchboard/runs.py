@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,12 +27,15 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
+from switchboard.checkpoints.audit import open_audit
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
-from switchboard.settings import Settings
+from switchboard.policies import Registry, load_principals
+from switchboard.policies.answers import sign_answer
+from switchboard.settings import HOME_VARIABLE, Settings
 
 Status = Literal["completed", "paused", "failed"]
 EventSink = Callable[[tuple[str, ...], dict[str, Any]], None]
@@ -110,6 +114,7 @@ async def open_graph(
     env = prepare_team(team) if connect else {}
     toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
     health = HealthRegistry(health_path(settings))
+    audit = open_audit(settings.data_dir)
     try:
         async with open_checkpointer(settings.checkpoint_target) as saver, toolbox:
             yield build_graph(
@@ -119,9 +124,17 @@ async def open_graph(
                 checkpointer=saver,
                 health=health,
                 max_hops=settings.max_hops,
+                principals=principals_for(settings, team),
+                audit=audit,
             )
     finally:
         health.close()
+        audit.close()
+
+
+def principals_for(settings: Settings, team: Team) -> Registry:
+    """The principals in force for ``team``, with ``${SWITCHBOARD_HOME}`` the settings' data directory."""
+    return load_principals(team.load_policy(), {**os.environ, HOME_VARIABLE: str(settings.data_dir)})
 
 
 def health_path(settings: Settings) -> Path:
@@ -164,33 +177,68 @@ async def resume_run(
     approved: bool,
     note: str = "",
     approver: str | None = None,
+    role: str | None = None,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
 ) -> RunResult:
     """Answer the question a paused thread is waiting on, and continue it.
 
-    The graph itself checks the answer (see :mod:`switchboard.agents.interrupts`);
-    an answer it refuses leaves the thread paused and is raised here.
+    With ``approver``, the answer is signed with that principal's private key
+    (``$SWITCHBOARD_HOME/keys/NAME.pem``), bound to the exact question and
+    call. The graph itself checks the answer (see
+    :mod:`switchboard.agents.interrupts`); an answer it refuses leaves the
+    thread paused and is raised here.
+
+    Args:
+        thread_id: The paused thread.
+        approved: Approve (sign) or reject.
+        note: For the trail and the agents.
+        approver: The principal answering (``--as``); needed to approve.
+        role: Which of the approver's roles to act in (``--role``).
+        settings: Explicit settings; read from the environment when omitted.
+        model: A ready chat model (tests pass a scripted one).
+        on_event: Receives the run's progress.
 
     Raises:
         ThreadError: The thread does not exist or is not paused.
-        ApprovalError: The question names who may answer and ``approver``
-            is not one of them; the thread is still paused.
+        ApprovalError: The answer was refused (unknown principal, a role the
+            rule does not allow, no key...); the thread is still paused.
     """
     settings = settings or Settings()
+    answer = _Answerer(settings, approved, note, approver, role)
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        return await _resume(graph, thread_id, approved, note, approver, on_event)
+        return await _resume(graph, thread_id, answer, on_event)
+
+
+@dataclass(frozen=True)
+class _Answerer:
+    """Turns ``--approve --as NAME [--role R]`` into the resume value for a pending question."""
+
+    settings: Settings
+    approved: bool
+    note: str
+    approver: str | None
+    role: str | None
+
+    def value(self, thread_id: str, pending: dict[str, Any]) -> dict[str, Any]:
+        if not self.approved or self.approver is None:
+            # A rejection moves nothing and needs no signature; an unsigned approval is refused by the graph.
+            return {"approved": self.approved, "note": self.note, "approver": self.approver}
+        registry = principals_for(self.settings, load_team(self.settings.team))
+        return sign_answer(
+            registry, self.settings.data_dir / "keys", self.approver, pending, thread_id=thread_id,
+            role=self.role, approved=self.approved, note=self.note, now=time.time(),
+        )  # fmt: skip
 
 
 async def _resume(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     thread_id: str,
-    approved: bool,
-    note: str,
-    approver: str | None,
+    answer: _Answerer,
     on_event: EventSink | None,
 ) -> RunResult:
+    approved = answer.approved
     snapshot = await graph.aget_state(_config(thread_id))
     if not snapshot.values:
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
@@ -216,11 +264,11 @@ async def _resume(
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
     pending = snapshot.interrupts[0]  # one question at a time, even with parallel branches paused
-    answer = {"approved": approved, "note": note, "approver": approver}
-    result = await _drive(graph, Command(resume={pending.id: answer}), thread_id, on_event)
+    value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
+    result = await _drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
     refusal = await _refusal(graph, thread_id, pending.value)
     if refusal:
-        raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME")
+        raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME (a principal)")
     return result
 
 
@@ -229,7 +277,7 @@ async def _refusal(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str
     snapshot = await graph.aget_state(_config(thread_id))
     for item in snapshot.interrupts:
         value = item.value if isinstance(item.value, dict) else {}
-        same = value.get("question") == asked.get("question") and value.get("agent") == asked.get("agent")
+        same = value.get("interrupt_id") == asked.get("interrupt_id")
         if same and value.get("error"):
             return str(value["error"])
     return None

@@ -9,8 +9,9 @@ was never used, so a test cannot pass while the graph silently skipped work.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -189,3 +190,53 @@ def handoff(
 def garbage(text: str = "I think finance should probably do it?") -> AIMessage:
     """A reply with no tool call at all, as a confused model might give."""
     return AIMessage(text)
+
+
+DEMO_PRINCIPALS = {"alice": "finance_manager", "bob": "support_agent", "sam": "store_manager"}
+"""The principals :func:`make_principals` creates by default: the demo's alice
+and bob, and sam, a store manager (the escalation path's second step)."""
+
+
+def make_principals(home: Path, principals: Mapping[str, str] = DEMO_PRINCIPALS) -> None:
+    """Create principals and their keys in a data directory, as ``switchboard principals keygen`` does.
+
+    Args:
+        home: The data directory (``SWITCHBOARD_HOME``): keys go to
+            ``home/keys/NAME.pem``, public keys to ``home/principals.yaml``.
+        principals: Name to role.
+    """
+    from switchboard.policies.principals import generate_key, upsert_principal
+
+    for name, role in principals.items():
+        key = home / "keys" / f"{name}.pem"
+        if not key.exists():
+            upsert_principal(home / "principals.yaml", name, [role], generate_key(key))
+
+
+def signed_answer(
+    request: Mapping[str, Any],
+    thread_id: str,
+    name: str = "alice",
+    *,
+    approved: bool = True,
+    note: str = "",
+    role: str | None = None,
+    home: Path | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The resume value a principal of ``home`` sends to answer ``request`` (an interrupt's value).
+
+    What ``switchboard resume --as NAME`` sends; for raw ``Command(resume=...)`` in tests and clients.
+    """
+    import time
+
+    from switchboard.policies.answers import sign_answer
+    from switchboard.policies.principals import load_registry
+    from switchboard.settings import Settings
+
+    home = home or Settings().data_dir
+    registry = load_registry([home / "principals.yaml"])
+    return sign_answer(
+        registry, home / "keys", name, request, thread_id=thread_id, role=role, approved=approved, note=note,
+        now=time.time() if now is None else now,
+    )  # fmt: skip

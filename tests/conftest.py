@@ -14,6 +14,7 @@ import pytest
 
 from switchboard.domains.retail import DEMO_PERSONAS, generate_dataset, load_directory
 from switchboard.settings import Settings
+from switchboard.testing import make_principals
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +34,19 @@ def _no_model_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SWITCHBOARD_RETAIL_DB",
     ):
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def principals(tmp_path: Path) -> Path:
+    """The test's data directory with principals and their keys.
+
+    alice is a finance_manager, bob a support_agent, sam a store_manager.
+
+    Approvals are signed; sign with ``switchboard.testing.signed_answer`` or ``resume --as alice``.
+    """
+    home = tmp_path / "home"
+    make_principals(home)
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 import pytest
 
 from switchboard.domains.retail import RetailStore
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 RETURN_OVER_LIMIT = (
     "Hi, this is Mia Chen (mia.chen@example.com). The espresso machine and the headphones from my "
@@ -57,7 +58,7 @@ def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail
     code, text = cli("show", "t-approve")
     assert code == 0 and "finance is mid-step" in text and "quote_return_refund" in text
 
-    code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "store-manager", "--json")
+    code, out = cli("resume", "t-approve", "--approve", "--note", "photos checked", "--as", "alice", "--json")
     assert code == 0, out
     assert out["status"] == "completed" and out["outcome"] == "resolved"
     assert set(out["agents"]) == {"customer_service", "logistics", "inventory", "finance", "analytics"}
@@ -73,7 +74,7 @@ def test_paused_run_then_approve_completes_with_all_five_agents(cli: Any, retail
     tools = [call["tool"] for e in thread["trail"] if e["kind"] == "handoff" for call in e["tool_calls"]]
     assert "return_delivered_order_items" in tools and "issue_return_refund" in tools
     code, text = cli("show", "t-approve")
-    assert code == 0 and "approved by store-manager" in text and "return_delivered_order_items" in text
+    assert code == 0 and "approved by alice" in text and "return_delivered_order_items" in text
 
 
 def test_rejection_ends_cleanly_and_changes_nothing(cli: Any, retail_db: Path, mia: Any) -> None:
@@ -138,35 +139,23 @@ def test_saturated_finance_hands_the_return_to_its_backup(cli: Any, retail_db: P
     assert "finance not offered: at capacity (4/4 steps in flight)" in text
 
 
-def test_unauthorized_approver_is_refused_and_the_thread_stays_paused(
-    cli: Any, retail_db: Path, tmp_path: Path, mia: Any
-) -> None:
-    from switchboard.agents.card import TEAMS_DIR
-    from switchboard.policies.loader import POLICIES_DIR
-
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        (POLICIES_DIR / "retail.yaml").read_text().replace("    approvers: []", "    approvers: [store-manager]")
-    )
-    team = tmp_path / "team.yaml"
-    shipped = (TEAMS_DIR / "retail.yaml").read_text()
-    team.write_text(re.sub(r"(?m)^policy: .*$", "policy: policy.yaml", shipped))  # relative to the team file
-    governed = {"SWITCHBOARD_TEAM": str(team)}
-
-    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json", extra_env=governed)[0] == 3
-    code, out = cli("resume", "t-auth", "--approve", "--as", "intern", "--json", extra_env=governed)
-    assert code == 1 and "'intern' may not answer" in out["error"] and "store-manager" in out["error"]
-    code, out = cli("resume", "t-auth", "--approve", "--json", extra_env=governed)  # anonymous
-    assert code == 1 and "anonymous" in out["error"]
-    code, thread = cli("show", "t-auth", "--json", extra_env=governed)
+def test_only_a_finance_managers_signed_approval_runs_the_refund(cli: Any, retail_db: Path, mia: Any) -> None:
+    """Hole 1 of issue 7 through the CLI: --as is a principal whose key signs, and whose role the rule allows."""
+    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-auth", "--json")[0] == 3
+    code, out = cli("resume", "t-auth", "--approve", "--as", "bob", "--json")
+    assert code == 1 and "needs role finance_manager" in out["error"], out
+    code, out = cli("resume", "t-auth", "--approve", "--as", "bob", "--role", "finance_manager", "--json")
+    assert code == 1 and "finance_manager" in out["error"], out
+    code, out = cli("resume", "t-auth", "--approve", "--as", "random-intern", "--json")
+    assert code == 1 and "not a principal" in out["error"], out
+    code, out = cli("resume", "t-auth", "--approve", "--json")  # anonymous
+    assert code == 1 and "unsigned" in out["error"] and "still paused" in out["error"], out
+    code, thread = cli("show", "t-auth", "--json")
     assert thread["status"] == "paused"
     with RetailStore.open(retail_db) as store:
         order = store.get_order(mia.orders["delivered_over_500"])
     assert order is not None and order["status"] == "delivered"
-    assert cli("resume", "t-auth", "--approve", "--as", "store-manager", "--json", extra_env=governed)[0] == 0
-
-
-def test_resume_without_a_name_works_when_the_policy_names_no_approvers(cli: Any) -> None:
-    assert cli("run", RETURN_OVER_LIMIT, "--thread", "t-anyone", "--json")[0] == 3
-    code, out = cli("resume", "t-anyone", "--approve", "--json")
-    assert code == 0 and out["status"] == "completed"
+    code, out = cli("resume", "t-auth", "--approve", "--as", "alice", "--role", "finance_manager", "--json")
+    assert code == 0 and out["status"] == "completed", out
+    code, text = cli("audit", "verify", "--thread", "t-auth")
+    assert code == 0, text

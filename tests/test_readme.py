@@ -66,7 +66,8 @@ def test_the_readme_has_the_blocks_this_file_checks() -> None:
 
 
 @pytest.mark.parametrize(("line", "code"), PYTHON_BLOCKS, ids=[f"README.md:{n}" for n, _ in PYTHON_BLOCKS])
-def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path) -> None:
+def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path, principals: Path) -> None:
+    """Run in a data directory where alice holds her key, as after `make demo` (the example approves as alice)."""
     work = tmp_path / "work"
     work.mkdir()
     script = work / "example.py"

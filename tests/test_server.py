@@ -35,6 +35,9 @@ from switchboard.agents.card import TEAMS_DIR
 from switchboard.domains.retail import RetailStore
 from switchboard.graph.app import close_graphs, make_graph
 from switchboard.policies.loader import POLICIES_DIR
+from switchboard.testing import signed_answer
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 40.0
@@ -45,6 +48,7 @@ RETURN_OVER_LIMIT = (
 )
 LAUNCHER = """
 import os, runpy, sys
+
 log, db = sys.argv[1], sys.argv[2]
 with open(log, "a") as out:
     out.write(f"start {os.getpid()}\\n")
@@ -76,6 +80,7 @@ def _team_with_launcher(tmp_path: Path, mcp_log: Path) -> Path:
     """The shipped retail team, its MCP server started through the logging launcher."""
     team = yaml.safe_load((TEAMS_DIR / "retail.yaml").read_text())
     shutil.copy(POLICIES_DIR / "retail.yaml", tmp_path / "policy.yaml")
+    shutil.copy(POLICIES_DIR / "principals.yaml", tmp_path / "principals.yaml")  # the policy names it, beside it
     team["policy"] = "policy.yaml"  # relative to the team file
     team["servers"]["retail"]["args"] = ["-c", LAUNCHER, str(mcp_log), "${SWITCHBOARD_RETAIL_DB}"]
     path = tmp_path / "team.yaml"
@@ -190,9 +195,14 @@ async def test_langgraph_dev_serves_runs_approvals_resumes_and_schemas(
     delivered = mia.orders["delivered_over_500"]
     assert _order_status(retail_db, delivered) == "delivered"  # nothing happened before the answer
 
-    # (c) its resume with a Command
-    answer = {"approved": True, "note": "damage confirmed from photos", "approver": "store-manager"}
-    command = Command(resume={question["id"]: answer})
+    # (c) its resume with a Command: an unsigned answer is refused in the graph, alice's signed one runs it
+    refused = Command(resume={question["id"]: {"approved": True, "approver": "store-manager"}})
+    await _bounded(client.runs.wait(thread["thread_id"], assistant_id, command=refused))
+    state = await _bounded(client.threads.get_state(thread["thread_id"]))
+    (again,) = state["interrupts"]
+    assert "unsigned" in again["value"]["error"] and _order_status(retail_db, delivered) == "delivered"
+    answer = signed_answer(again["value"], thread["thread_id"], "alice", note="damage confirmed from photos")
+    command = Command(resume={again["id"]: answer})
     values = await _bounded(client.runs.wait(thread["thread_id"], assistant_id, command=command))
     assert values["outcome"] == "resolved"
     assert _order_status(retail_db, delivered) == "returned"

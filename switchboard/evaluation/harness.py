@@ -47,6 +47,7 @@ from switchboard.evaluation.state import (
 )
 from switchboard.evaluation.tasks import TauTask
 from switchboard.evaluation.users import InstructionUser, UserFactory, UserSimulator
+from switchboard.policies.principals import generate_key, upsert_principal
 from switchboard.runs import RunResult, resume_run, start_run
 from switchboard.settings import Settings
 
@@ -64,7 +65,9 @@ class PausePolicy:
     max_pauses: int = 8
     """Pauses answered in one trial before it is stopped as stuck."""
     approver: str = "tau-eval"
-    """The name the answers are recorded under in the trail."""
+    """The principal the harness approves as: made (role ``approver_role``, key
+    in the run's data directory) on first use, since approvals are signed."""
+    approver_role: str = "finance_manager"
 
 
 class QuestionChannel(Protocol):
@@ -238,6 +241,10 @@ class _Conversation:
         policy = config.pauses
         verdict = policy.approvals if pending.get("kind") == "approval" else policy.escalations
         self.transcript.append(Utterance("harness", f"{verdict}: {pending.get('question')}"))
+        key = settings.data_dir / "keys" / f"{policy.approver}.pem"
+        if verdict == "approve" and not key.exists():
+            public = generate_key(key)
+            upsert_principal(settings.data_dir / "principals.yaml", policy.approver, [policy.approver_role], public)
         return await resume_run(
             thread_id,
             approved=verdict == "approve",

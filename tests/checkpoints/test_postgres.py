@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from switchboard.checkpoints import is_postgres, open_checkpointer, open_store
 from switchboard.domains.retail import RetailStore
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 
 async def test_checkpointer_round_trip(postgres_url: str) -> None:
@@ -36,6 +39,7 @@ async def test_paused_run_resumes_from_postgres_in_a_new_session(
         steps=[route("finance", "return all", skill="process_return"), finish()],
         agents={
             "finance": [
+                call("find_user_id_by_email", email="mia.chen@example.com"),
                 call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=method),
                 handoff("Return requested."),
             ]
@@ -43,7 +47,7 @@ async def test_paused_run_resumes_from_postgres_in_a_new_session(
     )
     paused = await start_run("return all", thread_id="pg-1", settings=settings, model=model)
     assert paused.status == "paused" and paused.pending is not None and paused.pending["rule"] == "large-refund"
-    done = await resume_run("pg-1", approved=True, approver="store-manager", settings=settings, model=model)
+    done = await resume_run("pg-1", approved=True, approver="alice", settings=settings, model=model)
     model.assert_complete()
     assert done.status == "completed"
     thread = await read_thread("pg-1", settings=settings)

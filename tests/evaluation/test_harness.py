@@ -118,9 +118,7 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     """
 
     async def answer_as_note(thread_id: str, text: str, *, settings: Settings, model: Any) -> RunResult:
-        return await resume_run(
-            thread_id, approved=True, note=text, approver="customer", settings=settings, model=model
-        )
+        return await resume_run(thread_id, approved=True, note=text, settings=settings, model=model)
 
     cancel = generated[0]
     user = ScriptedUser("Please cancel my pending order, I no longer need it.", [cancel.opening])
@@ -135,8 +133,6 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     trial = report.trials[0]
     assert trial.reward.value == 1 and report.question_channel
     assert len(user.questions) == 1 and "cannot identify the customer" in user.questions[0]
-    # The shipped policy gates cancelling a paid order over $500: the harness
-    # answers that approval in an operator's place, which is not a customer turn.
-    assert [u.speaker for u in trial.transcript if u.speaker != "harness"] == ["user", "agent", "user", "agent"]
-    assert all(u.text.startswith("approve:") for u in trial.transcript if u.speaker == "harness")
+    # the $637.90 cancel waits for a signed approval, which the harness gives as its own principal
+    assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "harness", "agent"]
     assert trial.told[0] == user.questions[0]  # a question is something the customer was told

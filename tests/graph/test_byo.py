@@ -108,7 +108,8 @@ async def test_two_react_agents_and_a_card_agent_share_one_supervisor(
     retail = load_team()
     front_desk = retail.card("customer_service").model_copy(update={"model": "embedded"})
     team = retail.model_copy(update={"agents": (front_desk,)})
-    policy = retail.load_policy().model_copy(update={"routing": RoutingPolicy()})  # its rules pin other agents
+    # Its routing rules pin other agents, and its grants name only retail's agents as handoff targets.
+    policy = retail.load_policy().model_copy(update={"routing": RoutingPolicy(), "grants": None})
 
     def sees_facts(messages: Sequence[BaseMessage], tools: list[str]) -> AIMessage:
         assert "customer_service" in str(messages[-1].content) and "user_id" in str(messages[-1].content)

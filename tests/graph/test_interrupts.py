@@ -7,6 +7,7 @@ own checks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,13 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.interrupts import Answer, ApprovalRequest, EscalationRequest, read_answer
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.errors import ApprovalRefused
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
-from switchboard.policies import PolicyFile
-from switchboard.testing import ScriptedChatModel, call, escalate, finish, handoff, route
+from switchboard.policies import PolicyFile, call_hash
+from switchboard.policies.principals import load_registry
+from switchboard.settings import Settings
+from switchboard.testing import ScriptedChatModel, call, escalate, finish, handoff, route, signed_answer
 
 TEAM = """
 name: shop
@@ -42,20 +46,24 @@ POLICY = PolicyFile.model_validate(
                 "tools": ["refund"],
                 "measure": {"field": "amount"},
                 "threshold": 500,
-                "approvers": ["store-manager"],
+                "roles": ["finance_manager"],
                 "question": "Refund ${value:.2f}?",
             }
         ],
-        "escalation_approvers": ["duty-manager"],
+        "escalation_roles": ["store_manager"],
     }
 )
 CONFIG: Any = {"configurable": {"thread_id": "t"}}
 refunds: list[float] = []
+declined: set[float] = set()
+"""Amounts the payment provider declines (the call fails)."""
 
 
 @tool
 def refund(amount: float) -> str:
     """Refund an amount (a write)."""
+    if amount in declined:
+        raise ValueError("declined by the payment provider")
     refunds.append(amount)
     return f"refunded {amount}"
 
@@ -64,15 +72,18 @@ Factory = Callable[[ScriptedChatModel], Any]
 
 
 @pytest.fixture
-async def make(tmp_path: Path) -> AsyncIterator[Factory]:
+async def make(tmp_path: Path, principals: Path) -> AsyncIterator[Factory]:
     refunds.clear()
+    declined.clear()
     file = tmp_path / "shop.yaml"
     file.write_text(TEAM)
     team: Team = load_team(file)
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        registry = load_registry([Settings().data_dir / "principals.yaml"])  # alice, bob, sam (tests/conftest.py)
         yield lambda model: build_graph(
-            team=team, model=model, toolbox=Toolbox.of([refund]), policy=POLICY, checkpointer=saver
-        )
+            team=team, model=model, toolbox=Toolbox.of([refund]), policy=POLICY, checkpointer=saver,
+            principals=registry,
+        )  # fmt: skip
 
 
 def _refund_script() -> ScriptedChatModel:
@@ -87,65 +98,97 @@ async def _resume(graph: Any, value: Any) -> Any:
     return await graph.aget_state(CONFIG)
 
 
+async def _pending(graph: Any) -> dict[str, Any]:
+    return dict((await graph.aget_state(CONFIG)).interrupts[0].value)
+
+
 async def test_a_wrong_shape_resume_is_refused_and_the_thread_stays_paused(make: Factory) -> None:
     model = _refund_script()
     graph = make(model)
     await graph.ainvoke({"task": "refund 900"}, CONFIG)
-    asked = (await graph.aget_state(CONFIG)).interrupts[0].value
+    asked = await _pending(graph)
     for wrong in ["yes", {"approve": True}, {"approved": "yes"}]:
         state = await _resume(graph, wrong)
         (pending,) = state.interrupts
         assert pending.value["question"] == asked["question"] == "Refund $900.00?"
         assert f"refused answer {wrong!r}" in pending.value["error"]
+        assert pending.value["interrupt_id"] == asked["interrupt_id"]  # the same question, asked again
         assert state.next and refunds == []  # still paused, nothing written
-    state = await _resume(graph, {"approved": True, "approver": "store-manager"})
+    state = await _resume(graph, signed_answer(asked, "t", "alice", note="receipt seen"))
     model.assert_complete()
     assert not state.interrupts and state.values["outcome"] == "resolved"
     assert refunds == [900]
     (human,) = query.escalations(state.values["trail"])
-    assert human["approved"] and human["approver"] == "store-manager"
+    assert human["approved"] and human["approver"] == "alice" and human["note"] == "receipt seen"
 
 
-async def test_an_unauthorized_approver_is_refused_inside_the_graph(make: Factory) -> None:
+async def test_a_raw_resume_cannot_approve_without_a_valid_signature(make: Factory) -> None:
+    """Hole 1 of issue 7, at the graph: Command(resume=True) and a claimed name ran the refund."""
     model = _refund_script()
     graph = make(model)
     await graph.ainvoke({"task": "refund 900"}, CONFIG)
-    for answer, who in [
-        ({"approved": True, "approver": "intern"}, "'intern'"),
-        ({"approved": False, "approver": "intern"}, "'intern'"),  # may not reject either
-        ({"approved": True}, "an anonymous answer (no approver)"),
+    asked = await _pending(graph)
+    forged = signed_answer(asked, "t", "alice")
+    forged["approval"] = {**forged["approval"], "expires_at": forged["approval"]["expires_at"] + 10**6}
+    other_call = signed_answer({**asked, "args": {"amount": 1}}, "t", "alice")
+    for answer, why in [
+        (True, "unsigned"),
+        ({"approved": True}, "unsigned"),
+        ({"approved": True, "approver": "random-intern"}, "unsigned"),
+        (signed_answer({**asked, "roles": []}, "t", "bob"), "needs finance_manager"),
+        (signed_answer(asked, "other-thread", "alice"), "not t"),
+        (signed_answer({**asked, "interrupt_id": "x"}, "t", "alice"), "another question"),
+        (other_call, "different tool or different arguments"),
+        (forged, "signature is not alice's"),
+        (signed_answer(asked, "t", "alice", now=time.time() - 7200), "expired"),
     ]:
         state = await _resume(graph, answer)
         (pending,) = state.interrupts
-        assert pending.value["error"] == f"{who} may not answer this question; allowed: store-manager"
+        assert why in pending.value["error"], (answer, pending.value["error"])
         assert refunds == []
-    state = await _resume(graph, {"approved": True, "note": "receipt seen", "approver": "store-manager"})
+    state = await _resume(graph, signed_answer(asked, "t", "alice"))
     model.assert_complete()
     assert refunds == [900] and state.values["outcome"] == "resolved"
+
+
+async def test_a_rejection_needs_no_signature_and_runs_nothing(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("till", "refund 900", skill="refunds")],
+        agents={"till": [call("refund", amount=900)]},
+    )
+    graph = make(model)
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)
+    state = await _resume(graph, {"approved": False, "note": "no receipt"})
+    model.assert_complete()
+    assert refunds == [] and not state.interrupts and state.values["outcome"] == "rejected"
 
 
 async def test_the_approval_payload_says_what_who_and_how(make: Factory) -> None:
     graph = make(_refund_script())
     await graph.ainvoke({"task": "refund 900"}, CONFIG)
-    value = (await graph.aget_state(CONFIG)).interrupts[0].value
+    value = await _pending(graph)
     request = ApprovalRequest.model_validate(value)  # the documented model reads it back exactly
     assert request.model_dump(mode="json") == value
     assert (request.kind, request.rule, request.agent, request.tool) == ("approval", "large-refund", "till", "refund")
     assert request.args == {"amount": 900} and (request.value, request.threshold) == (900, 500)
-    assert request.approvers == ["store-manager"] and request.error is None
+    assert request.roles == ["finance_manager"] and request.error is None
+    assert request.call == call_hash("refund", {"amount": 900}) and request.interrupt_id
     assert request.resume.json_schema == Answer.model_json_schema()
     Answer.model_validate(request.resume.example)  # the example is a valid answer
 
 
-async def test_supervisor_escalations_are_answered_by_the_escalation_approvers(make: Factory) -> None:
+async def test_supervisor_escalations_are_answered_by_the_escalation_roles(make: Factory) -> None:
     model = ScriptedChatModel(steps=[escalate("Refund twice?"), finish("a human said go on")])
     graph = make(model)
     await graph.ainvoke({"task": "refund twice"}, CONFIG)
-    request = EscalationRequest.model_validate((await graph.aget_state(CONFIG)).interrupts[0].value)
-    assert request.kind == "escalation" and request.approvers == ["duty-manager"]
-    state = await _resume(graph, {"approved": True, "approver": "store-manager"})
-    assert "'store-manager' may not answer" in state.interrupts[0].value["error"]
-    state = await _resume(graph, {"approved": True, "approver": "duty-manager"})
+    asked = await _pending(graph)
+    request = EscalationRequest.model_validate(asked)
+    assert request.kind == "escalation" and request.roles == ["store_manager"]
+    state = await _resume(graph, {"approved": True})
+    assert "unsigned" in state.interrupts[0].value["error"]
+    with pytest.raises(ApprovalRefused, match="needs role store_manager"):
+        signed_answer(asked, "t", "alice")
+    state = await _resume(graph, signed_answer(asked, "t", "sam"))
     model.assert_complete()
     assert state.values["outcome"] == "resolved"
 
@@ -154,7 +197,6 @@ async def test_supervisor_escalations_are_answered_by_the_escalation_approvers(m
     ("value", "problem"),
     [
         ("yes", "valid dictionary"),
-        (True, "valid dictionary"),  # one shape: an object, never a bare boolean
         (None, "valid dictionary"),
         ({"approve": True}, "approved: Field required"),
         ({"approved": "yes"}, "approved: Input should be a valid boolean"),
@@ -164,12 +206,35 @@ async def test_supervisor_escalations_are_answered_by_the_escalation_approvers(m
     ],
 )
 def test_read_answer_refuses_every_other_shape(value: Any, problem: str) -> None:
-    refusal = read_answer(value, [])
-    assert isinstance(refusal, str) and problem in refusal and '{"approved": true' in refusal
+    with pytest.raises(ApprovalRefused) as refused:
+        read_answer(value)
+    assert (
+        refused.value.reason == "malformed"
+        and problem in str(refused.value)
+        and '{"approved": true' in str(refused.value)
+    )
 
 
 def test_read_answer_accepts_the_documented_shape() -> None:
-    assert read_answer({"approved": False, "note": "no", "approver": "ana"}, ["ana"]) == Answer(
+    assert read_answer({"approved": False, "note": "no", "approver": "ana"}) == Answer(
         approved=False, note="no", approver="ana"
     )
-    assert read_answer({"approved": True}, []) == Answer(approved=True)
+    with pytest.raises(ApprovalRefused, match="unsigned"):
+        read_answer(True)  # one shape: an object, never a bare boolean
+
+
+async def test_an_approved_call_that_fails_approves_nothing_later(make: Factory) -> None:
+    """Hole 3 of issue 7: an approval was kept per rule and order, so a failed call approved a larger one."""
+    declined.add(900)
+    model = ScriptedChatModel(
+        steps=[route("till", "refund", skill="refunds")],
+        agents={"till": [call("refund", amount=900), call("refund", amount=5000)]},
+    )
+    graph = make(model)
+    await graph.ainvoke({"task": "refund"}, CONFIG)
+    first = await _pending(graph)
+    state = await _resume(graph, signed_answer(first, "t", "alice"))
+    (pending,) = state.interrupts  # the larger call is a new question, with its own id and call hash
+    assert pending.value["args"] == {"amount": 5000} and pending.value["interrupt_id"] != first["interrupt_id"]
+    state = await _resume(graph, signed_answer(first, "t", "alice"))  # the old approval answers nothing here
+    assert "another question" in state.interrupts[0].value["error"] and refunds == []

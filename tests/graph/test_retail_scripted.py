@@ -10,11 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from switchboard.domains.retail import RetailStore
 from switchboard.graph import trail as query
 from switchboard.runs import read_thread, resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route
+
+pytestmark = pytest.mark.usefixtures("principals")  # alice, bob, sam and their keys (tests/conftest.py)
 
 
 def _order(db: Path, order_id: str) -> dict[str, Any]:
@@ -27,6 +31,7 @@ def _order(db: Path, order_id: str) -> dict[str, Any]:
 def _return_script(order_id: str, item_ids: list[str], payment_method_id: str) -> list[Any]:
     return [
         route("finance", f"Return {item_ids} of {order_id}", skill="process_return"),
+        call("find_user_id_by_email", email="mia.chen@example.com"),  # the data scope needs the customer first
         call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=payment_method_id),
         handoff("Return requested.", order_id=order_id),
         finish("return requested"),
@@ -49,16 +54,16 @@ async def test_refund_above_limit_waits_for_approval_before_any_write(
     assert _order(retail_db, order_id)["status"] == "delivered"  # nothing written yet
 
     done = await resume_run(
-        paused.thread_id, approved=True, note="ok", approver="store-manager", settings=settings, model=model
+        paused.thread_id, approved=True, note="ok", approver="alice", settings=settings, model=model
     )
     model.assert_complete()
     assert done.status == "completed" and done.outcome == "resolved"
     assert _order(retail_db, order_id)["status"] == "return requested"
     thread = await read_thread(paused.thread_id, settings=settings)
     (human,) = query.escalations(thread["trail"])
-    assert human["approved"] and human["approver"] == "store-manager" and human["source"] == "policy"
+    assert human["approved"] and human["approver"] == "alice" and human["source"] == "policy"
     (handoff_event,) = query.handoffs(thread["trail"])
-    (record,) = handoff_event["tool_calls"]
+    record = handoff_event["tool_calls"][-1]
     assert record["outcome"] == "ok" and record["policy"] == "large-refund: approved by a human"
 
 
@@ -67,7 +72,7 @@ async def test_rejected_refund_changes_nothing(settings: Settings, retail_db: Pa
     order = _order(retail_db, order_id)
     item_ids = [item["item_id"] for item in order["items"]]
     method = order["payment_history"][0]["payment_method_id"]
-    model = ScriptedChatModel(steps=_return_script(order_id, item_ids, method)[:2])
+    model = ScriptedChatModel(steps=_return_script(order_id, item_ids, method)[:3])
 
     paused = await start_run("return everything", settings=settings, model=model)
     done = await resume_run(
@@ -104,6 +109,7 @@ async def test_failed_precondition_is_reported_and_changes_nothing(
     model = ScriptedChatModel(
         steps=[
             route("finance", f"Cancel {order_id}", skill="cancel_order"),
+            call("find_user_id_by_email", email="mia.chen@example.com"),
             call("cancel_pending_order", order_id=order_id, reason="no longer needed"),
             handoff("The order is not pending; cannot cancel.", status="failed", confidence=0.9),
             escalate("Finance could not cancel a delivered order. Offer a return instead?"),
@@ -115,7 +121,7 @@ async def test_failed_precondition_is_reported_and_changes_nothing(
     assert _order(retail_db, order_id) == before
     thread = await read_thread(paused.thread_id, settings=settings)
     (handoff_event,) = query.handoffs(thread["trail"])
-    (record,) = handoff_event["tool_calls"]
+    record = handoff_event["tool_calls"][-1]
     assert record["outcome"] == "refused" and "pending" in record["result"].lower()
     assert handoff_event["status"] == "failed"
     assert "cannot cancel" in model.calls[-1].text  # the supervisor saw the failure
@@ -131,6 +137,7 @@ async def test_failing_finance_is_completed_by_finance_backup(settings: Settings
         agents={
             "finance": [fail("finance's provider is down")],
             "finance_backup": [
+                call("find_user_id_by_email", email="mia.chen@example.com"),
                 call("return_delivered_order_items", order_id=order_id, item_ids=item_ids, payment_method_id=method),
                 handoff("Return requested by the backup desk.", order_id=order_id),
             ],

@@ -19,7 +19,19 @@ from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
-from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route, route_many
+from switchboard.policies.principals import load_registry
+from switchboard.settings import Settings
+from switchboard.testing import (
+    ScriptedChatModel,
+    call,
+    escalate,
+    fail,
+    finish,
+    handoff,
+    route,
+    route_many,
+    signed_answer,
+)
 
 TEAM = """
 name: ops
@@ -107,13 +119,14 @@ Factory = Callable[..., Any]
 
 
 @pytest.fixture
-async def make(ops: Team, tmp_path: Path) -> AsyncIterator[Factory]:
+async def make(ops: Team, tmp_path: Path, principals: Path) -> AsyncIterator[Factory]:
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
 
         def factory(model: ScriptedChatModel, health: HealthRegistry | None = None, policy: PolicyFile = POLICY) -> Any:
             return build_graph(
-                team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health
-            )
+                team=ops, model=model, toolbox=_tools(), policy=policy, checkpointer=saver, health=health,
+                principals=load_registry([Settings().data_dir / "principals.yaml"]),  # alice, bob, sam
+            )  # fmt: skip
 
         yield factory
 
@@ -130,7 +143,7 @@ def _handoffs(state: Any) -> list[HandoffEvent]:
 async def test_failing_agent_is_reassigned_to_its_fallback_with_context(make: Factory) -> None:
     model = ScriptedChatModel(
         steps=[route("billing", "refund invoice 7", skill="invoices"), finish()],
-        agents={"billing": [fail("billing model down")], "billing_backup": [handoff("refunded invoice 7")]},
+        agents={"billing": [fail("billing model down")], "billing_backup": [handoff("invoice 7 settled")]},
     )
     health = HealthRegistry()
     state = await _run(make(model, health), {"task": "please refund invoice 7"})
@@ -216,7 +229,7 @@ async def test_one_branch_pausing_keeps_the_other_branch_result(make: Factory) -
     graph = make(model)
     paused = await _run(graph, {"task": "pay and ship"})
     assert paused.interrupts and paused.interrupts[0].value["question"] == "Pay?"
-    state = await _run(graph, Command(resume={"approved": True}))
+    state = await _run(graph, Command(resume=signed_answer(paused.interrupts[0].value, "t")))
     model.assert_complete()  # shipping's step ran exactly once
     assert sorted(h["agent"] for h in _handoffs(state)) == ["billing", "shipping"]
 
@@ -239,7 +252,7 @@ async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Fa
     graph = make(model)
     paused = await _run(graph, {"task": "something vague"})
     assert "not confident enough" in paused.interrupts[0].value["question"]
-    state = await _run(graph, Command(resume={"approved": True, "note": "yes, shipping"}))
+    state = await _run(graph, Command(resume=signed_answer(paused.interrupts[0].value, "t", note="yes, shipping")))
     model.assert_complete()
     assert [h["agent"] for h in _handoffs(state)] == ["shipping"]
 
@@ -410,8 +423,9 @@ async def test_two_branches_paused_at_once_are_answered_one_at_a_time(make: Fact
     paused = await _run(graph, {"task": "pay both"})
     assert len(paused.interrupts) == 2
     first = paused.interrupts[0]
-    still = await _run(graph, Command(resume={first.id: {"approved": True}}))
+    still = await _run(graph, Command(resume={first.id: signed_answer(first.value, "t")}))
     assert [i.id for i in still.interrupts] == [paused.interrupts[1].id]
-    done = await _run(graph, Command(resume={still.interrupts[0].id: {"approved": True}}))
+    second = still.interrupts[0]
+    done = await _run(graph, Command(resume={second.id: signed_answer(second.value, "t")}))
     model.assert_complete()
     assert sorted(h["summary"] for h in _handoffs(done)) == ["paid A", "paid B"]

@@ -25,7 +25,8 @@ CONTEXT = GuardianContext()
 
 
 def record(tool: str, result: Any, ok: bool = True) -> dict[str, Any]:
-    return {"tool": tool, "args": {}, "ok": ok, "result": json.dumps(result), "policy": None}
+    outcome = "ok" if ok else "refused"
+    return {"tool": tool, "args": {}, "outcome": outcome, "result": json.dumps(result), "policy": None}
 
 
 def handoff(summary: str, facts: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def test_an_action_no_tool_performed_is_blocked(returned: list[dict[str, Any]]) 
 
 
 def test_a_failed_write_does_not_back_a_claim(returned: list[dict[str, Any]]) -> None:
-    failed = [returned[0], {**returned[1], "ok": False}]
+    failed = [returned[0], {**returned[1], "outcome": "refused"}]
     assert claimed_actions(handoff("Requested the return of both items.", {}, failed), CONTEXT).action == "block"
     assert claimed_actions(handoff("Requested the return of both items.", {}, returned), CONTEXT).ok
 

@@ -40,13 +40,14 @@ async def test_moving_more_than_500_waits_for_approval_and_writes_nothing(
 ) -> None:
     before = _order(retail_db, BIG_PENDING)
     assert before["status"] == "pending" and before["payment_history"][0]["amount"] > 500
+    with RetailStore.open(retail_db) as store:
+        user = store.get_user(before["user_id"])
+    assert user is not None
     if "payment_method_id" in args:
-        with RetailStore.open(retail_db) as store:
-            user = store.get_user(before["user_id"])
-        assert user is not None
         paid_with = before["payment_history"][0]["payment_method_id"]
         args = {"payment_method_id": next(m for m in user["payment_methods"] if m != paid_with)}
     model = ScriptedChatModel(steps=[route("finance", f"{tool} on {BIG_PENDING}", skill=skill),
+                                     call("find_user_id_by_email", email=user["email"]),  # the scope's customer
                                      call(tool, order_id=BIG_PENDING, **args)])  # fmt: skip
     paused = await start_run(f"{tool} {BIG_PENDING}", settings=settings, model=model)
     model.assert_complete()
