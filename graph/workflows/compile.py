@@ -33,8 +33,9 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Send
 
 from switchboard.agents.card import Team
-from switchboard.agents.records import HandoffEvent
+from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.errors import ConfigError
+from switchboard.graph import trail as query
 from switchboard.graph.workflows.spec import Action, Step, Workflow
 from switchboard.graph.workflows.state import StepInput, WorkflowInput, WorkflowState
 from switchboard.graph.workflows.steps import StepOutcome, StepRequest, StepRunner
@@ -127,7 +128,7 @@ def _gate(workflow: Workflow, candidates: tuple[Step, ...], halt: str) -> Route:
         payload = StepInput(
             task=state.get("task", ""),
             context=dict(state.get("context") or {}),
-            approvals=list(state.get("approvals") or []),
+            history=_history(state),
         )
         sends: list[Send | str] = [Send(s.id, payload) for s in candidates if _ready(s, results)]
         return sends or [END]
@@ -147,6 +148,16 @@ def _stopped(workflow: Workflow, results: Mapping[str, HandoffEvent]) -> bool:
     return any(r["status"] != "done" and workflow.step(sid).on_failure == "stop" for sid, r in results.items())
 
 
+def _history(state: WorkflowState) -> list[ToolCallRecord]:
+    """The thread's tool calls so far: those before the workflow, then its steps' own.
+
+    As the supervisor gives its agents, so the policy sees the facts the
+    earlier steps established (the customer identified, the order's owner).
+    """
+    steps = [call for handoff in query.handoffs(state.get("trail") or []) for call in handoff["tool_calls"]]
+    return [*(state.get("history") or []), *steps]
+
+
 async def _join(state: WorkflowState) -> dict[str, Any]:
     """A barrier's node: it only exists so its conditional edge runs once every need is in."""
     return {}
@@ -162,7 +173,7 @@ def _step_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             instruction=step.instruction,
             task=state["task"],
             context=state["context"],
-            approvals=tuple(state["approvals"]),
+            history=tuple(state["history"]),
         )
         outcome = await _run(runner, request, config)
         handoff = outcome.handoff
@@ -170,7 +181,6 @@ def _step_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             "results": {step.id: handoff},
             "trail": [*outcome.escalations, handoff],
             "context": dict(handoff["facts"]) if handoff["status"] == "done" else {},
-            "approvals": list(outcome.approvals),
         }
 
     run.__name__ = step.id
@@ -193,13 +203,12 @@ def _undo_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             instruction=action.instruction,
             task=state.get("task", ""),
             context=dict(state.get("context") or {}),
-            approvals=tuple(state.get("approvals") or ()),
+            history=tuple(_history(state)),
         )
         outcome = await _run(runner, request, config)
         return {
             "compensations": {step.id: outcome.handoff},
             "trail": [*outcome.escalations, outcome.handoff],
-            "approvals": list(outcome.approvals),
         }
 
     undo.__name__ = f"{step.id}_undo"

@@ -63,10 +63,12 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
     The node takes the ``AgentInput`` the supervisor's ``Send`` gives an
     agent and returns the same kind of ``Command``: the steps' handoffs and
     escalations, then one handoff for the whole workflow (see
-    :meth:`WorkflowOutcome.handoff`), the facts and the new approvals. The
-    workflow graph is invoked inside the node with the node's config, so it
-    checkpoints as a subgraph of the thread, and an interrupt inside a step
-    pauses the whole thread and resumes where it stopped.
+    :meth:`WorkflowOutcome.handoff`) and the facts. Each step sees the
+    thread's tool-call history plus the calls of the steps before it, as an
+    agent routed by the supervisor would. The workflow graph is invoked
+    inside the node with the node's config, so it checkpoints as a subgraph
+    of the thread, and an interrupt inside a step pauses the whole thread and
+    resumes where it stopped.
 
     Step handoffs are recorded as not retryable: inside a workflow, what a
     failure leads to is the workflow's decision, already taken.
@@ -74,8 +76,9 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
 
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         assignment = state["assignment"]
-        known = list(state.get("approvals") or [])
-        start = WorkflowInput(task=state["task"], context=dict(state.get("context") or {}), approvals=known)
+        start = WorkflowInput(
+            task=state["task"], context=dict(state.get("context") or {}), history=list(state.get("history") or [])
+        )
         final: dict[str, Any] = {}
         try:
             final = await graph.ainvoke(start, config)
@@ -88,13 +91,11 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
         summary = outcome.handoff(
             agent=workflow.node_name, assignment=assignment["id"], instruction=assignment["instruction"]
         )
-        granted = set(known)
         return Command(
             goto="supervisor",
             update={
                 "trail": [*steps, summary],
                 "context": dict(outcome.facts),
-                "approvals": [key for key in final.get("approvals") or [] if key not in granted],
             },
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
-from switchboard.agents.records import EscalationEvent, HandoffEvent
+from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.graph.state import merge_facts
 
 WorkflowTrailEvent = HandoffEvent | EscalationEvent
@@ -21,7 +21,8 @@ class WorkflowInput(TypedDict, total=False):
 
     task: str
     context: dict[str, Any]
-    approvals: list[str]
+    history: list[ToolCallRecord]
+    """The thread's tool calls before the workflow started."""
 
 
 class WorkflowState(TypedDict, total=False):
@@ -30,8 +31,8 @@ class WorkflowState(TypedDict, total=False):
     task: str
     context: Annotated[dict[str, Any], merge_facts]
     """Facts handed over by every step that finished ``done``."""
-    approvals: Annotated[list[str], operator.add]
-    """Approval keys granted by humans in this thread."""
+    history: list[ToolCallRecord]
+    """The thread's tool calls before the workflow started; the steps' own are in their handoffs."""
     results: Annotated[dict[str, HandoffEvent], merge_facts]
     """Step id to its handoff; a step without one was skipped or never reached."""
     compensations: Annotated[dict[str, HandoffEvent], merge_facts]
@@ -45,4 +46,5 @@ class StepInput(TypedDict):
 
     task: str
     context: dict[str, Any]
-    approvals: list[str]
+    history: list[ToolCallRecord]
+    """The thread's tool calls so far, the earlier steps' included."""

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
 
-from switchboard.agents.records import EscalationEvent, HandoffEvent
+from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import AgentNode
 from switchboard.graph.state import AgentInput, Assignment
@@ -41,8 +41,9 @@ class StepRequest:
     """The task the workflow serves, as the user wrote it."""
     context: Mapping[str, Any] = field(default_factory=dict)
     """Facts handed over by every step finished so far."""
-    approvals: tuple[str, ...] = ()
-    """Approval keys humans granted earlier in the thread."""
+    history: tuple[ToolCallRecord, ...] = ()
+    """The thread's tool calls so far, the earlier steps' included: the
+    policy learns its facts (customer, owners) from them."""
 
     @property
     def assignment(self) -> str:
@@ -58,8 +59,6 @@ class StepOutcome:
     """The agent's findings: status, summary, facts, tool calls."""
     escalations: tuple[EscalationEvent, ...] = ()
     """Questions put to humans during the step, with their answers."""
-    approvals: tuple[str, ...] = ()
-    """Approval keys newly granted during the step."""
 
 
 class StepRunner(Protocol):
@@ -79,16 +78,16 @@ def from_agent_node(node: AgentNode) -> StepRunner:
     The node is called with the same ``AgentInput`` the supervisor's ``Send``
     would give it and the step's config, so its subgraph checkpoints under the
     workflow step and an approval inside it pauses the thread. The ``Command``
-    it returns to the supervisor is read for the handoff, the escalations and
-    the new approvals; its ``goto`` is ignored, because inside a workflow the
-    graph's edges decide what runs next.
+    it returns to the supervisor is read for the handoff and the escalations;
+    its ``goto`` is ignored, because inside a workflow the graph's edges
+    decide what runs next.
     """
 
     async def run(request: StepRequest, config: RunnableConfig) -> StepOutcome:
         payload = AgentInput(
             task=request.task,
             context=dict(request.context),
-            approvals=list(request.approvals),
+            history=list(request.history),
             assignment=Assignment(
                 id=request.assignment,
                 agent=request.agent,
@@ -107,6 +106,6 @@ def from_agent_node(node: AgentNode) -> StepRunner:
                 "switchboard.graph.agent_node.agent_node, which records one per step"
             )
         escalations = tuple(e for e in trail if e.get("kind") == "escalation")
-        return StepOutcome(handoffs[-1], escalations, tuple(update.get("approvals") or ()))
+        return StepOutcome(handoffs[-1], escalations)
 
     return run

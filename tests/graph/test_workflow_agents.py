@@ -16,6 +16,7 @@ from langgraph.types import Command, Send, interrupt
 
 from switchboard.agents.card import Team
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.interrupts import Governance
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
 from switchboard.errors import ConfigError
@@ -53,10 +54,10 @@ FLOW = Workflow.model_validate(
 
 
 def runners(desk: Team, model: ScriptedChatModel, health: HealthRegistry) -> dict[str, Any]:
-    policy = PolicyFile(name="none")
+    gov = Governance.of(PolicyFile(name="none"))
     return {
         card.name: from_agent_node(
-            agent_node(card, build_agent_graph(card, model=model, toolbox=Toolbox({}), policy=policy), health)
+            agent_node(card, build_agent_graph(card, model=model, toolbox=Toolbox({}), gov=gov), health)
         )
         for card in desk.agents
     }
@@ -110,7 +111,7 @@ async def test_inside_a_parent_graph_an_interrupt_pauses_the_thread_and_resumes_
 
     def start(state: SupervisorState) -> Command[Any]:
         assignment = Assignment(id="w1", agent=named.node_name, skill=None, instruction="Make the salad.", tried=[])
-        payload = AgentInput(task=state["task"], context={}, approvals=[], assignment=assignment)
+        payload = AgentInput(task=state["task"], context={}, history=[], assignment=assignment)
         return Command(goto=[Send(named.node_name, payload)])
 
     parent = StateGraph(SupervisorState)
@@ -148,7 +149,7 @@ async def test_the_supervisor_answers_a_failed_workflow_by_routing_with_the_mode
     )
     node = workflow_node(named, compile_workflow(named, failing.runners(["alpha", "beta"])))
     assignment = Assignment(id="w1", agent=named.node_name, skill=None, instruction="Make the salad.", tried=[])
-    command = await node(AgentInput(task="salad", context={}, approvals=[], assignment=assignment), {})
+    command = await node(AgentInput(task="salad", context={}, history=[], assignment=assignment), {})
     model = ScriptedChatModel(steps=[route("beta", "Peel the two bananas by hand.", skill="bananas")])
     supervisor = supervisor_node(Router(desk, model, PolicyFile(name="none")), max_hops=12)
     state: Any = {"task": "salad", "trail": command.update["trail"], "context": command.update["context"], "hops": 1}
@@ -165,17 +166,15 @@ async def test_workflow_nodes_build_supervisor_steps_from_the_agent_nodes(desk: 
     model = ScriptedChatModel(
         steps=[], agents={"alpha": [handoff("One apple.", apples=1)], "beta": [handoff("Peeled.")]}
     )
-    policy = PolicyFile(name="none")
+    gov = Governance.of(PolicyFile(name="none"))
     agent_nodes = {
-        card.name: agent_node(card, build_agent_graph(card, model=model, toolbox=Toolbox({}), policy=policy))
+        card.name: agent_node(card, build_agent_graph(card, model=model, toolbox=Toolbox({}), gov=gov))
         for card in desk.agents
     }
     nodes = workflow_nodes([FLOW], agent_nodes, desk)
     assert list(nodes) == ["workflow_fruit"]
     assignment = Assignment(id="w1", agent="workflow_fruit", skill=None, instruction="Salad.", tried=[])
-    command = await nodes["workflow_fruit"](
-        AgentInput(task="salad", context={}, approvals=[], assignment=assignment), {}
-    )
+    command = await nodes["workflow_fruit"](AgentInput(task="salad", context={}, history=[], assignment=assignment), {})
     model.assert_complete()
     assert [e["agent"] for e in command.update["trail"]] == ["alpha", "beta", "workflow_fruit"]
     assert command.update["trail"][-1]["status"] == "done"

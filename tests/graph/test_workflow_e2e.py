@@ -20,6 +20,7 @@ from langgraph.types import Command
 
 from switchboard.agents.card import load_team
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.interrupts import Governance
 from switchboard.agents.subgraph import build_agent_graph
 from switchboard.agents.toolbox import Toolbox
 from switchboard.domains.retail import RetailStore
@@ -27,6 +28,7 @@ from switchboard.graph.agent_node import agent_node
 from switchboard.graph.workflows import Workflow, compile_workflow, from_agent_node, load_workflow, outcome_of
 from switchboard.models import resolve_model
 from switchboard.runs import prepare_team
+from switchboard.testing import signed_answer
 
 CONFIG: Any = {"configurable": {"thread_id": "return"}}
 
@@ -36,14 +38,14 @@ async def shipped(
     checkpoints: Path, name: str = "retail_return"
 ) -> AsyncIterator[tuple[Workflow, CompiledStateGraph[Any, Any, Any, Any]]]:
     team, workflow = load_team(), load_workflow(name)
-    model, policy, health = resolve_model(None, team), team.load_policy(), HealthRegistry()
+    model, gov, health = resolve_model(None, team), Governance.of(team.load_policy()), HealthRegistry()
     async with (
         Toolbox.for_team(team, prepare_team(team)) as toolbox,
         AsyncSqliteSaver.from_conn_string(str(checkpoints)) as saver,
     ):
         runners = {
             card.name: from_agent_node(
-                agent_node(card, build_agent_graph(card, model=model, toolbox=toolbox, policy=policy), health)
+                agent_node(card, build_agent_graph(card, model=model, toolbox=toolbox, gov=gov), health)
             )
             for card in team.agents
         }
@@ -87,7 +89,7 @@ async def test_the_return_workflow_runs_every_step_once_on_the_real_systems(
 
 
 async def test_a_refund_above_the_limit_pauses_inside_the_workflow_for_approval(
-    retail_db: Path, tmp_path: Path, mia: Any
+    retail_db: Path, tmp_path: Path, mia: Any, principals: Path
 ) -> None:
     order_id = mia.orders["delivered_over_500"]
     with RetailStore.open(retail_db) as store:
@@ -102,13 +104,13 @@ async def test_a_refund_above_the_limit_pauses_inside_the_workflow_for_approval(
         with RetailStore.open(retail_db) as store:
             assert store.get_order(order_id)["status"] == "delivered"  # type: ignore[index]  # nothing written yet
     async with shipped(tmp_path / "cp.sqlite") as (workflow, graph):  # resumed by a new process
-        answer = {"approved": True, "note": "damage confirmed", "approver": "store-manager"}
+        answer = signed_answer(pending.value, CONFIG["configurable"]["thread_id"], "alice", note="damage confirmed")
         final = await graph.ainvoke(Command(resume={pending.id: answer}), CONFIG)
     assert outcome_of(workflow, final).status == "completed"
     steps = Counter(h["assignment"] for h in final["trail"] if h["kind"] == "handoff")
     assert steps == Counter(f"retail_return.{s.id}" for s in workflow.steps)  # identify was not run again
     (human,) = [e for e in final["trail"] if e["kind"] == "escalation"]
-    assert human["approved"] and human["approver"] == "store-manager"
+    assert human["approved"] and human["approver"] == "alice"
     check_returned(retail_db, order_id, user_id, before)
 
 

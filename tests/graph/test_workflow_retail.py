@@ -8,6 +8,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from switchboard.agents.card import Team, load_team
+from switchboard.agents.records import ToolCallRecord
 from switchboard.graph.state import AgentInput, Assignment
 from switchboard.graph.workflows import (
     StepOutcome,
@@ -25,6 +26,14 @@ RETURN_FACTS = {
     "identify": {"user_id": "mia_chen_1", "order_id": "#W1", "item_ids": ["i1"]},
     "request_return": {"payment_method_id": "card_1"},
 }
+
+
+def record(tool: str, **args: Any) -> ToolCallRecord:
+    return ToolCallRecord(tool=tool, args=args, outcome="ok", result="{}", policy=None)
+
+
+EARLIER = record("find_user_id_by_email", email="mia.chen@example.com")
+"""A tool call the thread made before the workflow started."""
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +186,7 @@ def assignment(instruction: str = "Run the return.") -> AgentInput:
     return AgentInput(
         task="return it",
         context={"known": 1},
-        approvals=["granted-before"],
+        history=[EARLIER],
         assignment=Assignment(id="a1", agent="workflow_retail_return", skill=None, instruction=instruction, tried=[]),
     )
 
@@ -206,7 +215,7 @@ async def test_as_a_supervisor_step_a_completed_workflow_is_done(team: Team, ret
     last = command.update["trail"][-1]
     assert last["status"] == "done" and last["confidence"] == 1.0
     identify = next(r for r in desk.requests if r.step == "identify")
-    assert identify.context == {"known": 1} and identify.approvals == ("granted-before",)
+    assert identify.context == {"known": 1} and identify.history == (EARLIER,)
 
 
 async def test_as_a_supervisor_step_a_broken_workflow_still_reports_a_fallback(team: Team, returns: Workflow) -> None:
@@ -218,3 +227,23 @@ async def test_as_a_supervisor_step_a_broken_workflow_still_reports_a_fallback(t
     (only,) = command.update["trail"]
     assert only["status"] == "failed" and only["retryable"] is False
     assert "broke off: AttributeError" in only["summary"]
+
+
+async def test_each_step_sees_the_thread_history_and_the_earlier_steps_tool_calls(
+    team: Team, returns: Workflow
+) -> None:
+    """The policy learns the customer and owners from the history, so a step must see what came before it."""
+    looked_up = record("get_order_details", order_id="#W1")
+    requested = record("return_delivered_order_items", order_id="#W1", item_ids=["i1"])
+    desk = Desk(
+        facts=RETURN_FACTS,
+        status={"receive": "failed"},
+        calls={"identify": [looked_up], "request_return": [requested]},
+    )
+    node = workflow_node(returns, compile_workflow(returns, desk.runners(team.names), team=team))
+    await node(assignment(), {})
+    seen = {r.step: r.history for r in desk.requests}
+    assert seen["identify"] == (EARLIER,)
+    assert seen["request_return"] == (EARLIER, looked_up)
+    assert seen["receive"] == (EARLIER, looked_up, requested)
+    assert seen["request_return.undo"] == (EARLIER, looked_up, requested)  # compensations see it all too

@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from switchboard.agents.records import HandoffEvent
+from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.workflows import StepOutcome, StepRequest, StepRunner, Workflow
 
 Hold = Callable[[StepRequest], Awaitable[None]]
@@ -32,6 +32,8 @@ class Desk:
     """Step id to the facts its handoff carries."""
     status: dict[str, str] = field(default_factory=dict)
     """Step id to a status other than ``done``."""
+    calls: dict[str, list[ToolCallRecord]] = field(default_factory=dict)
+    """Step id to the tool calls its handoff reports."""
     raises: dict[str, BaseException] = field(default_factory=dict)
     """Step id to an exception its runner raises (once, then it is removed)."""
     holds: dict[str, Hold] = field(default_factory=dict)
@@ -75,7 +77,7 @@ class Desk:
             facts=dict(self.facts.get(request.step, {})),
             reasoning="scripted",
             confidence=1.0,
-            tool_calls=[],
+            tool_calls=list(self.calls.get(request.step, [])),
         )
 
     def runners(self, agents: Iterable[str]) -> Mapping[str, StepRunner]:
