@@ -27,14 +27,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard
+from switchboard.agents.idempotency import idempotency_key, keyed_call
 from switchboard.agents.interrupts import ApprovalRequest, Governance, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
@@ -261,10 +264,12 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
         return record("refused", f"Refused: {decision.reason}")
     tool = toolbox.get(name)
     assert tool is not None  # _decide denied unknown tools
+    key = _call_key(call)
     try:
-        message = await asyncio.wait_for(
-            tool.ainvoke({"type": "tool_call", "name": name, "args": args, "id": call["id"]}), timeout
-        )
+        with keyed_call(key) if key else nullcontext():
+            message = await asyncio.wait_for(
+                tool.ainvoke({"type": "tool_call", "name": name, "args": args, "id": call["id"]}), timeout
+            )
     except GraphBubbleUp:
         raise
     except TimeoutError:
@@ -273,6 +278,26 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
         return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
     failed = getattr(message, "status", "success") == "error"
     return record("refused" if failed else "ok", content_text(message.content))
+
+
+def _call_key(call: ToolCall) -> str | None:
+    """The idempotency key of one call: this thread, this agent step, this tool call.
+
+    The step is the agent node's task in the checkpoint namespace, which
+    LangGraph derives deterministically, so when a step is re-run after a
+    crash its calls (read back from the checkpointed model reply) carry the
+    same keys and the domain server replays instead of acting twice. Without
+    a thread (no checkpointer) or a call id there is nothing stable to key on.
+    """
+    try:
+        configurable = get_config().get("configurable") or {}
+    except RuntimeError:  # called outside a graph run
+        return None
+    thread, call_id = configurable.get("thread_id"), call.get("id")
+    if not thread or not call_id:
+        return None
+    step = str(configurable.get("checkpoint_ns") or "").split("|", 1)[0]
+    return idempotency_key(str(thread), step, call_id)
 
 
 def content_text(content: Any) -> str:

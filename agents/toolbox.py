@@ -31,6 +31,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from switchboard.agents.card import AgentCard, Team
+from switchboard.agents.idempotency import idempotency_interceptor
 from switchboard.errors import ConfigError
 
 
@@ -151,7 +152,9 @@ class Toolbox:
         for name, conn in self._connections.items():
             opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
             session = await stack.enter_async_context(opened)
-            for tool in await load_mcp_tools(session, server_name=name):
+            # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
+            keyed = [idempotency_interceptor(session)]
+            for tool in await load_mcp_tools(session, server_name=name, tool_interceptors=keyed):
                 if tool.name in tools:
                     raise ConfigError(
                         f"tool {tool.name!r} is served by two MCP servers; "

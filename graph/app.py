@@ -36,6 +36,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.toolbox import Toolbox
 from switchboard.graph.builder import build_graph
 from switchboard.models import resolve_model
+from switchboard.monitoring import instrument
 from switchboard.runs import health_path, prepare_team
 from switchboard.settings import Settings
 
@@ -135,4 +136,6 @@ def _build(
         health=health,
         max_hops=settings.max_hops,
     )
-    return graph, health
+    # A served graph's runs never pass through switchboard.runs: the telemetry
+    # handler rides in the graph's own default callbacks instead.
+    return instrument(graph), health

@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     from switchboard.cli_eval import add_eval_command
 
     add_eval_command(sub)
+    from switchboard.cli_workers import add_worker_commands
+
+    add_worker_commands(sub)
     cli_monitoring.add_commands(sub)
     return parser
 

@@ -36,7 +36,8 @@ def add_worker_commands(sub: Any) -> None:
     answer = submit.add_mutually_exclusive_group()
     answer.add_argument("--approve", action="store_true")
     answer.add_argument("--reject", action="store_true")
-    submit.add_argument("--as", dest="approver", help="who answers (for --resume)")
+    submit.add_argument("--as", dest="approver", help="who answers (for --resume); signs with NAME's key here")
+    submit.add_argument("--role", help="which of the approver's roles to act in")
     submit.add_argument("--note", default="", help="a note with the answer (for --resume)")
     submit.add_argument("--json", action="store_true", help="print {thread_id, job_id} as JSON")
     submit.set_defaults(handler=_submit)
@@ -58,7 +59,10 @@ def _submit(args: argparse.Namespace, console: Console) -> int:
             raise TaskError("give either a TASK to run or --resume THREAD to answer, not both")
         if not (args.approve or args.reject):
             raise TaskError("--resume needs an answer: --approve or --reject")
-        job_id = asyncio.run(submit_resume(args.resume, approved=args.approve, note=args.note, approver=args.approver))
+        answer = submit_resume(
+            args.resume, approved=args.approve, note=args.note, approver=args.approver, role=args.role
+        )
+        job_id = asyncio.run(answer)
         thread_id = args.resume
     else:
         if not args.task:

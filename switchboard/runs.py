@@ -11,7 +11,7 @@ import importlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,13 +26,14 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
-from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
+from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer, open_store
 from switchboard.checkpoints.audit import open_audit
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
+from switchboard.monitoring import recording
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.settings import HOME_VARIABLE, Settings
@@ -116,8 +117,10 @@ async def open_graph(
     health = HealthRegistry(health_path(settings))
     audit = open_audit(settings.data_dir)
     try:
-        async with open_checkpointer(settings.checkpoint_target) as saver, toolbox:
+        target = settings.checkpoint_target
+        async with open_checkpointer(target) as saver, open_store(target) as store, toolbox:
             yield build_graph(
+                store=store,
                 team=team,
                 model=model,
                 toolbox=toolbox,
@@ -178,6 +181,7 @@ async def resume_run(
     note: str = "",
     approver: str | None = None,
     role: str | None = None,
+    answer: Mapping[str, Any] | None = None,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
@@ -196,6 +200,9 @@ async def resume_run(
         note: For the trail and the agents.
         approver: The principal answering (``--as``); needed to approve.
         role: Which of the approver's roles to act in (``--role``).
+        answer: An answer signed elsewhere (``sign_answer`` where the key
+            lives, e.g. by whoever queued it for a worker); sent as it is,
+            and checked by the graph like any other.
         settings: Explicit settings; read from the environment when omitted.
         model: A ready chat model (tests pass a scripted one).
         on_event: Receives the run's progress.
@@ -206,9 +213,9 @@ async def resume_run(
             rule does not allow, no key...); the thread is still paused.
     """
     settings = settings or Settings()
-    answer = _Answerer(settings, approved, note, approver, role)
+    answerer = _Answerer(settings, approved, note, approver, role, dict(answer) if answer else None)
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        return await _resume(graph, thread_id, answer, on_event)
+        return await _resume(graph, thread_id, answerer, on_event)
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,12 @@ class _Answerer:
     note: str
     approver: str | None
     role: str | None
+    signed: dict[str, Any] | None = None
+    """An answer already signed by its principal, sent unchanged."""
 
     def value(self, thread_id: str, pending: dict[str, Any]) -> dict[str, Any]:
+        if self.signed is not None:
+            return self.signed
         if not self.approved or self.approver is None:
             # A rejection moves nothing and needs no signature; an unsigned approval is refused by the graph.
             return {"approved": self.approved, "note": self.note, "approver": self.approver}
@@ -365,9 +376,10 @@ async def _drive(
     # durability="sync": each step's checkpoint is on disk before the next
     # step starts, so a killed process never re-runs a step that finished.
     stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
-    async for namespace, update in stream:
-        if on_event is not None:
-            on_event(tuple(namespace), update)
+    with recording():  # local telemetry, always on (re-entrant: the CLI's own monitor is reused)
+        async for namespace, update in stream:
+            if on_event is not None:
+                on_event(tuple(namespace), update)
     return _result(thread_id, await graph.aget_state(config))
 
 

@@ -22,12 +22,15 @@ a run's steps are not repeated blindly (resume continues from the checkpoint).
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
+from switchboard.agents.card import load_team
 from switchboard.checkpoints import is_postgres
-from switchboard.errors import ConfigError
+from switchboard.errors import ConfigError, ThreadError
 from switchboard.graph.intake import validate_task
-from switchboard.runs import new_thread_id, resume_run, start_run
+from switchboard.policies.answers import sign_answer
+from switchboard.runs import new_thread_id, principals_for, read_thread, resume_run, start_run
 from switchboard.settings import Settings
 
 QUEUE = "switchboard-runs"
@@ -86,9 +89,14 @@ async def _run_job(task: str, thread_id: str) -> None:
     _log.info("thread %s: %s", thread_id, result.status)
 
 
-async def _resume_job(thread_id: str, approved: bool, note: str = "", approver: str | None = None) -> None:
-    """Answer a paused thread (or continue one whose process ended) in this worker."""
-    result = await resume_run(thread_id, approved=approved, note=note, approver=approver, settings=Settings())
+async def _resume_job(thread_id: str, answer: dict[str, Any]) -> None:
+    """Answer a paused thread (or continue one whose process ended) in this worker.
+
+    The answer was signed by whoever queued it, with their own key, so a
+    worker holds no principal's key and cannot approve for anyone.
+    """
+    approved, note = bool(answer.get("approved")), str(answer.get("note") or "")
+    result = await resume_run(thread_id, approved=approved, note=note, answer=answer, settings=Settings())
     _log.info("thread %s: %s", thread_id, result.status)
 
 
@@ -129,15 +137,34 @@ async def submit_resume(
     approved: bool,
     note: str = "",
     approver: str | None = None,
+    role: str | None = None,
     settings: Settings | None = None,
 ) -> int:
-    """Put the answer to a paused thread on the queue; a worker will resume it. Returns the job id."""
+    """Put the answer to a paused thread on the queue; a worker will resume it. Returns the job id.
+
+    An approval is signed here, with the approver's key from this machine's
+    data directory, bound to the question the thread is waiting on.
+
+    Raises:
+        ThreadError: The thread is not waiting for an answer.
+        ApprovalRefused: The approver is unknown or has no key here.
+    """
     settings = settings or Settings()
+    answer: dict[str, Any] = {"approved": approved, "note": note, "approver": approver}
+    if approved and approver:
+        thread = await read_thread(thread_id, settings=settings)
+        pending = thread.get("pending")
+        if thread["status"] != "paused" or not pending:
+            raise ThreadError(f"thread {thread_id!r} is not waiting for an answer ({thread['status']})")
+        registry = principals_for(settings, load_team(settings.team))
+        answer = sign_answer(
+            registry, settings.data_dir / "keys", approver, pending, thread_id=thread_id,
+            role=role, approved=True, note=note, now=time.time(),
+        )  # fmt: skip
     app = build_app(settings)
     async with app.open_async():
         await ensure_schema(app, queue_url(settings))
-        arguments: dict[str, Any] = {"thread_id": thread_id, "approved": approved, "note": note, "approver": approver}
-        return await app.tasks[RESUME_TASK].defer_async(**arguments)
+        return await app.tasks[RESUME_TASK].defer_async(thread_id=thread_id, answer=answer)
 
 
 async def work(*, concurrency: int = 1, until_idle: bool = False, settings: Settings | None = None) -> None:

@@ -15,7 +15,7 @@ from switchboard.domains.retail import DEMO_PERSONAS, RetailStore
 from switchboard.monitoring import Budget, Monitor, MonitoringConfig, recording
 from switchboard.runs import resume_run, start_run
 from switchboard.settings import Settings
-from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+from switchboard.testing import ScriptedChatModel, call, finish, handoff, make_principals, route
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ def return_script(db: Path, persona: Any) -> list[Any]:
     method = order["payment_history"][0]["payment_method_id"]
     return [
         route("finance", f"Return {items} of {order_id}", skill="process_return"),
+        call("find_user_id_by_email", email=persona.email),  # scoped tools act only for an identified customer
         call("return_delivered_order_items", order_id=order_id, item_ids=items, payment_method_id=method),
         handoff("Return requested.", order_id=order_id),
         finish("return requested"),
@@ -56,6 +57,7 @@ def recorded_return(pristine_db: Path, tmp_path_factory: pytest.TempPathFactory)
     shutil.copy(pristine_db, db)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SWITCHBOARD_HOME", str(root / "home"))
+        make_principals(root / "home")  # the approval is signed by alice, a finance_manager
         env.setenv("SWITCHBOARD_RETAIL_DB", str(db))
         settings = Settings(checkpoint_db=str(root / "checkpoints.sqlite"))
         config = MonitoringConfig(telemetry_db=root / "telemetry.sqlite", budgets=Budget(run_tokens=500), sinks=())
@@ -70,6 +72,6 @@ async def _record(settings: Settings, config: MonitoringConfig, model: ScriptedC
         assert monitor is not None
         paused = await start_run("return everything", thread_id="ret-1", settings=settings, model=model)
         assert paused.status == "paused"
-        done = await resume_run("ret-1", approved=True, approver="store-manager", settings=settings, model=model)
+        done = await resume_run("ret-1", approved=True, approver="alice", settings=settings, model=model)
         assert done.status == "completed"
     return monitor

@@ -46,7 +46,7 @@ def test_trace_prints_the_chain_with_reasons_timings_and_tokens(
     assert "start paused" in out and "resume completed" in out
     assert "→ route finance (confidence 0.90, by model): scripted" in out
     assert "? large-refund waiting: Approve a refund" in out
-    assert "? large-refund approved by store-manager" in out
+    assert "? large-refund approved by alice" in out
     assert "⚙ return_delivered_order_items ok" in out and " ms" in out
     assert "model switchboard-scripted ~" in out and "tokens, $0.0000" in out
     assert "⚠ budget critical: budget run_tokens spent" in out

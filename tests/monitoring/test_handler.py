@@ -53,7 +53,7 @@ def test_reasons_and_approvers_are_recorded(recorded_return: RecordedReturn) -> 
     route_row = rows[0]
     assert route_row["kind"] == "decision" and route_row["why"] == "scripted" and route_row["confidence"] == 0.9
     answered = [r for r in rows if r["kind"] == "escalation" and r["approver"]]
-    assert [r["approver"] for r in answered] == ["store-manager"]
+    assert [r["approver"] for r in answered] == ["alice"]
     assert "above the $500 limit" in answered[0]["why"]
 
 
@@ -72,7 +72,7 @@ async def test_an_unanswered_question_is_an_open_escalation(
     settings: Settings, retail_db: Path, mia: Any, tmp_path: Path
 ) -> None:
     config = MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", sinks=())
-    model = ScriptedChatModel(steps=return_script(retail_db, mia)[:2])
+    model = ScriptedChatModel(steps=return_script(retail_db, mia)[:3])
     with recording(config=config) as monitor:
         assert monitor is not None
         result = await start_run("return everything", thread_id="open-1", settings=settings, model=model)

@@ -131,7 +131,7 @@ async def _wait_for_jobs(url: str, count: int) -> list[str]:
 
 
 async def test_a_paused_run_is_answered_through_the_queue_from_the_command_line(
-    queue_db: str, workers: Callable[[int], Workers], retail_db: Path, mia: Any
+    queue_db: str, workers: Callable[[int], Workers], retail_db: Path, mia: Any, principals: Path
 ) -> None:
     task = (
         f"Hi, this is {mia.name} ({mia.email}). The espresso machine and the headphones from my last "
@@ -145,7 +145,7 @@ async def test_a_paused_run_is_answered_through_the_queue_from_the_command_line(
     paused = await read_thread("q-return", settings=settings)
     assert paused["status"] == "paused", paused
 
-    answered = _cli("submit", "--resume", "q-return", "--approve", "--as", "store-manager", "--note", "photos")
+    answered = _cli("submit", "--resume", "q-return", "--approve", "--as", "alice", "--note", "photos")
     assert answered.returncode == 0 and "queued job" in answered.stdout, answered.stderr
     assert await _wait_for_jobs(queue_db, 2) == ["succeeded", "succeeded"], pool.stderr()
     assert pool.stop() == [0]
