@@ -141,6 +141,9 @@ class Team(BaseModel):
     """``module:function`` run before a run opens the servers: it checks or
     prepares the domain's data and returns environment values (``${VAR}``)
     for the server connections."""
+    workflows: tuple[str, ...] = ()
+    """Declared workflows the supervisor may route to: shipped names
+    (``retail_return``) or paths relative to this team file."""
     source: Path | None = None
     """Where the team was loaded from, for messages and relative paths."""
 
@@ -178,6 +181,17 @@ class Team(BaseModel):
         from switchboard.policies import load_policy
 
         return load_policy(self.policy_path)
+
+    def load_workflows(self) -> tuple[Any, ...]:
+        """The workflows this team names, loaded and validated (see ``switchboard.graph.workflows``)."""
+        from switchboard.graph.workflows import load_workflow
+
+        base = self.source.parent if self.source else None
+        found = []
+        for name in self.workflows:
+            local = base / name if base is not None else None
+            found.append(load_workflow(local if local is not None and local.is_file() else name))
+        return tuple(found)
 
     def offering(self, skill: str) -> tuple[AgentCard, ...]:
         """Agents that have ``skill``, in file order."""

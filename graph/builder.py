@@ -44,6 +44,7 @@ from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.supervisor import supervisor_node
+from switchboard.graph.workflows import Workflow, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
 
 AgentLike = AgentCard | AgentSpec | Agent | Runnable[Any, Any]
@@ -67,6 +68,7 @@ def build_graph(
     max_hops: int = DEFAULT_MAX_HOPS,
     principals: Registry | None = None,
     audit: AuditLog | None = None,
+    workflows: Sequence[Workflow] = (),
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build and compile the supervisor graph.
 
@@ -98,6 +100,11 @@ def build_graph(
             data directory (``SWITCHBOARD_HOME``), also for graphs built
             without the CLI, so no governed run goes unrecorded.
 
+        workflows: Declared workflows the supervisor may route a task to as
+            one step (see ``switchboard.graph.workflows``); each runs the same
+            agent nodes as LLM-routed steps, and a failure it does not handle
+            hands the task back to LLM routing.
+
     Raises:
         ConfigError: Two agents share a name, a brought graph has no name, a
             card names a tool no server provides, or a setting is invalid;
@@ -111,27 +118,35 @@ def build_graph(
     toolbox = toolbox or Toolbox({})
     _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
-    router = Router(team, supervisor_model or models.default, policy, health)
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
-    supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)
-    builder.add_node(
-        "supervisor",
-        supervisor,
-        destinations=(*team.names, "escalate", "finalize"),
-        retry_policy=RetryPolicy(max_attempts=3),
-    )
+    nodes: dict[str, Any] = {}
     for card in team.agents:
-        node: Any
         if card.name in roster.brought:
-            node = external_node(roster.brought[card.name], health)
+            nodes[card.name] = external_node(roster.brought[card.name], health)
         else:
             spec = roster.specs.get(card.name)
             own = Toolbox.of(spec.tools) if spec else toolbox
             agent_model = models.of(card, spec)
-            node = agent_node(card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health)
-        builder.add_node(card.name, node, input_schema=AgentInput)
+            nodes[card.name] = agent_node(
+                card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health
+            )
+    workflows = tuple(workflows) or team.load_workflows()
+    flows: dict[str, Any] = dict(workflow_nodes(workflows, nodes, team)) if workflows else {}
+    # Workflows are offered like agents: a card each, so shortlisting, pinned
+    # rules and the routing model can choose one; steps still run the agents.
+    offered = team.model_copy(update={"agents": (*team.agents, *(w.card() for w in workflows))})
+    router = Router(offered, supervisor_model or models.default, policy, health)
+    supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)
+    builder.add_node(
+        "supervisor",
+        supervisor,
+        destinations=(*team.names, *flows, "escalate", "finalize"),
+        retry_policy=RetryPolicy(max_attempts=3),
+    )
+    for name, node in {**nodes, **flows}.items():
+        builder.add_node(name, node, input_schema=AgentInput)
     escalate: Any = escalation_node(gov)
     builder.add_node("intake", intake)
     builder.add_node("escalate", escalate)

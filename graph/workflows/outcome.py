@@ -60,6 +60,12 @@ class WorkflowOutcome:
         so handing the whole workflow to another agent would repeat effects.
         A ``failed`` handoff that is not retryable sends the supervisor back
         to its router, which is the fallback to LLM routing.
+
+        It restates neither facts nor tool calls: the steps' own handoffs,
+        recorded just before it, carry both, so each fact is checked once by
+        the guardians against the calls that produced it, and each call is
+        counted once by the budgets. The facts reach shared memory through
+        the node's ``context`` update.
         """
         status: Literal["done", "failed", "rejected"] = "done" if self.status == "completed" else self.status
         return HandoffEvent(
@@ -71,7 +77,7 @@ class WorkflowOutcome:
             status=status,
             retryable=False,
             summary=self.summary,
-            facts=dict(self.facts),
+            facts={},
             reasoning=f"workflow {self.workflow}: " + ", ".join(f"{k} {v}" for k, v in self.steps.items()),
             confidence=1.0 if self.status == "completed" else 0.0,
             tool_calls=[],
