@@ -11,7 +11,7 @@ reason, and the model gets one chance to answer again.
 What counts as *writing* is declared on the card: a skill with
 ``writes: true``. A step that names no skill is judged by its agent: it
 writes if the agent has any writing skill (the safe guess). Which records a
-step touches is read from its instruction: identifiers such as ``#W2378156``,
+step touches is read from its instruction: identifiers such as ``#W0000123``,
 ``1042`` or ``jane@example.com``. A writing step that names no identifier
 could touch anything, so it runs alone.
 """

@@ -26,8 +26,8 @@ from switchboard.testing import ScriptedChatModel, fail, finish, handoff, route
 
 from .conftest import GraphFactory
 
-ORDER = "#W2378156"
-OTHER = "#W4817420"
+ORDER = "#W0000123"
+OTHER = "#W0000456"
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ async def test_the_reported_fan_out_is_refused_then_escalated(retail: Team) -> N
         ),
         (
             [("finance", "issue_refund", f"Refund {ORDER}"), ("logistics", "track_shipment", f"Track {ORDER}")],
-            "w2378156, which logistics also uses",
+            "w0000123, which logistics also uses",
         ),
         (
             [("finance", "issue_refund", "Refund the order"), ("logistics", "track_shipment", f"Track {OTHER}")],

@@ -19,7 +19,7 @@ from switchboard.policies.approvals import (
 from switchboard.policies.principals import Registry, generate_key, load_registry, upsert_principal
 
 NOW = 1_800_000_000.0
-ARGS = {"order_id": "#W2611340", "item_ids": ["6469567736", "3624655057"], "payment_method_id": "gift_card_1"}
+ARGS = {"order_id": "#W0000417", "item_ids": ["1000000101", "1000000102"], "payment_method_id": "gift_card_1"}
 
 
 @pytest.fixture
