@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
@@ -43,6 +43,8 @@ class AgentState(TypedDict, total=False):
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
+    nudged: bool
+    """Whether the model was already told once to act through its tools."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,15 @@ class AgentLoop:
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
         calls = reply.tool_calls
         if not calls:
-            text = content_text(reply.content).strip() or "(no answer)"
-            return _finish(Findings(status="done", summary=text, confidence=0.5), update)
+            # An answer in text is not an act: tool calls written as text, or
+            # an empty reply, must never count as a finished step. One nudge,
+            # then the step fails so the supervisor reassigns or escalates it.
+            text = content_text(reply.content).strip() or "(an empty answer)"
+            if state.get("nudged"):
+                summary = f"{self.card.name} answered without acting (no tool call, no handoff): {text[:300]}"
+                reasoning = "the model never called a tool or the handoff tool"
+                return _finish(Findings(status="unable", summary=summary, reasoning=reasoning, confidence=0.0), update)
+            return Command(goto="think", update={**update, "messages": [reply, HumanMessage(_NUDGE)], "nudged": True})
         if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
             try:
                 return _finish(HandoffArgs.model_validate(calls[0]["args"]), update)
@@ -146,6 +155,12 @@ def build_agent_graph(
     builder.add_node("act", loop.act)
     builder.add_edge(START, "think")
     return builder.compile(name=card.name)
+
+
+_NUDGE = (
+    "You answered in text. Act only through tool calls: call the tools your step needs, "
+    "then finish by calling the `handoff` tool with your findings."
+)
 
 
 def _tool_error(call: ToolCall, text: str) -> ToolMessage:

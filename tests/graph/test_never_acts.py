@@ -1,0 +1,41 @@
+"""A step whose model never acts is a failed step, never "done" (issue 11, defect 1).
+
+A weak model wrote its tool calls as JSON text; every such step was recorded
+"done" and no tool call ever reached the MCP server. Now a text answer gets
+one corrective nudge, and a second one fails the step so the supervisor hands
+it to a fallback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.messages import AIMessage
+
+from switchboard.graph import trail as query
+from switchboard.runs import read_thread, start_run
+from switchboard.settings import Settings
+from switchboard.testing import ScriptedChatModel, finish, handoff, route
+
+TEXT_CALL = AIMessage('{"name": "find_user_id_by_email", "arguments": {"email": "mia.chen@example.com"}}')
+
+
+async def test_tool_calls_written_as_text_fail_the_step_and_it_is_reassigned(
+    settings: Settings, retail_db: Path
+) -> None:
+    model = ScriptedChatModel(
+        steps=[route("finance", "Find the customer", skill="process_return"), finish("handed over")],
+        agents={
+            "finance": [TEXT_CALL, AIMessage("")],  # text, then an empty answer after the nudge
+            "finance_backup": [handoff("Looked into it.")],
+        },
+    )
+    result = await start_run("Find mia.chen@example.com please", thread_id="text-1", settings=settings, model=model)
+    model.assert_complete()
+    assert result.status == "completed"
+    first, second = query.handoffs((await read_thread("text-1", settings=settings))["trail"])
+    assert first["agent"] == "finance" and first["status"] == "failed" and first["retryable"]
+    assert "answered without acting" in first["summary"] and first["tool_calls"] == []
+    assert second["agent"] == "finance_backup" and second["status"] == "done"
+    nudge = model.calls[2]  # finance's second call carries the nudge
+    assert nudge.agent == "finance" and "Act only through tool calls" in nudge.text
