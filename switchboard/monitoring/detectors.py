@@ -29,6 +29,21 @@ class Detector(Protocol):
         ...
 
 
+def _burst(times: deque[float], at: float, window: float, count: int) -> bool:
+    """Record one occurrence at ``at``; whether ``count`` fell within ``window`` seconds.
+
+    A burst clears the window, so one burst raises one alert, not one per
+    occurrence after it.
+    """
+    times.append(at)
+    while times and times[0] < at - window:
+        times.popleft()
+    if len(times) < count:
+        return False
+    times.clear()
+    return True
+
+
 def _alert(detector: str, event: TelemetryEvent, message: str, **details: Any) -> Alert:
     severity = details.pop("severity", "warning")
     return Alert(
@@ -83,13 +98,8 @@ class ErrorBurstDetector:
         )
         if not failed or not event.agent:
             return []
-        times = self._failures[event.agent]
-        times.append(event.started)
-        while times and times[0] < event.started - self.window:
-            times.popleft()
-        if len(times) < self.count:
+        if not _burst(self._failures[event.agent], event.started, self.window, self.count):
             return []
-        times.clear()
         return [
             _alert(
                 "error_burst",
@@ -135,13 +145,8 @@ class DenialBurstDetector:
     def observe(self, event: TelemetryEvent) -> list[Alert]:
         if event.kind != "denial":
             return []
-        times = self._denials[event.thread_id]
-        times.append(event.started)
-        while times and times[0] < event.started - self.window:
-            times.popleft()
-        if len(times) < self.count:
+        if not _burst(self._denials[event.thread_id], event.started, self.window, self.count):
             return []
-        times.clear()
         message = f"{self.count} tool calls refused by policy within {self.window:g}s; last: {event.reason}"
         return [_alert("denial_burst", event, message, severity="critical")]
 
