@@ -74,7 +74,6 @@ this notebook runs an agent."""),
     ("code", """from switchboard.agents.card import load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.graph.routing import Router
-from switchboard.policies import load_policy
 from switchboard.lab import evaluate_routing, make_router, route_once
 
 router = make_router()
@@ -198,12 +197,15 @@ final["outcome"], final["summary"]"""),
 ]
 
 
-def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """Build one notebook; cell ids are stable so that regenerating changes nothing."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-        for kind, src in cells
+        nbformat.v4.new_markdown_cell(src, id=f"{name}-{i}")
+        if kind == "md"
+        else nbformat.v4.new_code_cell(src, id=f"{name}-{i}")
+        for i, (kind, src) in enumerate(cells)
     ]
     return nb
 
@@ -215,5 +217,5 @@ if __name__ == "__main__":
         "routing_lab": ROUTING_LAB,
         "bring_your_own_agents": BRING_YOUR_OWN_AGENTS,
     }.items():
-        nbformat.write(build(cells), ROOT / f"{name}.ipynb")
+        nbformat.write(build(name, cells), ROOT / f"{name}.ipynb")
         print("wrote", ROOT / f"{name}.ipynb")
