@@ -16,6 +16,14 @@ class ParallelStep(BaseModel):
     instruction: str
 
 
+class PlanStep(BaseModel):
+    """A step the supervisor expects to route after the current one."""
+
+    agent: str
+    skill: str | None = None
+    instruction: str
+
+
 TOOL_DESCRIPTION = "Decide the supervisor's next move: route a step to an agent, finish, or escalate to a human."
 
 
@@ -33,6 +41,10 @@ class RoutingDecision(BaseModel):
     skill: str | None = None
     instruction: str = ""
     also: list[ParallelStep] = Field(default_factory=list)
+    plan: list[PlanStep] = Field(default_factory=list)
+    # The rest of the plan, in order, after this step (and its ``also``
+    # steps). The supervisor follows it without another model call while
+    # each step comes back done and unsurprising (see graph/plan.py).
     reason: str
     confidence: float = Field(ge=0.0, le=1.0)
 

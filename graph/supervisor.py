@@ -6,7 +6,9 @@ In order, the supervisor:
    run; a step that failed for technical reasons is reassigned to a fallback
    with the context of what was tried (or escalated past the retry budget);
 2. escalates past the hop limit;
-3. asks the :class:`~graph.routing.Router` (pinned rules, then the model);
+3. follows the plan of the last model decision while its steps go as
+   expected (:mod:`~graph.plan`), else asks the
+   :class:`~graph.routing.Router` (pinned rules, then the model);
 4. applies the routing settings: waiting for or escalating about an
    unavailable agent, and escalating a low-confidence guess;
 5. starts every step of the decision with ``Send``, in parallel when the
@@ -30,6 +32,7 @@ from langgraph.types import Command, Send
 from switchboard.agents.interrupts import Governance
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
+from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
@@ -82,6 +85,9 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         if hops >= max_hops:
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
             return _guard(reason, "hop limit")
+        planned = await asyncio.to_thread(next_planned, trail, router)  # reads the health registry
+        if planned is not None:
+            return _follow(planned, state, hops)
         human_said_go = query.human_said_go(trail)
         result = await router.decide(state["task"], trail, state.get("context") or {}, config)
         decision = result.decision
@@ -256,4 +262,5 @@ def _event(result: RouteResult, assignments: list[Assignment] | None = None) -> 
         assignments=assignments or [],
         shortlist=list(result.offer.shortlist),
         unavailable=dict(result.offer.unavailable),
+        plan=plan_entries(decision) if decision.action == "route" else [],
     )
