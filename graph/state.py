@@ -16,11 +16,11 @@ declared input and output schemas.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 

@@ -32,8 +32,8 @@ from langgraph.types import Command, Send
 from switchboard.agents.interrupts import Governance
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
-from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
+from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
