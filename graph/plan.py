@@ -8,7 +8,8 @@ back:
 
 - ``done`` (a failure, a refusal or an ``unable`` is a deviation);
 - with a confidence of at least :data:`PLAN_CONFIDENCE`;
-- reporting no fact that contradicts one already known (a new fact);
+- reporting no new value for a fact the planned instructions quote (the
+  plan was written with the old one);
 - with no human answer in between that refused or added a note;
 
 and the planned agent must still be on the team, offer the step's skill and
@@ -19,7 +20,7 @@ routing: a plan is only its own earlier answer, replayed while it still holds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from switchboard.graph import trail as query
@@ -55,10 +56,30 @@ def deviation(trail: Sequence[TrailEvent], last: DecisionEvent) -> str | None:
             return f"{handoff['agent']}'s step ended {handoff['status']}"
         if handoff["confidence"] < PLAN_CONFIDENCE:
             return f"{handoff['agent']} handed back with confidence {handoff['confidence']:.2f}"
-        changed = [k for k, v in handoff["facts"].items() if k in known and known[k] != v]
-        if changed:
-            return f"{handoff['agent']} reported new values for {', '.join(sorted(changed))}"
+        stale = _stale(known, handoff["facts"], last.get("plan") or [])
+        if stale:
+            return f"{handoff['agent']} reported new values for {', '.join(stale)}, which the plan relies on"
     return None
+
+
+def _stale(known: Mapping[str, Any], facts: Mapping[str, Any], plan: Sequence[PlanEntry]) -> list[str]:
+    """Facts whose earlier value a planned instruction quotes, and which a step has changed.
+
+    A state that moves on (an order from "return requested" to "returned")
+    is progress, not news; an order id or an amount the plan was written
+    with, reported differently, means the plan's instructions are wrong.
+    """
+    text = " ".join(step["instruction"] for step in plan)
+    return sorted(
+        key
+        for key, value in facts.items()
+        if key in known and known[key] != value and any(str(old) in text for old in _values(known[key]))
+    )
+
+
+def _values(value: Any) -> list[Any]:
+    items = value if isinstance(value, list | tuple) else [value]
+    return [item for item in items if isinstance(item, str | int | float) and str(item).strip()]
 
 
 def next_planned(trail: Sequence[TrailEvent], router: Router) -> RouteResult | None:

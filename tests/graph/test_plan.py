@@ -96,14 +96,30 @@ async def test_a_low_confidence_handoff_sends_the_run_back_to_the_model(team: Te
     assert _supervisor_calls(model) == 2
 
 
-async def test_a_contradicting_fact_sends_the_run_back_to_the_model(team: Team, tmp_path: Path) -> None:
+async def test_a_new_value_for_a_fact_the_plan_quotes_sends_the_run_back_to_the_model(
+    team: Team, tmp_path: Path
+) -> None:
+    plan = [("beta", "bananas", "Count the bananas next to order A-17"), ("alpha", "apples", "Sum up order A-17")]
     model = ScriptedChatModel(
-        steps=[route("alpha", "Count the apples", skill="apples", plan=PLAN), finish("recount later")],
-        agents={"alpha": [handoff("3 apples", apples=3)], "beta": [handoff("Actually 4 apples", apples=4)]},
+        steps=[route("alpha", "Find the order", skill="apples", plan=plan), finish("wrong order")],
+        agents={"alpha": [handoff("order A-17", order="A-17")], "beta": [handoff("It is order B-2", order="B-2")]},
     )
     values = await _run(team, tmp_path, model)
     model.assert_complete()
     assert _sources(values) == ["model", "plan", "model"]
+
+
+async def test_a_state_that_moves_on_is_progress_not_news(team: Team, tmp_path: Path) -> None:
+    model = ScriptedChatModel(
+        steps=[route("alpha", "Pick the apples", skill="apples", plan=PLAN), finish("done")],
+        agents={
+            "alpha": [handoff("picked", basket="picked"), handoff("summed", basket="summed")],
+            "beta": [handoff("counted", basket="counted")],
+        },
+    )
+    values = await _run(team, tmp_path, model)
+    model.assert_complete()
+    assert _sources(values) == ["model", "plan", "plan", "model"]
 
 
 async def test_an_unable_agent_is_reassigned_and_then_the_model_decides(team: Team, tmp_path: Path) -> None:
