@@ -27,6 +27,8 @@ on, call the `handoff` tool once with:
   order_id, item_ids, payment_method_id, amount);
 - reasoning: why you did what you did;
 - confidence: between 0 and 1.
+When your last tool calls cannot change what you will report, call `handoff`
+in the same turn: it counts only if all of them succeed.
 """
 
 

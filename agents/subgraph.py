@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -56,6 +56,7 @@ class AgentLoop:
     toolbox: Toolbox
     gov: Governance
     max_turns: int = 12
+    _binding: dict[tuple[int, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
@@ -95,7 +96,7 @@ class AgentLoop:
         works for) and the trace nests under the step.
         """
         try:
-            bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), handoff_tool_schema()])
+            bound = self._bound()
             reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
@@ -105,22 +106,37 @@ class AgentLoop:
             return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
+    def _bound(self) -> Any:
+        """The model bound to the card's tools and ``handoff``, bound once per set of tools.
+
+        The toolbox is read on every call (its tools exist only while it is
+        open), but schemas are derived again only when its tools change.
+        """
+        tools = self.toolbox.tools_for(self.card)
+        key = tuple(map(id, tools))
+        bound = self._binding.get(key)
+        if bound is None:
+            self._binding.clear()
+            bound = self._binding[key] = self.model.bind_tools([*tools, handoff_tool_schema()])
+        return bound
+
     async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:
-        """Run the requested tool calls through the guard."""
+        """Run the requested tool calls through the guard.
+
+        A ``handoff`` asked for in the same turn ends the step once every
+        other call has succeeded; if one did not, the model reads the
+        results and hands off again.
+        """
         reply = state["messages"][-1]
         assert isinstance(reply, AIMessage)
         calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
-        deferred = [
-            _tool_error(c, "Not run: call handoff on its own, after your other tools have answered.")
-            for c in reply.tool_calls
-            if c["name"] == HANDOFF_TOOL
-        ]
+        handoffs = [c for c in reply.tool_calls if c["name"] == HANDOFF_TOOL]
         history = [*(state.get("history") or []), *(state.get("calls") or [])]
         outcome = await run_guarded(
             calls, card=self.card, toolbox=self.toolbox, gov=self.gov, config=config, history=history
         )
         update: dict[str, Any] = {
-            "messages": [*outcome.messages, *deferred],
+            "messages": list(outcome.messages),
             "calls": outcome.calls,
             "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
         }
@@ -129,6 +145,11 @@ class AgentLoop:
             summary = f"A human rejected the action{note}; nothing was changed."
             rejected = Findings(status="rejected", summary=summary, confidence=1.0)
             return Command(goto="__end__", update={**update, "findings": rejected.model_dump()})
+        if handoffs:
+            finished = _handoff_with(handoffs, outcome.calls)
+            if isinstance(finished, Findings):
+                return _finish(finished, update)
+            update["messages"] += [_tool_error(c, finished) for c in handoffs]
         return Command(goto="think", update=update)
 
 
@@ -165,6 +186,18 @@ _NUDGE = (
 
 def _tool_error(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(text, tool_call_id=call["id"] or "", name=HANDOFF_TOOL, status="error")
+
+
+def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Findings | str:
+    """The findings of a handoff made together with tool calls, or why it was not taken."""
+    if len(handoffs) > 1:
+        return "Not run: call handoff once."
+    if any(call["outcome"] != "ok" for call in calls):
+        return "Not run: a tool call in the same turn did not succeed; read its result, then call handoff again."
+    try:
+        return HandoffArgs.model_validate(handoffs[0]["args"])
+    except ValidationError as exc:
+        return f"Invalid handoff, call it again with valid fields: {exc}"
 
 
 def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Any]:
