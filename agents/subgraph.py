@@ -25,9 +25,10 @@ from pydantic import ValidationError
 from typing_extensions import TypedDict
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs, handoff_tool_schema
+from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs
 from switchboard.agents.guard import content_text, run_guarded
 from switchboard.agents.interrupts import Governance
+from switchboard.agents.prompts import handoff_schema
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
 
@@ -40,6 +41,8 @@ class AgentState(TypedDict, total=False):
     escalations: Annotated[list[EscalationEvent], operator.add]
     history: list[ToolCallRecord]
     """The thread's tool calls before this step: their results are facts the policy uses."""
+    skill: str | None
+    """The step's skill: its tools are the ones bound to the model (see ``Skill.tools``)."""
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
@@ -64,7 +67,7 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{self.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(state["messages"], config)
+        reply = await self._ask(state["messages"], config, state.get("skill"))
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -87,7 +90,9 @@ class AgentLoop:
                 return Command(goto="think", update={**update, "messages": [reply, error]})
         return Command(goto="act", update=update)
 
-    async def _ask(self, messages: list[AnyMessage], config: RunnableConfig) -> AIMessage | Findings:
+    async def _ask(
+        self, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
+    ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
         A failing or hanging model is reported as ``unable``, which the
@@ -96,7 +101,7 @@ class AgentLoop:
         works for) and the trace nests under the step.
         """
         try:
-            bound = self._bound()
+            bound = self._bound(skill)
             reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
@@ -106,18 +111,21 @@ class AgentLoop:
             return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    def _bound(self) -> Any:
-        """The model bound to the card's tools and ``handoff``, bound once per set of tools.
+    def _bound(self, skill: str | None) -> Any:
+        """The model bound to the step's tools and ``handoff``, bound once per set of tools.
 
-        The toolbox is read on every call (its tools exist only while it is
-        open), but schemas are derived again only when its tools change.
+        A step sees the tools of its skill (all of the card's when the skill
+        lists none). The toolbox is read on every call (its tools exist only
+        while it is open), but schemas are derived again only when its tools change.
         """
-        tools = self.toolbox.tools_for(self.card)
+        shown = set(self.card.tools_of(skill))
+        tools = [tool for tool in self.toolbox.tools_for(self.card) if tool.name in shown]
         key = tuple(map(id, tools))
         bound = self._binding.get(key)
         if bound is None:
-            self._binding.clear()
-            bound = self._binding[key] = self.model.bind_tools([*tools, handoff_tool_schema()])
+            if len(self._binding) >= 64:
+                self._binding.clear()  # the toolbox was reopened: the old tools are gone
+            bound = self._binding[key] = self.model.bind_tools([*tools, handoff_schema()])
         return bound
 
     async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
+from pydantic import ValidationError
 
+from switchboard.agents.card import AgentCard, Skill
 from switchboard.agents.spec import AgentSpec
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
@@ -89,3 +92,33 @@ async def test_an_agent_binds_its_tools_once_across_turns_and_steps(tmp_path: Pa
     model.assert_complete()
     assert STOCK == {"mug": 3}
     assert model.binds == 1
+
+
+def count_stock(item: str) -> str:
+    """How many units of ``item`` are in stock."""
+    return f"{item}: {STOCK.get(item, 0)} in stock"
+
+
+async def test_a_step_is_shown_only_its_skills_tools(tmp_path: Path) -> None:
+    STOCK.clear()
+    skills = (
+        Skill(id="restock", description="Put items back into stock.", tools=("restock",)),
+        Skill(id="count", description="Count what is in stock."),
+    )
+    spec = AgentSpec(name="stock", description="The stock room.", tools=[restock, count_stock], skills=skills)
+    model = ScriptedChatModel(
+        steps=[route("stock", "Restock one mug", skill="restock"), route("stock", "Count", skill="count"), finish()],
+        agents={"stock": [_call_and_handoff(1), handoff("One mug counted.")]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph([spec], model=model, checkpointer=saver)
+        await graph.ainvoke({"task": "restock one mug"}, CONFIG)
+    model.assert_complete()
+    shown = [c.tools for c in model.calls if c.agent == "stock"]
+    assert shown == [["restock", "handoff"], ["restock", "count_stock", "handoff"]]
+
+
+def test_a_skill_may_list_only_tools_on_its_card() -> None:
+    skill = Skill(id="restock", description="Put items back.", tools=("restock", "sell"))
+    with pytest.raises(ValidationError, match="sell"):
+        AgentCard(name="stock", description="The stock room.", skills=(skill,), tools=("restock",))
