@@ -103,6 +103,13 @@ class ReplayChatModel(ScriptedChatModel):
         """Every request received, in order (aligned with ``calls``)."""
         return self._requests
 
+    def rewind(self) -> None:
+        """Start the script again and forget what was received, for the next run of a built graph."""
+        self._requests.clear()
+        self._calls.clear()
+        self._cursors.clear()
+        self._overruns.clear()
+
     def _generate(
         self,
         messages: list[BaseMessage],

@@ -25,8 +25,8 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -179,10 +179,15 @@ class _Bench:
         self.restore()
         return Script.from_trail(TASK, values["trail"])
 
-    async def run(self, stack: Stack, script: Script, saver: Any, durability: str) -> tuple[float, Replies]:
-        """One timed run; the graph is built and the database restored before the clock starts."""
+    def build(self, stack: Stack, script: Script, saver: Any) -> tuple[Any, Replies]:
+        """The stack's graph over its scripted models, built once and run many times, as deployed."""
         replies = stack.replies(script)
-        graph = stack.build(self.team, self.toolbox, replies, saver)
+        return stack.build(self.team, self.toolbox, replies, saver), replies
+
+    async def run(self, graph: Any, replies: Replies, stack: Stack, script: Script, durability: str) -> float:
+        """One timed run; the models are rewound and the database restored before the clock starts."""
+        for model in replies.models:
+            model.rewind()
         self.restore()
         config: Any = {"configurable": {"thread_id": uuid.uuid4().hex}, "callbacks": [_Hook()]}
         started = time.perf_counter()
@@ -190,7 +195,7 @@ class _Bench:
         elapsed = (time.perf_counter() - started) * 1000
         for model in replies.models:
             model.assert_complete()
-        return elapsed, replies
+        return elapsed
 
 
 def _count(stack: Stack, replies: Replies) -> Measured:
@@ -222,7 +227,8 @@ async def measure(rounds: int = ROUNDS) -> tuple[Script, dict[str, Measured]]:
                 script = await bench.record()
                 results: dict[str, Measured] = {}
                 for stack in STACKS:
-                    _, replies = await bench.run(stack, script, InMemorySaver(), "async")
+                    graph, replies = bench.build(stack, script, InMemorySaver())
+                    await bench.run(graph, replies, stack, script, "async")
                     results[stack.name] = _count(stack, replies)
                 await _time(bench, script, results, rounds, home)
         finally:
@@ -236,26 +242,22 @@ async def measure(rounds: int = ROUNDS) -> tuple[Script, dict[str, Measured]]:
 
 async def _time(bench: _Bench, script: Script, results: dict[str, Measured], rounds: int, home: Path) -> None:
     timed = [stack for stack in STACKS if stack.timed]
-    for stack in timed:
-        results[stack.name].memory_ms, results[stack.name].sqlite_ms = [], []
-    savers: list[tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]] = [
-        ("memory", _memory),
-        ("sqlite", lambda: open_checkpointer(home / f"cp-{uuid.uuid4().hex[:6]}.sqlite")),
-    ]
-    for index in range(rounds + 1):  # the first round warms up
-        for kind, open_saver in savers:
-            for stack in timed:
-                async with open_saver() as saver:
-                    ms, _ = await bench.run(stack, script, saver, "sync" if kind == "sqlite" else "async")
-                if index:
-                    samples = results[stack.name].memory_ms if kind == "memory" else results[stack.name].sqlite_ms
-                    assert samples is not None
-                    samples.append(ms)
-
-
-@asynccontextmanager
-async def _memory() -> AsyncIterator[InMemorySaver]:
-    yield InMemorySaver()
+    async with AsyncExitStack() as stack_of_savers:
+        memory = {s.name: bench.build(s, script, InMemorySaver()) for s in timed}
+        sqlite: dict[str, tuple[Any, Replies]] = {}
+        for index, s in enumerate(timed):
+            saver = await stack_of_savers.enter_async_context(open_checkpointer(home / f"cp-{index}.sqlite"))
+            sqlite[s.name] = bench.build(s, script, saver)
+        for s in timed:
+            results[s.name].memory_ms, results[s.name].sqlite_ms = [], []
+        for round_ in range(rounds + 1):  # the first round warms up
+            for kind, built in (("memory", memory), ("sqlite", sqlite)):
+                for s in timed:
+                    graph, replies = built[s.name]
+                    ms = await bench.run(graph, replies, s, script, "sync" if kind == "sqlite" else "async")
+                    samples = results[s.name].memory_ms if kind == "memory" else results[s.name].sqlite_ms
+                    if round_ and samples is not None:
+                        samples.append(ms)
 
 
 def run(rounds: int = ROUNDS) -> Report:
@@ -318,7 +320,8 @@ def report(script: Script, results: dict[str, Measured], seconds: float) -> Repo
             "Same MCP retail server and tools, database restored before every run, same checkpointer "
             "per column, a no-op callback handler on every run; only Switchboard runs a policy.",
             f"Tokens: {TOKENIZER}; every model call counted, supervisor and agents.",
-            f"ms: median of {ROUNDS} interleaved runs after one warm-up; graphs built before the clock.",
+            f"ms: median of {ROUNDS} interleaved runs after one warm-up; each graph built once per checkpointer "
+            "(as deployed) and its scripted models rewound between runs.",
             "The two indented Switchboard rows replay the same run without one lever each.",
         ),
         seconds=seconds,

@@ -142,3 +142,14 @@ async def test_a_plan_step_no_agent_can_take_is_cut_off(team: Team, tmp_path: Pa
     model.assert_complete()
     assert _sources(values) == ["model", "plan", "model"]
     assert [len(d["plan"]) for d in query.decisions(values["trail"])][:2] == [1, 0]
+
+
+def test_the_decision_schema_is_generated_once_per_offer() -> None:
+    from switchboard.graph.decision import decision_schema
+
+    schema = decision_schema(("alpha", "beta"))
+    first = schema.model_json_schema()
+    first["properties"].clear()  # a caller editing its copy changes nothing for the next one
+    again = schema.model_json_schema()
+    assert again["properties"]["agent"]["anyOf"][0]["enum"] == ["alpha", "beta"]
+    assert "plan" in again["properties"]
