@@ -85,16 +85,15 @@ def render(reports: Sequence[Report], console: Console | None = None) -> None:
     """Print each report as a table (if it has rows), its notes and its checks."""
     console = console or Console()
     for report in reports:
-        if not report.rows:
-            for note in report.notes:
-                console.print(f"  [dim]{report.title}: {note}[/dim]")
-            continue
-        table = Table(title=report.title, title_justify="left", show_lines=False)
-        for index, column in enumerate(report.columns):
-            table.add_column(column, justify="left" if index == 0 else "right")
-        for row in report.rows:
-            table.add_row(*row)
-        console.print(table)
+        if report.rows:
+            table = Table(title=report.title, title_justify="left", show_lines=False)
+            for index, column in enumerate(report.columns):
+                table.add_column(column, justify="left" if index == 0 else "right")
+            for row in report.rows:
+                table.add_row(*row)
+            console.print(table)
+        else:
+            console.print(f"[italic]{report.title}[/italic]")
         for note in report.notes:
             console.print(f"  [dim]{note}[/dim]")
         for name, passed in report.checks.items():

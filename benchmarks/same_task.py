@@ -264,14 +264,14 @@ def run(rounds: int = ROUNDS) -> Report:
     """Measure and report, with the issue's targets as checks."""
     started = time.perf_counter()
     script, results = asyncio.run(measure(rounds))
-    return report(script, results, time.perf_counter() - started)
+    return report(script, results, time.perf_counter() - started, rounds)
 
 
 def _ms(samples: list[float] | None) -> float:
     return median(samples) if samples else 0.0
 
 
-def report(script: Script, results: dict[str, Measured], seconds: float) -> Report:
+def report(script: Script, results: dict[str, Measured], seconds: float, rounds: int = ROUNDS) -> Report:
     """The headline rows (ours against each anchor) and the detail table."""
     us = results["Switchboard"]
     sup = results["create_supervisor, as shipped"]
@@ -282,6 +282,13 @@ def report(script: Script, results: dict[str, Measured], seconds: float) -> Repo
         _row("input tokens per task", us.tokens, sup.tokens, "create_supervisor", 0.4),
         _row("input tokens per task", us.tokens, cards.tokens, "create_supervisor + descriptions"),
         _row("input tokens per task", us.tokens, sub.tokens, "subagents"),
+        _row("supervisor input tokens per task", us.supervisor_tokens, sup.supervisor_tokens, "create_supervisor"),
+        _row(
+            "supervisor input tokens per task",
+            us.supervisor_tokens,
+            cards.supervisor_tokens,
+            "create_supervisor + descriptions",
+        ),
         _row("LLM calls per task", us.calls, sup.calls, "create_supervisor", 0.7),
         _row("LLM calls per task", us.calls, sub.calls, "subagents"),
         Row(
@@ -320,7 +327,7 @@ def report(script: Script, results: dict[str, Measured], seconds: float) -> Repo
             "Same MCP retail server and tools, database restored before every run, same checkpointer "
             "per column, a no-op callback handler on every run; only Switchboard runs a policy.",
             f"Tokens: {TOKENIZER}; every model call counted, supervisor and agents.",
-            f"ms: median of {ROUNDS} interleaved runs after one warm-up; each graph built once per checkpointer "
+            f"ms: median of {rounds} interleaved runs after one warm-up; each graph built once per checkpointer "
             "(as deployed) and its scripted models rewound between runs.",
             "The two indented Switchboard rows replay the same run without one lever each.",
         ),
