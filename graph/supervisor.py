@@ -56,17 +56,27 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
 
     async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
         trail = state.get("trail") or []
-        await record_trail(gov, config, trail)
+        # Everything up to this node's previous decision was recorded when it was made (before its
+        # checkpoint), so only the events since then are new: the audit costs O(steps), not O(steps²).
+        recorded = _last_decision_index(trail)
+        await record_trail(gov, config, trail, recorded)
         stop = await govern_results(gov, config, state)
         command = _guard(stop, "policy") if stop else await decide(state, config)
         refused = refused_handoff(gov, command.update)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}
-        await record_trail(gov, config, [*trail, *(update.get("trail") or [])])
+        await record_trail(gov, config, [*trail, *(update.get("trail") or [])], len(trail))
         return command
 
     return supervisor
+
+
+def _last_decision_index(trail: Sequence[TrailEvent]) -> int:
+    for index in range(len(trail) - 1, -1, -1):
+        if query.is_decision(trail[index]):
+            return index
+    return 0
 
 
 def _decider(router: Router, max_hops: int) -> SupervisorNode:
