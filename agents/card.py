@@ -47,6 +47,10 @@ class Skill(BaseModel):
     skill uses which, so MCP read-only hints cannot be mapped to a skill.
     The router never runs a writing step in parallel with another step on
     the same records (see the README, "Routing and assignment")."""
+    tools: tuple[str, ...] = ()
+    """The card's tools a step of this skill is shown (bound to the model);
+    empty shows them all. A narrower list keeps each of the step's model calls
+    short; the card's allow-list still decides what may run."""
 
 
 class AgentCard(BaseModel):
@@ -89,6 +93,22 @@ class AgentCard(BaseModel):
                 f"{sorted(_RESERVED)}; rename it in the team file"
             )
         return name
+
+    @model_validator(mode="after")
+    def _skill_tools_on_the_card(self) -> AgentCard:
+        for skill in self.skills:
+            extra = [t for t in skill.tools if t not in self.tools]
+            if extra:
+                raise ValueError(
+                    f"skill {skill.id!r} of agent {self.name!r} lists tools not on the card: "
+                    f"{', '.join(extra)}; add them to the agent's tools or drop them from the skill"
+                )
+        return self
+
+    def tools_of(self, skill_id: str | None) -> tuple[str, ...]:
+        """The tools a step of ``skill_id`` is shown: the skill's own list, else every tool of the card."""
+        skill = next((s for s in self.skills if s.id == skill_id), None)
+        return skill.tools if skill is not None and skill.tools else self.tools
 
     def has_skill(self, skill_id: str) -> bool:
         """Whether this agent offers ``skill_id``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -25,9 +25,10 @@ from pydantic import ValidationError
 from typing_extensions import TypedDict
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs, handoff_tool_schema
+from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs
 from switchboard.agents.guard import content_text, run_guarded
 from switchboard.agents.interrupts import Governance
+from switchboard.agents.prompts import handoff_schema
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
 
@@ -40,6 +41,8 @@ class AgentState(TypedDict, total=False):
     escalations: Annotated[list[EscalationEvent], operator.add]
     history: list[ToolCallRecord]
     """The thread's tool calls before this step: their results are facts the policy uses."""
+    skill: str | None
+    """The step's skill: its tools are the ones bound to the model (see ``Skill.tools``)."""
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
@@ -56,6 +59,7 @@ class AgentLoop:
     toolbox: Toolbox
     gov: Governance
     max_turns: int = 12
+    _binding: dict[tuple[int, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
@@ -63,7 +67,7 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{self.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(state["messages"], config)
+        reply = await self._ask(state["messages"], config, state.get("skill"))
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -86,7 +90,9 @@ class AgentLoop:
                 return Command(goto="think", update={**update, "messages": [reply, error]})
         return Command(goto="act", update=update)
 
-    async def _ask(self, messages: list[AnyMessage], config: RunnableConfig) -> AIMessage | Findings:
+    async def _ask(
+        self, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
+    ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
         A failing or hanging model is reported as ``unable``, which the
@@ -95,7 +101,7 @@ class AgentLoop:
         works for) and the trace nests under the step.
         """
         try:
-            bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), handoff_tool_schema()])
+            bound = self._bound(skill)
             reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
@@ -105,22 +111,40 @@ class AgentLoop:
             return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
+    def _bound(self, skill: str | None) -> Any:
+        """The model bound to the step's tools and ``handoff``, bound once per set of tools.
+
+        A step sees the tools of its skill (all of the card's when the skill
+        lists none). The toolbox is read on every call (its tools exist only
+        while it is open), but schemas are derived again only when its tools change.
+        """
+        shown = set(self.card.tools_of(skill))
+        tools = [tool for tool in self.toolbox.tools_for(self.card) if tool.name in shown]
+        key = tuple(map(id, tools))
+        bound = self._binding.get(key)
+        if bound is None:
+            if len(self._binding) >= 64:
+                self._binding.clear()  # the toolbox was reopened: the old tools are gone
+            bound = self._binding[key] = self.model.bind_tools([*tools, handoff_schema()])
+        return bound
+
     async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:
-        """Run the requested tool calls through the guard."""
+        """Run the requested tool calls through the guard.
+
+        A ``handoff`` asked for in the same turn ends the step once every
+        other call has succeeded; if one did not, the model reads the
+        results and hands off again.
+        """
         reply = state["messages"][-1]
         assert isinstance(reply, AIMessage)
         calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
-        deferred = [
-            _tool_error(c, "Not run: call handoff on its own, after your other tools have answered.")
-            for c in reply.tool_calls
-            if c["name"] == HANDOFF_TOOL
-        ]
+        handoffs = [c for c in reply.tool_calls if c["name"] == HANDOFF_TOOL]
         history = [*(state.get("history") or []), *(state.get("calls") or [])]
         outcome = await run_guarded(
             calls, card=self.card, toolbox=self.toolbox, gov=self.gov, config=config, history=history
         )
         update: dict[str, Any] = {
-            "messages": [*outcome.messages, *deferred],
+            "messages": list(outcome.messages),
             "calls": outcome.calls,
             "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
         }
@@ -129,6 +153,11 @@ class AgentLoop:
             summary = f"A human rejected the action{note}; nothing was changed."
             rejected = Findings(status="rejected", summary=summary, confidence=1.0)
             return Command(goto="__end__", update={**update, "findings": rejected.model_dump()})
+        if handoffs:
+            finished = _handoff_with(handoffs, outcome.calls)
+            if isinstance(finished, Findings):
+                return _finish(finished, update)
+            update["messages"] += [_tool_error(c, finished) for c in handoffs]
         return Command(goto="think", update=update)
 
 
@@ -165,6 +194,18 @@ _NUDGE = (
 
 def _tool_error(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(text, tool_call_id=call["id"] or "", name=HANDOFF_TOOL, status="error")
+
+
+def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Findings | str:
+    """The findings of a handoff made together with tool calls, or why it was not taken."""
+    if len(handoffs) > 1:
+        return "Not run: call handoff once."
+    if any(call["outcome"] != "ok" for call in calls):
+        return "Not run: a tool call in the same turn did not succeed; read its result, then call handoff again."
+    try:
+        return HandoffArgs.model_validate(handoffs[0]["args"])
+    except ValidationError as exc:
+        return f"Invalid handoff, call it again with valid fields: {exc}"
 
 
 def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Any]:

@@ -91,9 +91,7 @@ def ours(saver: BaseCheckpointSaver[Any]) -> Trial:
         state = await graph.aget_state(config)
         sources = [e.get("source") for e in state.values["trail"] if e["kind"] == "decision"]
         if state.values.get("outcome") != "resolved" or sources != ["model", "reassign", "model"]:
-            raise AssertionError(
-                f"the run did not reassign and finish as scripted: {state.values['trail']}"
-            )
+            raise AssertionError(f"the run did not reassign and finish as scripted: {state.values['trail']}")
         return elapsed
 
     return trial

@@ -22,6 +22,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
+from switchboard.testing import ScriptedChatModel
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 TOKENIZER = r"regex \w+|[^\w\s] over message text and the JSON of the bound tool schemas"
 """How tokens are counted, for the printed notes.
@@ -47,8 +49,7 @@ class Request:
     def text(self) -> str:
         """Everything the provider would read, as text: roles, contents, tool JSON."""
         lines = [
-            f"{m.type}: {m.content if isinstance(m.content, str) else json.dumps(m.content)}"
-            for m in self.messages
+            f"{m.type}: {m.content if isinstance(m.content, str) else json.dumps(m.content)}" for m in self.messages
         ]
         return "\n".join(lines) + "\n" + json.dumps(self.tools, sort_keys=True)
 
@@ -73,9 +74,7 @@ class RecordingChatModel(BaseChatModel):
         """Every request received, in order."""
         return self._requests
 
-    def bind_tools(
-        self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
-    ) -> Runnable[Any, Any]:
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Runnable[Any, Any]:
         """Bind the tools as OpenAI-style schemas, the form a provider receives."""
         return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
 
@@ -88,3 +87,35 @@ class RecordingChatModel(BaseChatModel):
     ) -> ChatResult:
         self._requests.append(Request(list(messages), list(kwargs.get("tools") or [])))
         return ChatResult(generations=[ChatGeneration(message=self.reply)])
+
+
+class ReplayChatModel(ScriptedChatModel):
+    """The test kit's scripted model, also keeping each request as a provider would receive it.
+
+    Every stack in a comparison replays its replies through this one class,
+    so calls and tokens are counted the same way on every side.
+    """
+
+    _requests: list[Request] = PrivateAttr(default_factory=list)
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request received, in order (aligned with ``calls``)."""
+        return self._requests
+
+    def rewind(self) -> None:
+        """Start the script again and forget what was received, for the next run of a built graph."""
+        self._requests.clear()
+        self._calls.clear()
+        self._cursors.clear()
+        self._overruns.clear()
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self._requests.append(Request(list(messages), list(kwargs.get("tools") or [])))
+        return super()._generate(messages, stop, run_manager, **kwargs)

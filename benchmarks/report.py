@@ -15,6 +15,30 @@ from rich.table import Table
 
 
 @dataclass(frozen=True)
+class Row:
+    """One line of the headline table: a figure of ours beside one anchor's.
+
+    Every benchmark module may contribute rows (``Report.summary``);
+    ``benchmarks.run`` prints them all in one table, in module order.
+    """
+
+    figure: str
+    """What is measured, with its unit ("input tokens per task")."""
+    ours: str
+    """Switchboard's value, formatted."""
+    anchor: str
+    """The anchor's value, formatted; empty when the figure has no anchor."""
+    versus: str
+    """Which anchor ("create_supervisor", "1 thread"...)."""
+    ratio: str = "-"
+    """``ours / anchor`` as :func:`ratio` formats it, or ``-``."""
+    target: str = ""
+    """The requirement, for example ``<= 0.4x`` or ``<= 2``; empty when none."""
+    met: bool | None = None
+    """Whether the target is met; ``None`` when there is no target."""
+
+
+@dataclass(frozen=True)
 class Report:
     """One benchmark's results: ours, the anchor's and their ratio."""
 
@@ -30,11 +54,13 @@ class Report:
     """Named pass/fail requirements the benchmark verified."""
     seconds: float = 0.0
     """Wall time the benchmark took."""
+    summary: tuple[Row, ...] = ()
+    """Rows for the headline table."""
 
     @property
     def ok(self) -> bool:
-        """Whether every check passed."""
-        return all(self.checks.values())
+        """Whether every check passed and every target was met."""
+        return all(self.checks.values()) and all(row.met is not False for row in self.summary)
 
 
 def ratio(ours: float, anchor: float) -> str:
@@ -42,16 +68,32 @@ def ratio(ours: float, anchor: float) -> str:
     return f"{ours / anchor:.2f}x" if anchor else "-"
 
 
+def render_summary(reports: Sequence[Report], console: Console | None = None) -> None:
+    """Print every report's summary rows as one table: ours, the anchor, the ratio and the target."""
+    console = console or Console()
+    table = Table(title="Switchboard against its anchors, one run", title_justify="left")
+    for index, column in enumerate(("figure", "Switchboard", "anchor", "vs", "ratio", "target", "met")):
+        table.add_column(column, justify="left" if index in (0, 3) else "right")
+    for report in reports:
+        for row in report.summary:
+            met = "" if row.met is None else ("[green]yes[/green]" if row.met else "[red]MISS[/red]")
+            table.add_row(row.figure, row.ours, row.anchor, row.versus, row.ratio, row.target, met)
+    console.print(table)
+
+
 def render(reports: Sequence[Report], console: Console | None = None) -> None:
-    """Print each report as a table, its notes and its checks."""
+    """Print each report as a table (if it has rows), its notes and its checks."""
     console = console or Console()
     for report in reports:
-        table = Table(title=report.title, title_justify="left", show_lines=False)
-        for index, column in enumerate(report.columns):
-            table.add_column(column, justify="left" if index == 0 else "right")
-        for row in report.rows:
-            table.add_row(*row)
-        console.print(table)
+        if report.rows:
+            table = Table(title=report.title, title_justify="left", show_lines=False)
+            for index, column in enumerate(report.columns):
+                table.add_column(column, justify="left" if index == 0 else "right")
+            for row in report.rows:
+                table.add_row(*row)
+            console.print(table)
+        else:
+            console.print(f"[italic]{report.title}[/italic]")
         for note in report.notes:
             console.print(f"  [dim]{note}[/dim]")
         for name, passed in report.checks.items():

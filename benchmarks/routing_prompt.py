@@ -86,8 +86,7 @@ def anchor(team: Team, tasks: Sequence[str], *, cards: bool) -> list[int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # create_react_agent is deprecated in LangGraph 1.x
         agents: list[Pregel[Any, Any, Any, Any]] = [
-            create_react_agent(model=worker, tools=[], prompt=card.description, name=card.name)
-            for card in team.agents
+            create_react_agent(model=worker, tools=[], prompt=card.description, name=card.name) for card in team.agents
         ]
     model = RecordingChatModel(reply=AIMessage("The task is done."))
     prompt = None
@@ -98,9 +97,7 @@ def anchor(team: Team, tasks: Sequence[str], *, cards: bool) -> list[int]:
     for task in tasks:
         app.invoke({"messages": [HumanMessage(task)]})
     if worker.requests:
-        raise AssertionError(
-            "an agent was called; only the supervisor's first call should be measured"
-        )
+        raise AssertionError("an agent was called; only the supervisor's first call should be measured")
     return [request.tokens for request in model.requests]
 
 
@@ -147,14 +144,11 @@ def run() -> Report:
             "rows 5-500 are synthetic_team(n), '5 (retail)' is the shipped retail team.",
             "ours: first request of Router.decide (shortlist of k=8 cards, idle health "
             "registry); 'cards shown' is how many cards it held.",
-            "lg-sup: langgraph_supervisor.create_supervisor as shipped (one transfer tool per "
-            "agent, no prompt).",
+            "lg-sup: langgraph_supervisor.create_supervisor as shipped (one transfer tool per agent, no prompt).",
             "lg-sup+cards: the same, with every card's prompt view in its system prompt.",
             f"Ours at 500 agents / ours at 20 agents = {growth:.2f}x (required <= {MAX_GROWTH}x).",
         ),
-        checks={
-            f"ours at 500 agents within {MAX_GROWTH}x of 20 ({growth:.2f}x)": growth <= MAX_GROWTH
-        },
+        checks={f"ours at 500 agents within {MAX_GROWTH}x of 20 ({growth:.2f}x)": growth <= MAX_GROWTH},
         seconds=time.perf_counter() - started,
     )
 

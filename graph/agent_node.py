@@ -76,6 +76,7 @@ def agent_node(
                         instructions=card.instructions,
                     ),
                     "history": list(state.get("history") or []),
+                    "skill": assignment["skill"],
                 },
                 {**config, "metadata": {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}},
             )

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
 
 class ParallelStep(BaseModel):
     """One more step to run at the same time as the main one."""
+
+    agent: str
+    skill: str | None = None
+    instruction: str
+
+
+class PlanStep(BaseModel):
+    """A step the supervisor expects to route after the current one."""
 
     agent: str
     skill: str | None = None
@@ -33,8 +42,31 @@ class RoutingDecision(BaseModel):
     skill: str | None = None
     instruction: str = ""
     also: list[ParallelStep] = Field(default_factory=list)
+    plan: list[PlanStep] = Field(default_factory=list)
+    # The rest of the plan, in order, after this step (and its ``also``
+    # steps). The supervisor follows it without another model call while
+    # each step comes back done and unsurprising (see graph/plan.py).
     reason: str
     confidence: float = Field(ge=0.0, le=1.0)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The JSON schema, generated once per class and arguments.
+
+        LangChain derives it on every structured call (for the tool, and
+        again for LangSmith's metadata, tracing on or off); generating it
+        took longer than everything else the supervisor does per decision.
+        """
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        schema = _SCHEMAS.get(key)
+        if schema is None:
+            if len(_SCHEMAS) >= 512:  # one class per offer (decision_schema): keep the cache bounded
+                _SCHEMAS.clear()
+            schema = _SCHEMAS[key] = super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(schema)  # callers may edit theirs
+
+
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def decision_schema(agents: Sequence[str]) -> type[RoutingDecision]:

@@ -33,12 +33,12 @@ from switchboard.policies.guardians import SHIPPED, GuardianContext, run_guardia
 _KINDS: dict[str, AuditKind] = {"decision": "routing", "handoff": "handoff", "escalation": "escalation"}
 
 
-async def record_trail(gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent]) -> None:
-    """Append each trail event to the audit log once (its id is the thread and its position)."""
+async def record_trail(gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], start: int = 0) -> None:
+    """Append each trail event from ``start`` on to the audit log once (its id is the thread and its position)."""
     thread, _ = thread_of(config)
 
     def write() -> None:
-        for index, event in enumerate(trail):
+        for index, event in enumerate(trail[start:], start):
             kind = _KINDS.get(event["kind"])
             if kind is not None:
                 gov.audit.append(event_id(thread, "trail", index), thread, kind, _payload(event))

@@ -47,6 +47,10 @@ _RULES = """\
 - escalate: a human must decide; `reason` is the question.
 Always give a short `reason` and a `confidence` from 0 to 1. Never redo a
 step that is done.
+Plan: with a route, `plan` may list the steps you expect after this one, in
+order ({agent, skill, instruction}); they run without asking you again
+while each step succeeds, and you decide again when one does not. Leave it
+empty when the next steps depend on what this one finds.
 Parallel steps: `also` may add steps to run at the same time as the main
 one, only when they are independent (neither needs the other's result), use
 different skills and different agents (never an agent with its backup), and
@@ -59,7 +63,7 @@ _HOW = {
     "json_schema": "Answer with one JSON object that matches the RoutingDecision schema, and nothing else:\n",
     "json_mode": (
         "Answer with one JSON object and nothing else, with the fields action, agent, skill,\n"
-        "instruction, also (a list of {agent, skill, instruction}), reason and confidence:\n"
+        "instruction, also and plan (lists of {agent, skill, instruction}), reason and confidence:\n"
     ),
 }
 

@@ -28,7 +28,7 @@ from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
 from switchboard.errors import SwitchboardError
 from switchboard.graph import trail as query
-from switchboard.graph.decision import RoutingDecision, decision_schema
+from switchboard.graph.decision import PlanStep, RoutingDecision, decision_schema
 from switchboard.graph.loops import detect_loop, step_key
 from switchboard.graph.offer import Offer
 from switchboard.graph.parallel import PlannedStep, parallel_conflict
@@ -40,7 +40,7 @@ from switchboard.policies import PolicyFile
 
 __all__ = ["Offer", "RouteResult", "Router", "progress_view"]
 
-Source = Literal["model", "rule", "reassign", "guard"]
+Source = Literal["model", "plan", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}
 _BUSY = 0.75
 _AMBIGUOUS = 0.8
@@ -327,7 +327,17 @@ class Router:
                 conflict = parallel_conflict(planned, self.team)
                 if conflict is not None:
                     return None, f"these steps cannot run in parallel: {conflict}"
+            parsed = parsed.model_copy(update={"plan": self._feasible(parsed.plan)})
         return parsed, ""
+
+    def _feasible(self, plan: list[PlanStep]) -> list[PlanStep]:
+        """The plan up to its first step no agent of the team can take: the model is asked there."""
+        known = {card.name: card for card in self.team.agents}
+        for index, step in enumerate(plan):
+            card = known.get(step.agent)
+            if card is None or not step.instruction.strip() or (step.skill and not card.has_skill(step.skill)):
+                return plan[:index]
+        return plan
 
     def _from_text(self, raw: Any, offer: Offer) -> RoutingDecision | None:
         """A decision written as JSON text, as providers answer in the JSON methods."""

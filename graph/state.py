@@ -16,7 +16,7 @@ declared input and output schemas.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -30,6 +30,7 @@ __all__ = [
     "DecisionEvent",
     "EscalationEvent",
     "HandoffEvent",
+    "PlanEntry",
     "ReportEvent",
     "SupervisorInput",
     "SupervisorOutput",
@@ -52,6 +53,14 @@ class Assignment(TypedDict):
     """Agents that already failed this step."""
 
 
+class PlanEntry(TypedDict):
+    """A step the routing model expects to come later (see ``DecisionEvent.plan``)."""
+
+    agent: str
+    skill: str | None
+    instruction: str
+
+
 class DecisionEvent(TypedDict):
     """A routing decision of the supervisor."""
 
@@ -62,9 +71,10 @@ class DecisionEvent(TypedDict):
     instruction: str
     reason: str
     confidence: float
-    source: Literal["model", "rule", "reassign", "guard"]
-    """Who decided: the model, a pinned routing rule, the reassignment of a
-    failed step, or a guard (hop limit, bad answers, low confidence)."""
+    source: Literal["model", "plan", "rule", "reassign", "guard"]
+    """Who decided: the model, the plan of an earlier model decision, a
+    pinned routing rule, the reassignment of a failed step, or a guard (hop
+    limit, bad answers, low confidence)."""
     rule: str | None
     attempts: int
     """Model calls it took (2 after a refused first answer)."""
@@ -75,6 +85,9 @@ class DecisionEvent(TypedDict):
     shortlist: list[str]
     unavailable: dict[str, str]
     """Agents not offered, with the reason (saturated, circuit open)."""
+    plan: NotRequired[list[PlanEntry]]
+    """The steps still expected after this one, in order; the supervisor
+    follows them without a model call until a step deviates."""
 
 
 class ReportEvent(TypedDict):

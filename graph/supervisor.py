@@ -6,7 +6,9 @@ In order, the supervisor:
    run; a step that failed for technical reasons is reassigned to a fallback
    with the context of what was tried (or escalated past the retry budget);
 2. escalates past the hop limit;
-3. asks the :class:`~graph.routing.Router` (pinned rules, then the model);
+3. follows the plan of the last model decision while its steps go as
+   expected (:mod:`~graph.plan`), else asks the
+   :class:`~graph.routing.Router` (pinned rules, then the model);
 4. applies the routing settings: waiting for or escalating about an
    unavailable agent, and escalating a low-confidence guess;
 5. starts every step of the decision with ``Send``, in parallel when the
@@ -31,6 +33,7 @@ from switchboard.agents.interrupts import Governance
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
+from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
 
@@ -53,17 +56,27 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
 
     async def supervisor(state: SupervisorState, config: RunnableConfig) -> Command[Any]:
         trail = state.get("trail") or []
-        await record_trail(gov, config, trail)
+        # Everything up to this node's previous decision was recorded when it was made (before its
+        # checkpoint), so only the events since then are new: the audit costs O(steps), not O(steps²).
+        recorded = _last_decision_index(trail)
+        await record_trail(gov, config, trail, recorded)
         stop = await govern_results(gov, config, state)
         command = _guard(stop, "policy") if stop else await decide(state, config)
         refused = refused_handoff(gov, command.update)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}
-        await record_trail(gov, config, [*trail, *(update.get("trail") or [])])
+        await record_trail(gov, config, [*trail, *(update.get("trail") or [])], len(trail))
         return command
 
     return supervisor
+
+
+def _last_decision_index(trail: Sequence[TrailEvent]) -> int:
+    for index in range(len(trail) - 1, -1, -1):
+        if query.is_decision(trail[index]):
+            return index
+    return 0
 
 
 def _decider(router: Router, max_hops: int) -> SupervisorNode:
@@ -82,6 +95,9 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         if hops >= max_hops:
             reason = f"The run reached its limit of {max_hops} agent steps without finishing. Continue?"
             return _guard(reason, "hop limit")
+        planned = await asyncio.to_thread(next_planned, trail, router)  # reads the health registry
+        if planned is not None:
+            return _follow(planned, state, hops)
         human_said_go = query.human_said_go(trail)
         result = await router.decide(state["task"], trail, state.get("context") or {}, config)
         decision = result.decision
@@ -256,4 +272,5 @@ def _event(result: RouteResult, assignments: list[Assignment] | None = None) -> 
         assignments=assignments or [],
         shortlist=list(result.offer.shortlist),
         unavailable=dict(result.offer.unavailable),
+        plan=plan_entries(decision) if decision.action == "route" else [],
     )

@@ -127,10 +127,16 @@ def _tool_message(name: str, args: dict[str, Any], text: str = "") -> AIMessage:
 
 
 def route(
-    agent: str, instruction: str, *, skill: str | None = None, reason: str = "scripted", confidence: float = 0.9
+    agent: str,
+    instruction: str,
+    *,
+    skill: str | None = None,
+    reason: str = "scripted",
+    confidence: float = 0.9,
+    plan: Sequence[tuple[str, str | None, str]] = (),
 ) -> AIMessage:
-    """A supervisor step that routes to ``agent``."""
-    args = {
+    """A supervisor step that routes to ``agent``, with the ``(agent, skill, instruction)`` steps it expects next."""
+    args: dict[str, Any] = {
         "action": "route",
         "agent": agent,
         "skill": skill,
@@ -138,6 +144,8 @@ def route(
         "reason": reason,
         "confidence": confidence,
     }
+    if plan:
+        args["plan"] = [{"agent": a, "skill": s, "instruction": i} for a, s, i in plan]
     return _tool_message("RoutingDecision", args)
 
 

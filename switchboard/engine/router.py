@@ -35,6 +35,8 @@ class Decision:
     agent: str | None = None
     skill: str | None = None
     instruction: str = ""
+    plan: tuple[dict[str, Any], ...] = ()
+    """The rest of the intent's plan, ``{agent, skill, instruction}`` per step."""
 
     def args(self) -> dict[str, Any]:
         """The arguments of the ``RoutingDecision`` tool call."""
@@ -43,6 +45,7 @@ class Decision:
             "agent": self.agent,
             "skill": self.skill,
             "instruction": self.instruction,
+            "plan": list(self.plan),
             "reason": self.reason,
             "confidence": self.confidence,
         }
@@ -85,7 +88,8 @@ def _decide(playbook: Playbook, prompt: RoutingPrompt) -> Decision:
             f"that skill. {plan.why} Who should do it?",
             0.8,
         )
-    brief = Brief(prompt.task, skill, plan.intent, _slots(playbook, prompt), prompt.context)
+    slots = _slots(playbook, prompt)
+    brief = Brief(prompt.task, skill, plan.intent, slots, prompt.context)
     return Decision(
         "route",
         f"{plan.why} Next is {position}: '{skill}'; {agent} is the first agent on offer with it.",
@@ -93,7 +97,26 @@ def _decide(playbook: Playbook, prompt: RoutingPrompt) -> Decision:
         agent=agent,
         skill=skill,
         instruction=_instruction(playbook, brief),
+        plan=_rest(playbook, prompt, plan, pending[1:], slots),
     )
+
+
+def _rest(
+    playbook: Playbook, prompt: RoutingPrompt, plan: _Plan, skills: Sequence[str], slots: Mapping[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    """The steps after the next one, as far as an agent on offer has each skill.
+
+    Their instructions are written with what is known now; each agent also
+    reads the facts its colleagues reported by then in its ``<context>``.
+    """
+    rest: list[dict[str, Any]] = []
+    for skill in skills:
+        agent = _first_offering(prompt.agents, skill)
+        if agent is None:
+            break  # the supervisor is asked again there, and escalates
+        brief = Brief(prompt.task, skill, plan.intent, dict(slots), prompt.context)
+        rest.append({"agent": agent, "skill": skill, "instruction": _instruction(playbook, brief)})
+    return tuple(rest)
 
 
 def _settle_progress(playbook: Playbook, prompt: RoutingPrompt) -> Decision | None:
