@@ -27,11 +27,12 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer, open_store
-from switchboard.checkpoints.audit import open_audit
+from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
+from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
 from switchboard.monitoring import recording
 from switchboard.policies import Registry, load_principals
@@ -111,28 +112,26 @@ async def open_graph(
     """
     settings = settings or Settings()
     team = load_team(settings.team)
-    model = model or resolve_model(settings.model, team)
     env = prepare_team(team) if connect else {}
-    toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
-    health = HealthRegistry(health_path(settings))
-    audit = open_audit(settings.data_dir)
-    try:
-        target = settings.checkpoint_target
-        async with open_checkpointer(target) as saver, open_store(target) as store, toolbox:
-            yield build_graph(
-                store=store,
-                team=team,
-                model=model,
-                toolbox=toolbox,
-                checkpointer=saver,
-                health=health,
-                max_hops=settings.max_hops,
-                principals=principals_for(settings, team),
-                audit=audit,
-            )
-    finally:
-        health.close()
-        audit.close()
+    recipe = Recipe(settings, team, env, model, principals_for(settings, team), connect)
+
+    def build(toolbox: Toolbox, health: HealthRegistry, audit: AuditLog) -> CompiledStateGraph[Any, Any, Any, Any]:
+        return build_graph(
+            team=team,
+            model=model or resolve_model(settings.model, team),
+            toolbox=toolbox,
+            health=health,
+            max_hops=settings.max_hops,
+            principals=recipe.principals,
+            audit=audit,
+        )
+
+    # The compiled graph is shared by every run of the same recipe in this
+    # process (see switchboard.graph_cache); the checkpointer and store are the run's own.
+    target = settings.checkpoint_target
+    async with shared_graph(recipe, build, health_path(settings)) as graph:
+        async with open_checkpointer(target) as saver, open_store(target) as store:
+            yield graph.copy(update={"checkpointer": saver, "store": store})
 
 
 def principals_for(settings: Settings, team: Team) -> Registry:
