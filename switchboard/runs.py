@@ -129,9 +129,9 @@ async def open_graph(
     # The compiled graph is shared by every run of the same recipe in this
     # process (see switchboard.graph_cache); the checkpointer and store are the run's own.
     target = settings.checkpoint_target
-    async with shared_graph(recipe, build, health_path(settings)) as graph:
-        async with open_checkpointer(target) as saver, open_store(target) as store:
-            yield graph.copy(update={"checkpointer": saver, "store": store})
+    shared = shared_graph(recipe, build, health_path(settings))
+    async with shared as graph, open_checkpointer(target) as saver, open_store(target) as store:
+        yield graph.copy(update={"checkpointer": saver, "store": store})
 
 
 def principals_for(settings: Settings, team: Team) -> Registry:
