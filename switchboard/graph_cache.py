@@ -4,16 +4,17 @@ Compiling the graph costs one subgraph per agent: about 0.1 s at five agents
 and seconds at hundreds, which every run used to pay again. The compiled
 graph depends only on what it was built from (the team, the model, the
 policy and its principals, the settings and the team's environment), so runs
-in one process share one graph for each combination of those, and attach
-what is theirs alone, the checkpointer and the store, to a cheap copy
-(LangGraph's ``Pregel.copy``; agent subgraphs inherit both from the parent's
-run config).
+in one process share one graph for each combination of those.
 
-What a graph holds open is shared by the runs using it at the same time: the
-MCP toolbox opens with the first of them and closes after the last, so
-concurrent threads share one set of MCP servers instead of starting one each;
-the health registry and the audit log stay open with the graph and are closed
-when it leaves the cache (the least recently used of :data:`SIZE` graphs).
+What the runs need open is shared by the runs busy at the same time (a
+*session*): the MCP toolbox, the checkpointer and the store open with the
+first of them and close after the last, so concurrent threads share one set
+of MCP servers and one saver instead of starting their own, and never wait
+on each other's SQLite locks. The session's graph is a cheap copy of the
+compiled one with its saver and store attached (LangGraph's ``Pregel.copy``;
+agent subgraphs inherit both from the parent's run config). The health
+registry and the audit log stay open with the graph and are closed when it
+leaves the cache (the least recently used of :data:`SIZE` graphs).
 
 MCP sessions belong to the event loop that opened them: while a graph's
 toolbox is open on one loop, a run on another loop gets a graph of its own,
@@ -23,11 +24,12 @@ built and closed as runs were before the cache.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from langgraph.graph.state import CompiledStateGraph
 from switchboard.agents.card import Team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints import open_checkpointer, open_store
 from switchboard.checkpoints.audit import AuditLog, open_audit
 from switchboard.policies import Registry
 from switchboard.settings import Settings
@@ -79,6 +82,14 @@ class Recipe:
         )
 
 
+@dataclass(frozen=True)
+class _Session:
+    """What the runs of one busy period share: the graph over an open toolbox, saver and store."""
+
+    graph: Graph
+    stack: AsyncExitStack
+
+
 @dataclass
 class _Entry:
     """One cached graph and what it holds open."""
@@ -88,12 +99,14 @@ class _Entry:
     health: HealthRegistry
     audit: AuditLog
     graph: Graph | None = None
+    """Compiled without a checkpointer or store; each session attaches its own."""
     users: int = 0
     loop: asyncio.AbstractEventLoop | None = None
-    """The loop the toolbox is open on, while ``users`` > 0."""
+    """The loop the session is open on, while ``users`` > 0."""
+    session: asyncio.Task[_Session] | None = None
 
     def close(self) -> None:
-        """Close the health registry and the audit log (the toolbox is closed with its last user)."""
+        """Close the health registry and the audit log (the session is closed with its last user)."""
         self.health.close()
         self.audit.close()
 
@@ -105,12 +118,17 @@ _guard = threading.Lock()
 
 @asynccontextmanager
 async def shared_graph(recipe: Recipe, build: Build, health_path: Path) -> AsyncIterator[Graph]:
-    """The compiled graph for ``recipe``, with its toolbox open, for the length of a block.
+    """The compiled graph for ``recipe``, with its checkpointer, store and toolbox open, for a block.
+
+    Concurrent blocks on one event loop share one session: one set of MCP
+    servers, one checkpointer and one store (LangGraph's savers serve many
+    threads at once), opened by the first and closed after the last.
 
     Args:
-        recipe: What the graph is built from.
+        recipe: What the graph is built from; ``recipe.settings`` names the
+            checkpoint store.
         build: Compiles the graph over a toolbox, health registry and audit
-            log (without a checkpointer or store: callers attach theirs).
+            log (without a checkpointer or store: the session attaches them).
         health_path: Where live load and health are shared.
 
     Raises:
@@ -124,14 +142,29 @@ async def shared_graph(recipe: Recipe, build: Build, health_path: Path) -> Async
             yield graph
         return
     try:
-        await entry.toolbox.open()
-        if entry.graph is None:
-            # No await between the check and the assignment: concurrent first
-            # runs on this loop wait for the toolbox above, then one builds.
-            entry.graph = build(entry.toolbox, entry.health, entry.audit)
-        yield entry.graph
+        if entry.session is None:
+            # Its own task and context: a run that is cancelled while the
+            # session opens does not cancel it for the others waiting on it.
+            entry.session = loop.create_task(_open(entry, build), context=contextvars.Context())
+        session = await asyncio.shield(entry.session)
+        yield session.graph
     finally:
         await _release(entry)
+
+
+async def _open(entry: _Entry, build: Build) -> _Session:
+    target = entry.recipe.settings.checkpoint_target
+    stack = AsyncExitStack()
+    try:
+        await stack.enter_async_context(entry.toolbox)
+        saver = await stack.enter_async_context(open_checkpointer(target))
+        store = await stack.enter_async_context(open_store(target))
+        if entry.graph is None:
+            entry.graph = build(entry.toolbox, entry.health, entry.audit)
+        return _Session(entry.graph.copy(update={"checkpointer": saver, "store": store}), stack)
+    except BaseException:
+        await stack.aclose()
+        raise
 
 
 def _claim(recipe: Recipe, health_path: Path, loop: asyncio.AbstractEventLoop) -> _Entry | None:
@@ -167,13 +200,18 @@ def _claim(recipe: Recipe, health_path: Path, loop: asyncio.AbstractEventLoop) -
 
 
 async def _release(entry: _Entry) -> None:
+    """Count a user out; the last one closes the session."""
     with _guard:
         entry.users -= 1
-        last = entry.users == 0
-        if last:
+        session = entry.session if entry.users == 0 else None
+        if session is not None:
+            entry.session = None
             entry.loop = None
-    if last:
-        await entry.toolbox.aclose()
+    if session is None:
+        return
+    await asyncio.wait([session])
+    if not session.cancelled() and session.exception() is None:
+        await session.result().stack.aclose()
 
 
 @asynccontextmanager
@@ -182,9 +220,10 @@ async def _private_graph(recipe: Recipe, build: Build, health_path: Path) -> Asy
     toolbox = Toolbox.for_team(recipe.team, dict(recipe.env)) if recipe.connect else Toolbox({})
     health = HealthRegistry(health_path)
     audit = open_audit(recipe.settings.data_dir)
+    target = recipe.settings.checkpoint_target
     try:
-        async with toolbox:
-            yield build(toolbox, health, audit)
+        async with toolbox, open_checkpointer(target) as saver, open_store(target) as store:
+            yield build(toolbox, health, audit).copy(update={"checkpointer": saver, "store": store})
     finally:
         health.close()
         audit.close()

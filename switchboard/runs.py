@@ -26,7 +26,7 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
-from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer, open_store
+from switchboard.checkpoints import hold_thread, is_postgres
 from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
@@ -34,9 +34,9 @@ from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
-from switchboard.monitoring import recording
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
+from switchboard.run_telemetry import run_telemetry
 from switchboard.settings import HOME_VARIABLE, Settings
 
 Status = Literal["completed", "paused", "failed"]
@@ -126,12 +126,10 @@ async def open_graph(
             audit=audit,
         )
 
-    # The compiled graph is shared by every run of the same recipe in this
-    # process (see switchboard.graph_cache); the checkpointer and store are the run's own.
-    target = settings.checkpoint_target
-    shared = shared_graph(recipe, build, health_path(settings))
-    async with shared as graph, open_checkpointer(target) as saver, open_store(target) as store:
-        yield graph.copy(update={"checkpointer": saver, "store": store})
+    # Compiled once per recipe in this process, and shared with the runs
+    # going on at the same time, checkpointer included (see switchboard.graph_cache).
+    async with shared_graph(recipe, build, health_path(settings)) as graph:
+        yield graph
 
 
 def principals_for(settings: Settings, team: Team) -> Registry:
@@ -372,10 +370,13 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    # durability="sync": each step's checkpoint is on disk before the next
-    # step starts, so a killed process never re-runs a step that finished.
-    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
-    with recording():  # local telemetry, always on (re-entrant: the CLI's own monitor is reused)
+    # Local telemetry, always on: the process's monitor (or the CLI's own).
+    async with run_telemetry() as callbacks:
+        # durability="sync": each step's checkpoint is on disk before the next
+        # step starts, so a killed process never re-runs a step that finished.
+        stream: Any = graph.astream(
+            payload, {**config, "callbacks": callbacks}, stream_mode="updates", subgraphs=True, durability="sync"
+        )
         async for namespace, update in stream:
             if on_event is not None:
                 on_event(tuple(namespace), update)
