@@ -57,7 +57,9 @@ async def test_concurrent_threads_overlap_their_model_calls(desk: Settings) -> N
     # threads (a lock held across the run, one build per run on the event
     # loop, a model slot), fewer calls would ever be waiting at once.
     model = PacedModel(delay=1.0)
-    results = await asyncio.gather(*(start_run("Where is parcel 42?", settings=desk, model=model) for _ in range(THREADS)))
+    results = await asyncio.gather(
+        *(start_run("Where is parcel 42?", settings=desk, model=model) for _ in range(THREADS))
+    )
     assert [r.status for r in results] == ["completed"] * THREADS
     assert len({r.thread_id for r in results}) == THREADS
     assert model.peak == THREADS
