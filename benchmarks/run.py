@@ -12,10 +12,10 @@ import time
 
 from rich.console import Console
 
-from benchmarks import reassignment, routing_prompt, telemetry_overhead
+from benchmarks import build_time, cold_start, reassignment, routing_prompt, telemetry_overhead, throughput
 from benchmarks.report import Report, render
 
-BENCHMARKS = (routing_prompt, reassignment, telemetry_overhead)
+BENCHMARKS = (routing_prompt, reassignment, telemetry_overhead, build_time, throughput, cold_start)
 
 
 def main() -> int:

@@ -165,8 +165,8 @@ async def measure(target: str, folder: Path, threads: Sequence[int] = THREADS) -
 
 
 @contextmanager
-def _home(path: Path) -> Iterator[None]:
-    """Keep the benchmark's audit log and keys out of the working directory."""
+def isolated_home(path: Path) -> Iterator[None]:
+    """Point ``SWITCHBOARD_HOME`` at ``path`` for a block, so a benchmark writes nothing where it runs."""
     before = os.environ.get(HOME_VARIABLE)
     os.environ[HOME_VARIABLE] = str(path)
     try:
@@ -196,7 +196,7 @@ def rows(threads: Sequence[int] = THREADS) -> tuple[list[tuple[str, ...]], dict[
     """Rows for the table (one per backend) and the checks against the target."""
     table: list[tuple[str, ...]] = []
     checks: dict[str, bool] = {}
-    with tempfile.TemporaryDirectory() as tmp, _home(Path(tmp) / "home"):
+    with tempfile.TemporaryDirectory() as tmp, isolated_home(Path(tmp) / "home"):
         home = Path(tmp)
         sqlite = asyncio.run(measure(str(home / "sqlite" / "checkpoints.sqlite"), _folder(home / "sqlite"), threads))
         with _postgres() as url:

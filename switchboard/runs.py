@@ -102,7 +102,12 @@ def prepare_team(team: Team) -> dict[str, str]:
 async def open_graph(
     settings: Settings | None = None, *, model: BaseChatModel | None = None, connect: bool = True
 ) -> AsyncIterator[CompiledStateGraph[Any, Any, Any, Any]]:
-    """Open everything a run needs, build the graph, and close it all after.
+    """Open everything a run needs, with the graph, for the length of a block.
+
+    The graph is compiled once per process for the same team, model, policy,
+    principals and settings, and runs in the block at the same time share
+    its MCP servers, checkpointer and store; the last to leave closes them
+    (see :mod:`switchboard.graph_cache`).
 
     Args:
         settings: Explicit settings; read from the environment when omitted.
