@@ -16,6 +16,10 @@ agent subgraphs inherit both from the parent's run config). The health
 registry and the audit log stay open with the graph and are closed when it
 leaves the cache (the least recently used of :data:`SIZE` graphs).
 
+A workflow file a team names is read when its graph is built: editing one
+takes effect in a new process (or after :func:`clear`), as does a code
+change.
+
 MCP sessions belong to the event loop that opened them: while a graph's
 toolbox is open on one loop, a run on another loop gets a graph of its own,
 built and closed as runs were before the cache.
@@ -74,6 +78,7 @@ class Recipe:
         stamp = (policy.stat().st_mtime_ns, policy.stat().st_size) if policy and policy.is_file() else None
         return (
             self.settings.model_dump_json(),
+            str(self.settings.data_dir),  # the default follows the working directory
             id(self.team),
             json.dumps(dict(self.env), sort_keys=True),
             id(self.model),
