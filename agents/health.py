@@ -130,6 +130,10 @@ class HealthRegistry:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(self._path), timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
+            # Load and outcomes are advisory and rewritten every step: a commit
+            # survives a crash of the process (WAL), it need not wait for the
+            # disk (fsync) as a checkpoint must.
+            db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         return db
 

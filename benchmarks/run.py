@@ -15,10 +15,18 @@ import time
 
 from rich.console import Console
 
-from benchmarks import reassignment, routing_prompt, same_task, telemetry_overhead
+from benchmarks import (
+    build_time,
+    cold_start,
+    reassignment,
+    routing_prompt,
+    same_task,
+    telemetry_overhead,
+    throughput,
+)
 from benchmarks.report import Report, render, render_summary
 
-BENCHMARKS = (same_task, routing_prompt, reassignment, telemetry_overhead)
+BENCHMARKS = (same_task, routing_prompt, reassignment, telemetry_overhead, build_time, throughput, cold_start)
 """Modules with ``run() -> Report``, in the order their rows are printed."""
 
 

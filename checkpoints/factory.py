@@ -7,6 +7,8 @@ and opens it for the length of a run.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,6 +53,36 @@ async def setup_once(conn: Any, setup: Callable[[], Awaitable[None]]) -> None:
         await setup()
     finally:
         await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_SETUP_LOCK,))
+
+
+_SQLITE_SETUP_ATTEMPTS = 5
+_sqlite_setups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per event loop, a lock per SQLite file under which its store is set up."""
+
+
+async def setup_sqlite(path: Path, setup: Callable[[], Awaitable[None]]) -> None:
+    """Run a SQLite store's ``setup`` while other runs or processes may be running theirs.
+
+    ``setup`` reads the last migration applied, then applies and records the
+    rest, so two runs starting together on a fresh file apply the same
+    migration twice and one fails (a duplicate key or column). Runs of one
+    event loop take turns; a run that loses the race to another process
+    tries again, and finds the migrations applied.
+    """
+    locks = _sqlite_setups.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.setdefault(str(path.resolve()), asyncio.Lock())
+    async with lock:
+        for attempt in range(_SQLITE_SETUP_ATTEMPTS):
+            try:
+                await setup()
+                return
+            except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+                race = isinstance(exc, sqlite3.IntegrityError) or "duplicate column" in str(exc)
+                if not race or attempt == _SQLITE_SETUP_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(_SETUP_POLL_S)
 
 
 @asynccontextmanager

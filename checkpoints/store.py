@@ -16,7 +16,7 @@ from pathlib import Path
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-from switchboard.checkpoints.factory import is_postgres, setup_once
+from switchboard.checkpoints.factory import is_postgres, setup_once, setup_sqlite
 from switchboard.errors import ConfigError
 
 
@@ -44,5 +44,5 @@ async def open_store(target: str | Path) -> AsyncIterator[BaseStore]:
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteStore.from_conn_string(str(path)) as sqlite_store:
-        await sqlite_store.setup()
+        await setup_sqlite(path, sqlite_store.setup)
         yield sqlite_store

@@ -11,6 +11,7 @@ and each tool call's ``outcome``. Nothing reads a result's text to decide.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -60,7 +61,30 @@ def agent_node(
     how routing sees its load; the outcome feeds its error rate and breaker.
     """
 
+    step = _AgentStep(card, health)
+
+    # Kept tiny on purpose: LangGraph finds a node's subgraph by walking the
+    # node function's bytecode when it compiles the graph, once per agent;
+    # the work lives in _AgentStep.run, whose bytecode is never walked.
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
+        return await step.run(subgraph, state, config)
+
+    run.__name__ = card.name
+    return run
+
+
+@dataclass(frozen=True)
+class _AgentStep:
+    """One agent's step: a lease while it runs, the subgraph, the handoff record."""
+
+    card: AgentCard
+    health: HealthRegistry | None
+
+    async def run(
+        self, subgraph: CompiledStateGraph[Any, Any, Any, Any], state: AgentInput, config: RunnableConfig
+    ) -> Command[Literal["supervisor"]]:
+        """Run the subgraph for one assignment and turn its findings into the handoff."""
+        card, health = self.card, self.health
         assignment = state["assignment"]
         lease = await health.aacquire(card.name) if health else None
         try:
@@ -115,6 +139,3 @@ def agent_node(
                 "context": handoff["facts"] if status == "done" else {},
             },
         )
-
-    run.__name__ = card.name
-    return run

@@ -2,31 +2,40 @@
 
 Exit codes are part of the contract: 0 completed, 3 paused for a human,
 1 failed (with a one-line error that says what to do).
+
+Building the parser imports only the command modules' registration
+functions (``add_*_command(sub)``), which import nothing heavy at module
+level: LangGraph, LangChain, pydantic and rich load when a command runs, so
+``switchboard --help`` answers at once. A domain's commands are only filled
+in when the command line names the domain (its package loads its data
+layer). ``tests/test_cli_imports.py`` holds the parser to this.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from switchboard import cli_monitoring
 from switchboard.errors import SwitchboardError
-from switchboard.runs import RunResult, new_thread_id, read_thread, resume_run, start_run
-from switchboard.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from switchboard.runs import RunResult
+    from switchboard.settings import Settings
 
 EXIT = {"completed": 0, "paused": 3, "failed": 1}
 DOMAIN_COMMANDS = {"retail": "switchboard.domains.retail.cli"}
 """Domains that add their own commands: ``switchboard NAME …`` and ``switchboard mcp NAME …``."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given ``argv``, only the domains it names are filled in."""
     parser = argparse.ArgumentParser(prog="switchboard", description="Run and inspect Switchboard threads.")
     cli_monitoring.add_verbose(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,9 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     mcp = sub.add_parser("mcp", help="serve a domain's MCP server")
     mcp_sub = mcp.add_subparsers(dest="domain", required=True)
     for name, module in DOMAIN_COMMANDS.items():
-        cli = importlib.import_module(module)
-        cli.add_domain_commands(sub.add_parser(name, help=f"{name} data tools"))
-        cli.add_mcp_command(mcp_sub.add_parser(name, help=f"serve the {name} MCP server"))
+        domain = sub.add_parser(name, help=f"{name} data tools")
+        server = mcp_sub.add_parser(name, help=f"serve the {name} MCP server")
+        if argv is None or name in argv:
+            cli = importlib.import_module(module)
+            cli.add_domain_commands(domain)
+            cli.add_mcp_command(server)
     from switchboard.cli_eval import add_eval_command
 
     add_eval_command(sub)
@@ -88,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(model: str | None = None) -> Settings:
+    from switchboard.settings import Settings
+
     settings = Settings()
     return settings.model_copy(update={"model": model}) if model else settings
 
@@ -115,6 +129,7 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
 
 def _agents(as_json: bool, console: Console) -> int:
     from switchboard.agents.card import load_team
+    from switchboard.settings import Settings
 
     team = load_team(Settings().team)
     if as_json:
@@ -136,6 +151,7 @@ def _agents(as_json: bool, console: Console) -> int:
 
 async def _dispatch(args: argparse.Namespace, console: Console) -> int:
     from switchboard.console import LiveView, print_trail
+    from switchboard.runs import new_thread_id, read_thread, resume_run, start_run
 
     live = None if getattr(args, "json", False) else LiveView(console)
     if args.command == "run":
@@ -217,6 +233,8 @@ def _fail(args: argparse.Namespace, message: str) -> int:
         thread = getattr(args, "thread", None)
         print(json.dumps({"thread_id": thread, "status": "failed", "error": message}))
     else:
+        from rich.console import Console
+
         err = Console(stderr=True, highlight=False)
         err.print("[bold red]error:[/bold red] ", end="")
         err.print(message, markup=False)
@@ -225,8 +243,13 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` console script."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv).parse_args(argv)
     cli_monitoring.configure_logging(args.verbose)
+    import asyncio
+
+    from rich.console import Console
+
     console = Console(highlight=False)
     try:
         if args.command == "agents":

@@ -8,14 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from switchboard.settings import Settings
+if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
+    from rich.console import Console
 
 TAU_TEAM = "retail-tau"
 """The ``--team`` value naming the τ-bench-exact retail team (the default)."""
@@ -56,6 +54,8 @@ def add_eval_command(sub: Any) -> None:
 
 
 def _tau(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
     from switchboard.agents.card import load_team
     from switchboard.evaluation import EvalConfig, InstructionUser, ModelUser, PausePolicy, read_tasks, run_eval
     from switchboard.evaluation.report import print_report
@@ -63,6 +63,8 @@ def _tau(args: argparse.Namespace, console: Console) -> int:
     from switchboard.models import resolve_model
 
     team = str(TEAM_FILE) if args.team == TAU_TEAM else args.team
+    from switchboard.settings import Settings
+
     settings = Settings().model_copy(update={"team": team, **({"model": args.model} if args.model else {})})
     tasks = read_tasks(args.tasks)[: args.limit]
     users: Any = InstructionUser

@@ -7,18 +7,25 @@ command here is registered with a ``handler`` and runs on its own.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from switchboard.errors import ConfigError
-from switchboard.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
+    from rich.console import Console
+
+    from switchboard.settings import Settings
 
 INTERRUPT_CHANNEL = "__interrupt__"
+
+
+def _settings() -> Settings:
+    from switchboard.settings import Settings
+
+    return Settings()
 
 
 def add_governance_commands(sub: Any) -> None:
@@ -60,14 +67,14 @@ def add_governance_commands(sub: Any) -> None:
 def _policy() -> Any:
     from switchboard.agents.card import load_team
 
-    return load_team(Settings().team).load_policy()
+    return load_team(_settings().team).load_policy()
 
 
 def _keygen(args: argparse.Namespace, console: Console) -> int:
     from switchboard.policies.loader import load_principals, principals_paths
     from switchboard.policies.principals import generate_key, upsert_principal
 
-    data_dir = Settings().data_dir
+    data_dir = _settings().data_dir
     policy = _policy()
     target = (args.file or data_dir / "principals.yaml").resolve()
     files = principals_paths(policy)
@@ -101,7 +108,7 @@ def _list_principals(args: argparse.Namespace, console: Console) -> int:
     from switchboard.policies.loader import load_principals
 
     registry = load_principals(_policy())
-    keys = Settings().data_dir / "keys"
+    keys = _settings().data_dir / "keys"
     rows: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -135,7 +142,7 @@ def _audit_verify(args: argparse.Namespace, console: Console) -> int:
         if not seq.isdigit() or len(digest) != 64:
             raise ConfigError(f"--anchor {args.anchor!r} must be SEQ:HASH as printed by `switchboard audit head`")
         anchor = (int(seq), digest)
-    report = open_audit(Settings().data_dir).verify(args.thread, anchor=anchor)
+    report = open_audit(_settings().data_dir).verify(args.thread, anchor=anchor)
     bad = report.first_bad
     if args.json:
         print(json.dumps({"ok": report.ok, "checked": report.checked, "thread": args.thread, "keyed": report.keyed,
@@ -153,7 +160,7 @@ def _audit_verify(args: argparse.Namespace, console: Console) -> int:
 def _audit_show(args: argparse.Namespace, console: Console) -> int:
     from switchboard.checkpoints.audit import open_audit
 
-    entries = open_audit(Settings().data_dir).entries(args.thread)
+    entries = open_audit(_settings().data_dir).entries(args.thread)
     if args.json:
         print(json.dumps([e.__dict__ for e in entries], default=dict))
         return 0
@@ -165,7 +172,7 @@ def _audit_show(args: argparse.Namespace, console: Console) -> int:
 def _audit_head(args: argparse.Namespace, console: Console) -> int:
     from switchboard.checkpoints.audit import open_audit
 
-    head = open_audit(Settings().data_dir).head()
+    head = open_audit(_settings().data_dir).head()
     print("empty" if head is None else f"{head[0]}:{head[1]}")
     return 0
 
@@ -174,7 +181,9 @@ def _audit_head(args: argparse.Namespace, console: Console) -> int:
 
 
 def _escalations(args: argparse.Namespace, console: Console) -> int:
-    rows = asyncio.run(waiting(Settings(), _policy(), now=datetime.now(UTC).timestamp()))
+    import asyncio
+
+    rows = asyncio.run(waiting(_settings(), _policy(), now=datetime.now(UTC).timestamp()))
     if args.json:
         print(json.dumps(rows))
         return 0

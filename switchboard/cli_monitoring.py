@@ -8,25 +8,20 @@ each alert as it is raised.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from switchboard.errors import ThreadError
-from switchboard.monitoring import Alert, Monitor, MonitoringConfig, recording
-from switchboard.monitoring.detectors import EscalationWatch
-from switchboard.monitoring.events import TelemetryEvent
-from switchboard.monitoring.store import ensure_schema, read_rows
-from switchboard.monitoring.trace import build_tree
-from switchboard.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
+    from rich.console import Console
+
+    from switchboard.monitoring import Alert, MonitoringConfig
+    from switchboard.monitoring.events import TelemetryEvent
 
 log = logging.getLogger(__name__)
 RECORDED = frozenset({"run", "resume"})
@@ -35,6 +30,9 @@ RECORDED = frozenset({"run", "resume"})
 
 def configure_logging(verbosity: int) -> None:
     """``-v``: Switchboard's INFO logs on standard error; ``-vv``: DEBUG, every step and call."""
+    from rich.console import Console
+    from rich.logging import RichHandler
+
     if verbosity <= 0:
         return  # warnings and errors reach standard error through logging's last-resort handler
     level = logging.INFO if verbosity == 1 else logging.DEBUG
@@ -79,6 +77,11 @@ def add_commands(sub: Any) -> None:
 @contextmanager
 def recording_for(args: argparse.Namespace, console: Console) -> Iterator[None]:
     """Record telemetry for ``run`` and ``resume``, printing each alert as it is raised."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from switchboard.monitoring import recording
+
     if args.command not in RECORDED:
         yield
         return
@@ -94,7 +97,13 @@ def recording_for(args: argparse.Namespace, console: Console) -> Iterator[None]:
 
 
 def _trace(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
+    from switchboard.monitoring import MonitoringConfig
+    from switchboard.monitoring.store import read_rows
+    from switchboard.monitoring.trace import build_tree
     from switchboard.runs import read_thread
+    from switchboard.settings import Settings
 
     config = MonitoringConfig.load()
     database = config.database()
@@ -117,8 +126,10 @@ def _trace(args: argparse.Namespace, console: Console) -> int:
 
 
 def _dashboard(args: argparse.Namespace, console: Console) -> int:
+    from switchboard.monitoring import MonitoringConfig
     from switchboard.monitoring.dashboard import serve
     from switchboard.runs import health_path
+    from switchboard.settings import Settings
 
     database = MonitoringConfig.load().database()
     console.print(f"Switchboard dashboard on [bold]http://127.0.0.1:{args.port}/[/bold] over {database} (Ctrl-C stops)")
@@ -127,6 +138,11 @@ def _dashboard(args: argparse.Namespace, console: Console) -> int:
 
 
 def _alerts(args: argparse.Namespace, console: Console) -> int:
+    from rich.markup import escape
+
+    from switchboard.monitoring import MonitoringConfig
+    from switchboard.monitoring.store import ensure_schema, read_rows
+
     config = MonitoringConfig.load()
     database = config.database()
     ensure_schema(database)
@@ -144,6 +160,10 @@ def _alerts(args: argparse.Namespace, console: Console) -> int:
 
 def check_escalations(config: MonitoringConfig, now: float) -> list[Alert]:
     """Alert (through the configured sinks) on each open escalation waiting too long, once."""
+    from switchboard.monitoring import Monitor
+    from switchboard.monitoring.detectors import EscalationWatch
+    from switchboard.monitoring.store import read_rows
+
     database = config.database()
     done = read_rows(
         database,
@@ -161,6 +181,8 @@ def check_escalations(config: MonitoringConfig, now: float) -> list[Alert]:
 
 
 def _event(row: dict[str, Any]) -> TelemetryEvent:
+    from switchboard.monitoring.events import TelemetryEvent
+
     return TelemetryEvent(
         kind=row["kind"],
         name=row["name"],

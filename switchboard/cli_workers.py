@@ -11,15 +11,15 @@ Also runnable on its own as ``python -m switchboard.cli_workers``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from switchboard.errors import SwitchboardError
+
+if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
+    from rich.console import Console
 
 
 def add_worker_commands(sub: Any) -> None:
@@ -44,6 +44,8 @@ def add_worker_commands(sub: Any) -> None:
 
 
 def _worker(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
     from switchboard.workers import work
 
     asyncio.run(work(concurrency=args.concurrency, until_idle=args.until_idle))
@@ -51,6 +53,8 @@ def _worker(args: argparse.Namespace, console: Console) -> int:
 
 
 def _submit(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
     from switchboard.errors import TaskError
     from switchboard.workers import submit, submit_resume
 
@@ -82,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_worker_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:
+        from rich.console import Console
+
         return int(args.handler(args, Console(highlight=False)))
     except SwitchboardError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -26,16 +26,17 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
-from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer, open_store
-from switchboard.checkpoints.audit import open_audit
+from switchboard.checkpoints import hold_thread, is_postgres
+from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
+from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
-from switchboard.monitoring import recording
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
+from switchboard.run_telemetry import run_telemetry
 from switchboard.settings import HOME_VARIABLE, Settings
 
 Status = Literal["completed", "paused", "failed"]
@@ -101,7 +102,12 @@ def prepare_team(team: Team) -> dict[str, str]:
 async def open_graph(
     settings: Settings | None = None, *, model: BaseChatModel | None = None, connect: bool = True
 ) -> AsyncIterator[CompiledStateGraph[Any, Any, Any, Any]]:
-    """Open everything a run needs, build the graph, and close it all after.
+    """Open everything a run needs, with the graph, for the length of a block.
+
+    The graph is compiled once per process for the same team, model, policy,
+    principals and settings, and runs in the block at the same time share
+    its MCP servers, checkpointer and store; the last to leave closes them
+    (see :mod:`switchboard.graph_cache`).
 
     Args:
         settings: Explicit settings; read from the environment when omitted.
@@ -111,28 +117,24 @@ async def open_graph(
     """
     settings = settings or Settings()
     team = load_team(settings.team)
-    model = model or resolve_model(settings.model, team)
     env = prepare_team(team) if connect else {}
-    toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
-    health = HealthRegistry(health_path(settings))
-    audit = open_audit(settings.data_dir)
-    try:
-        target = settings.checkpoint_target
-        async with open_checkpointer(target) as saver, open_store(target) as store, toolbox:
-            yield build_graph(
-                store=store,
-                team=team,
-                model=model,
-                toolbox=toolbox,
-                checkpointer=saver,
-                health=health,
-                max_hops=settings.max_hops,
-                principals=principals_for(settings, team),
-                audit=audit,
-            )
-    finally:
-        health.close()
-        audit.close()
+    recipe = Recipe(settings, team, env, model, principals_for(settings, team), connect)
+
+    def build(toolbox: Toolbox, health: HealthRegistry, audit: AuditLog) -> CompiledStateGraph[Any, Any, Any, Any]:
+        return build_graph(
+            team=team,
+            model=model or resolve_model(settings.model, team),
+            toolbox=toolbox,
+            health=health,
+            max_hops=settings.max_hops,
+            principals=recipe.principals,
+            audit=audit,
+        )
+
+    # Compiled once per recipe in this process, and shared with the runs
+    # going on at the same time, checkpointer included (see switchboard.graph_cache).
+    async with shared_graph(recipe, build, health_path(settings)) as graph:
+        yield graph
 
 
 def principals_for(settings: Settings, team: Team) -> Registry:
@@ -373,10 +375,13 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    # durability="sync": each step's checkpoint is on disk before the next
-    # step starts, so a killed process never re-runs a step that finished.
-    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
-    with recording():  # local telemetry, always on (re-entrant: the CLI's own monitor is reused)
+    # Local telemetry, always on: the process's monitor (or the CLI's own).
+    async with run_telemetry() as callbacks:
+        # durability="sync": each step's checkpoint is on disk before the next
+        # step starts, so a killed process never re-runs a step that finished.
+        stream: Any = graph.astream(
+            payload, {**config, "callbacks": callbacks}, stream_mode="updates", subgraphs=True, durability="sync"
+        )
         async for namespace, update in stream:
             if on_event is not None:
                 on_event(tuple(namespace), update)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
+    from rich.console import Console
 
 
 def add_domain_commands(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,26 @@
+"""Concurrent threads on Postgres overlap their model waits, as on SQLite (issue 8)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from benchmarks.throughput import PacedModel, team_file
+from switchboard.runs import start_run
+from switchboard.settings import Settings
+
+THREADS = 8
+
+
+async def test_eight_threads_on_postgres_have_all_their_model_calls_in_flight_at_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        team=str(team_file(tmp_path)), checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite")
+    )
+    model = PacedModel(delay=1.0)
+    results = await asyncio.gather(
+        *(start_run("Where is parcel 42?", settings=settings, model=model) for _ in range(THREADS))
+    )
+    assert [r.status for r in results] == ["completed"] * THREADS
+    assert model.peak == THREADS  # nothing made one thread's model call wait for another's
