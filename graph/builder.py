@@ -40,6 +40,7 @@ from switchboard.graph.agent_node import agent_node
 from switchboard.graph.escalation import escalation_node
 from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
+from switchboard.graph.governed import governed
 from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
@@ -154,7 +155,7 @@ def build_graph(
     builder.add_edge(START, "intake")
     builder.add_edge("intake", "supervisor")
     builder.add_edge("finalize", END)
-    return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")
+    return governed(builder.compile(checkpointer=checkpointer, store=store, name="switchboard"))
 
 
 def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile) -> None:
