@@ -52,9 +52,7 @@ async def _paused(settings: Settings, retail_db: Path, mia: Any) -> tuple[Any, S
     return paused, model
 
 
-@pytest.mark.parametrize(
-    "as_node", [None, "supervisor", "finance"], ids=lambda n: f"as_node={n}"
-)
+@pytest.mark.parametrize("as_node", [None, "supervisor", "finance"], ids=lambda n: f"as_node={n}")
 async def test_update_state_on_a_paused_thread_never_runs_the_held_call(
     settings: Settings, retail_db: Path, mia: Any, as_node: str | None
 ) -> None:
