@@ -99,7 +99,11 @@ def prepare_team(team: Team) -> dict[str, str]:
 
 @asynccontextmanager
 async def open_graph(
-    settings: Settings | None = None, *, model: BaseChatModel | None = None, connect: bool = True
+    settings: Settings | None = None,
+    *,
+    model: BaseChatModel | None = None,
+    connect: bool = True,
+    clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[CompiledStateGraph[Any, Any, Any, Any]]:
     """Open everything a run needs, build the graph, and close it all after.
 
@@ -108,6 +112,8 @@ async def open_graph(
         model: A ready chat model (tests pass a scripted one); otherwise
             ``settings.model`` is resolved.
         connect: Start the MCP servers. Reading a thread does not need them.
+        clock: The graph's clock (Unix seconds), kept by the audit log; tests
+            inject one to expire escalation timeouts without sleeping.
     """
     settings = settings or Settings()
     team = load_team(settings.team)
@@ -115,7 +121,7 @@ async def open_graph(
     env = prepare_team(team) if connect else {}
     toolbox = Toolbox.for_team(team, env) if connect else Toolbox({})
     health = HealthRegistry(health_path(settings))
-    audit = open_audit(settings.data_dir)
+    audit = open_audit(settings.data_dir, clock=clock)
     try:
         target = settings.checkpoint_target
         async with open_checkpointer(target) as saver, open_store(target) as store, toolbox:
