@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,9 @@ class Governance:
     policy: PolicyFile
     registry: Registry
     audit: AuditLog
+    entries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Nodes that are not agents (workflows), with the agents routed work
+    enters them through, for the handoff grants."""
 
     @classmethod
     def of(

@@ -15,7 +15,7 @@ governed at the handoff (see ``external_node``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -41,6 +41,7 @@ from switchboard.graph.escalation import escalation_node
 from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
 from switchboard.graph.governed import governed
+from switchboard.graph.handoffs import check_workflows, workflow_entries
 from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
@@ -134,6 +135,8 @@ def build_graph(
                 card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health
             )
     workflows = tuple(workflows) or team.load_workflows()
+    check_workflows(policy, workflows, team)
+    gov = replace(gov, entries=workflow_entries(workflows, team))
     flows: dict[str, Any] = dict(workflow_nodes(workflows, nodes, team)) if workflows else {}
     # Workflows are offered like agents: a card each, so shortlisting, pinned
     # rules and the routing model can choose one; steps still run the agents.

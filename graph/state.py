@@ -16,7 +16,7 @@ declared input and output schemas.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -75,6 +75,8 @@ class DecisionEvent(TypedDict):
     shortlist: list[str]
     unavailable: dict[str, str]
     """Agents not offered, with the reason (saturated, circuit open)."""
+    usage: NotRequired[dict[str, Any]]
+    """Tokens and cost of the routing model's calls for this decision, for the budgets."""
 
 
 class ReportEvent(TypedDict):
