@@ -47,7 +47,7 @@ async def test_routing_after_an_agents_findings_needs_its_handoff_grant(settings
     paused = await _run(settings, model)
     assert paused.status == "paused" and paused.pending["kind"] == "escalation"
     assert "inventory's work cannot go to logistics" in paused.pending["question"]
-    assert "may hand to: finance, analytics, customer_service" in paused.pending["question"]
+    assert "may hand to: finance, finance_backup, analytics, customer_service" in paused.pending["question"]
     assert _refusals(settings, paused.thread_id) == [
         {"source": "inventory", "target": "logistics", "via": "routing", "reason": _refusals(settings,
          paused.thread_id)[0]["reason"]}
