@@ -15,7 +15,12 @@ this module runs the loop in the graph:
 * each answer is recorded on arrival and checked at its recorded time
   (signature, role, thread, question, exact call, expiry, reuse);
 * a refused answer is recorded as ``approval_refused`` and the same question
-  is asked again with an ``error``: the thread stays paused and nothing runs.
+  is asked again with an ``error``: the thread stays paused and nothing runs;
+* a sweeper's timeout claim (:data:`~switchboard.policies.answers.TIMEOUT`,
+  see :mod:`switchboard.sweeper`) is judged by the graph's clock (the audit
+  log's) against the recorded time of asking: past the escalation path's
+  end the question is rejected, past a step's deadline it is asked again of
+  the next step's roles, and before any deadline the claim is refused.
 
 This holds whatever the entry point: the CLI, ``resume_run``, a raw
 ``Command(resume=...)`` or a LangGraph server. LangGraph matches the
@@ -27,7 +32,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,8 @@ from switchboard.policies.answers import (
     check_answer,
     read_answer,
     request_id,
+    request_status,
+    timeout_claim,
 )
 from switchboard.policies.approvals import ApprovalVerdict
 
@@ -73,6 +81,9 @@ class Governance:
     policy: PolicyFile
     registry: Registry
     audit: AuditLog
+    entries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Nodes that are not agents (workflows), with the agents routed work
+    enters them through, for the handoff grants."""
 
     @classmethod
     def of(
@@ -134,6 +145,8 @@ async def ask(
     rid = request_id(thread, namespace, key)
     asked = await gov.record(("ask", rid), thread, "escalation", {"interrupt_id": rid, "key": key})
     request: HumanRequest = build(rid, asked)
+    first = request_status(gov.policy, request.model_dump(), asked)
+    request = request.model_copy(update={"deadline": None if first.deadline == float("inf") else first.deadline})
     await gov.record(("question", rid), thread, "escalation", request.model_dump(mode="json", exclude={"resume"}))
     error: str | None = None
     attempt = 0
@@ -142,6 +155,13 @@ async def ask(
         attempt += 1
         summary = {"interrupt_id": rid, "attempt": attempt, "answer": _summary(value)}
         arrived = await gov.record(("answer", rid, attempt), thread, "approval", summary)
+        claim = timeout_claim(value)
+        if claim is not None:
+            moved = await _on_timeout(gov, thread, rid, attempt, request, arrived, claim.by)
+            if isinstance(moved, ApprovalVerdict):
+                return request, moved
+            request, error = moved
+            continue
         own = {
             e.payload.get("token_id")
             for e in await asyncio.to_thread(gov.audit.entries, thread)
@@ -168,6 +188,43 @@ async def ask(
              "signed": verdict.signed, "token_id": verdict.token_id, "note": verdict.note},
         )  # fmt: skip
         return request, verdict
+
+
+async def _on_timeout(
+    gov: Governance, thread: str, rid: str, attempt: int, request: HumanRequest, now: float, by: str
+) -> ApprovalVerdict | tuple[HumanRequest, str | None]:
+    """Apply a sweeper's timeout claim by the graph's own clock and the question's recorded ``asked_at``.
+
+    Returns:
+        A rejection when the escalation path has run out; else the question
+        to ask again: moved to the next step's roles when a deadline has
+        passed (no error), or unchanged with the refusal when none has.
+    """
+    status = request_status(gov.policy, request.model_dump(), now)
+    base = {"interrupt_id": rid, "by": by, "step": status.step, "roles": list(status.roles)}
+    if status.state == "rejected":
+        await gov.record(("timeout", rid, attempt), thread, "escalation", {**base, "outcome": "rejected",
+                                                                          "reason": status.reason})  # fmt: skip
+        return ApprovalVerdict("", "", False, status.reason, "", 0, 0, signed=False)
+    deadline = None if status.deadline == float("inf") else status.deadline
+    if status.step > request.step:
+        await gov.record(("timeout", rid, attempt), thread, "escalation", {**base, "outcome": "escalated",
+                                                                          "deadline": deadline})  # fmt: skip
+        moved = request.model_copy(update={"roles": list(status.roles), "step": status.step, "deadline": deadline})
+        return moved, None
+    if deadline is None:
+        message = "this question has no timeout (no escalation path); it waits for a human's answer"
+    else:
+        message = f"this question has not timed out: its current step runs until {_iso(deadline)}"
+    await gov.record(
+        ("refused", rid, attempt), thread, "approval_refused",
+        {"interrupt_id": rid, "reason": "not_expired", "message": message, "principal": by},
+    )  # fmt: skip
+    return request, f"refused timeout claim: {message}"
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def _summary(value: Any) -> Any:

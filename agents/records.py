@@ -7,7 +7,7 @@ entry's position is its step number.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -55,6 +55,8 @@ class HandoffEvent(TypedDict):
     reasoning: str
     confidence: float
     tool_calls: list[ToolCallRecord]
+    usage: NotRequired[dict[str, Any]]
+    """Tokens and cost of the step's model calls (``switchboard.graph.usage.ModelUsage``), for the budgets."""
 
 
 class EscalationEvent(TypedDict):

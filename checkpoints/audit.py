@@ -29,7 +29,8 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ AuditKind = Literal[
     "approval_refused",
     "approval_consumed",
     "handoff",
+    "handoff_refused",
     "guardian",
     "budget",
     "escalation",
@@ -140,24 +142,30 @@ def audit_key(data_dir: Path) -> bytes:
         raise AuditError(f"cannot read or create the audit key {file}: {exc}; check its permissions") from exc
 
 
-def open_audit(data_dir: Path) -> AuditLog:
-    """The data directory's audit log (``audit.sqlite``), keyed with its audit key."""
-    return AuditLog(data_dir / "audit.sqlite", key=audit_key(data_dir))
+def open_audit(data_dir: Path, *, clock: Callable[[], float] | None = None) -> AuditLog:
+    """The data directory's audit log (``audit.sqlite``), keyed with its audit key (``clock``: see AuditLog)."""
+    return AuditLog(data_dir / "audit.sqlite", key=audit_key(data_dir), clock=clock)
 
 
 class AuditLog:
     """The append-only, hash-chained log in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, key: bytes | None = None) -> None:
+    def __init__(self, path: str | Path, *, key: bytes | None = None, clock: Callable[[], float] | None = None) -> None:
         """Open (and create) the log.
 
         Args:
             path: The SQLite file.
             key: HMAC key for head records; without it truncation is detected
                 only against an honest head record (see module doc).
+            clock: Unix seconds now; ``time.time`` by default. The log is the
+                graph's clock of record (when a question was asked, when an
+                answer arrived, whether a timeout expired), so tests inject
+                one here instead of sleeping, and a resume value can never
+                bring its own.
         """
         self.path = Path(path)
         self._key = key
+        self.clock = clock or time.time
         self._lock = threading.RLock()
         """One connection serves every thread (parallel branches append through
         ``asyncio.to_thread``); a transaction must not interleave with another's."""
@@ -234,7 +242,7 @@ class AuditLog:
         if kind not in KINDS:
             raise AuditError(f"unknown audit kind {kind!r}; use one of {', '.join(sorted(KINDS))}")
         text = canonical_json(json.loads(json.dumps(dict(payload), default=str)))
-        stamp = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+        stamp = (at or datetime.fromtimestamp(self.clock(), UTC)).astimezone(UTC).isoformat(timespec="microseconds")
         try:
             with self._transaction():
                 existing = self._by_event(event_id)
@@ -304,9 +312,7 @@ class AuditLog:
 
     def consumed_approvals(self, thread: str) -> frozenset[str]:
         """Token ids of approvals used up in ``thread`` (``approval_consumed`` entries)."""
-        return frozenset(
-            str(e.payload.get("token_id")) for e in self.entries(thread) if e.kind == "approval_consumed"
-        )
+        return frozenset(str(e.payload.get("token_id")) for e in self.entries(thread) if e.kind == "approval_consumed")
 
     # Verifying ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
+from switchboard.graph.usage import messages_usage
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
@@ -131,6 +132,7 @@ class _AgentStep:
             reasoning=findings.reasoning,
             confidence=findings.confidence,
             tool_calls=calls,
+            usage=dict(messages_usage(result.get("messages") or [])),
         )
         return Command(
             goto="supervisor",

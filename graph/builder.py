@@ -15,7 +15,7 @@ governed at the handoff (see ``external_node``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -40,6 +40,8 @@ from switchboard.graph.agent_node import agent_node
 from switchboard.graph.escalation import escalation_node
 from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
+from switchboard.graph.governed import governed
+from switchboard.graph.handoffs import check_workflows, workflow_entries
 from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
@@ -133,6 +135,8 @@ def build_graph(
                 card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health
             )
     workflows = tuple(workflows) or team.load_workflows()
+    check_workflows(policy, workflows, team)
+    gov = replace(gov, entries=workflow_entries(workflows, team))
     flows: dict[str, Any] = dict(workflow_nodes(workflows, nodes, team)) if workflows else {}
     # Workflows are offered like agents: a card each, so shortlisting, pinned
     # rules and the routing model can choose one; steps still run the agents.
@@ -154,7 +158,7 @@ def build_graph(
     builder.add_edge(START, "intake")
     builder.add_edge("intake", "supervisor")
     builder.add_edge("finalize", END)
-    return builder.compile(checkpointer=checkpointer, store=store, name="switchboard")
+    return governed(builder.compile(checkpointer=checkpointer, store=store, name="switchboard"))
 
 
 def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile) -> None:

@@ -24,6 +24,8 @@ def finalize(state: SupervisorState) -> dict[str, object]:
     closing = last["reason"] if last else ""
     if outcome == "rejected":
         headline = "Stopped: a human rejected the request; nothing further was changed."
+    elif outcome == "escalated":
+        headline = closing or "Stopped for a human to take over."
     else:
         headline = f"Done: {closing}" if closing else "Done."
     summary = "\n".join([headline, *(f"- {line}" for line in lines)])

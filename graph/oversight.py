@@ -5,10 +5,13 @@ Between an agent's result and the next decision the supervisor graph:
 * runs the policy's guardians over every result before the routing model
   sees it (:mod:`~switchboard.policies.guardians`); a ``block`` stops the
   run for a human, a ``flag`` is recorded;
-* checks the run's budgets (hops, tool calls) and stops for a human at the
-  limit, unless a human has just said to go on;
-* checks that a failed step may pass from its agent to the one taking it
-  over (the policy's ``handoffs`` grants);
+* checks the run's budgets (hops, tool calls, and the tokens and cost of
+  every model call, counted into the trail by :mod:`~switchboard.graph.usage`)
+  and at the limit stops for a human (``on_exceeded: escalate``, unless a
+  human has just said to go on) or ends the run (``fail``);
+* checks every handoff the next decision makes (routing after findings,
+  parallel steps, reassignments, into a workflow) against the policy's
+  ``handoffs`` grants (:mod:`~switchboard.graph.handoffs`);
 * appends every trail event (routing decisions, handoffs, escalations) to
   the audit log, keyed by its position in the thread's trail, so a re-run
   after a resume writes nothing twice.
@@ -18,16 +21,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import merge_configs
+from langgraph.types import Command
 
 from switchboard.agents.guard import thread_facts
 from switchboard.agents.interrupts import Governance, thread_of
 from switchboard.checkpoints.audit import AuditKind, event_id
 from switchboard.graph import trail as query
-from switchboard.graph.state import SupervisorState, TrailEvent
-from switchboard.policies import Usage, budget, check_handoff
+from switchboard.graph.handoffs import refused_handoffs
+from switchboard.graph.state import DecisionEvent, SupervisorState, TrailEvent
+from switchboard.graph.usage import UsageCounter, run_usage
+from switchboard.policies import Usage, budget
 from switchboard.policies.guardians import SHIPPED, GuardianContext, run_guardians
 
 _KINDS: dict[str, AuditKind] = {"decision": "routing", "handoff": "handoff", "escalation": "escalation"}
@@ -56,8 +64,20 @@ def _payload(event: TrailEvent) -> dict[str, Any]:
     return data
 
 
-async def govern_results(gov: Governance, config: RunnableConfig, state: SupervisorState) -> str | None:
-    """Why the run must stop for a human before the next decision, if it must (guardians, budgets)."""
+@dataclass(frozen=True)
+class Stop:
+    """Why the run must not go on as the routing model would have it."""
+
+    question: str
+    """What the human is asked (or, for a failed run, why it stopped)."""
+    error: str = "policy"
+    """What stopped it, for the decision record (``policy``, ``budget``)."""
+    fail: bool = False
+    """End the run instead of asking (a budget with ``on_exceeded: fail``)."""
+
+
+async def govern_results(gov: Governance, config: RunnableConfig, state: SupervisorState) -> Stop | None:
+    """Why the run must stop before the next decision, if it must (guardians, budgets)."""
     thread, _ = thread_of(config)
     trail = state.get("trail") or []
     fresh = query.since_last_decision(trail)
@@ -73,41 +93,68 @@ async def govern_results(gov: Governance, config: RunnableConfig, state: Supervi
                            "reason": verdict.reason}  # fmt: skip
                 await gov.record((thread, "guardian", start + offset, verdict.guardian), thread, "guardian", payload)
                 if verdict.action == "block":
-                    return (
+                    return Stop(
                         f"A check on {handoff['agent']}'s result failed ({verdict.guardian}): {verdict.reason} "
                         "How should we proceed?"
                     )
     if query.human_said_go(trail):
         return None
+    models = run_usage(query.current_turn(trail))
     used = Usage(
-        hops=state.get("hops", 0), tool_calls=sum(len(e["tool_calls"]) for e in trail if e["kind"] == "handoff")
+        hops=state.get("hops", 0),
+        tool_calls=sum(len(e["tool_calls"]) for e in trail if e["kind"] == "handoff"),
+        tokens=models["tokens"],
+        cost_usd=models["cost_usd"],
     )
     spent = budget(gov.policy, used)
-    if not spent.ok:
-        await gov.record((thread, "budget", len(trail)), thread, "budget", {"exceeded": list(spent.exceeded),
-                                                                             "reason": spent.reason})  # fmt: skip
-        return f"The run reached its budget ({spent.reason}). Continue?"
-    return None
+    if spent.ok:
+        return None
+    await gov.record((thread, "budget", len(trail)), thread, "budget", {
+        "exceeded": list(spent.exceeded), "reason": spent.reason, "action": spent.action,
+        "tokens": used.tokens, "cost_usd": used.cost_usd, "estimated": models["estimated"],
+    })  # fmt: skip
+    if spent.action == "fail":
+        return Stop(f"Stopped: {spent.reason}.", "budget", fail=True)
+    return Stop(f"{spent.reason[0].upper()}{spent.reason[1:]}. Continue?", "budget")
 
 
-def refused_handoff(gov: Governance, update: Any) -> str | None:
-    """Why a failed step may not pass from its agent to the one taking it over, if so.
+async def counted(decide: Any, state: SupervisorState, config: RunnableConfig) -> Command[Any]:
+    """Run the routing decision with its model calls counted into the decision's ``usage``."""
+    counter = UsageCounter()
+    command: Command[Any] = await decide(state, merge_configs(config, {"callbacks": [counter]}))
+    update = command.update if isinstance(command.update, dict) else None
+    if counter.total["calls"] and update is not None:
+        events = [
+            {**event, "usage": dict(counter.total)} if event["kind"] == "decision" else event
+            for event in update.get("trail") or []
+        ]
+        return Command(goto=command.goto, update={**update, "trail": events}, graph=command.graph)
+    return command
 
-    Agents hand work back to the supervisor, which may assign anything to
-    any agent; the one agent-to-agent handoff is a reassignment, where the
-    failed agent's step (and what it tried) goes to another agent. That
-    needs the failed agent's ``handoffs`` grant.
+
+def stopped_run(reason: str) -> Command[Any]:
+    """End the run without another step (a budget with ``on_exceeded: fail``); outcome ``escalated``."""
+    event = DecisionEvent(
+        kind="decision", action="finish", agent=None, skill=None, instruction="", reason=reason, confidence=0.0,
+        source="guard", rule=None, attempts=0, error="budget", assignments=[], shortlist=[], unavailable={},
+    )  # fmt: skip
+    return Command(goto="finalize", update={"trail": [event], "outcome": "escalated", "pending": None})
+
+
+async def refused_handoff(
+    gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], update: Any
+) -> str | None:
+    """Why the supervisor's update would pass work where the policy's handoff grants do not allow, if so.
+
+    Every refusal is appended to the audit log (``handoff_refused``); the
+    first one is the question put to a human (see :mod:`~switchboard.graph.handoffs`).
     """
     events = update.get("trail") or [] if isinstance(update, dict) else []
-    for event in events:
-        if event["kind"] != "decision" or event["source"] != "reassign":
-            continue
-        for assignment in event["assignments"]:
-            source = assignment["tried"][-1] if assignment["tried"] else None
-            if source is None:
-                continue
-            decision = check_handoff(gov.policy, source, assignment["agent"])
-            if decision.effect == "deny":
-                target = assignment["agent"]
-                return f"{source}'s failed step cannot go to {target}: {decision.reason}. How should we proceed?"
-    return None
+    refused = refused_handoffs(gov.policy, trail, events, gov.entries)
+    if not refused:
+        return None
+    thread, _ = thread_of(config)
+    for index, item in enumerate(refused):
+        payload = {"source": item.source, "target": item.target, "via": item.via, "reason": item.reason}
+        await gov.record((thread, "handoff_refused", len(trail), index), thread, "handoff_refused", payload)
+    return refused[0].question()

@@ -88,6 +88,8 @@ class DecisionEvent(TypedDict):
     plan: NotRequired[list[PlanEntry]]
     """The steps still expected after this one, in order; the supervisor
     follows them without a model call until a step deviates."""
+    usage: NotRequired[dict[str, Any]]
+    """Tokens and cost of the routing model's calls for this decision, for the budgets."""
 
 
 class ReportEvent(TypedDict):

@@ -32,7 +32,7 @@ from langgraph.types import Command, Send
 from switchboard.agents.interrupts import Governance
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
-from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
+from switchboard.graph.oversight import counted, govern_results, record_trail, refused_handoff, stopped_run
 from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
@@ -61,8 +61,11 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         recorded = _last_decision_index(trail)
         await record_trail(gov, config, trail, recorded)
         stop = await govern_results(gov, config, state)
-        command = _guard(stop, "policy") if stop else await decide(state, config)
-        refused = refused_handoff(gov, command.update)
+        if stop is not None:
+            command = stopped_run(stop.question) if stop.fail else _guard(stop.question, stop.error)
+        else:
+            command = await counted(decide, state, config)
+        refused = await refused_handoff(gov, config, trail, command.update)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}

@@ -36,6 +36,7 @@ from switchboard.errors import ApprovalRefused
 from switchboard.policies.approvals import ApprovalVerdict, call_hash, choose_role, sign_approval, verify_approval
 from switchboard.policies.decision import PolicyDecision
 from switchboard.policies.engine import answer_roles
+from switchboard.policies.escalations import EscalationStatus
 from switchboard.policies.model import PolicyFile
 from switchboard.policies.principals import Registry
 
@@ -104,6 +105,11 @@ class HumanRequest(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     call: str
     """:func:`~switchboard.policies.approvals.call_hash` of ``tool`` and ``args``."""
+    step: int = 0
+    """Index of the escalation path's step now answering; it grows when a
+    sweeper's :data:`TIMEOUT` moves the question on (see :func:`timeout_claim`)."""
+    deadline: float | None = None
+    """When the current step times out (Unix seconds); ``None``: it never does."""
     resume: ResumeShape = Field(default_factory=ResumeShape)
     error: str | None = None
     """Why the previous answer was refused, when it was; the question is unchanged."""
@@ -130,13 +136,54 @@ class EscalationRequest(HumanRequest):
     tool: str = ESCALATION_TOOL
 
 
-def escalation_request(question: str, roles: Sequence[str], *, interrupt_id: str, asked_at: float) -> EscalationRequest:
+def escalation_request(
+    question: str, roles: Sequence[str], *, interrupt_id: str, asked_at: float, escalation: str | None = None
+) -> EscalationRequest:
     """The supervisor's question, bound like a call so a signed answer covers only it."""
     args = {"question": question}
     return EscalationRequest(
         question=question, roles=list(roles), interrupt_id=interrupt_id, asked_at=asked_at,
-        args=args, call=call_hash(ESCALATION_TOOL, args),
+        args=args, call=call_hash(ESCALATION_TOOL, args), escalation=escalation,
     )  # fmt: skip
+
+
+class TimeoutClaim(BaseModel):
+    """A sweeper's resume value: "this question's time is up", checked by the graph.
+
+    It carries no time and no authority. The graph compares its own clock
+    with the question's recorded ``asked_at`` and the escalation path: past
+    the last deadline the question is rejected; past a step's deadline it is
+    asked again of the next step's roles; before any deadline the claim is
+    refused and the thread stays paused.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timed_out: Literal[True]
+    by: StrictStr = "sweeper"
+    """Who sent the claim, for the audit trail."""
+
+
+TIMEOUT: dict[str, Any] = {"timed_out": True, "by": "sweeper"}
+"""The resume value ``switchboard escalations --sweep`` sends to a question it believes expired."""
+
+
+def timeout_claim(value: Any) -> TimeoutClaim | None:
+    """``value`` read as a :class:`TimeoutClaim`, or ``None`` when it is an answer (or anything else)."""
+    if not isinstance(value, Mapping) or "timed_out" not in value:
+        return None
+    try:
+        return TimeoutClaim.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def request_status(policy: PolicyFile, request: Mapping[str, Any], now: float) -> EscalationStatus:
+    """Where a pending question stands at ``now``: who may answer, until when, or rejected."""
+    decision = PolicyDecision(
+        "approve", request.get("rule"), roles=tuple(request.get("roles") or ()), escalation=request.get("escalation")
+    )
+    return answer_roles(policy, decision, float(request.get("asked_at") or now), now)
 
 
 def request_id(thread_id: str, namespace: str, tool_call_id: str) -> str:
@@ -251,10 +298,7 @@ def check_answer(
             reason: keep the thread paused and ask again with the message.
     """
     reply = read_answer(answer)
-    decision = PolicyDecision(
-        "approve", request.get("rule"), roles=tuple(request.get("roles") or ()), escalation=request.get("escalation")
-    )
-    status = answer_roles(policy, decision, float(request.get("asked_at") or now), now)
+    status = request_status(policy, request, now)
     if status.state == "rejected":
         raise ApprovalRefused("timed_out", status.reason or "the question timed out and was rejected")
     if reply.approval is None and (not reply.approved or not signed):

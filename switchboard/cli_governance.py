@@ -58,6 +58,9 @@ def add_governance_commands(sub: Any) -> None:
 
     escalations = sub.add_parser("escalations", help="questions waiting for a human: for whom, since when")
     escalations.add_argument("--json", action="store_true")
+    escalations.add_argument(
+        "--sweep", action="store_true", help="apply expired escalation timeouts (reject, or move to the next role)"
+    )
     escalations.set_defaults(handler=_escalations)
 
 
@@ -183,6 +186,8 @@ def _audit_head(args: argparse.Namespace, console: Console) -> int:
 def _escalations(args: argparse.Namespace, console: Console) -> int:
     import asyncio
 
+    if args.sweep:
+        return _sweep(args, console)
     rows = asyncio.run(waiting(_settings(), _policy(), now=datetime.now(UTC).timestamp()))
     if args.json:
         print(json.dumps(rows))
@@ -193,17 +198,35 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
         who = ", ".join(row["roles"]) or "any principal"
         console.print(
             f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]} for {who}"
-            f"{' (' + row['state'] + ')' if row['state'] != 'waiting' else ''}: {row['question']}",
+            f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] != 'waiting' else ''}"
+            f": {row['question']}",
             markup=False,
         )
+    return 0
+
+
+def _sweep(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
+    from switchboard.sweeper import sweep
+
+    results = asyncio.run(sweep(_settings()))
+    if args.json:
+        print(json.dumps([r.__dict__ for r in results]))
+        return 0
+    if not results:
+        console.print("no escalation timeout has expired")
+    for r in results:
+        now = f"; now for {', '.join(r.roles)}" if r.action == "escalated" else ""
+        console.print(f"{r.thread} {r.action}{now}: {r.question}", markup=False)
     return 0
 
 
 async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[str, Any]]:
     """Every open question in the checkpoints: thread, interrupt, who may answer, since when."""
     from switchboard.checkpoints.factory import open_checkpointer
-    from switchboard.policies import PolicyDecision
-    from switchboard.policies.engine import answer_roles
+    from switchboard.policies.answers import request_status
+    from switchboard.sweeper import due
 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -219,20 +242,18 @@ async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[s
                     continue
                 for interrupt in value if isinstance(value, list | tuple) else [value]:
                     question = getattr(interrupt, "value", {}) or {}
-                    rule = next((r for r in policy.approvals if r.id == question.get("rule")), None)
-                    roles = rule.roles if rule else policy.escalation_roles
-                    decision = PolicyDecision("approve", question.get("rule"), roles=roles,
-                                              escalation=rule.escalation if rule else None)  # fmt: skip
-                    status = answer_roles(policy, decision, since.timestamp(), now)
+                    asked = float(question.get("asked_at") or since.timestamp())
+                    status = request_status(policy, {**question, "asked_at": asked}, now)
                     rows.append({
                         "thread": conf["thread_id"],
-                        "interrupt_id": getattr(interrupt, "id", None),
+                        "interrupt_id": question.get("interrupt_id") or getattr(interrupt, "id", None),
                         "kind": question.get("kind", "question"),
                         "question": question.get("question", ""),
                         "rule": question.get("rule"),
                         "roles": list(status.roles),
-                        "since": since.isoformat(),
-                        "state": status.state,
+                        "since": datetime.fromtimestamp(asked, UTC).isoformat(),
+                        "state": "expired" if due(policy, {**question, "asked_at": asked}, now) else "waiting",
+                        "step": int(question.get("step") or 0),
                         "deadline": None if status.deadline == float("inf") else status.deadline,
                     })  # fmt: skip
     return sorted(rows, key=lambda r: r["since"])

@@ -71,6 +71,8 @@ class Recipe:
     """A model object the caller gave, compared by identity; ``None`` resolves ``settings.model``."""
     principals: Registry
     connect: bool
+    clock: Callable[[], float] | None = None
+    """The audit log's clock (tests inject one for escalation timeouts), compared by identity."""
 
     def key(self) -> tuple[Any, ...]:
         """The cache key: values for settings, files and environment, identities for objects."""
@@ -84,6 +86,7 @@ class Recipe:
             id(self.model),
             stamp,
             self.connect,
+            id(self.clock),
         )
 
 
@@ -188,7 +191,7 @@ def _claim(recipe: Recipe, health_path: Path, loop: asyncio.AbstractEventLoop) -
                 recipe,
                 Toolbox.for_team(recipe.team, dict(recipe.env)) if recipe.connect else Toolbox({}),
                 HealthRegistry(health_path),
-                open_audit(recipe.settings.data_dir),
+                open_audit(recipe.settings.data_dir, clock=recipe.clock),
             )
             _entries[key] = entry
         elif entry.users and entry.loop is not loop:
@@ -224,7 +227,7 @@ async def _private_graph(recipe: Recipe, build: Build, health_path: Path) -> Asy
     """A graph for one block, opened and closed with it (the cache's fallback)."""
     toolbox = Toolbox.for_team(recipe.team, dict(recipe.env)) if recipe.connect else Toolbox({})
     health = HealthRegistry(health_path)
-    audit = open_audit(recipe.settings.data_dir)
+    audit = open_audit(recipe.settings.data_dir, clock=recipe.clock)
     target = recipe.settings.checkpoint_target
     try:
         async with toolbox, open_checkpointer(target) as saver, open_store(target) as store:

@@ -100,7 +100,11 @@ def prepare_team(team: Team) -> dict[str, str]:
 
 @asynccontextmanager
 async def open_graph(
-    settings: Settings | None = None, *, model: BaseChatModel | None = None, connect: bool = True
+    settings: Settings | None = None,
+    *,
+    model: BaseChatModel | None = None,
+    connect: bool = True,
+    clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[CompiledStateGraph[Any, Any, Any, Any]]:
     """Open everything a run needs, with the graph, for the length of a block.
 
@@ -114,11 +118,13 @@ async def open_graph(
         model: A ready chat model (tests pass a scripted one); otherwise
             ``settings.model`` is resolved.
         connect: Start the MCP servers. Reading a thread does not need them.
+        clock: The graph's clock (Unix seconds), kept by the audit log; tests
+            inject one to expire escalation timeouts without sleeping.
     """
     settings = settings or Settings()
     team = load_team(settings.team)
     env = prepare_team(team) if connect else {}
-    recipe = Recipe(settings, team, env, model, principals_for(settings, team), connect)
+    recipe = Recipe(settings, team, env, model, principals_for(settings, team), connect, clock)
 
     def build(toolbox: Toolbox, health: HealthRegistry, audit: AuditLog) -> CompiledStateGraph[Any, Any, Any, Any]:
         return build_graph(

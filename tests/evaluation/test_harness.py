@@ -28,6 +28,7 @@ from switchboard.evaluation import (
 from switchboard.evaluation.report import print_report
 from switchboard.runs import RunResult, resume_run
 from switchboard.settings import Settings
+from switchboard.testing import make_principals
 
 
 def _users(generated: list[GeneratedTask], extra: dict[str, str]) -> dict[str, str]:
@@ -118,7 +119,10 @@ async def test_a_question_channel_carries_the_question_to_the_customer_and_the_a
     """
 
     async def answer_as_note(thread_id: str, text: str, *, settings: Settings, model: Any) -> RunResult:
-        return await resume_run(thread_id, approved=True, note=text, settings=settings, model=model)
+        # The shipped policy's escalation_roles make "go on" a signed answer by staff: the
+        # stand-in channel relays the customer's words as a support agent would.
+        make_principals(settings.data_dir, {"cara": "support_agent"})
+        return await resume_run(thread_id, approved=True, note=text, approver="cara", settings=settings, model=model)
 
     cancel = generated[0]
     user = ScriptedUser("Please cancel my pending order, I no longer need it.", [cancel.opening])

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,8 @@ def test_escalations_lists_a_paused_question_for_its_role(
     assert code == 0 and row["thread"] == "t-wait" and row["rule"] == "large-refund"
     assert row["roles"] == ["finance_manager"] and row["state"] == "waiting" and row["interrupt_id"]
     assert "$923.23" in row["question"]
+    code, out = cli(capsys, "escalations", "--sweep")  # 4 hours have not passed: nothing to do
+    assert code == 0 and "no escalation timeout has expired" in out
+    (again,) = json.loads(cli(capsys, "escalations", "--json")[1])
+    assert again["interrupt_id"] == row["interrupt_id"] and again["step"] == 0
+    assert again["deadline"] == row["deadline"] and row["deadline"] > time.time() + 3 * 3600

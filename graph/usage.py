@@ -1,0 +1,148 @@
+"""Tokens and cost of a run, counted in the graph's own state.
+
+The policy's ``budgets:`` limit a run's tokens and cost as well as its hops
+and tool calls; to enforce that inside the graph (not in a monitor beside
+it), every model call's usage is written into the trail, where checkpoints
+keep it across pauses and resumes:
+
+* an agent step's calls are read from the step's own messages (the
+  subgraph's checkpointed state, so a step paused for a human and resumed
+  is still counted once, whole) and travel in its handoff as ``usage``;
+* the supervisor's routing calls are counted while it decides, by a
+  callback on that call only, and travel in its decision as ``usage``.
+
+Tokens are the provider's ``usage_metadata``; where a provider reports none
+(the embedded engine, some local servers) they are estimated as
+:mod:`switchboard.monitoring.costs` does, one token per four characters.
+Cost uses the same price file as monitoring (``$SWITCHBOARD_PRICES``, else
+the shipped ``prices.yaml``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import LLMResult
+from typing_extensions import TypedDict
+
+from switchboard.monitoring.config import PRICES_VARIABLE
+from switchboard.monitoring.costs import CHARS_PER_TOKEN, PriceTable, message_chars, usage_of
+
+__all__ = ["ModelUsage", "UsageCounter", "add", "messages_usage", "prices", "run_usage"]
+
+
+class ModelUsage(TypedDict):
+    """Tokens and cost of some model calls, as kept in the trail."""
+
+    tokens: int
+    """Input and output tokens."""
+    cost_usd: float
+    calls: int
+    estimated: bool
+    """Whether any of the numbers was estimated (no ``usage_metadata``)."""
+
+
+NONE = ModelUsage(tokens=0, cost_usd=0.0, calls=0, estimated=False)
+
+
+@lru_cache(maxsize=4)
+def _table(path: str | None) -> PriceTable:
+    return PriceTable.load(path)
+
+
+def prices() -> PriceTable:
+    """The price table in force: ``$SWITCHBOARD_PRICES``, else the shipped one (read once per path)."""
+    return _table(os.environ.get(PRICES_VARIABLE) or None)
+
+
+def add(left: ModelUsage, right: ModelUsage) -> ModelUsage:
+    """The usage of both."""
+    return ModelUsage(
+        tokens=left["tokens"] + right["tokens"],
+        cost_usd=left["cost_usd"] + right["cost_usd"],
+        calls=left["calls"] + right["calls"],
+        estimated=left["estimated"] or right["estimated"],
+    )
+
+
+def _one(model: str | None, tokens_in: int, tokens_out: int, estimated: bool, table: PriceTable) -> ModelUsage:
+    cost = table.cost(model, tokens_in, tokens_out)
+    return ModelUsage(tokens=tokens_in + tokens_out, cost_usd=cost, calls=1, estimated=estimated)
+
+
+def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = None) -> ModelUsage:
+    """The usage of every model reply in an agent step's messages.
+
+    Each ``AIMessage`` is one model call: its ``usage_metadata`` when the
+    provider gave it, else estimated from the messages before it (the
+    prompt) and its own text and tool-call arguments.
+    """
+    table = table or prices()
+    total = NONE
+    for index, message in enumerate(messages):
+        if not isinstance(message, AIMessage):
+            continue
+        model = message.response_metadata.get("model_name") or message.response_metadata.get("model")
+        reported = message.usage_metadata
+        if reported:
+            used = _one(model, int(reported.get("input_tokens", 0)), int(reported.get("output_tokens", 0)), False,
+                        table)  # fmt: skip
+        else:
+            prompt = math.ceil(message_chars(messages[:index]) / CHARS_PER_TOKEN)
+            used = _one(model, prompt, math.ceil(message_chars([message]) / CHARS_PER_TOKEN), True, table)
+        total = add(total, used)
+    return total
+
+
+class UsageCounter(BaseCallbackHandler):
+    """Counts the model calls made under one config (the supervisor's routing calls)."""
+
+    def __init__(self, table: PriceTable | None = None) -> None:
+        self.table = table or prices()
+        self.total = NONE
+        self._open: dict[UUID, tuple[str | None, int]] = {}
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Remember the model and the prompt's size, for estimates."""
+        chars = sum(message_chars(batch) for batch in messages)
+        self._open[run_id] = (_model_name(metadata or {}, kwargs.get("invocation_params") or {}), chars)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """Add the call's usage (reported, else estimated)."""
+        model, chars = self._open.pop(run_id, (None, 0))
+        usage = usage_of(response, chars)
+        self.total = add(self.total, _one(model, usage.tokens_in, usage.tokens_out, usage.estimated, self.table))
+
+
+def _model_name(meta: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
+    name = meta.get("ls_model_name") or params.get("model") or params.get("model_name")
+    provider = meta.get("ls_provider")
+    return f"{provider}:{name}" if name and provider else (str(name) if name else None)
+
+
+def run_usage(events: Sequence[Mapping[str, Any]]) -> ModelUsage:
+    """The usage recorded in trail events (handoffs and decisions that carry ``usage``)."""
+    total = NONE
+    for event in events:
+        used = event.get("usage")
+        if isinstance(used, Mapping):
+            total = add(total, ModelUsage(
+                tokens=int(used.get("tokens", 0)), cost_usd=float(used.get("cost_usd", 0.0)),
+                calls=int(used.get("calls", 0)), estimated=bool(used.get("estimated", False)),
+            ))  # fmt: skip
+    return total
