@@ -1,7 +1,9 @@
 """An agent as a LangGraph subgraph: think, act through the guard, hand off.
 
 The subgraph is deliberately small: a model node (``think``) and the guarded
-tool node (``act``) in a loop, ending when the model calls ``handoff``. Its
+tool node (``act``) in a loop, ending when the model calls ``handoff``; a
+call of ``ask_customer`` goes to the ``ask`` node, which pauses for the
+customer's reply (see :mod:`~switchboard.agents.questions`). Its
 messages stay inside it; what leaves is the structured findings, the tool
 calls and any escalations, which the supervisor graph records in its trail.
 """
@@ -28,8 +30,10 @@ from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs, handoff_tool_schema
 from switchboard.agents.guard import content_text, run_guarded
 from switchboard.agents.interrupts import Governance
+from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema, put_questions
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
+from switchboard.models import model_slot
 
 
 class AgentState(TypedDict, total=False):
@@ -56,8 +60,12 @@ class AgentLoop:
     toolbox: Toolbox
     gov: Governance
     max_turns: int = 12
+    asks_customer: bool = True
+    """Whether the agent is offered ``ask_customer``."""
 
-    async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
+    async def think(
+        self, state: AgentState, config: RunnableConfig
+    ) -> Command[Literal["act", "ask", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
         turns = state.get("turns", 0)
         if turns >= self.max_turns:
@@ -84,6 +92,8 @@ class AgentLoop:
             except ValidationError as exc:
                 error = _tool_error(calls[0], f"Invalid handoff, call it again with valid fields: {exc}")
                 return Command(goto="think", update={**update, "messages": [reply, error]})
+        if self.asks_customer and any(c["name"] == ASK_TOOL for c in calls):
+            return Command(goto="ask", update=update)
         return Command(goto="act", update=update)
 
     async def _ask(self, messages: list[AnyMessage], config: RunnableConfig) -> AIMessage | Findings:
@@ -92,11 +102,15 @@ class AgentLoop:
         A failing or hanging model is reported as ``unable``, which the
         supervisor answers by reassigning the step. The run config travels
         with the call, so the model sees the step's metadata (which agent it
-        works for) and the trace nests under the step.
+        works for) and the trace nests under the step. The clock starts once
+        the model's request slot is held: waiting behind other steps for a
+        one-slot endpoint is not the model being slow.
         """
+        asks = [ask_customer_tool_schema()] if self.asks_customer else []
         try:
-            bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), handoff_tool_schema()])
-            reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
+            bound = self.model.bind_tools([*self.toolbox.tools_for(self.card), *asks, handoff_tool_schema()])
+            async with model_slot(self.model):
+                reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
         except TimeoutError:
@@ -131,6 +145,13 @@ class AgentLoop:
             return Command(goto="__end__", update={**update, "findings": rejected.model_dump()})
         return Command(goto="think", update=update)
 
+    async def ask(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think"]]:
+        """Put the model's questions to the customer; the replies come back as the tool results."""
+        reply = state["messages"][-1]
+        assert isinstance(reply, AIMessage)
+        messages, records = await put_questions(reply, agent=self.card.name, gov=self.gov, config=config)
+        return Command(goto="think", update={"messages": messages, "calls": records})
+
 
 def build_agent_graph(
     card: AgentCard,
@@ -139,6 +160,7 @@ def build_agent_graph(
     toolbox: Toolbox,
     gov: Governance,
     max_turns: int = 12,
+    asks_customer: bool = True,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the subgraph of one agent.
 
@@ -148,11 +170,14 @@ def build_agent_graph(
         toolbox: Where the tools come from, looked up at call time.
         gov: The business rules, principals and audit log checked at every tool call.
         max_turns: Model calls allowed before the step is reported failed.
+        asks_customer: Offer the built-in ``ask_customer`` tool, which pauses
+            the thread for the customer's reply.
     """
-    loop = AgentLoop(card, model, toolbox, gov, max_turns)
+    loop = AgentLoop(card, model, toolbox, gov, max_turns, asks_customer)
     builder = StateGraph(AgentState)
     builder.add_node("think", loop.think)
     builder.add_node("act", loop.act)
+    builder.add_node("ask", loop.ask)
     builder.add_edge(START, "think")
     return builder.compile(name=card.name)
 
