@@ -33,7 +33,7 @@ from switchboard.agents.interrupts import Governance
 from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema, put_questions
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
-from switchboard.models import model_slot
+from switchboard.models import cut_off, model_slot
 
 
 class AgentState(TypedDict, total=False):
@@ -81,11 +81,14 @@ class AgentLoop:
             # an empty reply, must never count as a finished step. One nudge,
             # then the step fails so the supervisor reassigns or escalates it.
             text = content_text(reply.content).strip() or "(an empty answer)"
+            if cut_off(reply):
+                text = f"(cut off at the token cap) {text}"
             if state.get("nudged"):
                 summary = f"{self.card.name} answered without acting (no tool call, no handoff): {text[:300]}"
                 reasoning = "the model never called a tool or the handoff tool"
                 return _finish(Findings(status="unable", summary=summary, reasoning=reasoning, confidence=0.0), update)
-            return Command(goto="think", update={**update, "messages": [reply, HumanMessage(_NUDGE)], "nudged": True})
+            nudge = HumanMessage(_CUT_NUDGE if cut_off(reply) else _NUDGE)
+            return Command(goto="think", update={**update, "messages": [reply, nudge], "nudged": True})
         if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
             try:
                 return _finish(HandoffArgs.model_validate(calls[0]["args"]), update)
@@ -185,6 +188,12 @@ def build_agent_graph(
 _NUDGE = (
     "You answered in text. Act only through tool calls: call the tools your step needs, "
     "then finish by calling the `handoff` tool with your findings."
+)
+
+
+_CUT_NUDGE = (
+    "Your answer ran past the token cap and was cut off. Answer briefly: call one tool, "
+    "or the `handoff` tool, with short arguments and no text around the call."
 )
 
 

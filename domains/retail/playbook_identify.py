@@ -200,7 +200,7 @@ def _best_unnamed(
         key=lambda o: wanted.index(o["status"]) if o.get("status") in wanted else 0,
     )
     best = [o for o in fitting if o.get("status") == fitting[0].get("status")] if fitting else []
-    if len(best) > 1 and turn.can_ask:
+    if wanted and len(best) > 1 and turn.can_ask:  # a request about one order of a kind, and several fit
         return _which_order(turn, best)
     if fitting:
         return fitting[0]
@@ -208,9 +208,17 @@ def _best_unnamed(
     return Handoff.failed(f"None of the customer's {len(read)} orders fits the task (status {need_text}).")
 
 
-def _which_order(turn: Turn, orders: list[dict[str, Any]]) -> Call | Handoff:
-    """Several orders fit and the task names none: ask the customer which one (once)."""
+def _which_order(turn: Turn, orders: list[dict[str, Any]]) -> dict[str, Any] | Call | Handoff:
+    """Several orders fit and the task names none: ask the customer which one (once).
+
+    A reply that names an order fills the ``order_ids`` slot, so it never
+    gets here; one that describes it ("the one with the kettle") picks the
+    order whose items it mentions, when exactly one does.
+    """
     if turn.replies():
+        described = [o for o in orders if match_items(o.get("items") or [], turn.replies()[-1])]
+        if len(described) == 1:
+            return described[0]
         return Handoff.failed(
             f"The customer has {len(orders)} {orders[0].get('status')} orders and their answer "
             f"({turn.replies()[-1]!r}) names none of them: "

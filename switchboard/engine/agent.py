@@ -79,8 +79,10 @@ def _slots(playbook: Playbook, task: str, instruction: str, replies: tuple[str, 
     A value read from the instruction that is only a stand-in for one ("the
     reason the customer gave", "<size>") is dropped: the supervisor had no
     value to give, so the task's own value, or none, is the truth. The
-    customer's replies to the step's questions fill what is still missing:
-    they answer what the task left open.
+    customer's replies to the step's questions fill the key slots still
+    missing (who and which order): they answer what the task left open,
+    and nothing else ("the one with the kettle" picks an order, it does not
+    narrow the request to the kettle).
     """
     slots: dict[str, Any] = dict(playbook.extract_slots(task))
     for key, value in playbook.extract_slots(instruction).items():
@@ -90,7 +92,7 @@ def _slots(playbook: Playbook, task: str, instruction: str, replies: tuple[str, 
             slots[key] = value
     for reply in replies:
         for key, value in playbook.extract_slots(reply).items():
-            if value and not slots.get(key):
+            if value and key in playbook.key_slots and not slots.get(key):
                 slots[key] = value
     return slots
 
