@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from switchboard.cli import main
+from switchboard.cli import _parser, main
 from switchboard.evaluation import read_tasks
 
 
@@ -70,3 +72,15 @@ def test_eval_tau_prints_pass_hat_1_and_a_per_task_table(tmp_path: Path, capsys:
 
     assert main([*argv, "--limit", "1", "--single-shot", "--workdir", str(tmp_path / "single"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["question_channel"] is False
+
+
+def test_make_eval_passes_the_model_and_the_user_model_to_eval_tau() -> None:
+    """`make eval MODEL=… USER_MODEL=…` is how a user with a real endpoint runs it: the line it would run."""
+    repo = Path(__file__).parents[2]
+    local = "openai:qwen?structured=json_schema&max_tokens=512&concurrency=1"  # `&` and `?` reach it intact
+    variables = [f"MODEL={local}", "USER_MODEL=openai:gpt-4.1", "TASKS=t.json", "DATA=d", "EVAL_ARGS=--single-shot"]
+    dry = subprocess.run(["make", "-n", "eval", *variables], cwd=repo, capture_output=True, text=True, check=True)
+    line = dry.stdout.split(" eval tau ", 1)[1].replace("\\\n", " ")
+    args = _parser().parse_args(["eval", "tau", *shlex.split(line)])
+    assert (args.model, args.user_model, args.single_shot) == (local, "openai:gpt-4.1", True)
+    assert (str(args.tasks), str(args.data), args.trials) == ("t.json", "d", 1)
