@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from switchboard.runs import RunResult
-from switchboard.settings import Settings
+if TYPE_CHECKING:  # the parser is built on every command: import the run machinery only to run
+    from switchboard.runs import RunResult
 
 
 def add_reply_command(sub: Any) -> None:
@@ -46,6 +46,7 @@ def _reply(args: argparse.Namespace, console: Console) -> int:
     from switchboard.cli import _report
     from switchboard.console import LiveView
     from switchboard.replies import reply_run
+    from switchboard.settings import Settings
 
     settings = Settings()
     if args.model:
