@@ -41,13 +41,16 @@ bench: $(VENV)/.installed
 # τ-bench end to end (README, "Evaluate your model"): TASKS and DATA default to a
 # generated sample; point them at a converted τ-bench checkout to score a real model:
 #   make eval MODEL=openai:gpt-4.1-mini USER_MODEL=openai:gpt-4.1 TASKS=tau-test.json DATA=…/retail/data TRIALS=3
+# A spec's options go in as they are ('openai:qwen?structured=json_schema&concurrency=1'); EVAL_ARGS adds
+# any other `eval tau` flag (EVAL_ARGS="--single-shot --limit 10").
 TAU_SAMPLE := .switchboard/tau-sample
 TASKS ?= $(TAU_SAMPLE)/tasks.json
 DATA ?= $(TAU_SAMPLE)/data
 TRIALS ?= 1
 eval: $(VENV)/.installed
 	@if [ "$(TASKS)" = "$(TAU_SAMPLE)/tasks.json" ] && [ ! -f "$(TASKS)" ]; then $(SB) eval tau-sample $(TAU_SAMPLE); fi
-	$(SB) eval tau --tasks $(TASKS) --data $(DATA) --trials $(TRIALS) $(if $(MODEL),--model $(MODEL)) $(if $(USER_MODEL),--user-model $(USER_MODEL))
+	$(SB) eval tau --tasks '$(TASKS)' --data '$(DATA)' --trials $(TRIALS) $(if $(MODEL),--model '$(MODEL)') \
+	  $(if $(USER_MODEL),--user-model '$(USER_MODEL)') $(EVAL_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,7 +1,9 @@
 """An agent as a LangGraph subgraph: think, act through the guard, hand off.
 
 The subgraph is deliberately small: a model node (``think``) and the guarded
-tool node (``act``) in a loop, ending when the model calls ``handoff``. Its
+tool node (``act``) in a loop, ending when the model calls ``handoff``; a
+call of ``ask_customer`` goes to the ``ask`` node, which pauses for the
+customer's reply (see :mod:`~switchboard.agents.questions`). Its
 messages stay inside it; what leaves is the structured findings, the tool
 calls and any escalations, which the supervisor graph records in its trail.
 """
@@ -29,8 +31,10 @@ from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs
 from switchboard.agents.guard import content_text, run_guarded
 from switchboard.agents.interrupts import Governance
 from switchboard.agents.prompts import handoff_schema
+from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema, put_questions
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
+from switchboard.models import cut_off, model_slot
 
 
 class AgentState(TypedDict, total=False):
@@ -59,9 +63,13 @@ class AgentLoop:
     toolbox: Toolbox
     gov: Governance
     max_turns: int = 12
+    asks_customer: bool = True
+    """Whether the agent is offered ``ask_customer``."""
     _binding: dict[tuple[int, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
-    async def think(self, state: AgentState, config: RunnableConfig) -> Command[Literal["act", "think", "__end__"]]:
+    async def think(
+        self, state: AgentState, config: RunnableConfig
+    ) -> Command[Literal["act", "ask", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
         turns = state.get("turns", 0)
         if turns >= self.max_turns:
@@ -77,17 +85,22 @@ class AgentLoop:
             # an empty reply, must never count as a finished step. One nudge,
             # then the step fails so the supervisor reassigns or escalates it.
             text = content_text(reply.content).strip() or "(an empty answer)"
+            if cut_off(reply):
+                text = f"(cut off at the token cap) {text}"
             if state.get("nudged"):
                 summary = f"{self.card.name} answered without acting (no tool call, no handoff): {text[:300]}"
                 reasoning = "the model never called a tool or the handoff tool"
                 return _finish(Findings(status="unable", summary=summary, reasoning=reasoning, confidence=0.0), update)
-            return Command(goto="think", update={**update, "messages": [reply, HumanMessage(_NUDGE)], "nudged": True})
+            nudge = HumanMessage(_CUT_NUDGE if cut_off(reply) else _NUDGE)
+            return Command(goto="think", update={**update, "messages": [reply, nudge], "nudged": True})
         if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
             try:
                 return _finish(HandoffArgs.model_validate(calls[0]["args"]), update)
             except ValidationError as exc:
                 error = _tool_error(calls[0], f"Invalid handoff, call it again with valid fields: {exc}")
                 return Command(goto="think", update={**update, "messages": [reply, error]})
+        if self.asks_customer and any(c["name"] == ASK_TOOL for c in calls):
+            return Command(goto="ask", update=update)
         return Command(goto="act", update=update)
 
     async def _ask(
@@ -98,11 +111,14 @@ class AgentLoop:
         A failing or hanging model is reported as ``unable``, which the
         supervisor answers by reassigning the step. The run config travels
         with the call, so the model sees the step's metadata (which agent it
-        works for) and the trace nests under the step.
+        works for) and the trace nests under the step. The clock starts once
+        the model's request slot is held: waiting behind other steps for a
+        one-slot endpoint is not the model being slow.
         """
         try:
             bound = self._bound(skill)
-            reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
+            async with model_slot(self.model):
+                reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
             raise
         except TimeoutError:
@@ -125,7 +141,8 @@ class AgentLoop:
         if bound is None:
             if len(self._binding) >= 64:
                 self._binding.clear()  # the toolbox was reopened: the old tools are gone
-            bound = self._binding[key] = self.model.bind_tools([*tools, handoff_schema()])
+            asks = [ask_customer_tool_schema()] if self.asks_customer else []
+            bound = self._binding[key] = self.model.bind_tools([*tools, *asks, handoff_schema()])
         return bound
 
     async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:
@@ -160,6 +177,13 @@ class AgentLoop:
             update["messages"] += [_tool_error(c, finished) for c in handoffs]
         return Command(goto="think", update=update)
 
+    async def ask(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think"]]:
+        """Put the model's questions to the customer; the replies come back as the tool results."""
+        reply = state["messages"][-1]
+        assert isinstance(reply, AIMessage)
+        messages, records = await put_questions(reply, agent=self.card.name, gov=self.gov, config=config)
+        return Command(goto="think", update={"messages": messages, "calls": records})
+
 
 def build_agent_graph(
     card: AgentCard,
@@ -168,6 +192,7 @@ def build_agent_graph(
     toolbox: Toolbox,
     gov: Governance,
     max_turns: int = 12,
+    asks_customer: bool = True,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the subgraph of one agent.
 
@@ -177,11 +202,14 @@ def build_agent_graph(
         toolbox: Where the tools come from, looked up at call time.
         gov: The business rules, principals and audit log checked at every tool call.
         max_turns: Model calls allowed before the step is reported failed.
+        asks_customer: Offer the built-in ``ask_customer`` tool, which pauses
+            the thread for the customer's reply.
     """
-    loop = AgentLoop(card, model, toolbox, gov, max_turns)
+    loop = AgentLoop(card, model, toolbox, gov, max_turns, asks_customer)
     builder = StateGraph(AgentState)
     builder.add_node("think", loop.think)
     builder.add_node("act", loop.act)
+    builder.add_node("ask", loop.ask)
     builder.add_edge(START, "think")
     return builder.compile(name=card.name)
 
@@ -189,6 +217,12 @@ def build_agent_graph(
 _NUDGE = (
     "You answered in text. Act only through tool calls: call the tools your step needs, "
     "then finish by calling the `handoff` tool with your findings."
+)
+
+
+_CUT_NUDGE = (
+    "Your answer ran past the token cap and was cut off. Answer briefly: call one tool, "
+    "or the `handoff` tool, with short arguments and no text around the call."
 )
 
 

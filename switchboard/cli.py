@@ -92,6 +92,9 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from switchboard.cli_eval import add_eval_command
 
     add_eval_command(sub)
+    from switchboard.cli_reply import add_reply_command
+
+    add_reply_command(sub)
     from switchboard.cli_workers import add_worker_commands
 
     add_worker_commands(sub)
@@ -107,8 +110,12 @@ def _settings(model: str | None = None) -> Settings:
 
 
 def _report(result: RunResult, as_json: bool, console: Console) -> int:
+    from switchboard.cli_reply import question_hint
+
     if as_json:
         print(json.dumps(result.to_json(), default=str))
+    elif result.status == "paused" and question_hint(result, console):
+        pass
     elif result.status == "paused":
         pending = result.pending or {}
         console.print(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
     from rich.console import Console
@@ -32,6 +32,11 @@ def add_eval_command(sub: Any) -> None:
     tau.add_argument("--user-model", help="provider:model that plays the customer (default: the instruction itself)")
     tau.add_argument(
         "--team", default=TAU_TEAM, help=f"{TAU_TEAM} (default: τ-bench's operations only), retail, or a YAML path"
+    )
+    tau.add_argument(
+        "--single-shot",
+        action="store_true",
+        help="agents may not ask the customer: a question ends the trial (how the published baseline was measured)",
     )
     tau.add_argument("--approvals", choices=["approve", "reject"], default="approve", help="answer to approvals")
     tau.add_argument("--escalations", choices=["approve", "reject"], default="approve", help="answer to escalations")
@@ -57,7 +62,15 @@ def _tau(args: argparse.Namespace, console: Console) -> int:
     import asyncio
 
     from switchboard.agents.card import load_team
-    from switchboard.evaluation import EvalConfig, InstructionUser, ModelUser, PausePolicy, read_tasks, run_eval
+    from switchboard.evaluation import (
+        CUSTOMER_QUESTIONS,
+        EvalConfig,
+        InstructionUser,
+        ModelUser,
+        PausePolicy,
+        read_tasks,
+        run_eval,
+    )
     from switchboard.evaluation.report import print_report
     from switchboard.evaluation.tau_team import TEAM_FILE
     from switchboard.models import resolve_model
@@ -68,14 +81,15 @@ def _tau(args: argparse.Namespace, console: Console) -> int:
     settings = Settings().model_copy(update={"team": team, **({"model": args.model} if args.model else {})})
     tasks = read_tasks(args.tasks)[: args.limit]
     users: Any = InstructionUser
-    label = "the instruction, single-shot"
+    label = "the instruction itself"
     if args.user_model:
         if args.user_model.strip() == "embedded":
             from switchboard.errors import ConfigError
 
             raise ConfigError("--user-model needs provider:model; the embedded engine cannot play a customer")
         user_model = resolve_model(args.user_model, load_team(team))
-        users, label = (lambda task: ModelUser(user_model, task)), args.user_model
+        reveal: Literal["gradually", "at once"] = "at once" if args.single_shot else "gradually"
+        users, label = (lambda task: ModelUser(user_model, task, reveal=reveal)), args.user_model
     config = EvalConfig(
         data_dir=args.data,
         settings=settings,
@@ -83,6 +97,7 @@ def _tau(args: argparse.Namespace, console: Console) -> int:
         users=users,
         user_label=label,
         pauses=PausePolicy(approvals=args.approvals, escalations=args.escalations),
+        questions=None if args.single_shot else CUSTOMER_QUESTIONS,
         workdir=args.workdir,
     )
 

@@ -137,7 +137,8 @@ class LiveView:
         """Render the question a paused thread waits on, and who may answer it."""
         if value.get("error"):
             self.console.print(f"[bold red]answer refused:[/bold red] {escape(str(value['error']))}")
-        self.console.print(f"[bold yellow]⏸ waiting for a human:[/bold yellow] {escape(str(value.get('question')))}")
+        who = "the customer" if value.get("kind") == "question" else "a human"
+        self.console.print(f"[bold yellow]⏸ waiting for {who}:[/bold yellow] {escape(str(value.get('question')))}")
         if value.get("roles"):
             self.console.print(f"  may answer: a principal with role {escape(' or '.join(value['roles']))}")
 

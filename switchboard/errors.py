@@ -27,6 +27,13 @@ class ThreadError(SwitchboardError):
     """A thread id names no run, or the run is not in a state for the request."""
 
 
+class ReplyRefused(ThreadError):
+    """A reply to a customer question was refused (empty, or an approval sent to a question).
+
+    The thread stays paused on the same question, which carries the reason.
+    """
+
+
 class ApprovalError(SwitchboardError):
     """An approval was given by someone not allowed to give it, or to nothing."""
 

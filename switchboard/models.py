@@ -25,6 +25,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.agents.card import Team
@@ -85,6 +86,22 @@ def structured_method(model: BaseChatModel) -> StructuredMethod:
     stored = (model.metadata or {}).get(OPTIONS_KEY)
     provider = str(stored.get("provider", "")) if isinstance(stored, dict) else ""
     return model_options(model).method(provider)
+
+
+_CUT_REASONS = frozenset({"length", "max_tokens"})
+"""Why a provider stopped at the cap: OpenAI and Ollama say ``length``, Anthropic ``max_tokens``."""
+
+
+def cut_off(message: BaseMessage) -> bool:
+    """Whether the provider stopped ``message`` at the token cap rather than at its end.
+
+    A model forced into a format can run on until ``max_tokens``; what comes
+    back is a fragment (half a JSON object, no tool call), to be answered
+    with "be shorter", never taken as an answer.
+    """
+    meta = message.response_metadata or {}
+    reason = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
+    return reason in _CUT_REASONS
 
 
 class SlotLimiter(AsyncCallbackHandler):

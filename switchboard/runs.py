@@ -282,7 +282,13 @@ async def _resume(
         return await _drive(graph, None, thread_id, on_event)
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
-    pending = snapshot.interrupts[0]  # one question at a time, even with parallel branches paused
+    # one question at a time, even with parallel branches paused; a customer's question is `reply`'s
+    pending = next((i for i in snapshot.interrupts if i.value.get("kind") != "question"), None)
+    if pending is None:
+        raise ThreadError(
+            f"thread {thread_id!r} waits for the customer's reply to: {snapshot.interrupts[0].value.get('question')}; "
+            f'answer with `switchboard reply {thread_id} "TEXT"` (resume answers approvals and escalations)'
+        )
     value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
     result = await _drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
     refusal = await _refusal(graph, thread_id, pending.value)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+from pathlib import Path
 
 import pytest
 
 from switchboard.agents.card import load_team
 from switchboard.engine import EmbeddedChatModel
 from switchboard.errors import ConfigError
-from switchboard.models import ModelOptions, _provider_kwargs, model_options, parse_spec, resolve_model
+from switchboard.models import (
+    ModelOptions,
+    SlotLimiter,
+    _provider_kwargs,
+    model_options,
+    parse_spec,
+    resolve_model,
+    structured_method,
+)
 from switchboard.settings import Settings
 
 
@@ -79,3 +89,46 @@ def test_options_become_each_providers_own_arguments() -> None:
     assert _provider_kwargs("openai", options) == {"max_tokens": 512, "timeout": 300}
     assert _provider_kwargs("anthropic", options) == {"max_tokens": 512, "timeout": 300}
     assert _provider_kwargs("ollama", options) == {"num_predict": 512, "client_kwargs": {"timeout": 300}}
+
+
+README = Path(__file__).parents[1] / "README.md"
+DOCUMENTED = {
+    # endpoint (the table's first column starts with it): provider, method, init_chat_model kwargs, concurrency
+    "OpenAI": ("openai", "function_calling", {"max_tokens": 1024, "timeout": 60.0}, None),
+    "Anthropic": ("anthropic", "function_calling", {"max_tokens": 1024, "timeout": 60.0}, None),
+    "Ollama": ("ollama", "json_schema", {"num_predict": 512, "client_kwargs": {"timeout": 600.0}}, 1),
+    "llama.cpp": ("openai", "json_schema", {"max_tokens": 512, "timeout": 600.0}, 1),
+}
+
+
+def _documented_specs() -> dict[str, str]:
+    """The README's "tested settings" table: endpoint to spec."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| endpoint | spec |") :].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines()[2:]]
+    specs = {}
+    for endpoint, spec in rows:
+        name = next(key for key in DOCUMENTED if endpoint.strip().startswith(key))
+        specs[name] = re.fullmatch(r"\s*`([^`]+)`\s*", spec).group(1)  # type: ignore[union-attr]
+    return specs
+
+
+def test_each_documented_provider_setting_parses_into_the_settings_it_promises() -> None:
+    specs = _documented_specs()
+    assert set(specs) == set(DOCUMENTED)  # every provider the issue names has a row, and no row is unchecked
+    for endpoint, spec in specs.items():
+        provider, method, kwargs, concurrency = DOCUMENTED[endpoint]
+        bare, options = parse_spec(spec, ModelOptions())
+        assert bare.partition(":")[0] == provider, endpoint
+        assert options.method(provider) == method, endpoint
+        assert _provider_kwargs(provider, options) == kwargs, endpoint
+        assert options.concurrency == concurrency, endpoint
+
+
+def test_a_documented_local_spec_limits_concurrency_on_the_model_it_builds() -> None:
+    """The spec's options travel with the model: the same parse, on a model that needs no provider package."""
+    local = _documented_specs()["llama.cpp"]
+    model = resolve_model("embedded?" + local.partition("?")[2], load_team(), env=ModelOptions())
+    assert model_options(model) == parse_spec(local, ModelOptions())[1]
+    assert structured_method(model) == "json_schema"
+    assert any(isinstance(c, SlotLimiter) and c.slots == 1 for c in model.callbacks or [])  # type: ignore[union-attr]

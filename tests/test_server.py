@@ -241,3 +241,37 @@ async def test_the_entry_point_builds_one_graph_and_one_mcp_server_for_every_req
         assert await _bounded(make_graph()) is not first  # closed graphs are not handed out again
     finally:
         await close_graphs()
+
+
+async def test_langgraph_dev_pauses_on_a_customer_question_and_a_reply_command_resumes_it(
+    server: Server, retail_db: Path, mia: Any
+) -> None:
+    """The server equivalent of `switchboard reply`: Command(resume={id: {"reply": TEXT}})."""
+    client = get_client(url=server.url)
+    (assistant,) = await _bounded(client.assistants.search(graph_id="switchboard"))
+    thread = await _bounded(client.threads.create())
+    task = (
+        "Hi, I'm Mia Chen, mia.chen@example.com. I want to return my delivered order, it arrived damaged. "
+        "Refund the payment method I used."
+    )
+    run = client.runs.wait(thread["thread_id"], assistant["assistant_id"], input={"task": task})
+    await _bounded(run)
+    state = await _bounded(client.threads.get_state(thread["thread_id"]))
+    (question,) = state["interrupts"]
+    assert question["value"]["kind"] == "question", server.log.read_text()[-4000:]
+    assert question["value"]["question"].startswith("Which order do you mean?")
+    assert question["value"]["resume"]["json_schema"]["required"] == ["reply"]
+    under = mia.orders["delivered_under_500"]
+
+    # an approval is not an answer to a question: refused in the graph, the same question asked again
+    approval = Command(resume={question["id"]: {"approved": True, "approver": "alice"}})
+    await _bounded(client.runs.wait(thread["thread_id"], assistant["assistant_id"], command=approval))
+    state = await _bounded(client.threads.get_state(thread["thread_id"]))
+    (again,) = state["interrupts"]
+    assert "not for an approval" in again["value"]["error"] and _order_status(retail_db, under) == "delivered"
+
+    reply = Command(resume={again["id"]: {"reply": f"The one with the water bottle, {under}."}})
+    values = await _bounded(client.runs.wait(thread["thread_id"], assistant["assistant_id"], command=reply))
+    assert values["outcome"] == "resolved", server.log.read_text()[-4000:]
+    assert _order_status(retail_db, under) == "returned"
+    assert "BlockingError" not in server.log.read_text()

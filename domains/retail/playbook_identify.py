@@ -26,7 +26,7 @@ from switchboard.domains.retail.playbook_common import (
     user_id_of,
 )
 from switchboard.domains.retail.playbook_match import match_items
-from switchboard.engine import Call, Handoff, Recipe, Turn
+from switchboard.engine import ASK_CUSTOMER, Call, Handoff, Recipe, Turn
 
 MAX_ORDERS_READ = 10
 """Orders a scan reads at most when looking for the one the task means."""
@@ -128,6 +128,15 @@ def find_user(turn: Turn) -> str | Call | Handoff:
     if order_id:
         order = need(turn, "get_order_details", "Find the customer through their order.", order_id=order_id)
         return order if isinstance(order, Call) else _checked_id(as_dict(order).get("user_id"), str(order_id))
+    if turn.can_ask and not turn.replies():
+        question = "Could you tell me the email address on your account, or your name and zip code?"
+        return Call(ASK_CUSTOMER, {"question": question}, "Nothing in the task identifies the customer: ask them.")
+    if turn.replies():
+        return Handoff.failed(
+            f"I cannot identify the customer: their answer ({turn.replies()[-1]!r}) gives no email, no name "
+            "with zip code, and no order id.",
+            confidence=0.95,
+        )
     return Handoff.failed(
         "I cannot identify the customer: the task gives no email, no name with zip code, and no "
         "order id. Please ask the customer for their email address.",
@@ -172,11 +181,13 @@ def _scan_orders(turn: Turn, orders: list[str], wanted: tuple[str, ...]) -> dict
         read.append(order)
         if (not wanted or order.get("status") in wanted) and match_items(order.get("items") or [], text):
             return order
-    return _best_unnamed(read, wanted, text)
+    return _best_unnamed(read, wanted, text, turn)
 
 
-def _best_unnamed(read: list[dict[str, Any]], wanted: tuple[str, ...], text: str) -> dict[str, Any] | Handoff:
-    """No order fits both items and status: explain, or settle for the status alone."""
+def _best_unnamed(
+    read: list[dict[str, Any]], wanted: tuple[str, ...], text: str, turn: Turn
+) -> dict[str, Any] | Call | Handoff:
+    """No order fits both items and status: explain, ask which one, or settle for the status alone."""
     mentioned = [o for o in read if match_items(o.get("items") or [], text)]
     if mentioned and wanted:
         o = mentioned[0]
@@ -188,10 +199,36 @@ def _best_unnamed(read: list[dict[str, Any]], wanted: tuple[str, ...], text: str
         (o for o in read if not wanted or o.get("status") in wanted),
         key=lambda o: wanted.index(o["status"]) if o.get("status") in wanted else 0,
     )
+    best = [o for o in fitting if o.get("status") == fitting[0].get("status")] if fitting else []
+    if wanted and len(best) > 1 and turn.can_ask:  # a request about one order of a kind, and several fit
+        return _which_order(turn, best)
     if fitting:
         return fitting[0]
     need_text = " or ".join(wanted) if wanted else "any"
     return Handoff.failed(f"None of the customer's {len(read)} orders fits the task (status {need_text}).")
+
+
+def _which_order(turn: Turn, orders: list[dict[str, Any]]) -> dict[str, Any] | Call | Handoff:
+    """Several orders fit and the task names none: ask the customer which one (once).
+
+    A reply that names an order fills the ``order_ids`` slot, so it never
+    gets here; one that describes it ("the one with the kettle") picks the
+    order whose items it mentions, when exactly one does.
+    """
+    if turn.replies():
+        described = [o for o in orders if match_items(o.get("items") or [], turn.replies()[-1])]
+        if len(described) == 1:
+            return described[0]
+        return Handoff.failed(
+            f"The customer has {len(orders)} {orders[0].get('status')} orders and their answer "
+            f"({turn.replies()[-1]!r}) names none of them: "
+            f"{', '.join(str(o.get('order_id')) for o in orders)}."
+        )
+    listing = "; ".join(
+        f"{o.get('order_id')} ({', '.join(str(i.get('name')) for i in o.get('items') or [])})" for o in orders
+    )
+    question = f"Which order do you mean? You have {len(orders)} {orders[0].get('status')} orders: {listing}."
+    return Call(ASK_CUSTOMER, {"question": question}, "Several orders fit and the task names none: ask which.")
 
 
 def _identity(turn: Turn, user_id: str, user: Mapping[str, Any], order: dict[str, Any] | None) -> Identity:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from switchboard.engine.model import EmbeddedChatModel
 from switchboard.engine.playbook import (
+    ASK_CUSTOMER,
     EMPTY_PLAYBOOK,
     Brief,
     Call,
@@ -27,6 +28,7 @@ from switchboard.engine.playbook import (
 )
 
 __all__ = [
+    "ASK_CUSTOMER",
     "EMPTY_PLAYBOOK",
     "Brief",
     "Call",

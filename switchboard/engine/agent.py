@@ -15,7 +15,7 @@ from typing import Any
 
 from switchboard.engine.classify import intent_matcher, skill_matcher
 from switchboard.engine.parse import AgentPrompt
-from switchboard.engine.playbook import Call, Handoff, Playbook, Skill, Turn
+from switchboard.engine.playbook import ASK_CUSTOMER, Call, Handoff, Playbook, Skill, Turn, customer_reply
 
 MAX_CALLS = 20
 """Tool calls one agent step may make before it gives up."""
@@ -46,7 +46,7 @@ def act(playbook: Playbook, prompt: AgentPrompt, tools: frozenset[str]) -> Call 
         skill=skill.id,
         intent=_intent(playbook, prompt.task),
         context=prompt.context,
-        slots=_slots(playbook, prompt.task, prompt.instruction),
+        slots=_slots(playbook, prompt.task, prompt.instruction, _replies(prompt)),
         history=prompt.history,
         tools=tools,
     )
@@ -73,12 +73,16 @@ def _intent(playbook: Playbook, task: str) -> str | None:
     return match.label if match and match.score >= playbook.min_score else None
 
 
-def _slots(playbook: Playbook, task: str, instruction: str) -> dict[str, Any]:
+def _slots(playbook: Playbook, task: str, instruction: str, replies: tuple[str, ...] = ()) -> dict[str, Any]:
     """Slots of the task; the instruction fills gaps and overrides the declared ids.
 
     A value read from the instruction that is only a stand-in for one ("the
     reason the customer gave", "<size>") is dropped: the supervisor had no
-    value to give, so the task's own value, or none, is the truth.
+    value to give, so the task's own value, or none, is the truth. The
+    customer's replies to the step's questions fill the key slots still
+    missing (who and which order): they answer what the task left open,
+    and nothing else ("the one with the kettle" picks an order, it does not
+    narrow the request to the kettle).
     """
     slots: dict[str, Any] = dict(playbook.extract_slots(task))
     for key, value in playbook.extract_slots(instruction).items():
@@ -86,7 +90,15 @@ def _slots(playbook: Playbook, task: str, instruction: str) -> dict[str, Any]:
             continue
         if not slots.get(key) or key in playbook.key_slots:
             slots[key] = value
+    for reply in replies:
+        for key, value in playbook.extract_slots(reply).items():
+            if value and key in playbook.key_slots and not slots.get(key):
+                slots[key] = value
     return slots
+
+
+def _replies(prompt: AgentPrompt) -> tuple[str, ...]:
+    return tuple(customer_reply(s.result) for s in prompt.history if s.tool == ASK_CUSTOMER and s.ok)
 
 
 def _checked(call: Call, turn: Turn) -> Call | Handoff:

@@ -29,6 +29,13 @@ from switchboard.errors import ConfigError
 Slots = Mapping[str, Any]
 """Values a domain extracts from free text, by slot name."""
 
+ASK_CUSTOMER = "ask_customer"
+"""The built-in tool an agent asks the customer with (see ``agents/questions.py``).
+
+A recipe calls it when the task lacks a detail only the customer knows; the
+reply comes back as its result (``{"customer_reply": TEXT}``), and the slots
+in it fill the turn's gaps (see :attr:`Turn.slots`)."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -94,7 +101,7 @@ class Turn:
     context: Mapping[str, Any]
     """Facts merged from earlier handoffs (``user_id``, ``order_id``...)."""
     slots: Slots
-    """Values extracted from the task and the instruction."""
+    """Values extracted from the task and the instruction, gaps filled from the customer's replies."""
     history: tuple[Step, ...]
     """The tool calls made so far in this step, oldest first."""
     tools: frozenset[str]
@@ -118,9 +125,25 @@ class Turn:
                 return step.result
         return None
 
+    @property
+    def can_ask(self) -> bool:
+        """Whether the agent may ask the customer (``ask_customer`` is bound)."""
+        return ASK_CUSTOMER in self.tools
+
+    def replies(self) -> list[str]:
+        """What the customer answered to this step's questions, oldest first."""
+        return [customer_reply(s.result) for s in self.results(ASK_CUSTOMER)]
+
     def called(self, tool: str, **args: Any) -> bool:
         """Whether ``tool`` already succeeded with (at least) these args."""
         return any(s.tool == tool and s.ok and all(s.args.get(k) == v for k, v in args.items()) for s in self.history)
+
+
+def customer_reply(result: Any) -> str:
+    """The customer's text in an ``ask_customer`` result."""
+    if isinstance(result, Mapping):
+        return str(result.get("customer_reply") or "")
+    return str(result or "")
 
 
 Recipe = Callable[[Turn], "Call | Handoff"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from switchboard.evaluation.convert import convert_checkout, data_directory, parse_tasks
 from switchboard.evaluation.harness import (
+    CUSTOMER_QUESTIONS,
     EvalConfig,
     PausePolicy,
     QuestionChannel,
@@ -36,6 +37,7 @@ from switchboard.evaluation.tau_team import TEAM_FILE as TAU_TEAM_FILE
 from switchboard.evaluation.users import InstructionUser, ModelUser, ScriptedUser, UserSimulator
 
 __all__ = [
+    "CUSTOMER_QUESTIONS",
     "TAU_TEAM_FILE",
     "EvalConfig",
     "EvalReport",

@@ -9,9 +9,11 @@ for the humans a run may wait on:
 * approvals and the supervisor's escalations are answered as
   :class:`PausePolicy` says (approved by default, as in the published
   baseline);
-* a question for the *customer* goes to the user simulator through a
-  :class:`QuestionChannel`. The graph cannot ask one yet: until a channel is
-  plugged in, such a pause ends the trial and is recorded as unanswered.
+* a question an agent asks the *customer* (``ask_customer``) goes to the
+  user simulator through a :class:`QuestionChannel`, by default
+  :data:`CUSTOMER_QUESTIONS`, and its answer back to the agent that asked.
+  With no channel (``questions=None``) such a pause ends the trial and is
+  recorded as unanswered.
 
 Everything the customer was told (questions, notifications, the final
 report) is kept, and τ-bench's reward is computed against the expected state.
@@ -48,6 +50,7 @@ from switchboard.evaluation.state import (
 from switchboard.evaluation.tasks import TauTask
 from switchboard.evaluation.users import InstructionUser, UserFactory, UserSimulator
 from switchboard.policies.principals import generate_key, upsert_principal
+from switchboard.replies import reply_run
 from switchboard.runs import RunResult, resume_run, start_run
 from switchboard.settings import Settings
 
@@ -73,9 +76,9 @@ class PausePolicy:
 class QuestionChannel(Protocol):
     """Carries a question for the customer to the user simulator and back.
 
-    The lead wires one in once the graph can pause with a customer question:
-    ``is_question`` recognises that pause, ``answer`` resumes the thread with
-    the customer's reply (``switchboard reply`` in Python).
+    ``is_question`` recognises the pause, ``answer`` resumes the thread with
+    the customer's reply. :data:`CUSTOMER_QUESTIONS` is the one for the
+    graph's own customer questions (``switchboard reply`` in Python).
     """
 
     def is_question(self, pending: Mapping[str, Any]) -> bool:
@@ -95,9 +98,10 @@ Reply = Callable[..., Awaitable[RunResult]]
 class QuestionsByKind:
     """A :class:`QuestionChannel` for pauses whose payload has ``kind == kind``.
 
-    Once the graph asks the customer with, say, ``interrupt({"kind":
-    "question", "question": ...})`` and ``switchboard.runs`` can answer it,
-    ``QuestionsByKind("question", reply=...)`` is the whole channel.
+    The graph asks the customer with a ``"question"`` pause, which
+    :func:`~switchboard.replies.reply_run` answers, so
+    ``QuestionsByKind("question", reply=reply_run)`` is the whole channel
+    (:data:`CUSTOMER_QUESTIONS`).
     """
 
     kind: str
@@ -112,6 +116,10 @@ class QuestionsByKind:
     async def answer(self, thread_id: str, text: str, *, settings: Settings, model: BaseChatModel | None) -> RunResult:
         """Resume ``thread_id`` with ``text`` through :attr:`reply`."""
         return await self.reply(thread_id, text, settings=settings, model=model)
+
+
+CUSTOMER_QUESTIONS = QuestionsByKind("question", reply=reply_run)
+"""The agents' questions to the customer (``ask_customer``), answered by the user simulator."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +140,8 @@ class EvalConfig:
     """How the customer is described in the report."""
     pauses: PausePolicy = field(default_factory=PausePolicy)
     """How approvals and escalations are answered."""
-    questions: QuestionChannel | None = None
-    """How questions for the customer reach the user simulator; none exists yet."""
+    questions: QuestionChannel | None = CUSTOMER_QUESTIONS
+    """How questions for the customer reach the user simulator; ``None``: single-shot, a question ends the trial."""
     workdir: Path | None = None
     """Where databases and checkpoints go (kept); a temporary directory when omitted."""
 

@@ -25,7 +25,7 @@ def print_report(report: EvalReport, console: Console) -> None:
         console.print(f"pass^{k}: [bold]{value:.3f}[/bold] over {len(report.rewards)} tasks", highlight=False)
     if not report.question_channel:
         console.print(
-            "note: agents cannot ask the customer questions yet, so each task is single-shot "
+            "note: no question channel, so each task is single-shot "
             "(the customer's opening message is all the run gets)",
             style="dim",
         )

@@ -11,7 +11,10 @@ Intents:
 
 * ``cancel``: cancel a pending order because it is no longer needed;
 * ``return``: return every item of a delivered order to the original payment method;
-* ``tracking``: a look-up only; the output is the order's tracking number.
+* ``tracking``: a look-up only; the output is the order's tracking number;
+* ``which``: the ``return`` of one of a customer's several delivered orders,
+  whose opening does not say which: the agent must ask the customer, and
+  the scripted user's reply names the order.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from switchboard.errors import DataError
 from switchboard.evaluation.tasks import TauAction, TauTask
 
-INTENTS = ("cancel", "return", "tracking")
+INTENTS = ("cancel", "return", "tracking", "which")
 """The intents :func:`generate_tasks` writes tasks for, in the order it cycles through them."""
 
 
@@ -37,7 +40,9 @@ class GeneratedTask:
     task: TauTask
     """The task, as a τ-bench task file holds it."""
     opening: str
-    """A first-person request that carries everything the task needs."""
+    """A first-person request; it carries everything the task needs unless ``replies`` are given."""
+    replies: tuple[str, ...] = ()
+    """What a scripted customer answers to the agents' questions, in order."""
 
 
 def generate_tasks(data_dir: str | Path, *, count: int = 3, seed: int = 11) -> list[GeneratedTask]:
@@ -52,18 +57,25 @@ def generate_tasks(data_dir: str | Path, *, count: int = 3, seed: int = 11) -> l
     orders = _read(Path(data_dir) / "orders.json")
     rng = random.Random(seed)
     pending, delivered = _candidates(orders, "pending", rng), _candidates(orders, "delivered", rng)
-    pools = {"cancel": pending, "return": delivered, "tracking": delivered}  # one pool per status: no order twice
+    several = _with_siblings(orders, delivered)
+    # one pool per status: no order twice
+    pools = {"cancel": pending, "return": delivered, "tracking": delivered, "which": several}
     writers: dict[str, Callable[[dict[str, Any], dict[str, Any], str], GeneratedTask]] = {
         "cancel": _cancel,
         "return": _return,
         "tracking": _tracking,
+        "which": _which,
     }
     tasks = []
     for number in range(count):
         intent = INTENTS[number % len(INTENTS)]
+        if intent == "which":
+            several[:] = [o for o in several if o in delivered]  # not taken by another task meanwhile
         if not pools[intent]:
             raise DataError(f"{data_dir} has too few orders for another {intent!r} task; generate fewer")
         order = pools[intent].pop()
+        if order in delivered:
+            delivered.remove(order)
         tasks.append(writers[intent](users[order["user_id"]], order, f"{intent}-{number}"))
     return tasks
 
@@ -80,6 +92,15 @@ def _candidates(orders: dict[str, Any], status: str, rng: random.Random) -> list
     found = [o for o in orders.values() if o["status"] == status and len(o["payment_history"]) == 1]
     rng.shuffle(found)
     return found
+
+
+def _with_siblings(orders: dict[str, Any], delivered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The delivered candidates whose customer has another delivered order."""
+    count: dict[str, int] = {}
+    for order in orders.values():
+        if order["status"] == "delivered":
+            count[order["user_id"]] = count.get(order["user_id"], 0) + 1
+    return [o for o in delivered if count[o["user_id"]] > 1]
 
 
 def _who(user: dict[str, Any]) -> tuple[str, str]:
@@ -133,6 +154,24 @@ def _return(user: dict[str, Any], order: dict[str, Any], task_id: str) -> Genera
         "and get my money back on the card I paid with."
     )
     return GeneratedTask(task, opening)
+
+
+def _which(user: dict[str, Any], order: dict[str, Any], task_id: str) -> GeneratedTask:
+    name, email = _who(user)
+    oid = order["order_id"]
+    full = _return(user, order, task_id).task
+    task = full.model_copy(
+        update={
+            "instruction": f"You are {name} ({email}). You have several delivered orders and want to return all "
+            f"of order {oid}, refunded to the payment method you paid with. Do not give the order id until "
+            "you are asked which order you mean."
+        }
+    )
+    opening = (
+        f"Hi, I'm {name} ({email}). I want to return everything from one of my delivered orders "
+        "and get my money back on the card I paid with."
+    )
+    return GeneratedTask(task, opening, (f"It is order {oid}.",))
 
 
 def _tracking(user: dict[str, Any], order: dict[str, Any], task_id: str) -> GeneratedTask:

@@ -7,7 +7,7 @@ is how the embedded engine's baseline was measured.
 
 A simulator is asked twice over: :meth:`UserSimulator.opening` gives the
 task a run starts with, and :meth:`UserSimulator.reply` answers a question an
-agent asks the customer mid-run (once the graph can ask one).
+agent asks the customer mid-run (``ask_customer``).
 """
 
 from __future__ import annotations
@@ -104,15 +104,16 @@ _RULES = {
 class ModelUser:
     """A chat model plays the customer from the task's instruction, as τ-bench does."""
 
-    def __init__(self, model: BaseChatModel, task: TauTask, *, reveal: Literal["gradually", "at once"] = "at once"):
+    def __init__(self, model: BaseChatModel, task: TauTask, *, reveal: Literal["gradually", "at once"] = "gradually"):
         """Play ``task``'s customer with ``model``.
 
         Args:
             model: Any chat model; it writes the customer's lines.
             task: The task whose instruction the customer follows.
-            reveal: ``at once`` while the graph cannot ask the customer
-                questions (the opening must carry everything); ``gradually``
-                once it can, which is τ-bench's own setting.
+            reveal: ``gradually``, τ-bench's own setting: details come as
+                the agents ask for them. ``at once`` for runs where the
+                agents cannot ask (no question channel): the opening must
+                then carry everything.
         """
         self._model = model
         self._messages: list[BaseMessage] = [

@@ -9,6 +9,7 @@ with the real ``RoutingDecision`` and ``handoff`` schemas the graph binds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from switchboard.agents.findings import Findings, handoff_tool_schema
 from switchboard.agents.prompts import agent_messages
+from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema
 from switchboard.engine import EmbeddedChatModel
 from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.prompts import routing_messages
@@ -160,9 +162,15 @@ def run_agent(
     skill: str | None,
     context: dict[str, Any],
     max_turns: int = 25,
+    customer: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, Any], list[BaseMessage]]:
-    """Drive one agent step to its handoff; returns the handoff's arguments and the transcript."""
-    bound = model.bind_tools([*(_tool_spec(t) for t in card["tools"]), handoff_tool_schema()])
+    """Drive one agent step to its handoff; returns the handoff's arguments and the transcript.
+
+    With ``customer``, the agent is offered ``ask_customer`` as the graph
+    offers it, and ``customer(question)`` answers, as the graph's reply would.
+    """
+    asks = [ask_customer_tool_schema()] if customer else []
+    bound = model.bind_tools([*(_tool_spec(t) for t in card["tools"]), *asks, handoff_tool_schema()])
     messages: list[BaseMessage] = agent_messages(
         name=card["name"],
         description=card["description"],
@@ -179,6 +187,10 @@ def run_agent(
         if call["name"] == "handoff":
             Findings.model_validate(call["args"])
             return call["args"], messages
+        if call["name"] == ASK_TOOL and customer is not None:
+            answer = json.dumps({"customer_reply": customer(call["args"]["question"])})
+            messages.append(ToolMessage(answer, tool_call_id=call["id"], name=ASK_TOOL))
+            continue
         assert call["name"] in card["tools"], call
         ok, text = shop.call(call["name"], call["args"])
         messages.append(

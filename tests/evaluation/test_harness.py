@@ -9,8 +9,8 @@ customer what it had to.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -19,16 +19,14 @@ from switchboard.evaluation import (
     TAU_TEAM_FILE,
     EvalConfig,
     GeneratedTask,
-    QuestionsByKind,
     ScriptedUser,
     TauAction,
     TauTask,
+    generate_tasks,
     run_eval,
 )
 from switchboard.evaluation.report import print_report
-from switchboard.runs import RunResult, resume_run
 from switchboard.settings import Settings
-from switchboard.testing import make_principals
 
 
 def _users(generated: list[GeneratedTask], extra: dict[str, str]) -> dict[str, str]:
@@ -109,34 +107,52 @@ async def test_the_full_retail_team_goes_past_tau_bench_and_fails_its_reward(
     assert "status" in order.fields
 
 
-async def test_a_question_channel_carries_the_question_to_the_customer_and_the_answer_back(
+async def test_the_agent_asks_the_customer_and_the_user_simulator_answers(
     tau_data: Path, generated: list[GeneratedTask], tmp_path: Path
 ) -> None:
-    """How the customer-question interrupt plugs in, played here by the supervisor's own escalation.
+    """The default question channel: an agent's ``ask_customer`` reaches the user simulator, the answer the agent.
 
-    The vague opening names no customer, so the run pauses to ask; the channel
-    hands the question to the user simulator and resumes the run with its answer.
+    The vague opening names no customer, so the agent that owns the request
+    asks for the customer's email; the scripted user's answer carries it, and
+    the same agent goes on from there.
     """
-
-    async def answer_as_note(thread_id: str, text: str, *, settings: Settings, model: Any) -> RunResult:
-        # The shipped policy's escalation_roles make "go on" a signed answer by staff: the
-        # stand-in channel relays the customer's words as a support agent would.
-        make_principals(settings.data_dir, {"cara": "support_agent"})
-        return await resume_run(thread_id, approved=True, note=text, approver="cara", settings=settings, model=model)
-
     cancel = generated[0]
     user = ScriptedUser("Please cancel my pending order, I no longer need it.", [cancel.opening])
     config = EvalConfig(
         data_dir=tau_data,
         settings=Settings(team=str(TAU_TEAM_FILE)),
         users=lambda _: user,
-        questions=QuestionsByKind("escalation", reply=answer_as_note),
         workdir=tmp_path / "work",
     )
     report = await run_eval([cancel.task], config)
     trial = report.trials[0]
     assert trial.reward.value == 1 and report.question_channel
-    assert len(user.questions) == 1 and "cannot identify the customer" in user.questions[0]
+    assert len(user.questions) == 1 and "email address on your account" in user.questions[0]
     # the $637.90 cancel waits for a signed approval, which the harness gives as its own principal
     assert [u.speaker for u in trial.transcript] == ["user", "agent", "user", "harness", "agent"]
     assert trial.told[0] == user.questions[0]  # a question is something the customer was told
+
+
+async def test_which_order_the_agent_asks_and_the_scripted_user_answers(tau_data: Path, tmp_path: Path) -> None:
+    """A generated task whose opening names none of the customer's delivered orders."""
+    which = next(g for g in generate_tasks(tau_data, count=4, seed=3) if (g.task.id or "").startswith("which"))
+    order_id = which.task.actions[-1].kwargs["order_id"]
+    assert order_id not in which.opening and which.replies == (f"It is order {order_id}.",)
+    config = EvalConfig(
+        data_dir=tau_data,
+        settings=Settings(team=str(TAU_TEAM_FILE)),
+        users=lambda _: ScriptedUser(which.opening, which.replies),
+        workdir=tmp_path / "asked",
+    )
+    trial = (await run_eval([which.task], config)).trials[0]
+    assert trial.reward.value == 1, trial
+    question = trial.told[0]
+    assert question.startswith("Which order do you mean?") and order_id in question
+    assert [u.speaker for u in trial.transcript][:3] == ["user", "agent", "user"]
+
+    # single-shot (no question channel): the question ends the trial, unanswered, and nothing is written
+    single = replace(config, questions=None, workdir=tmp_path / "single")
+    trial = (await run_eval([which.task], single)).trials[0]
+    assert trial.status == "paused" and trial.reward.value == 0
+    assert trial.unanswered is not None and trial.unanswered.startswith("Which order do you mean?")
+    assert not trial.reward.state_ok

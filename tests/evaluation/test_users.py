@@ -23,16 +23,16 @@ async def test_a_model_user_plays_the_instruction_and_keeps_the_conversation() -
     model.assert_complete()
     first, second = model.calls[0].messages, model.calls[1].messages
     assert isinstance(first[0], SystemMessage) and TASK.instruction in str(first[0].content)
-    assert "first message" in str(first[0].content)  # no question channel yet: say everything at once
+    assert "a little at a time" in str(first[0].content)  # agents ask for details: τ-bench's own setting
     assert isinstance(first[1], HumanMessage) and first[1].content == AGENT_GREETING
     assert [type(m) for m in second] == [SystemMessage, HumanMessage, AIMessage, HumanMessage]
     assert second[-1].content == "Why do you want to cancel?"
 
 
-async def test_a_model_user_can_reveal_details_gradually() -> None:
-    model = ScriptedChatModel(steps=[AIMessage("I need help with an order.")])
-    assert await ModelUser(model, TASK, reveal="gradually").opening() == "I need help with an order."
-    assert "a little at a time" in model.calls[0].text
+async def test_a_model_user_can_say_everything_at_once_for_single_shot_runs() -> None:
+    model = ScriptedChatModel(steps=[AIMessage("I'm Ana, ana@example.com; cancel #W0000001, no longer needed.")])
+    assert (await ModelUser(model, TASK, reveal="at once").opening()).startswith("I'm Ana")
+    assert "first message" in model.calls[0].text and "a little at a time" not in model.calls[0].text
 
 
 async def test_a_scripted_user_fails_loudly_when_asked_one_question_too_many() -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from switchboard.agents.card import Team
 from switchboard.graph import trail as query
 from switchboard.models import limit_concurrency, model_slot
 from switchboard.testing import ScriptedChatModel, finish, handoff, route_many
@@ -89,3 +91,32 @@ def test_the_router_takes_its_method_and_retries_from_the_model_spec() -> None:
     assert (router.method, router.retries, router.backoff) == ("json_schema", 5, 0.25)
     plain = Router(team, resolve_model("embedded", team, env=ModelOptions()), team.load_policy())
     assert (plain.method, plain.retries, plain.backoff) == ("function_calling", 2, 1.0)
+
+
+async def test_waiting_for_the_one_slot_does_not_count_against_the_cards_timeout(desk: Team, tmp_path: Path) -> None:
+    """Reported: with a one-slot server, parallel steps hit the timeout and were marked "unable".
+
+    Each request takes 0.15 s and the cards allow 0.25 s, so the step that
+    waits its turn behind the other would use 0.3 s if the queue counted.
+    """
+    from switchboard.checkpoints import open_checkpointer
+    from switchboard.graph import build_graph
+
+    team = desk.model_copy(update={"agents": tuple(c.model_copy(update={"timeout_s": 0.25}) for c in desk.agents)})
+    peak: list[int] = []
+    model = ScriptedChatModel(
+        steps=[route_many(("alpha", "apples"), ("beta", "bananas")), finish()], agents=_one_slot_agents(peak)
+    )
+    limit_concurrency(model, "test:one-slot-timeout", 1)
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=team, model=model, checkpointer=saver)
+        config: Any = {"configurable": {"thread_id": "slots-timeout"}}
+        await graph.ainvoke({"task": "fruit"}, config)
+        state = await graph.aget_state(config)
+    model.assert_complete()
+    handoffs = query.handoffs(state.values["trail"])
+    assert [(h["status"], h["summary"]) for h in sorted(handoffs, key=lambda h: h["agent"])] == [
+        ("done", "red"),
+        ("done", "yellow"),
+    ]
+    assert max(peak) == 1

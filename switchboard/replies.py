@@ -1,0 +1,79 @@
+"""Answering an agent's question to the customer, and continuing the thread.
+
+The service behind ``switchboard reply THREAD "TEXT"``. A question is not an
+approval: it is answered with the customer's text, needs no signature, and
+its reply goes back to the agent that asked (see
+:mod:`switchboard.agents.questions`). A thread paused for an approval or an
+escalation is answered with :func:`switchboard.runs.resume_run` instead, and
+each entry point refuses the other's pauses with a message naming the right one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
+
+from switchboard.agents.questions import QUESTION_KIND, read_reply
+from switchboard.errors import ReplyRefused, ThreadError
+from switchboard.runs import EventSink, RunResult, _config, _drive, open_graph, thread_lock
+from switchboard.settings import Settings
+
+__all__ = ["reply_run"]
+
+
+async def reply_run(
+    thread_id: str,
+    text: str,
+    *,
+    settings: Settings | None = None,
+    model: BaseChatModel | None = None,
+    on_event: EventSink | None = None,
+) -> RunResult:
+    """Give the customer's reply to the question a paused thread waits on, and continue it.
+
+    Args:
+        thread_id: The thread paused on a customer question.
+        text: The customer's reply, handed to the agent that asked.
+        settings: Explicit settings; read from the environment when omitted.
+        model: A ready chat model (tests pass a scripted one).
+        on_event: Receives the run's progress.
+
+    Raises:
+        ThreadError: The thread does not exist, or is not waiting for the
+            customer (it waits for an approval: ``switchboard resume``).
+        ReplyRefused: The reply is empty or too long; the thread is still
+            paused on the same question.
+    """
+    read_reply(text)  # refused here, before anything opens, as the graph would refuse it
+    settings = settings or Settings()
+    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
+        snapshot = await graph.aget_state(_config(thread_id))
+        if not snapshot.values:
+            raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+        question = next((i for i in snapshot.interrupts if _kind(i.value) == QUESTION_KIND), None)
+        if question is None:
+            raise ThreadError(_not_a_question(thread_id, [i.value for i in snapshot.interrupts]))
+        result = await _drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, on_event)
+        after = await graph.aget_state(_config(thread_id))
+        for item in after.interrupts:
+            value = item.value if isinstance(item.value, dict) else {}
+            if value.get("interrupt_id") == question.value.get("interrupt_id") and value.get("error"):
+                raise ReplyRefused(f"{value['error']}. The thread is still paused on the same question")
+        return result
+
+
+def _kind(value: Any) -> Any:
+    return value.get("kind") if isinstance(value, dict) else None
+
+
+def _not_a_question(thread_id: str, pending: list[Any]) -> str:
+    if not pending:
+        return f"thread {thread_id!r} is not waiting for anyone; nothing to reply to"
+    first = pending[0] if isinstance(pending[0], dict) else {}
+    return (
+        f"thread {thread_id!r} waits for {'an approval' if first.get('kind') == 'approval' else 'a human decision'}"
+        f" ({first.get('question')}), not for the customer's reply; answer it with "
+        f"`switchboard resume {thread_id} --approve|--reject --as NAME`"
+    )
