@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
@@ -33,7 +33,7 @@ from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.models import resolve_model
-from switchboard.monitoring import recording
+from switchboard.monitoring import langsmith_tracing, recording, root_config
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.settings import HOME_VARIABLE, Settings
@@ -355,15 +355,7 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
 
 
 def _config(thread_id: str) -> RunnableConfig:
-    # run_name, tags and metadata label the LangSmith trace of the thread
-    # when tracing is on (LANGSMITH_TRACING=true); they cost nothing otherwise.
-    return RunnableConfig(
-        configurable={"thread_id": thread_id},
-        recursion_limit=200,
-        run_name="switchboard",
-        tags=["switchboard"],
-        metadata={"thread_id": thread_id},
-    )
+    return RunnableConfig(configurable={"thread_id": thread_id}, recursion_limit=200, metadata={"thread_id": thread_id})
 
 
 async def _drive(
@@ -373,10 +365,15 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    # durability="sync": each step's checkpoint is on disk before the next
-    # step starts, so a killed process never re-runs a step that finished.
-    stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
-    with recording():  # local telemetry, always on (re-entrant: the CLI's own monitor is reused)
+    with recording() as monitor, langsmith_tracing():  # local telemetry always; LangSmith when it is on
+        # The root run is named after the task and linked to the run it continues (see monitoring.labels).
+        task = payload.get("task") if isinstance(payload, dict) else (await graph.aget_state(config)).values.get("task")
+        resume = not isinstance(payload, dict)
+        previous = monitor.last_run(thread_id) if monitor is not None and resume else None
+        labelled = cast(RunnableConfig, {**config, **root_config(thread_id, task, resume=resume, continues=previous)})
+        # durability="sync": each step's checkpoint is on disk before the next
+        # step starts, so a killed process never re-runs a step that finished.
+        stream: Any = graph.astream(payload, labelled, stream_mode="updates", subgraphs=True, durability="sync")
         async for namespace, update in stream:
             if on_event is not None:
                 on_event(tuple(namespace), update)
