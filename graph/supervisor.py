@@ -3,8 +3,10 @@
 In order, the supervisor:
 
 1. joins what came back since its last decision: a human rejection ends the
-   run; a step that failed for technical reasons is reassigned to a fallback
-   with the context of what was tried (or escalated past the retry budget);
+   run; a monitoring alert configured to pause asks a human (see
+   ``switchboard.monitoring.pause_point``); a step that failed for technical
+   reasons is reassigned to a fallback with the context of what was tried
+   (or escalated past the retry budget);
 2. escalates past the hop limit;
 3. asks the :class:`~graph.routing.Router` (pinned rules, then the model);
 4. applies the routing settings: waiting for or escalating about an
@@ -33,6 +35,7 @@ from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.oversight import govern_results, record_trail, refused_handoff
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
+from switchboard.monitoring import pause_point
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 
@@ -74,6 +77,9 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         fresh = query.since_last_decision(trail)
         if any(h["status"] == "rejected" for h in fresh):
             return Command(goto="finalize", update={"outcome": "rejected"})
+        alert = pause_point(config)  # a monitoring alert configured to pause asks a human before the next move
+        if alert is not None:
+            return _guard(f"Monitoring alert ({alert.detector}): {alert.message}. Continue the run?", "alert")
         failed = [h for h in fresh if h["status"] == "failed" and h["retryable"]]
         if failed:
             # reads the health registry, so off the event loop
