@@ -176,3 +176,77 @@ def test_secrets_are_masked_before_they_leave(traced: Collector) -> None:
     assert answers[0]["approval"]["signature"] == "[redacted]"  # the signed approval travels without its signature
     assert not re.search(r'"signature":\s*"(?!\[redacted\])', raw)
     assert json.dumps(answers[0]["approval"]["principal"]) == '"alice"'  # the rest of the answer stays readable
+
+
+OTEL_RUN = textwrap.dedent(
+    f"""
+    import asyncio, json
+    from langsmith import utils
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from switchboard.monitoring.tracer import redacting_client
+    from switchboard.runs import start_run
+    from switchboard.settings import Settings
+    from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)  # the application's OpenTelemetry set-up; LangSmith exports into it
+    model = ScriptedChatModel(steps=[
+        route("customer_service", "look her up", skill="identify_customer"),
+        call("find_user_id_by_email", email="mia.chen@example.com"),
+        handoff("found"),
+        finish("found"),
+    ])
+    result = asyncio.run(start_run({TASK!r}, thread_id="otel-1", settings=Settings(), model=model))
+    redacting_client(utils.get_env_var("ENDPOINT"), utils.get_env_var("API_KEY")).flush()
+    provider.force_flush()
+    spans = [
+        {{"name": s.name, "id": s.context.span_id, "parent": s.parent.span_id if s.parent else None,
+          "attributes": {{k: str(v) for k, v in (s.attributes or {{}}).items()}}}}
+        for s in exporter.get_finished_spans()
+    ]
+    print(json.dumps({{"status": result.status, "spans": spans}}))
+    """
+)
+
+
+def test_opentelemetry_mode_exports_the_same_readable_spans(retail_db: Path, tmp_path: Path) -> None:
+    with collector() as posted:
+        env = {
+            **os.environ,
+            "LANGSMITH_TRACING": "true",
+            "LANGCHAIN_TRACING_V2": "true",
+            "LANGSMITH_TRACING_MODE": "otel",
+            "LANGSMITH_ENDPOINT": posted.url,
+            "LANGSMITH_API_KEY": "local-test-key",
+            "SWITCHBOARD_CHECKPOINT_DB": str(tmp_path / "cp.sqlite"),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", OTEL_RUN],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert [r.path for r in posted.requests if r.path.startswith("/runs")] == []  # OTel only, nothing to LangSmith
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["status"] == "completed"
+    spans = {s["id"]: s for s in result["spans"]}
+    names = [s["name"] for s in spans.values()]
+    assert not [n for n in names if n.startswith("Runnable") or n.endswith("Parser")]
+    (root,) = [s for s in spans.values() if s["parent"] not in spans]  # LangSmith may give it a remote parent context
+    assert root["name"].startswith("Return everything") and "[redacted]" in root["name"]
+    assert FAKE_KEY not in proc.stdout
+    assert root["attributes"]["langsmith.metadata.thread_id"] == "otel-1"
+    routed = [s for s in spans.values() if s["attributes"].get("langsmith.metadata.action") == "route"]
+    assert [s["attributes"]["langsmith.metadata.agent"] for s in routed] == ["customer_service"]
+    assert routed[0]["parent"] == root["id"]
+    (check,) = [s for s in spans.values() if s["name"] == "policy: find_user_id_by_email → allow"]
+    assert spans[check["parent"]]["name"] == "act"
