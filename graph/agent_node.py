@@ -10,6 +10,7 @@ and each tool call's ``outcome``. Nothing reads a result's text to decide.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
+
+log = logging.getLogger(__name__)
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
@@ -91,6 +94,8 @@ def agent_node(
         findings = Findings.model_validate(result["findings"]) if result.get("findings") else missing
         calls = list(result.get("calls") or [])
         status, retryable = step_status(findings, calls)
+        level = logging.WARNING if status == "failed" else logging.DEBUG
+        log.log(level, "%s %s step %s: %s", card.name, status, assignment["skill"] or "-", findings.summary)
         if health and lease:
             await health.arelease(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(
