@@ -7,6 +7,7 @@ same checks on input, the same statuses, and the same trail.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import time
@@ -369,7 +370,7 @@ async def _drive(
         # The root run is named after the task and linked to the run it continues (see monitoring.labels).
         task = payload.get("task") if isinstance(payload, dict) else (await graph.aget_state(config)).values.get("task")
         resume = not isinstance(payload, dict)
-        previous = monitor.last_run(thread_id) if monitor is not None and resume else None
+        previous = await asyncio.to_thread(monitor.last_run, thread_id) if monitor is not None and resume else None
         labelled = cast(RunnableConfig, {**config, **root_config(thread_id, task, resume=resume, continues=previous)})
         # durability="sync": each step's checkpoint is on disk before the next
         # step starts, so a killed process never re-runs a step that finished.
