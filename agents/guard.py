@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
@@ -41,6 +41,7 @@ from switchboard.agents.idempotency import idempotency_key, keyed_call
 from switchboard.agents.interrupts import ApprovalRequest, Governance, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
+from switchboard.monitoring.labels import POLICY_TAG
 from switchboard.policies import Facts, PolicyDecision, PolicyFile, check_call, evaluate, learn, measure_calls
 from switchboard.policies.answers import call_hash
 from switchboard.policies.approvals import ApprovalVerdict
@@ -101,7 +102,7 @@ async def run_guarded(
     facts = thread_facts(gov.policy, history)
     decisions = []
     for call in calls:
-        decision = await _decide(call, card, toolbox, gov.policy, facts)
+        decision = await _policy_check(call, card, toolbox, gov.policy, facts)
         decisions.append(decision)
         payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
                    "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
@@ -162,6 +163,18 @@ def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, polic
         )
 
     return build
+
+
+async def _policy_check(
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
+) -> PolicyDecision:
+    """:func:`_decide` as its own run, so a trace shows the check (and the quotes it reads) as a policy check."""
+
+    async def check(c: ToolCall) -> PolicyDecision:
+        return await _decide(c, card, toolbox, policy, facts)
+
+    run = RunnableLambda(check, name=f"policy: {call['name']}")
+    return await run.ainvoke(call, {"tags": [POLICY_TAG], "metadata": {"tool": call["name"]}})
 
 
 async def _decide(

@@ -23,6 +23,7 @@ refused rather than let through unguarded.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ConfigError
 from switchboard.policies import PolicyFile, Registry, call_hash
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SwitchboardGuard"]
 
@@ -92,6 +95,7 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
                    "reason": decision.reason}  # fmt: skip
         await self.gov.record((namespace, call["id"], "policy"), thread, "policy", payload)
         if decision.effect == "deny":
+            log.info("%s: %s refused by %s: %s", self.agent, call["name"], decision.rule_id, decision.reason)
             return _error(call, f"Refused: {decision.reason}")
         granted = None
         if decision.effect == "approve":

@@ -10,6 +10,7 @@ and each tool call's ``outcome``. Nothing reads a result's text to decide.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +27,8 @@ from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
 from switchboard.graph.usage import messages_usage
+
+log = logging.getLogger(__name__)
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
@@ -117,6 +120,8 @@ class _AgentStep:
         findings = Findings.model_validate(result["findings"]) if result.get("findings") else missing
         calls = list(result.get("calls") or [])
         status, retryable = step_status(findings, calls)
+        level = logging.WARNING if status == "failed" else logging.DEBUG
+        log.log(level, "%s %s step %s: %s", card.name, status, assignment["skill"] or "-", findings.summary)
         if health and lease:
             await health.arelease(lease, ok=status != "failed" or not retryable)
         handoff = HandoffEvent(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
 from switchboard.graph.state import AgentInput
+
+log = logging.getLogger(__name__)
 
 Status = Literal["done", "failed"]
 
@@ -65,8 +68,10 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
                 f"{card.name} did not finish within {card.timeout_s:g}s and was stopped; it may have acted "
                 "already, so a human should check before anyone tries again."
             )
+            log.warning("%s", summary)
         except Exception as exc:  # recorded as a retryable failure, never swallowed
             summary = f"{card.name} raised {type(exc).__name__}: {exc}"
+            log.warning("brought agent %s failed; the step goes back to the supervisor", card.name, exc_info=exc)
         else:
             messages = _since(_messages(result), opening.id)
             calls = _observed_calls(messages)

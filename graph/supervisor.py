@@ -3,8 +3,10 @@
 In order, the supervisor:
 
 1. joins what came back since its last decision: a human rejection ends the
-   run; a step that failed for technical reasons is reassigned to a fallback
-   with the context of what was tried (or escalated past the retry budget);
+   run; a monitoring alert configured to pause asks a human (see
+   ``switchboard.monitoring.pause_point``); a step that failed for technical
+   reasons is reassigned to a fallback with the context of what was tried
+   (or escalated past the retry budget);
 2. escalates past the hop limit;
 3. follows the plan of the last model decision while its steps go as
    expected (:mod:`~graph.plan`), else asks the
@@ -36,6 +38,7 @@ from switchboard.graph.oversight import counted, govern_results, record_trail, r
 from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
+from switchboard.monitoring import pause_point
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
 
@@ -90,6 +93,9 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         fresh = query.since_last_decision(trail)
         if any(h["status"] == "rejected" for h in fresh):
             return Command(goto="finalize", update={"outcome": "rejected"})
+        alert = pause_point(config)  # a monitoring alert configured to pause asks a human before the next move
+        if alert is not None:
+            return _guard(f"Monitoring alert ({alert.detector}): {alert.message}. Continue the run?", "alert")
         failed = [h for h in fresh if h["status"] == "failed" and h["retryable"]]
         if failed:
             # reads the health registry, so off the event loop

@@ -71,7 +71,7 @@ async def run_telemetry() -> AsyncIterator[list[BaseCallbackHandler]]:
 
 
 def _claim() -> _Shared | None:
-    config = MonitoringConfig.load()
+    config = MonitoringConfig.for_runs()  # the policy's run budgets feed the budget detector
     if not config.enabled:
         return None
     key = config.model_dump_json()

@@ -7,6 +7,7 @@ same checks on input, the same statuses, and the same trail.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import time
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
@@ -34,6 +35,7 @@ from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
+from switchboard.monitoring import TelemetryHandler, current_monitor, langsmith_tracing, root_config
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.run_telemetry import run_telemetry
@@ -369,15 +371,7 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
 
 
 def _config(thread_id: str) -> RunnableConfig:
-    # run_name, tags and metadata label the LangSmith trace of the thread
-    # when tracing is on (LANGSMITH_TRACING=true); they cost nothing otherwise.
-    return RunnableConfig(
-        configurable={"thread_id": thread_id},
-        recursion_limit=200,
-        run_name="switchboard",
-        tags=["switchboard"],
-        metadata={"thread_id": thread_id},
-    )
+    return RunnableConfig(configurable={"thread_id": thread_id}, recursion_limit=200, metadata={"thread_id": thread_id})
 
 
 async def _drive(
@@ -387,16 +381,22 @@ async def _drive(
     on_event: EventSink | None,
 ) -> RunResult:
     config = _config(thread_id)
-    # Local telemetry, always on: the process's monitor (or the CLI's own).
+    # Local telemetry, always on (the process's monitor, or the CLI's own); LangSmith when it is on.
     async with run_telemetry() as callbacks:
-        # durability="sync": each step's checkpoint is on disk before the next
-        # step starts, so a killed process never re-runs a step that finished.
-        stream: Any = graph.astream(
-            payload, {**config, "callbacks": callbacks}, stream_mode="updates", subgraphs=True, durability="sync"
-        )
-        async for namespace, update in stream:
-            if on_event is not None:
-                on_event(tuple(namespace), update)
+        with langsmith_tracing():
+            monitor = current_monitor() or next((c.monitor for c in callbacks if isinstance(c, TelemetryHandler)), None)
+            # The root run is named after the task and linked to the run it continues (see monitoring.labels).
+            resume = not isinstance(payload, dict)
+            task = payload.get("task") if not resume else (await graph.aget_state(config)).values.get("task")
+            previous = await asyncio.to_thread(monitor.last_run, thread_id) if monitor is not None and resume else None
+            root = root_config(thread_id, task, resume=resume, continues=previous)
+            labelled = cast(RunnableConfig, {**config, **root, "callbacks": callbacks})
+            # durability="sync": each step's checkpoint is on disk before the next
+            # step starts, so a killed process never re-runs a step that finished.
+            stream: Any = graph.astream(payload, labelled, stream_mode="updates", subgraphs=True, durability="sync")
+            async for namespace, update in stream:
+                if on_event is not None:
+                    on_event(tuple(namespace), update)
     return _result(thread_id, await graph.aget_state(config))
 
 

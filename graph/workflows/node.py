@@ -9,6 +9,7 @@ nodes, which is all the builder needs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -26,6 +27,8 @@ from switchboard.graph.workflows.outcome import crashed, outcome_of
 from switchboard.graph.workflows.spec import Workflow
 from switchboard.graph.workflows.state import WorkflowInput
 from switchboard.graph.workflows.steps import from_agent_node
+
+log = logging.getLogger(__name__)
 
 WorkflowNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
@@ -86,6 +89,7 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
         except GraphBubbleUp:
             raise
         except Exception as exc:  # reported as a failed workflow, so the supervisor falls back to routing
+            log.warning("workflow %s crashed; the supervisor takes the task back", workflow.name, exc_info=exc)
             outcome = crashed(workflow, exc)
         steps = [{**e, "retryable": False} if e["kind"] == "handoff" else e for e in final.get("trail") or []]
         summary = outcome.handoff(

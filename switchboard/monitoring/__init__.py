@@ -13,9 +13,11 @@ from switchboard.monitoring.config import MonitoringConfig, Thresholds
 from switchboard.monitoring.costs import Budget, PriceTable
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.handler import TelemetryHandler
+from switchboard.monitoring.labels import root_config
 from switchboard.monitoring.monitor import Monitor
 from switchboard.monitoring.session import current_monitor, instrument, monitor_in, pause_point, recording
 from switchboard.monitoring.store import TelemetryStore
+from switchboard.monitoring.tracer import ReadableTracer, langsmith_tracing
 
 __all__ = [
     "Alert",
@@ -23,13 +25,16 @@ __all__ = [
     "Monitor",
     "MonitoringConfig",
     "PriceTable",
+    "ReadableTracer",
     "TelemetryEvent",
     "TelemetryHandler",
     "TelemetryStore",
     "Thresholds",
     "current_monitor",
     "instrument",
+    "langsmith_tracing",
     "monitor_in",
     "pause_point",
     "recording",
+    "root_config",
 ]

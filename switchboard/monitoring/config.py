@@ -144,6 +144,24 @@ class MonitoringConfig(BaseModel):
             config = config.model_copy(update={"telemetry_db": settings.data_dir / "telemetry.sqlite"})
         return config
 
+    @classmethod
+    def for_runs(cls, settings: Settings | None = None) -> MonitoringConfig:
+        """:meth:`load`, with the run budgets of the team's policy file watched by the budget detector.
+
+        What ``recording()`` uses when given no configuration: the policy's
+        ``budgets: {tokens, cost_usd}`` become ``run_tokens`` and
+        ``run_cost``; limits set in the monitoring file win.
+
+        Raises:
+            ConfigError: The monitoring file, the team or its policy is invalid.
+        """
+        from switchboard.agents.card import load_team  # the team is only needed when a run is recorded
+
+        settings = settings or Settings()
+        config = cls.load(settings=settings)
+        policy = load_team(settings.team).load_policy()
+        return config.model_copy(update={"budgets": Budget.from_policy(policy.budgets, config.budgets)})
+
     def with_budgets(self, budgets: Mapping[str, Any] | None) -> MonitoringConfig:
         """This configuration with the budgets of a policy file's ``budgets`` mapping (see ``Budget.from_mapping``).
 

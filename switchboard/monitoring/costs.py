@@ -26,6 +26,7 @@ from langchain_core.outputs import LLMResult
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.errors import ConfigError
+from switchboard.policies.budgets import Budgets
 
 CHARS_PER_TOKEN = 4
 """The approximation used when a provider reports no usage."""
@@ -154,6 +155,20 @@ class Budget(BaseModel):
     warn_at: float = Field(default=0.8, gt=0.0, le=1.0)
     """Share of a limit that raises a warning."""
     pause_when_spent: bool = False
+
+    @classmethod
+    def from_policy(cls, budgets: Budgets, overrides: Budget | None = None) -> Budget:
+        """The run budgets of a policy file (``tokens``, ``cost_usd``), under the limits ``overrides`` sets.
+
+        The policy's ``budgets`` are what the graph enforces per run; here
+        they are watched, so an alert says a run is near its limit before the
+        graph stops it. Thread and agent limits, ``warn_at`` and
+        ``pause_when_spent`` come from the monitoring configuration
+        (``overrides``), whose explicit values win.
+        """
+        policy = {"run_tokens": budgets.tokens, "run_cost": budgets.cost_usd}
+        explicit = overrides.model_dump(exclude_unset=True) if overrides is not None else {}
+        return cls.model_validate({**{k: v for k, v in policy.items() if v is not None}, **explicit})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> Budget:

@@ -90,6 +90,17 @@ class Monitor:
             pending = self._pauses.get(thread_id)
             return pending.pop(0) if pending else None
 
+    def last_run(self, thread_id: str) -> str | None:
+        """The id of the thread's latest root run (a start or resume) recorded here, if any.
+
+        A resume's trace names it as the run it continues. Read from the
+        telemetry database, so it is found across processes.
+        """
+        rows = self.store.rows(
+            "SELECT id FROM events WHERE kind = 'run' AND thread_id = ? ORDER BY started DESC LIMIT 1", (thread_id,)
+        )
+        return str(rows[0]["id"]) if rows else None
+
     def flush(self) -> None:
         """Wait until every event is written and every alert delivered."""
         with self._lock:

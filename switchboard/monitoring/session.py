@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers.context import register_configure_hook
 from langgraph.config import get_config
@@ -71,7 +71,7 @@ def recording(
         return
     own = monitor is None
     if own:
-        config = config or MonitoringConfig.load()
+        config = config or MonitoringConfig.for_runs()
         if not config.enabled:
             yield None
             return
@@ -100,7 +100,7 @@ def instrument(graph: G, monitor: Monitor | None = None) -> G:
     lives as long as the process and is flushed when it exits.
     """
     if monitor is None:
-        monitor = Monitor()
+        monitor = Monitor(MonitoringConfig.for_runs())
         atexit.register(monitor.flush)
     return graph.with_config(callbacks=[monitor.handler])
 
@@ -108,7 +108,10 @@ def instrument(graph: G, monitor: Monitor | None = None) -> G:
 def monitor_in(config: RunnableConfig | None) -> Monitor | None:
     """The monitor attached to a run's config: its callbacks, or the active context."""
     callbacks: Any = (config or {}).get("callbacks")
-    handlers: list[BaseCallbackHandler] = list(getattr(callbacks, "handlers", None) or callbacks or [])
+    if isinstance(callbacks, BaseCallbackManager):
+        handlers: list[BaseCallbackHandler] = list(callbacks.handlers)
+    else:  # a plain list of handlers, or none
+        handlers = list(callbacks or [])
     found = next((h for h in handlers if isinstance(h, TelemetryHandler)), None)
     return found.monitor if found else current_monitor()
 

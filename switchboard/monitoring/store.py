@@ -53,22 +53,42 @@ with the event loop for the interpreter."""
 _STOP = object()
 
 
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+_NOT_NULL = {"kind", "name", "started"}
+_INDEXES = (("thread_id", "started"), ("run_id",), ("agent", "kind", "started"))
+
+
 def ensure_schema(path: str | Path) -> None:
-    """Create the table, its indexes and the views (idempotent)."""
+    """Create the table, its indexes and the views (idempotent, and safe when processes race).
+
+    Several workers may open the same database at once, so the schema is
+    written in one ``BEGIN IMMEDIATE`` transaction (one writer at a time) and
+    a view is only replaced when its definition changed.
+    """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    try:
-        db.enable_wal()
-        events = db.table("events")
-        if not events.exists():
-            events.create(COLUMNS, pk="id", not_null={"kind", "name", "started"})
-            events.create_index(["thread_id", "started"])
-            events.create_index(["run_id"])
-            events.create_index(["agent", "kind", "started"])
-        for name, sql in VIEWS.items():
-            db.create_view(name, sql, replace=True)
-    finally:
-        db.close()
+    with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        columns = ", ".join(
+            f"[{name}] {_SQL_TYPES[kind]}{' PRIMARY KEY' if name == 'id' else ''}"
+            f"{' NOT NULL' if name in _NOT_NULL else ''}"
+            for name, kind in COLUMNS.items()
+        )
+        wanted = {name: f"CREATE VIEW [{name}] AS {sql}" for name, sql in VIEWS.items()}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS [events] ({columns})")
+            for index in _INDEXES:
+                name = "idx_events_" + "_".join(index)
+                conn.execute(f"CREATE INDEX IF NOT EXISTS [{name}] ON [events] ({', '.join(index)})")
+            existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+            for name, sql in wanted.items():
+                if existing.get(name) != sql:
+                    conn.execute(f"DROP VIEW IF EXISTS [{name}]")
+                    conn.execute(sql)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
 
 class TelemetryStore:

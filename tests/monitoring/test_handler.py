@@ -24,8 +24,8 @@ def chain(database: Path, thread: str) -> list[tuple[Any, ...]]:
 
 def test_the_chain_of_a_paused_and_approved_return(recorded_return: RecordedReturn) -> None:
     steps = chain(recorded_return.database, "ret-1")
-    start = steps.index(("run", "", "switchboard", "paused"))
-    resume = steps.index(("run", "", "switchboard", "completed"))
+    start = steps.index(("run", "", "return everything", "paused"))  # root runs are named after the task
+    resume = steps.index(("run", "", "resume: return everything", "completed"))
     first, second = steps[start:resume], steps[resume:]
     assert [s for s in first if s[0] in {"decision", "escalation"}] == [
         ("decision", "supervisor", "finance", "route"),

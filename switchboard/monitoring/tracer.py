@@ -1,0 +1,213 @@
+"""LangSmith traces a reviewer can read: the real ``langsmith`` client, through LangChain's tracer.
+
+With ``LANGSMITH_TRACING=true`` LangChain traces every runnable a run
+touches: a demo return came to 164 runs, 63 of them ``RunnableSequence``,
+``RunnableParallel``, ``RunnableLambda`` or parser wrappers from structured
+output, seven supervisor runs that all read ``supervisor``, and an approval
+pause recorded as a ``GraphInterrupt`` error on three runs. The
+:class:`ReadableTracer` is LangChain's own ``LangChainTracer``, posting
+through the ``langsmith`` client, with four changes:
+
+* wrappers are folded: not sent, their children attached to the nearest
+  run that is (so is an agent's subgraph run, which repeats its node);
+* each step is renamed and labelled when it ends from what it returned
+  (:mod:`~switchboard.monitoring.labels`), and each model call gets its
+  tokens and cost (measured or approximated, as in the local telemetry);
+* a ``GraphInterrupt`` ends its runs as paused (``outputs.paused`` holds the
+  question, tag ``paused``), not as errors;
+* the client masks secrets in inputs, outputs and metadata before sending
+  (:mod:`~switchboard.monitoring.redact`).
+
+:func:`langsmith_tracing` installs it for the runs of a block when tracing
+is on, the way ``tracing_v2_enabled`` installs the plain tracer; it does
+nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.tracers.context import tracing_v2_callback_var
+from langchain_core.tracers.langchain import LangChainTracer
+from langchain_core.tracers.schemas import Run
+from langgraph.errors import GraphInterrupt
+from langsmith import Client
+from langsmith import utils as ls_utils
+
+from switchboard.monitoring.costs import PriceTable, message_chars, usage_of
+from switchboard.monitoring.handler import _model_of
+from switchboard.monitoring.labels import POLICY_TAG, Label, policy_label, step_label
+from switchboard.monitoring.redact import redact
+from switchboard.monitoring.trail import update_of
+
+log = logging.getLogger(__name__)
+
+HIDDEN_TAG = "langsmith:hidden"
+_STEP_TAG = "graph:step:"
+_FOLDED = "__switchboard_folded"
+_FLUSH_S = 10.0
+
+
+def is_wrapper(run: Run, parent: Run | None) -> bool:
+    """Whether ``run`` is plumbing a reader should not see.
+
+    LangChain's composition runnables (``Runnable*``), output parsers, runs
+    tagged ``langsmith:hidden``, and a run named like its parent (an agent's
+    subgraph inside the node that runs it). A root run is never folded.
+    """
+    if parent is None:
+        return False
+    name = run.name or ""
+    return (
+        HIDDEN_TAG in (run.tags or [])
+        or run.run_type == "parser"
+        or name.startswith("Runnable")
+        or name.endswith("Parser")
+        or (run.run_type == "chain" and name == parent.name)
+    )
+
+
+@dataclass
+class _Shared:
+    """State every copy of the tracer shares (LangChain copies it per configured callback manager)."""
+
+    prices: PriceTable
+    prompt_chars: dict[str, int] = field(default_factory=dict)
+    paused: dict[str, list[Any]] = field(default_factory=dict)
+    """Per trace: the questions a ``GraphInterrupt`` asked, for the root run."""
+
+
+class ReadableTracer(LangChainTracer):
+    """``LangChainTracer`` that folds wrappers, labels steps, and records pauses as pauses.
+
+    Args:
+        prices: For the cost of each model call; the shipped table by default.
+        **kwargs: As ``LangChainTracer`` (``client``, ``project_name``...).
+    """
+
+    def __init__(self, prices: PriceTable | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shared = _Shared(prices or PriceTable.load())
+
+    def copy_with_metadata_defaults(
+        self, *, metadata: Mapping[str, str] | None = None, tags: list[str] | None = None
+    ) -> LangChainTracer:
+        copy = super().copy_with_metadata_defaults(metadata=metadata, tags=tags)
+        if isinstance(copy, ReadableTracer):
+            copy._shared = self._shared
+        return copy
+
+    # Folding.
+
+    def _start_trace(self, run: Run) -> None:
+        parent = self.run_map.get(str(run.parent_run_id)) if run.parent_run_id else None
+        if parent is not None and parent.extra.get(_FOLDED):
+            run.parent_run_id = parent.parent_run_id  # a folded run's parent is already visible
+            parent = self.run_map.get(str(run.parent_run_id)) if run.parent_run_id else None
+        if is_wrapper(run, parent):
+            run.extra[_FOLDED] = True
+            run.extra["__disabled"] = True  # LangChainTracer neither posts nor patches a disabled run
+        super()._start_trace(run)
+
+    # Steps, policy checks and pauses.
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, inputs: dict[str, Any] | None = None, **kwargs: Any) -> Run:
+        run = self.run_map.get(str(run_id))
+        if run is not None and not run.extra.get(_FOLDED):
+            self._label(run, outputs)
+        return super().on_chain_end(outputs, run_id=run_id, inputs=inputs, **kwargs)
+
+    def on_chain_error(
+        self, error: BaseException, *, inputs: dict[str, Any] | None = None, run_id: UUID, **kwargs: Any
+    ) -> Run:
+        if not isinstance(error, GraphInterrupt):
+            return super().on_chain_error(error, inputs=inputs, run_id=run_id, **kwargs)
+        asked = [getattr(i, "value", i) for i in (error.args[0] if error.args else ())]
+        run = self.run_map.get(str(run_id))
+        if run is not None:
+            self._shared.paused.setdefault(str(run.trace_id), asked)
+            _apply(run, Label(metadata={"outcome": "paused"}, tags=("paused",)))
+        return super().on_chain_end({"paused": asked}, run_id=run_id, inputs=inputs)
+
+    def _label(self, run: Run, outputs: Any) -> None:
+        tags = run.tags or []
+        if run.parent_run_id is None:
+            asked = self._shared.paused.pop(str(run.trace_id), None)
+            paused = asked is not None or (isinstance(outputs, Mapping) and "__interrupt__" in outputs)
+            status = "paused" if paused else "completed"
+            _apply(run, Label(metadata={"outcome": status}, tags=(status,)))
+        elif POLICY_TAG in tags:
+            _apply(run, policy_label(str(run.extra.get("metadata", {}).get("tool") or ""), outputs))
+        elif any(t.startswith(_STEP_TAG) for t in tags):
+            _apply(run, step_label(run.name, update_of(outputs)))
+
+    # Model calls: tokens and cost.
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs: Any
+    ) -> Run:
+        self._shared.prompt_chars[str(run_id)] = sum(message_chars(batch) for batch in messages)
+        return super().on_chat_model_start(serialized, messages, run_id=run_id, **kwargs)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> Run:
+        run = self.run_map.get(str(run_id))
+        chars = self._shared.prompt_chars.pop(str(run_id), 0)
+        if run is not None:
+            meta = run.extra.get("metadata") or {}
+            model = _model_of(meta, run.extra.get("invocation_params") or {}, run.serialized or {})
+            usage = usage_of(response, chars)
+            cost = self._shared.prices.cost(model, usage.tokens_in, usage.tokens_out)
+            tokens = {"tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out}
+            _apply(run, Label(metadata={**tokens, "tokens_estimated": usage.estimated, "cost": cost}))
+        return super().on_llm_end(response, run_id=run_id, **kwargs)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> Run:
+        self._shared.prompt_chars.pop(str(run_id), None)
+        return super().on_llm_error(error, run_id=run_id, **kwargs)
+
+
+def _apply(run: Run, label: Label) -> None:
+    """Write a label on a run before it is patched (metadata is copied: children may share the dict)."""
+    if label.name:
+        run.name = label.name
+    if label.metadata:
+        run.extra["metadata"] = {**(run.extra.get("metadata") or {}), **label.metadata}
+    if label.tags:
+        run.tags = sorted({*(run.tags or []), *label.tags})
+
+
+@functools.lru_cache(maxsize=4)
+def redacting_client(api_url: str | None, api_key: str | None) -> Client:
+    """A LangSmith client that masks secrets in everything it sends (one per endpoint and key)."""
+    return Client(api_url=api_url, api_key=api_key, hide_inputs=redact, hide_outputs=redact, hide_metadata=redact)
+
+
+@contextmanager
+def langsmith_tracing(prices: PriceTable | None = None) -> Iterator[ReadableTracer | None]:
+    """Trace the runs started in the block with a :class:`ReadableTracer`, when tracing is on.
+
+    Tracing is on when LangSmith says so (``LANGSMITH_TRACING=true``; the
+    endpoint, key and project come from the usual ``LANGSMITH_*``
+    variables). A tracer the caller installed (``tracing_v2_enabled``) is
+    left alone. On exit the client is flushed (at most ten seconds), so a
+    CLI process does not exit with runs unsent.
+    """
+    if tracing_v2_callback_var.get() is not None or not ls_utils.tracing_is_enabled():
+        yield None
+        return
+    client = redacting_client(ls_utils.get_env_var("ENDPOINT"), ls_utils.get_env_var("API_KEY"))
+    tracer = ReadableTracer(prices, client=client)
+    token = tracing_v2_callback_var.set(tracer)
+    try:
+        yield tracer
+    finally:
+        tracing_v2_callback_var.reset(token)
+        client.flush(timeout=_FLUSH_S)
