@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from mcp import ClientSession
 from mcp.types import CallToolResult
+
+from switchboard.checkpoints.crashpoints import crash_point
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -76,11 +78,18 @@ async def call_tool_with_key(
     return await session.call_tool(name, dict(arguments), meta={IDEMPOTENCY_META_KEY: key})
 
 
-def idempotency_interceptor(session: ClientSession) -> ToolCallInterceptor:
+def idempotency_interceptor(session: ClientSession, read_only: Container[str] = frozenset()) -> ToolCallInterceptor:
     """An interceptor for ``load_mcp_tools(session, tool_interceptors=[...])``.
 
     Inside a :func:`keyed_call` block it calls the tool on ``session`` with the
     key in ``_meta``; outside one it hands the call on unchanged.
+
+    Args:
+        session: The MCP session the tools were loaded from.
+        read_only: Tools the server declares read-only (``readOnlyHint``);
+            the crash matrix's ``effect-*`` windows (see
+            :mod:`switchboard.checkpoints.crashpoints`) surround every other
+            keyed call. A container, so the toolbox may fill it once loaded.
     """
 
     async def intercept(
@@ -89,7 +98,13 @@ def idempotency_interceptor(session: ClientSession) -> ToolCallInterceptor:
         key = _current_key.get()
         if key is None:
             return await handler(request)
-        return await call_tool_with_key(session, request.name, request.args, key)
+        effect = request.name not in read_only
+        if effect:
+            crash_point("effect-before")
+        result = await call_tool_with_key(session, request.name, request.args, key)
+        if effect:
+            crash_point("effect-after")
+        return result
 
     return intercept
 

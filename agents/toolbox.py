@@ -153,8 +153,11 @@ class Toolbox:
             opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
             session = await stack.enter_async_context(opened)
             # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
-            keyed = [idempotency_interceptor(session)]
-            for tool in await load_mcp_tools(session, server_name=name, tool_interceptors=keyed):
+            read_only: set[str] = set()
+            keyed = [idempotency_interceptor(session, read_only)]
+            loaded = await load_mcp_tools(session, server_name=name, tool_interceptors=keyed)
+            read_only.update(tool.name for tool in loaded if (tool.metadata or {}).get("readOnlyHint"))
+            for tool in loaded:
                 if tool.name in tools:
                     raise ConfigError(
                         f"tool {tool.name!r} is served by two MCP servers; "
