@@ -30,6 +30,7 @@ __all__ = [
     "DecisionEvent",
     "EscalationEvent",
     "HandoffEvent",
+    "Outcome",
     "ReportEvent",
     "SupervisorInput",
     "SupervisorOutput",
@@ -77,11 +78,16 @@ class DecisionEvent(TypedDict):
     """Agents not offered, with the reason (saturated, circuit open)."""
 
 
+Outcome = Literal["resolved", "handed_over", "rejected", "escalated"]
+"""How a turn ended: every step done; a step left unfinished for a human;
+stopped by a human's rejection (or a business refusal)."""
+
+
 class ReportEvent(TypedDict):
     """The final report of a run."""
 
     kind: Literal["report"]
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
 
 
@@ -109,7 +115,7 @@ class SupervisorOutput(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], add_messages]
     task: str
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
     trail: Annotated[list[TrailEvent], operator.add]
 
@@ -128,7 +134,7 @@ class SupervisorState(TypedDict, total=False):
     hops: int
     pending: str | None
     """The question waiting for a human, set before the escalation node."""
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
 
 

@@ -48,15 +48,23 @@ class RunResult:
 
     thread_id: str
     status: Status
-    """completed (0), paused for a human (3), or failed (1), as the CLI exits."""
+    """completed, paused for a human, or failed (see :attr:`exit_code`)."""
     summary: str = ""
     outcome: str | None = None
-    """For completed runs: resolved, or rejected by a human."""
+    """For completed runs: resolved (every step done), handed_over (a step
+    did not finish and was left to a human), or rejected by a human."""
     agents: list[str] = field(default_factory=list)
     """Agents involved, in order of first involvement."""
     pending: dict[str, Any] | None = None
     """For paused runs: the question and what it is about."""
     error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 0 completed, 4 completed but handed over, 3 paused, 1 failed."""
+        if self.status == "completed":
+            return 4 if self.outcome == "handed_over" else 0
+        return 3 if self.status == "paused" else 1
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` object."""
@@ -177,7 +185,7 @@ async def start_run(
 async def resume_run(
     thread_id: str,
     *,
-    approved: bool,
+    approved: bool | None = None,
     note: str = "",
     approver: str | None = None,
     role: str | None = None,
@@ -186,7 +194,13 @@ async def resume_run(
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
 ) -> RunResult:
-    """Answer the question a paused thread is waiting on, and continue it.
+    """Move an unfinished thread on: answer its question if it is paused, else continue it.
+
+    Every checkpointed thread that has not finished can be continued: one
+    whose process ended mid-run (even just after its first checkpoint) goes
+    on from its last checkpoint, needing no answer; steps that finished are
+    not run again, and a step that was in flight re-sends its calls with the
+    same idempotency keys, so the business systems do not act twice.
 
     With ``approver``, the answer is signed with that principal's private key
     (``$SWITCHBOARD_HOME/keys/NAME.pem``), bound to the exact question and
@@ -195,8 +209,9 @@ async def resume_run(
     thread paused and is raised here.
 
     Args:
-        thread_id: The paused thread.
-        approved: Approve (sign) or reject.
+        thread_id: The thread: paused, or stopped mid-run.
+        approved: Approve (sign) or reject the pending question; ``None``
+            (no answer) continues a thread that is not waiting for one.
         note: For the trail and the agents.
         approver: The principal answering (``--as``); needed to approve.
         role: Which of the approver's roles to act in (``--role``).
@@ -208,7 +223,9 @@ async def resume_run(
         on_event: Receives the run's progress.
 
     Raises:
-        ThreadError: The thread does not exist or is not paused.
+        ThreadError: The thread does not exist or has finished, or it waits
+            for an answer and none was given (or one was given to a thread
+            that asks nothing).
         ApprovalError: The answer was refused (unknown principal, a role the
             rule does not allow, no key...); the thread is still paused.
     """
@@ -223,7 +240,7 @@ class _Answerer:
     """Turns ``--approve --as NAME [--role R]`` into the resume value for a pending question."""
 
     settings: Settings
-    approved: bool
+    approved: bool | None
     note: str
     approver: str | None
     role: str | None
@@ -235,7 +252,7 @@ class _Answerer:
             return self.signed
         if not self.approved or self.approver is None:
             # A rejection moves nothing and needs no signature; an unsigned approval is refused by the graph.
-            return {"approved": self.approved, "note": self.note, "approver": self.approver}
+            return {"approved": bool(self.approved), "note": self.note, "approver": self.approver}
         registry = principals_for(self.settings, load_team(self.settings.team))
         return sign_answer(
             registry, self.settings.data_dir / "keys", self.approver, pending, thread_id=thread_id,
@@ -251,29 +268,35 @@ async def _resume(
 ) -> RunResult:
     approved = answer.approved
     snapshot = await graph.aget_state(_config(thread_id))
-    if not snapshot.values:
+    if not snapshot.values and not unfinished(snapshot):
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
     orphans = orphaned_steps(snapshot.values, set(graph.nodes))
     if orphans:
         # The agent a paused step belonged to is gone: LangGraph would drop
         # the step silently, so hand it back to the supervisor as failed.
         command = (
-            Command(goto="supervisor", update={"trail": orphans})
-            if approved
-            else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+            Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+            if approved is False
+            else Command(goto="supervisor", update={"trail": orphans})
         )
         return await _drive(graph, command, thread_id, on_event)
-    if not snapshot.interrupts and snapshot.next:
-        # The process running the thread died mid-step: continue from the
-        # last checkpoint. Steps that finished are not run again.
-        if not approved:
+    if not snapshot.interrupts and unfinished(snapshot):
+        # The process running the thread died mid-run: continue from the last
+        # checkpoint. Steps that finished are not run again.
+        if approved is False:
             raise ThreadError(
-                f"thread {thread_id!r} stopped mid-run (its process ended), it is not waiting for "
-                "an answer; `resume --approve` continues it from its last checkpoint"
+                f"thread {thread_id!r} stopped mid-run (its process ended) and asks nothing to reject; "
+                f"`switchboard resume {thread_id}` continues it from its last checkpoint"
             )
         return await _drive(graph, None, thread_id, on_event)
     if not snapshot.interrupts:
-        raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
+        raise ThreadError(f"thread {thread_id!r} has finished ({snapshot.values.get('outcome')}); nothing to resume")
+    if approved is None:
+        question = snapshot.interrupts[0].value.get("question") if isinstance(snapshot.interrupts[0].value, dict) else ""
+        raise ThreadError(
+            f"thread {thread_id!r} is waiting for a human: {question} "
+            f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`"
+        )
     pending = snapshot.interrupts[0]  # one question at a time, even with parallel branches paused
     value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
     result = await _drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
@@ -391,11 +414,22 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
         waiting = [i.value.get("agent") for i in snapshot.interrupts if i.value.get("agent")]
         agents += [name for name in waiting if name not in agents]  # agents mid-step count too
         return RunResult(thread_id, "paused", values.get("summary", ""), None, agents, pending)
-    if not snapshot.next and values.get("outcome"):
+    if not unfinished(snapshot) and values.get("outcome"):
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
-    if not snapshot.next:
-        error = "a step's agent is no longer in the team; `switchboard resume --approve` reassigns it"
+    if not unfinished(snapshot):
+        error = f"a step's agent is no longer in the team; `switchboard resume {thread_id}` reassigns it"
     else:
-        stopped = ", ".join(snapshot.next)
-        error = f"the run stopped before {stopped} (its process ended); `switchboard resume --approve` continues it"
+        stopped = ", ".join(snapshot.next) or "its next step"
+        error = f"the run stopped before {stopped} (its process ended); `switchboard resume {thread_id}` continues it"
     return RunResult(thread_id, "failed", "", None, agents, error=error)
+
+
+def unfinished(snapshot: Any) -> bool:
+    """Whether a thread's latest checkpoint still has work to run.
+
+    ``next`` alone is not enough: a process killed just after a step's
+    writes were saved, before the checkpoint that follows them, leaves a
+    checkpoint whose ``next`` is empty while its task's writes wait to be
+    applied. Running the graph on with no input applies them and goes on.
+    """
+    return bool(snapshot.next) or bool(snapshot.tasks)
