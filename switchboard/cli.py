@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     from switchboard.cli_workers import add_worker_commands
 
     add_worker_commands(sub)
+    importlib.import_module("switchboard.cli_threads").add_threads_command(sub)
     cli_monitoring.add_commands(sub)
     return parser
 

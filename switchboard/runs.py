@@ -175,7 +175,7 @@ async def start_run(
     thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        config = _config(thread_id)
+        config = thread_config(thread_id)
         existing = await graph.aget_state(config)
         if existing.values:
             raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
@@ -267,7 +267,7 @@ async def _resume(
     on_event: EventSink | None,
 ) -> RunResult:
     approved = answer.approved
-    snapshot = await graph.aget_state(_config(thread_id))
+    snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.values and not unfinished(snapshot):
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
     orphans = orphaned_steps(snapshot.values, set(graph.nodes))
@@ -308,7 +308,7 @@ async def _resume(
 
 async def _refusal(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, asked: Any) -> str | None:
     """Why the graph refused the answer just given, if it did: it asks the same question again with an error."""
-    snapshot = await graph.aget_state(_config(thread_id))
+    snapshot = await graph.aget_state(thread_config(thread_id))
     for item in snapshot.interrupts:
         value = item.value if isinstance(item.value, dict) else {}
         same = value.get("interrupt_id") == asked.get("interrupt_id")
@@ -324,10 +324,10 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
         ThreadError: The thread does not exist.
     """
     async with open_graph(settings, connect=False) as graph:
-        snapshot = await graph.aget_state(_config(thread_id))
+        snapshot = await graph.aget_state(thread_config(thread_id))
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
-        result = _result(thread_id, snapshot)
+        result = result_of(thread_id, snapshot)
         thread = {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
         if snapshot.interrupts:
             thread["in_progress"] = await _in_progress(graph, thread_id)
@@ -336,7 +336,7 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
 
 async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:
     """Tool calls of agent steps that are paused mid-way (not in the trail yet)."""
-    snapshot = await graph.aget_state(_config(thread_id), subgraphs=True)
+    snapshot = await graph.aget_state(thread_config(thread_id), subgraphs=True)
     steps = []
     for task in snapshot.tasks:
         state = task.state
@@ -377,7 +377,8 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
     ]
 
 
-def _config(thread_id: str) -> RunnableConfig:
+def thread_config(thread_id: str) -> RunnableConfig:
+    """The run config of a thread: its id, a recursion limit and trace labels."""
     # run_name, tags and metadata label the LangSmith trace of the thread
     # when tracing is on (LANGSMITH_TRACING=true); they cost nothing otherwise.
     return RunnableConfig(
@@ -395,7 +396,7 @@ async def _drive(
     thread_id: str,
     on_event: EventSink | None,
 ) -> RunResult:
-    config = _config(thread_id)
+    config = thread_config(thread_id)
     # durability="sync": each step's checkpoint is on disk before the next
     # step starts, so a killed process never re-runs a step that finished.
     stream: Any = graph.astream(payload, config, stream_mode="updates", subgraphs=True, durability="sync")
@@ -403,10 +404,11 @@ async def _drive(
         async for namespace, update in stream:
             if on_event is not None:
                 on_event(tuple(namespace), update)
-    return _result(thread_id, await graph.aget_state(config))
+    return result_of(thread_id, await graph.aget_state(config))
 
 
-def _result(thread_id: str, snapshot: Any) -> RunResult:
+def result_of(thread_id: str, snapshot: Any) -> RunResult:
+    """Where a thread stands, from its latest state snapshot."""
     values = snapshot.values or {}
     agents = query.agents_involved(values.get("trail") or [])
     if snapshot.interrupts:
