@@ -41,7 +41,28 @@ IDEMPOTENCY_META_KEY = "switchboard/idempotency-key"
 REPLAY_META_KEY = "switchboard/idempotency"
 """Where a server says, in a result's ``_meta``, whether it replayed a recorded call."""
 
+STEP_METADATA_KEY = "switchboard_step"
+"""Run-config metadata naming the step (the supervisor's assignment id) a
+call is made for. It stays the same when a failed step is reassigned to
+another agent, so the new agent's repeat of a write carries the same key."""
+
+REPLAY_ONLY_META_KEY = "switchboard/replay-only"
+"""Set (true) in a request's ``_meta`` beside the key: answer from the record
+of that key if there is one, and otherwise do nothing and say so."""
+
 _current_key: ContextVar[str | None] = ContextVar("switchboard_idempotency_key", default=None)
+_lookup: ContextVar[list[bool] | None] = ContextVar("switchboard_idempotency_lookup", default=None)
+
+
+def call_identity(tool: str, args: Mapping[str, Any]) -> str:
+    """What a call does, independent of who asked: the tool and its arguments, canonically.
+
+    Model-made tool-call ids differ between two agents (and two samplings of
+    one model), so a reassigned step's repeat of the same write would get a
+    new key; the call's content does not change. Two identical writes in one
+    step are thereby one effect, which is what exactly-once means for them.
+    """
+    return json.dumps([tool, dict(args)], sort_keys=True, separators=(",", ":"), default=str)
 
 
 def idempotency_key(thread_id: str, step_id: str, call_id: str | int) -> str:
@@ -71,11 +92,32 @@ def keyed_call(key: str) -> Iterator[None]:
         _current_key.reset(token)
 
 
+@contextmanager
+def recorded_lookup(key: str) -> Iterator[list[bool]]:
+    """Inside the block, keyed calls only ask whether ``key`` was already done (they never act).
+
+    Yields a list that receives one flag per call made: whether the server
+    had a record of the key and answered from it. A call that has already
+    taken effect (before a crash) is then replayed, not decided again: its
+    approval, its quote, its preconditions all belong to the world before it.
+    """
+    found: list[bool] = []
+    key_token, lookup_token = _current_key.set(key), _lookup.set(found)
+    try:
+        yield found
+    finally:
+        _lookup.reset(lookup_token)
+        _current_key.reset(key_token)
+
+
 async def call_tool_with_key(
-    session: ClientSession, name: str, arguments: Mapping[str, Any], key: str
+    session: ClientSession, name: str, arguments: Mapping[str, Any], key: str, *, replay_only: bool = False
 ) -> CallToolResult:
     """Call an MCP tool with an idempotency key in the request's ``_meta``."""
-    return await session.call_tool(name, dict(arguments), meta={IDEMPOTENCY_META_KEY: key})
+    meta: dict[str, Any] = {IDEMPOTENCY_META_KEY: key}
+    if replay_only:
+        meta[REPLAY_ONLY_META_KEY] = True
+    return await session.call_tool(name, dict(arguments), meta=meta)
 
 
 def idempotency_interceptor(session: ClientSession, read_only: Container[str] = frozenset()) -> ToolCallInterceptor:
@@ -98,6 +140,11 @@ def idempotency_interceptor(session: ClientSession, read_only: Container[str] = 
         key = _current_key.get()
         if key is None:
             return await handler(request)
+        found = _lookup.get()
+        if found is not None:
+            answer = await call_tool_with_key(session, request.name, request.args, key, replay_only=True)
+            found.append(was_replayed(answer))
+            return answer
         effect = request.name not in read_only
         if effect:
             crash_point("effect-before")

@@ -31,7 +31,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from switchboard.agents.card import AgentCard, Team
-from switchboard.agents.idempotency import idempotency_interceptor
+from switchboard.agents.idempotency import idempotency_interceptor, recorded_lookup
 from switchboard.errors import ConfigError
 
 
@@ -71,6 +71,7 @@ class Toolbox:
     def __init__(self, connections: Mapping[str, Mapping[str, Any]]) -> None:
         self._connections = {name: dict(conn) for name, conn in connections.items()}
         self._tools: dict[str, BaseTool] = {}
+        self._read_only: set[str] = set()
         self._owner: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._stop: asyncio.Event | None = None
@@ -153,10 +154,9 @@ class Toolbox:
             opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
             session = await stack.enter_async_context(opened)
             # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
-            read_only: set[str] = set()
-            keyed = [idempotency_interceptor(session, read_only)]
+            keyed = [idempotency_interceptor(session, self._read_only)]
             loaded = await load_mcp_tools(session, server_name=name, tool_interceptors=keyed)
-            read_only.update(tool.name for tool in loaded if (tool.metadata or {}).get("readOnlyHint"))
+            self._read_only.update(tool.name for tool in loaded if (tool.metadata or {}).get("readOnlyHint"))
             for tool in loaded:
                 if tool.name in tools:
                     raise ConfigError(
@@ -189,6 +189,23 @@ class Toolbox:
     def get(self, name: str) -> BaseTool | None:
         """The tool called ``name``, if there is one."""
         return self._tools.get(name)
+
+    async def already_done(self, name: str, args: Mapping[str, Any], key: str) -> bool:
+        """Whether the server already ran this keyed call (its record answers, nothing runs).
+
+        Only MCP tools the server does not declare read-only are asked; a
+        server that does not honour the key contract answers with an error,
+        which reads as "not done", so the call is decided as usual.
+        """
+        tool = self._tools.get(name)
+        if tool is None or name in self._read_only or not self._connections:
+            return False
+        with recorded_lookup(key) as found:
+            try:
+                await tool.ainvoke({"type": "tool_call", "name": name, "args": dict(args), "id": "replay-lookup"})
+            except Exception:  # noqa: BLE001 - any failure of the lookup means "not known to be done"
+                return False
+        return any(found)
 
     def tools_for(self, card: AgentCard) -> list[BaseTool]:
         """The tools on the card's allow-list, in card order."""

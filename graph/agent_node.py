@@ -21,6 +21,7 @@ from langgraph.types import Command
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import Findings
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
@@ -77,7 +78,14 @@ def agent_node(
                     ),
                     "history": list(state.get("history") or []),
                 },
-                {**config, "metadata": {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}},
+                {
+                    **config,
+                    "metadata": {
+                        **(config.get("metadata") or {}),
+                        AGENT_METADATA_KEY: card.name,
+                        STEP_METADATA_KEY: assignment["id"],  # keys the step's writes (agents/idempotency.py)
+                    },
+                },
             )
         except GraphBubbleUp:
             if health and lease:
