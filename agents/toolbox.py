@@ -24,11 +24,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langchain_mcp_adapters.client import MultiServerMCPClient
 from langchain_mcp_adapters.tools import load_mcp_tools
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import McpError
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.idempotency import idempotency_interceptor, recorded_lookup
@@ -203,7 +204,7 @@ class Toolbox:
         with recorded_lookup(key) as found:
             try:
                 await tool.ainvoke({"type": "tool_call", "name": name, "args": dict(args), "id": "replay-lookup"})
-            except Exception:  # noqa: BLE001 - any failure of the lookup means "not known to be done"
+            except (ToolException, McpError):  # no record (or no such contract): not known to be done
                 return False
         return any(found)
 

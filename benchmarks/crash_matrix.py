@@ -130,7 +130,8 @@ def trial(template: Path, env: dict[str, str], boundary: Boundary | None, n: int
     shutil.copytree(template, home)
     env = {**env, "SWITCHBOARD_HOME": str(home)}
     thread = f"crash-{name}"
-    crashing = {**env, **({CRASH_VARIABLE: f"{boundary}:{n}"} if boundary else {CRASH_LOG_VARIABLE: str(home / "windows")})}
+    hook = {CRASH_VARIABLE: f"{boundary}:{n}"} if boundary else {CRASH_LOG_VARIABLE: str(home / "windows")}
+    crashing = {**env, **hook}
     driver = subprocess.run(
         [sys.executable, "-c", DRIVER, thread, TASK], env=crashing, capture_output=True, text=True, timeout=_TIMEOUT
     )

@@ -12,10 +12,10 @@ import time
 
 from rich.console import Console
 
-from benchmarks import reassignment, routing_prompt, telemetry_overhead
+from benchmarks import crash_matrix, reassignment, routing_prompt, telemetry_overhead
 from benchmarks.report import Report, render
 
-BENCHMARKS = (routing_prompt, reassignment, telemetry_overhead)
+BENCHMARKS = (routing_prompt, reassignment, telemetry_overhead, crash_matrix)
 
 
 def main() -> int:

@@ -292,7 +292,8 @@ async def _resume(
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} has finished ({snapshot.values.get('outcome')}); nothing to resume")
     if approved is None:
-        question = snapshot.interrupts[0].value.get("question") if isinstance(snapshot.interrupts[0].value, dict) else ""
+        asked = snapshot.interrupts[0].value
+        question = asked.get("question", "") if isinstance(asked, dict) else ""
         raise ThreadError(
             f"thread {thread_id!r} is waiting for a human: {question} "
             f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`"
