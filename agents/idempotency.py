@@ -51,7 +51,6 @@ REPLAY_ONLY_META_KEY = "switchboard/replay-only"
 of that key if there is one, and otherwise do nothing and say so."""
 
 _current_key: ContextVar[str | None] = ContextVar("switchboard_idempotency_key", default=None)
-_lookup: ContextVar[list[bool] | None] = ContextVar("switchboard_idempotency_lookup", default=None)
 
 
 def call_identity(tool: str, args: Mapping[str, Any]) -> str:
@@ -92,24 +91,6 @@ def keyed_call(key: str) -> Iterator[None]:
         _current_key.reset(token)
 
 
-@contextmanager
-def recorded_lookup(key: str) -> Iterator[list[bool]]:
-    """Inside the block, keyed calls only ask whether ``key`` was already done (they never act).
-
-    Yields a list that receives one flag per call made: whether the server
-    had a record of the key and answered from it. A call that has already
-    taken effect (before a crash) is then replayed, not decided again: its
-    approval, its quote, its preconditions all belong to the world before it.
-    """
-    found: list[bool] = []
-    key_token, lookup_token = _current_key.set(key), _lookup.set(found)
-    try:
-        yield found
-    finally:
-        _lookup.reset(lookup_token)
-        _current_key.reset(key_token)
-
-
 async def call_tool_with_key(
     session: ClientSession, name: str, arguments: Mapping[str, Any], key: str, *, replay_only: bool = False
 ) -> CallToolResult:
@@ -140,11 +121,6 @@ def idempotency_interceptor(session: ClientSession, read_only: Container[str] = 
         key = _current_key.get()
         if key is None:
             return await handler(request)
-        found = _lookup.get()
-        if found is not None:
-            answer = await call_tool_with_key(session, request.name, request.args, key, replay_only=True)
-            found.append(was_replayed(answer))
-            return answer
         effect = request.name not in read_only
         if effect:
             crash_point("effect-before")
