@@ -37,7 +37,7 @@ from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.idempotency import idempotency_key, keyed_call
+from switchboard.agents.idempotency import STEP_METADATA_KEY, call_identity, idempotency_key, keyed_call
 from switchboard.agents.interrupts import ApprovalRequest, Governance, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
@@ -186,6 +186,11 @@ async def _decide(
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
+    key = _call_key(call)
+    if key and await toolbox.already_done(name, call["args"], key):
+        # Done before a crash (approved then, if it needed approval): deciding it
+        # again against the world it changed would refuse it. It is replayed.
+        return PolicyDecision("allow", "replay", "already done under this call's idempotency key; replayed")
     return await decide_call(policy, card.name, toolbox, call, facts)
 
 
@@ -294,23 +299,31 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
 
 
 def _call_key(call: ToolCall) -> str | None:
-    """The idempotency key of one call: this thread, this agent step, this tool call.
+    """The idempotency key of one call: this thread, this step, this call.
 
-    The step is the agent node's task in the checkpoint namespace, which
-    LangGraph derives deterministically, so when a step is re-run after a
-    crash its calls (read back from the checkpointed model reply) carry the
-    same keys and the domain server replays instead of acting twice. Without
-    a thread (no checkpointer) or a call id there is nothing stable to key on.
+    The step is the supervisor's assignment id (run metadata
+    ``STEP_METADATA_KEY``), which survives a crash and a reassignment to
+    another agent, and the call is its tool and arguments, so a re-run or a
+    new agent repeating a write sends the same key and the domain server
+    replays instead of acting twice. Outside a supervisor step (a graph run
+    without one) the agent node's task namespace and the model's call id
+    stand in. Without a thread (no checkpointer) there is nothing stable.
     """
     try:
-        configurable = get_config().get("configurable") or {}
+        config = get_config()
     except RuntimeError:  # called outside a graph run
         return None
+    configurable = config.get("configurable") or {}
     thread, call_id = configurable.get("thread_id"), call.get("id")
-    if not thread or not call_id:
+    if not thread:
         return None
-    step = str(configurable.get("checkpoint_ns") or "").split("|", 1)[0]
-    return idempotency_key(str(thread), step, call_id)
+    step = (config.get("metadata") or {}).get(STEP_METADATA_KEY)
+    if step:
+        return idempotency_key(str(thread), f"step:{step}", call_identity(call["name"], call["args"]))
+    if not call_id:
+        return None
+    namespace = str(configurable.get("checkpoint_ns") or "").split("|", 1)[0]
+    return idempotency_key(str(thread), namespace, call_id)
 
 
 def content_text(content: Any) -> str:

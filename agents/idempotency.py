@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from mcp import ClientSession
 from mcp.types import CallToolResult
+
+from switchboard.checkpoints.crashpoints import crash_point
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -39,7 +41,27 @@ IDEMPOTENCY_META_KEY = "switchboard/idempotency-key"
 REPLAY_META_KEY = "switchboard/idempotency"
 """Where a server says, in a result's ``_meta``, whether it replayed a recorded call."""
 
+STEP_METADATA_KEY = "switchboard_step"
+"""Run-config metadata naming the step (the supervisor's assignment id) a
+call is made for. It stays the same when a failed step is reassigned to
+another agent, so the new agent's repeat of a write carries the same key."""
+
+REPLAY_ONLY_META_KEY = "switchboard/replay-only"
+"""Set (true) in a request's ``_meta`` beside the key: answer from the record
+of that key if there is one, and otherwise do nothing and say so."""
+
 _current_key: ContextVar[str | None] = ContextVar("switchboard_idempotency_key", default=None)
+
+
+def call_identity(tool: str, args: Mapping[str, Any]) -> str:
+    """What a call does, independent of who asked: the tool and its arguments, canonically.
+
+    Model-made tool-call ids differ between two agents (and two samplings of
+    one model), so a reassigned step's repeat of the same write would get a
+    new key; the call's content does not change. Two identical writes in one
+    step are thereby one effect, which is what exactly-once means for them.
+    """
+    return json.dumps([tool, dict(args)], sort_keys=True, separators=(",", ":"), default=str)
 
 
 def idempotency_key(thread_id: str, step_id: str, call_id: str | int) -> str:
@@ -70,17 +92,27 @@ def keyed_call(key: str) -> Iterator[None]:
 
 
 async def call_tool_with_key(
-    session: ClientSession, name: str, arguments: Mapping[str, Any], key: str
+    session: ClientSession, name: str, arguments: Mapping[str, Any], key: str, *, replay_only: bool = False
 ) -> CallToolResult:
     """Call an MCP tool with an idempotency key in the request's ``_meta``."""
-    return await session.call_tool(name, dict(arguments), meta={IDEMPOTENCY_META_KEY: key})
+    meta: dict[str, Any] = {IDEMPOTENCY_META_KEY: key}
+    if replay_only:
+        meta[REPLAY_ONLY_META_KEY] = True
+    return await session.call_tool(name, dict(arguments), meta=meta)
 
 
-def idempotency_interceptor(session: ClientSession) -> ToolCallInterceptor:
+def idempotency_interceptor(session: ClientSession, read_only: Container[str] = frozenset()) -> ToolCallInterceptor:
     """An interceptor for ``load_mcp_tools(session, tool_interceptors=[...])``.
 
     Inside a :func:`keyed_call` block it calls the tool on ``session`` with the
     key in ``_meta``; outside one it hands the call on unchanged.
+
+    Args:
+        session: The MCP session the tools were loaded from.
+        read_only: Tools the server declares read-only (``readOnlyHint``);
+            the crash matrix's ``effect-*`` windows (see
+            :mod:`switchboard.checkpoints.crashpoints`) surround every other
+            keyed call. A container, so the toolbox may fill it once loaded.
     """
 
     async def intercept(
@@ -89,7 +121,13 @@ def idempotency_interceptor(session: ClientSession) -> ToolCallInterceptor:
         key = _current_key.get()
         if key is None:
             return await handler(request)
-        return await call_tool_with_key(session, request.name, request.args, key)
+        effect = request.name not in read_only
+        if effect:
+            crash_point("effect-before")
+        result = await call_tool_with_key(session, request.name, request.args, key)
+        if effect:
+            crash_point("effect-after")
+        return result
 
     return intercept
 

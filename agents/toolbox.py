@@ -29,9 +29,10 @@ from langchain_mcp_adapters.client import MultiServerMCPClient
 from langchain_mcp_adapters.tools import load_mcp_tools
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import McpError
 
 from switchboard.agents.card import AgentCard, Team
-from switchboard.agents.idempotency import idempotency_interceptor
+from switchboard.agents.idempotency import call_tool_with_key, idempotency_interceptor, was_replayed
 from switchboard.errors import ConfigError
 
 
@@ -71,6 +72,8 @@ class Toolbox:
     def __init__(self, connections: Mapping[str, Mapping[str, Any]]) -> None:
         self._connections = {name: dict(conn) for name, conn in connections.items()}
         self._tools: dict[str, BaseTool] = {}
+        self._read_only: set[str] = set()
+        self._sessions: dict[str, ClientSession] = {}
         self._owner: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._stop: asyncio.Event | None = None
@@ -126,7 +129,7 @@ class Toolbox:
         stop.set()
         await asyncio.wait([owner])  # the owner task closes the sessions it opened
         if self._tools is tools:  # not the tools of an opening that came meanwhile
-            self._tools = {}
+            self._tools, self._sessions = {}, {}
         error = None if owner.cancelled() else owner.exception()
         if error is not None:
             raise error
@@ -153,8 +156,11 @@ class Toolbox:
             opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
             session = await stack.enter_async_context(opened)
             # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
-            keyed = [idempotency_interceptor(session)]
-            for tool in await load_mcp_tools(session, server_name=name, tool_interceptors=keyed):
+            keyed = [idempotency_interceptor(session, self._read_only)]
+            loaded = await load_mcp_tools(session, server_name=name, tool_interceptors=keyed)
+            self._read_only.update(tool.name for tool in loaded if (tool.metadata or {}).get("readOnlyHint"))
+            self._sessions.update((tool.name, session) for tool in loaded)
+            for tool in loaded:
                 if tool.name in tools:
                     raise ConfigError(
                         f"tool {tool.name!r} is served by two MCP servers; "
@@ -186,6 +192,24 @@ class Toolbox:
     def get(self, name: str) -> BaseTool | None:
         """The tool called ``name``, if there is one."""
         return self._tools.get(name)
+
+    async def already_done(self, name: str, args: Mapping[str, Any], key: str) -> bool:
+        """Whether the server already ran this keyed call (its record answers; nothing runs).
+
+        Asked on the tool's MCP session directly, not through the LangChain
+        tool: the lookup is no tool call, and must not show in traces or
+        telemetry as one. Read-only tools are never asked; a server that does
+        not keep the contract answers with an error (or without the replay
+        flag), which reads as "not done", so the call is decided as usual.
+        """
+        session = self._sessions.get(name)
+        if session is None or name in self._read_only:
+            return False
+        try:
+            answer = await call_tool_with_key(session, name, args, key, replay_only=True)
+        except McpError:  # a server that rejects the request outright: not known to be done
+            return False
+        return not answer.isError and was_replayed(answer)
 
     def tools_for(self, card: AgentCard) -> list[BaseTool]:
         """The tools on the card's allow-list, in card order."""

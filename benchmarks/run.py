@@ -18,6 +18,7 @@ from rich.console import Console
 from benchmarks import (
     build_time,
     cold_start,
+    crash_matrix,
     reassignment,
     routing_prompt,
     same_task,
@@ -26,7 +27,16 @@ from benchmarks import (
 )
 from benchmarks.report import Report, render, render_summary
 
-BENCHMARKS = (same_task, routing_prompt, reassignment, telemetry_overhead, build_time, throughput, cold_start)
+BENCHMARKS = (
+    same_task,
+    routing_prompt,
+    reassignment,
+    telemetry_overhead,
+    build_time,
+    throughput,
+    cold_start,
+    crash_matrix,
+)
 """Modules with ``run() -> Report``, in the order their rows are printed."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from switchboard.checkpoints.crashpoints import armed
 from switchboard.errors import ConfigError
 
 
@@ -103,9 +104,9 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
             raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
         async with AsyncPostgresSaver.from_conn_string(str(target)) as saver:
             await setup_once(saver.conn, saver.setup)
-            yield saver
+            yield armed(saver)
         return
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        yield saver
+        yield armed(saver)

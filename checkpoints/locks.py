@@ -94,6 +94,46 @@ async def hold_thread(target: str | Path, thread_id: str, *, ttl: float = DEFAUL
         worker.shutdown(wait=False)
 
 
+async def held_threads(target: str | Path, thread_ids: list[str]) -> set[str]:
+    """Which of ``thread_ids`` a live process holds now (is running or resuming).
+
+    Read-only on SQLite (a stale claim counts as free, and is left for the
+    next holder to take over); on Postgres each advisory lock is tried and,
+    if won, given straight back.
+    """
+    if not thread_ids:
+        return set()
+    if is_postgres(target):
+        return await _held_postgres(str(target), thread_ids)
+    return await asyncio.to_thread(_held_sqlite, Path(target), thread_ids)
+
+
+def _held_sqlite(path: Path, thread_ids: list[str]) -> set[str]:
+    if not path.exists():
+        return set()
+    with closing(sqlite3.connect(path, timeout=10, isolation_level=None)) as db:
+        db.execute(_SCHEMA)
+        rows = db.execute("SELECT thread_id, host, pid, expires_at FROM switchboard_thread_locks").fetchall()
+    now, wanted = time.time(), set(thread_ids)
+    return {row[0] for row in rows if row[0] in wanted and not SqliteThreadLock._stale(row[1], row[2], row[3], now)}
+
+
+async def _held_postgres(url: str, thread_ids: list[str]) -> set[str]:
+    import psycopg
+
+    held: set[str] = set()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for thread_id in thread_ids:
+            key = f"switchboard:thread:{thread_id}"
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
+            row = await cursor.fetchone()
+            if row and row[0]:
+                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+            else:
+                held.add(thread_id)
+    return held
+
+
 class SqliteThreadLock:
     """One claim on one thread, in the checkpoint database's lock table.
 

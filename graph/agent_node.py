@@ -23,6 +23,7 @@ from langgraph.types import Command
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import Findings
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.state import AgentInput
@@ -106,7 +107,14 @@ class _AgentStep:
                     "history": list(state.get("history") or []),
                     "skill": assignment["skill"],
                 },
-                {**config, "metadata": {**(config.get("metadata") or {}), AGENT_METADATA_KEY: card.name}},
+                {
+                    **config,
+                    "metadata": {
+                        **(config.get("metadata") or {}),
+                        AGENT_METADATA_KEY: card.name,
+                        STEP_METADATA_KEY: assignment["id"],  # keys the step's writes (agents/idempotency.py)
+                    },
+                },
             )
         except GraphBubbleUp:
             if health and lease:

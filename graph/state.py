@@ -30,6 +30,7 @@ __all__ = [
     "DecisionEvent",
     "EscalationEvent",
     "HandoffEvent",
+    "Outcome",
     "PlanEntry",
     "ReportEvent",
     "SupervisorInput",
@@ -92,11 +93,16 @@ class DecisionEvent(TypedDict):
     """Tokens and cost of the routing model's calls for this decision, for the budgets."""
 
 
+Outcome = Literal["resolved", "handed_over", "rejected", "escalated"]
+"""How a turn ended: every step done; a step left unfinished for a human;
+stopped by a human's rejection (or a business refusal)."""
+
+
 class ReportEvent(TypedDict):
     """The final report of a run."""
 
     kind: Literal["report"]
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
 
 
@@ -124,7 +130,7 @@ class SupervisorOutput(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], add_messages]
     task: str
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
     trail: Annotated[list[TrailEvent], operator.add]
 
@@ -143,7 +149,7 @@ class SupervisorState(TypedDict, total=False):
     hops: int
     pending: str | None
     """The question waiting for a human, set before the escalation node."""
-    outcome: Literal["resolved", "rejected", "escalated"]
+    outcome: Outcome
     summary: str
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
 
-from switchboard.graph.state import DecisionEvent, EscalationEvent, HandoffEvent, ReportEvent
+from switchboard.graph.state import Assignment, DecisionEvent, EscalationEvent, HandoffEvent, ReportEvent
 
 __all__ = [
     "agents_involved",
@@ -33,6 +33,7 @@ __all__ = [
     "last_decision",
     "since_last_decision",
     "tried",
+    "unfinished_steps",
 ]
 
 Trail = Sequence[Mapping[str, Any]]
@@ -125,3 +126,13 @@ def agents_involved(trail: Trail) -> list[str]:
         if handoff["agent"] not in agents:
             agents.append(handoff["agent"])
     return agents
+
+
+def unfinished_steps(trail: Trail) -> list[Assignment]:
+    """Steps started in ``trail`` whose latest handoff is not ``done`` (or that never handed back).
+
+    A step reassigned after a failure is finished once its new agent is done.
+    """
+    latest = {h["assignment"]: h["status"] for h in handoffs(trail)}
+    steps = {a["id"]: a for d in decisions(trail) for a in d["assignments"]}
+    return [a for step, a in steps.items() if latest.get(step) != "done"]

@@ -1,7 +1,8 @@
 """The ``switchboard`` command line.
 
-Exit codes are part of the contract: 0 completed, 3 paused for a human,
-1 failed (with a one-line error that says what to do).
+Exit codes are part of the contract: 0 completed, 4 completed but a step was
+handed over to a human unfinished, 3 paused for a human, 1 failed (with a
+one-line error that says what to do).
 
 Building the parser imports only the command modules' registration
 functions (``add_*_command(sub)``), which import nothing heavy at module
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from switchboard.runs import RunResult
     from switchboard.settings import Settings
 
-EXIT = {"completed": 0, "paused": 3, "failed": 1}
 DOMAIN_COMMANDS = {"retail": "switchboard.domains.retail.cli"}
 """Domains that add their own commands: ``switchboard NAME …`` and ``switchboard mcp NAME …``."""
 
@@ -46,9 +46,9 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--model", help="embedded (default) or provider:model, e.g. openai:gpt-4.1-mini")
     run.add_argument("--json", action="store_true", help="print one JSON object")
 
-    resume = sub.add_parser("resume", help="answer a paused thread's question and continue it")
+    resume = sub.add_parser("resume", help="answer a paused thread's question, or continue a stopped one")
     resume.add_argument("thread")
-    verdict = resume.add_mutually_exclusive_group(required=True)
+    verdict = resume.add_mutually_exclusive_group()
     verdict.add_argument("--approve", action="store_true")
     verdict.add_argument("--reject", action="store_true")
     resume.add_argument("--note", default="", help="a note for the trail and the agents")
@@ -98,6 +98,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from switchboard.cli_workers import add_worker_commands
 
     add_worker_commands(sub)
+    importlib.import_module("switchboard.cli_threads").add_threads_command(sub)
     cli_monitoring.add_commands(sub)
     return parser
 
@@ -131,7 +132,7 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
         console.print(f"agents involved: {', '.join(result.agents) or 'none'}")
     else:
         console.print(f"[bold red]failed[/bold red] thread {result.thread_id}: {result.error}")
-    return EXIT[result.status]
+    return result.exit_code
 
 
 def _agents(as_json: bool, console: Console) -> int:
@@ -168,7 +169,7 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
     if args.command == "resume":
         result = await resume_run(
             args.thread,
-            approved=args.approve,
+            approved=True if args.approve else False if args.reject else None,
             note=args.note,
             approver=args.approver,
             role=args.role,

@@ -17,7 +17,7 @@ from langgraph.types import Command
 
 from switchboard.agents.questions import QUESTION_KIND, read_reply
 from switchboard.errors import ReplyRefused, ThreadError
-from switchboard.runs import EventSink, RunResult, _config, _drive, open_graph, thread_lock
+from switchboard.runs import EventSink, RunResult, drive, open_graph, thread_config, thread_lock
 from switchboard.settings import Settings
 
 __all__ = ["reply_run"]
@@ -49,14 +49,14 @@ async def reply_run(
     read_reply(text)  # refused here, before anything opens, as the graph would refuse it
     settings = settings or Settings()
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        snapshot = await graph.aget_state(_config(thread_id))
+        snapshot = await graph.aget_state(thread_config(thread_id))
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
         question = next((i for i in snapshot.interrupts if _kind(i.value) == QUESTION_KIND), None)
         if question is None:
             raise ThreadError(_not_a_question(thread_id, [i.value for i in snapshot.interrupts]))
-        result = await _drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, on_event)
-        after = await graph.aget_state(_config(thread_id))
+        result = await drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, on_event)
+        after = await graph.aget_state(thread_config(thread_id))
         for item in after.interrupts:
             value = item.value if isinstance(item.value, dict) else {}
             if value.get("interrupt_id") == question.value.get("interrupt_id") and value.get("error"):

@@ -51,15 +51,23 @@ class RunResult:
 
     thread_id: str
     status: Status
-    """completed (0), paused for a human (3), or failed (1), as the CLI exits."""
+    """completed, paused for a human, or failed (see :attr:`exit_code`)."""
     summary: str = ""
     outcome: str | None = None
-    """For completed runs: resolved, or rejected by a human."""
+    """For completed runs: resolved (every step done), handed_over (a step
+    did not finish and was left to a human), or rejected by a human."""
     agents: list[str] = field(default_factory=list)
     """Agents involved, in order of first involvement."""
     pending: dict[str, Any] | None = None
     """For paused runs: the question and what it is about."""
     error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 0 completed, 4 ended with work left to a human, 3 paused, 1 failed."""
+        if self.status == "completed":
+            return 4 if self.outcome in ("handed_over", "escalated") else 0
+        return 3 if self.status == "paused" else 1
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``--json`` object."""
@@ -177,17 +185,17 @@ async def start_run(
     thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        config = _config(thread_id)
+        config = thread_config(thread_id)
         existing = await graph.aget_state(config)
         if existing.values:
             raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
-        return await _drive(graph, {"task": text}, thread_id, on_event)
+        return await drive(graph, {"task": text}, thread_id, on_event)
 
 
 async def resume_run(
     thread_id: str,
     *,
-    approved: bool,
+    approved: bool | None = None,
     note: str = "",
     approver: str | None = None,
     role: str | None = None,
@@ -196,7 +204,13 @@ async def resume_run(
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
 ) -> RunResult:
-    """Answer the question a paused thread is waiting on, and continue it.
+    """Move an unfinished thread on: answer its question if it is paused, else continue it.
+
+    Every checkpointed thread that has not finished can be continued: one
+    whose process ended mid-run (even just after its first checkpoint) goes
+    on from its last checkpoint, needing no answer; steps that finished are
+    not run again, and a step that was in flight re-sends its calls with the
+    same idempotency keys, so the business systems do not act twice.
 
     With ``approver``, the answer is signed with that principal's private key
     (``$SWITCHBOARD_HOME/keys/NAME.pem``), bound to the exact question and
@@ -205,8 +219,9 @@ async def resume_run(
     thread paused and is raised here.
 
     Args:
-        thread_id: The paused thread.
-        approved: Approve (sign) or reject.
+        thread_id: The thread: paused, or stopped mid-run.
+        approved: Approve (sign) or reject the pending question; ``None``
+            (no answer) continues a thread that is not waiting for one.
         note: For the trail and the agents.
         approver: The principal answering (``--as``); needed to approve.
         role: Which of the approver's roles to act in (``--role``).
@@ -218,7 +233,9 @@ async def resume_run(
         on_event: Receives the run's progress.
 
     Raises:
-        ThreadError: The thread does not exist or is not paused.
+        ThreadError: The thread does not exist or has finished, or it waits
+            for an answer and none was given (or one was given to a thread
+            that asks nothing).
         ApprovalError: The answer was refused (unknown principal, a role the
             rule does not allow, no key...); the thread is still paused.
     """
@@ -233,7 +250,7 @@ class _Answerer:
     """Turns ``--approve --as NAME [--role R]`` into the resume value for a pending question."""
 
     settings: Settings
-    approved: bool
+    approved: bool | None
     note: str
     approver: str | None
     role: str | None
@@ -245,7 +262,7 @@ class _Answerer:
             return self.signed
         if not self.approved or self.approver is None:
             # A rejection moves nothing and needs no signature; an unsigned approval is refused by the graph.
-            return {"approved": self.approved, "note": self.note, "approver": self.approver}
+            return {"approved": bool(self.approved), "note": self.note, "approver": self.approver}
         registry = principals_for(self.settings, load_team(self.settings.team))
         return sign_answer(
             registry, self.settings.data_dir / "keys", self.approver, pending, thread_id=thread_id,
@@ -260,30 +277,30 @@ async def _resume(
     on_event: EventSink | None,
 ) -> RunResult:
     approved = answer.approved
-    snapshot = await graph.aget_state(_config(thread_id))
-    if not snapshot.values:
+    snapshot = await graph.aget_state(thread_config(thread_id))
+    if not snapshot.values and not unfinished(snapshot):
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
     orphans = orphaned_steps(snapshot.values, set(graph.nodes))
     if orphans:
         # The agent a paused step belonged to is gone: LangGraph would drop
         # the step silently, so hand it back to the supervisor as failed.
         command = (
-            Command(goto="supervisor", update={"trail": orphans})
-            if approved
-            else Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+            Command(goto="finalize", update={"trail": orphans, "outcome": "rejected"})
+            if approved is False
+            else Command(goto="supervisor", update={"trail": orphans})
         )
-        return await _drive(graph, command, thread_id, on_event)
-    if not snapshot.interrupts and snapshot.next:
-        # The process running the thread died mid-step: continue from the
-        # last checkpoint. Steps that finished are not run again.
-        if not approved:
+        return await drive(graph, command, thread_id, on_event)
+    if not snapshot.interrupts and unfinished(snapshot):
+        # The process running the thread died mid-run: continue from the last
+        # checkpoint. Steps that finished are not run again.
+        if approved is False:
             raise ThreadError(
-                f"thread {thread_id!r} stopped mid-run (its process ended), it is not waiting for "
-                "an answer; `resume --approve` continues it from its last checkpoint"
+                f"thread {thread_id!r} stopped mid-run (its process ended) and asks nothing to reject; "
+                f"`switchboard resume {thread_id}` continues it from its last checkpoint"
             )
-        return await _drive(graph, None, thread_id, on_event)
+        return await drive(graph, None, thread_id, on_event)
     if not snapshot.interrupts:
-        raise ThreadError(f"thread {thread_id!r} is not waiting for a human; nothing to resume")
+        raise ThreadError(f"thread {thread_id!r} has finished ({snapshot.values.get('outcome')}); nothing to resume")
     # one question at a time, even with parallel branches paused; a customer's question is `reply`'s
     pending = next((i for i in snapshot.interrupts if i.value.get("kind") != "question"), None)
     if pending is None:
@@ -291,8 +308,14 @@ async def _resume(
             f"thread {thread_id!r} waits for the customer's reply to: {snapshot.interrupts[0].value.get('question')}; "
             f'answer with `switchboard reply {thread_id} "TEXT"` (resume answers approvals and escalations)'
         )
+    if approved is None and answer.signed is None:
+        asked = pending.value if isinstance(pending.value, dict) else {}
+        raise ThreadError(
+            f"thread {thread_id!r} is waiting for a human: {asked.get('question', '')} "
+            f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`"
+        )
     value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
-    result = await _drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
+    result = await drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
     refusal = await _refusal(graph, thread_id, pending.value)
     if refusal:
         raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME (a principal)")
@@ -301,7 +324,7 @@ async def _resume(
 
 async def _refusal(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, asked: Any) -> str | None:
     """Why the graph refused the answer just given, if it did: it asks the same question again with an error."""
-    snapshot = await graph.aget_state(_config(thread_id))
+    snapshot = await graph.aget_state(thread_config(thread_id))
     for item in snapshot.interrupts:
         value = item.value if isinstance(item.value, dict) else {}
         same = value.get("interrupt_id") == asked.get("interrupt_id")
@@ -317,10 +340,10 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
         ThreadError: The thread does not exist.
     """
     async with open_graph(settings, connect=False) as graph:
-        snapshot = await graph.aget_state(_config(thread_id))
+        snapshot = await graph.aget_state(thread_config(thread_id))
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
-        result = _result(thread_id, snapshot)
+        result = result_of(thread_id, snapshot)
         thread = {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
         if snapshot.interrupts:
             thread["in_progress"] = await _in_progress(graph, thread_id)
@@ -329,7 +352,7 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
 
 async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:
     """Tool calls of agent steps that are paused mid-way (not in the trail yet)."""
-    snapshot = await graph.aget_state(_config(thread_id), subgraphs=True)
+    snapshot = await graph.aget_state(thread_config(thread_id), subgraphs=True)
     steps = []
     for task in snapshot.tasks:
         state = task.state
@@ -370,17 +393,27 @@ def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent
     ]
 
 
-def _config(thread_id: str) -> RunnableConfig:
+def thread_config(thread_id: str) -> RunnableConfig:
+    """The run config of a thread: its id, a recursion limit, and the thread id in the metadata.
+
+    The trace's root run is named and tagged per run in ``drive`` (see ``switchboard.monitoring.labels``).
+    """
     return RunnableConfig(configurable={"thread_id": thread_id}, recursion_limit=200, metadata={"thread_id": thread_id})
 
 
-async def _drive(
+async def drive(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     payload: Any,
     thread_id: str,
     on_event: EventSink | None,
 ) -> RunResult:
-    config = _config(thread_id)
+    """Stream ``payload`` (an input or a ``Command``) through a thread's graph, recorded, and report where it ended.
+
+    The one place runs go through: telemetry is recorded, the LangSmith trace
+    is labelled, and every step is checkpointed before the next starts.
+    Callers hold the thread's lock.
+    """
+    config = thread_config(thread_id)
     # Local telemetry, always on (the process's monitor, or the CLI's own); LangSmith when it is on.
     async with run_telemetry() as callbacks:
         with langsmith_tracing():
@@ -397,10 +430,11 @@ async def _drive(
             async for namespace, update in stream:
                 if on_event is not None:
                     on_event(tuple(namespace), update)
-    return _result(thread_id, await graph.aget_state(config))
+    return result_of(thread_id, await graph.aget_state(config))
 
 
-def _result(thread_id: str, snapshot: Any) -> RunResult:
+def result_of(thread_id: str, snapshot: Any) -> RunResult:
+    """Where a thread stands, from its latest state snapshot."""
     values = snapshot.values or {}
     agents = query.agents_involved(values.get("trail") or [])
     if snapshot.interrupts:
@@ -408,11 +442,22 @@ def _result(thread_id: str, snapshot: Any) -> RunResult:
         waiting = [i.value.get("agent") for i in snapshot.interrupts if i.value.get("agent")]
         agents += [name for name in waiting if name not in agents]  # agents mid-step count too
         return RunResult(thread_id, "paused", values.get("summary", ""), None, agents, pending)
-    if not snapshot.next and values.get("outcome"):
+    if not unfinished(snapshot) and values.get("outcome"):
         return RunResult(thread_id, "completed", values.get("summary", ""), values.get("outcome"), agents)
-    if not snapshot.next:
-        error = "a step's agent is no longer in the team; `switchboard resume --approve` reassigns it"
+    if not unfinished(snapshot):
+        error = f"a step's agent is no longer in the team; `switchboard resume {thread_id}` reassigns it"
     else:
-        stopped = ", ".join(snapshot.next)
-        error = f"the run stopped before {stopped} (its process ended); `switchboard resume --approve` continues it"
+        stopped = ", ".join(snapshot.next) or "its next step"
+        error = f"the run stopped before {stopped} (its process ended); `switchboard resume {thread_id}` continues it"
     return RunResult(thread_id, "failed", "", None, agents, error=error)
+
+
+def unfinished(snapshot: Any) -> bool:
+    """Whether a thread's latest checkpoint still has work to run.
+
+    ``next`` alone is not enough: a process killed just after a step's
+    writes were saved, before the checkpoint that follows them, leaves a
+    checkpoint whose ``next`` is empty while its task's writes wait to be
+    applied. Running the graph on with no input applies them and goes on.
+    """
+    return bool(snapshot.next) or bool(snapshot.tasks)

@@ -35,6 +35,10 @@ reads the same key (the client's copy is in ``switchboard.agents.idempotency``).
 
 REPLAY_META_KEY = "switchboard/idempotency"
 """Where the server says, in a keyed result's ``_meta``, whether it replayed the call."""
+REPLAY_ONLY_META_KEY = "switchboard/replay-only"
+"""Request ``_meta`` flag (true, beside the key): answer from the key's record
+if there is one, else an error; never run the effect. The guard asks this
+before deciding a re-run call again."""
 
 
 class IdempotencyConflict(ToolError):

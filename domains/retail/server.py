@@ -34,7 +34,7 @@ from mcp.server.fastmcp.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from switchboard.domains.retail.ledger import IDEMPOTENCY_META_KEY, REPLAY_META_KEY, run_once
+from switchboard.domains.retail.ledger import IDEMPOTENCY_META_KEY, REPLAY_META_KEY, REPLAY_ONLY_META_KEY, run_once
 from switchboard.domains.retail.operations import RetailOperations
 from switchboard.domains.retail.store import RetailStore
 from switchboard.errors import ConfigError, SwitchboardError, ToolError
@@ -204,6 +204,8 @@ def _tool(operations: RetailOperations, name: str, description: str, read_only: 
             key = None if read_only else _request_key(ctx)
             if key is None:
                 return _text(method(**arguments))
+            if _replay_only(ctx):
+                return _recorded(operations.store, key)
             keyed = run_once(operations.store, key, name, arguments, lambda: _text(method(**arguments)))
         except SwitchboardError as exc:
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], isError=True)
@@ -248,6 +250,27 @@ def _request_key(ctx: Context[Any, Any, Any]) -> str | None:
             "nothing was changed. Send the key from switchboard.agents.idempotency.idempotency_key."
         )
     return key
+
+
+def _replay_only(ctx: Context[Any, Any, Any]) -> bool:
+    """Whether the client only asks for the record of its key (``_meta``), never the effect."""
+    meta = ctx.request_context.meta
+    return meta is not None and (meta.model_extra or {}).get(REPLAY_ONLY_META_KEY) is True
+
+
+def _recorded(store: RetailStore, key: str) -> CallToolResult:
+    """The recorded result of ``key``, or an error saying there is none; nothing runs either way."""
+    seen = store.recorded_call(key)
+    if seen is None:
+        text = "No call is recorded under this idempotency key; nothing was done."
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], isError=True,
+            _meta={REPLAY_META_KEY: {"key": key, "replayed": False}},
+        )  # fmt: skip
+    return CallToolResult(
+        content=[TextContent(type="text", text=str(seen["result"]))],
+        _meta={REPLAY_META_KEY: {"key": key, "replayed": True}},
+    )
 
 
 def _described(parameter: inspect.Parameter) -> inspect.Parameter:

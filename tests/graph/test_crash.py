@@ -64,10 +64,10 @@ async def test_killed_run_resumes_without_repeating_the_write(
         assert store.get_order(order_id)["status"] == "return requested"  # the write happened once
 
     stopped = await read_thread("crash-1", settings=settings)
-    assert stopped["status"] == "failed" and "resume --approve" in stopped["error"]
+    assert stopped["status"] == "failed" and "`switchboard resume crash-1` continues it" in stopped["error"]
 
     model = ScriptedChatModel(steps=[finish("return requested")], agents={"finance": [handoff("Return requested.")]})
-    done = await resume_run("crash-1", approved=True, settings=settings, model=model)
+    done = await resume_run("crash-1", settings=settings, model=model)  # nothing to answer: it just goes on
     model.assert_complete()  # finance went on from its next model call, not from scratch
     assert done.status == "completed"
     thread = await read_thread("crash-1", settings=settings)

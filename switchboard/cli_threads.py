@@ -1,0 +1,39 @@
+"""``switchboard threads``: list every thread and what it waits for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from switchboard.threads import THREAD_STATUSES, list_threads
+
+
+def add_threads_command(sub: Any) -> None:
+    """Add ``threads [--status S] [--limit N] [--json]`` to the CLI."""
+    threads = sub.add_parser("threads", help="list threads: paused, running, failed (stopped) or completed")
+    threads.add_argument("--status", choices=THREAD_STATUSES, help="only threads in this state")
+    threads.add_argument("--limit", type=int, help="only the N most recently updated threads")
+    threads.add_argument("--json", action="store_true", help="print a JSON list")
+    threads.set_defaults(handler=_threads)
+
+
+def _threads(args: argparse.Namespace, console: Console) -> int:
+    found = asyncio.run(list_threads(status=args.status, limit=args.limit))
+    if args.json:
+        print(json.dumps([t.to_json() for t in found], default=str))
+        return 0
+    if not found:
+        console.print("no threads" + (f" {args.status}" if args.status else ""))
+        return 0
+    table = Table(title_justify="left")
+    for column in ("thread", "status", "updated", "waiting for / outcome"):
+        table.add_column(column)
+    for t in found:
+        table.add_row(t.thread_id, t.status, (t.updated_at or "")[:19], t.waiting_for or t.outcome or "")
+    console.print(table)
+    return 0

@@ -1,0 +1,76 @@
+"""Every thread in the checkpoint store and where it stands: nothing is forgotten.
+
+A thread that paused for a human, or whose process died mid-run, waits
+silently until someone resumes it. ``list_threads`` (``switchboard threads``)
+finds them all, in SQLite or Postgres alike, with what each one waits for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from switchboard.checkpoints import held_threads, thread_ids
+from switchboard.runs import open_graph, result_of, thread_config
+from switchboard.settings import Settings
+
+ThreadStatus = Literal["paused", "running", "failed", "completed"]
+THREAD_STATUSES: tuple[ThreadStatus, ...] = ("paused", "running", "failed", "completed")
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """One thread, as ``switchboard threads`` lists it."""
+
+    thread_id: str
+    status: ThreadStatus
+    """paused for a human; running in a live process now; failed (stopped,
+    ``switchboard resume`` continues it); or completed."""
+    updated_at: str | None
+    """When its latest checkpoint was written (ISO 8601, UTC)."""
+    waiting_for: str | None
+    """What would move it on: the pending question, or the command that continues it."""
+    outcome: str | None = None
+    """For completed threads: resolved, handed_over or rejected."""
+    task: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``--json`` object."""
+        return asdict(self)
+
+
+async def list_threads(
+    *, status: ThreadStatus | None = None, limit: int | None = None, settings: Settings | None = None
+) -> list[ThreadInfo]:
+    """The threads of the checkpoint store, most recently updated first.
+
+    Args:
+        status: Only threads in this state.
+        limit: Read at most this many threads (the newest).
+        settings: Explicit settings; read from the environment when omitted.
+    """
+    settings = settings or Settings()
+    async with open_graph(settings, connect=False) as graph:
+        saver: Any = graph.checkpointer
+        ids = await thread_ids(saver, limit=limit)
+        running = await held_threads(settings.checkpoint_target, ids)
+        found: list[ThreadInfo] = []
+        for thread_id in ids:
+            snapshot = await graph.aget_state(thread_config(thread_id))
+            info = _info(thread_id, snapshot, thread_id in running)
+            if status is None or info.status == status:
+                found.append(info)
+        return found
+
+
+def _info(thread_id: str, snapshot: Any, running: bool) -> ThreadInfo:
+    result = result_of(thread_id, snapshot)
+    task = (snapshot.values or {}).get("task")
+    if running:
+        return ThreadInfo(thread_id, "running", snapshot.created_at, None, None, task)
+    if result.status == "paused":
+        question = str((result.pending or {}).get("question") or "an answer")
+        return ThreadInfo(thread_id, "paused", snapshot.created_at, question, None, task)
+    if result.status == "failed":
+        return ThreadInfo(thread_id, "failed", snapshot.created_at, result.error, None, task)
+    return ThreadInfo(thread_id, "completed", snapshot.created_at, None, result.outcome, task)
