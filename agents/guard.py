@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
-from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langchain_core.runnables import RunnableConfig, RunnableLambda, ensure_config
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
@@ -168,17 +168,24 @@ def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, polic
 async def _policy_check(
     call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
 ) -> PolicyDecision:
-    """:func:`_decide` as its own run, so a trace shows the check (and the quotes it reads) as a policy check."""
+    """:func:`_decide` as its own run, so a trace shows the check (and the quotes it reads) as a policy check.
+
+    The call's idempotency key is derived here, from the step's own config:
+    the check's run config carries its own metadata, which replaces the
+    step's (and with it the step id the key is made from).
+    """
+    key = _call_key(call)
 
     async def check(c: ToolCall) -> PolicyDecision:
-        return await _decide(c, card, toolbox, policy, facts)
+        return await _decide(c, card, toolbox, policy, facts, key)
 
     run = RunnableLambda(check, name=f"policy: {call['name']}")
-    return await run.ainvoke(call, {"tags": [POLICY_TAG], "metadata": {"tool": call["name"]}})
+    step = ensure_config().get("metadata") or {}  # the step's labels (agent, step id) stay on the check's run
+    return await run.ainvoke(call, {"tags": [POLICY_TAG], "metadata": {**step, "tool": call["name"]}})
 
 
 async def _decide(
-    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts, key: str | None
 ) -> PolicyDecision:
     name = call["name"]
     if name not in card.tools:
@@ -186,7 +193,6 @@ async def _decide(
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
-    key = _call_key(call)
     if key and await toolbox.already_done(name, call["args"], key):
         # Done before a crash (approved then, if it needed approval): deciding it
         # again against the world it changed would refuse it. It is replayed.

@@ -12,9 +12,9 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # the parser is built on every command: import the run machinery and rich only to run
+    from rich.console import Console
 
-if TYPE_CHECKING:  # the parser is built on every command: import the run machinery only to run
     from switchboard.runs import RunResult
 
 

@@ -5,24 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # the parser is built on every command: rich and the checkpoint readers load only to run
+    from rich.console import Console
 
-from switchboard.threads import THREAD_STATUSES, list_threads
+STATUSES = ("paused", "running", "failed", "completed")
+"""The states ``--status`` takes (``switchboard.threads.THREAD_STATUSES``, without importing it)."""
 
 
 def add_threads_command(sub: Any) -> None:
     """Add ``threads [--status S] [--limit N] [--json]`` to the CLI."""
     threads = sub.add_parser("threads", help="list threads: paused, running, failed (stopped) or completed")
-    threads.add_argument("--status", choices=THREAD_STATUSES, help="only threads in this state")
+    threads.add_argument("--status", choices=STATUSES, help="only threads in this state")
     threads.add_argument("--limit", type=int, help="only the N most recently updated threads")
     threads.add_argument("--json", action="store_true", help="print a JSON list")
     threads.set_defaults(handler=_threads)
 
 
 def _threads(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from switchboard.threads import list_threads
+
     found = asyncio.run(list_threads(status=args.status, limit=args.limit))
     if args.json:
         print(json.dumps([t.to_json() for t in found], default=str))

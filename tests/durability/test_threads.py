@@ -44,3 +44,10 @@ def test_cli_lists_threads_as_json(
     assert listed["thread_id"] == "done-2" and listed["outcome"] == "resolved"
     assert main(["threads", "--status", "paused", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_the_cli_offers_every_thread_status_the_listing_knows() -> None:
+    from switchboard.cli_threads import STATUSES
+    from switchboard.threads import THREAD_STATUSES
+
+    assert STATUSES == THREAD_STATUSES  # the parser keeps its own copy so that --help stays light
