@@ -28,8 +28,9 @@ class Offer:
     unavailable: Mapping[str, str] = field(default_factory=dict)
     health: Mapping[str, AgentHealth] = field(default_factory=dict)
     held: tuple[AgentCard, ...] = ()
-    """Unavailable agents still shown (``on_unavailable`` wait or escalate):
-    choosing one makes the supervisor wait for it or ask a human."""
+    """Unavailable agents still shown (``on_unavailable`` wait or escalate,
+    or with ``fallback`` a saturated agent no free agent can stand in for):
+    choosing one makes the supervisor wait for it, then ask a human."""
 
     @property
     def names(self) -> tuple[str, ...]:

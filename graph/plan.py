@@ -13,7 +13,8 @@ back:
 - with no human answer in between that refused or added a note;
 
 and the planned agent must still be on the team, offer the step's skill and
-be available. Anything else sends the decision back to the model, which
+be available, or saturated with no free agent to stand in (then the step
+queues for a slot, see :mod:`~graph.backpressure`). Anything else sends the decision back to the model, which
 sees the progress so far and may make a new plan. The model keeps the
 routing: a plan is only its own earlier answer, replayed while it still holds.
 """
@@ -23,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from switchboard.agents.card import AgentCard
+from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 from switchboard.graph.decision import PlanStep, RoutingDecision
 from switchboard.graph.offer import Offer
@@ -93,7 +96,12 @@ def next_planned(trail: Sequence[TrailEvent], router: Router) -> RouteResult | N
         return None
     step, rest = plan[0], plan[1:]
     card = next((c for c in router.team.agents if c.name == step["agent"]), None)
-    if card is None or (step["skill"] and not card.has_skill(step["skill"])) or not router.available(card.name):
+    if card is None or (step["skill"] and not card.has_skill(step["skill"])):
+        return None
+    offer: Offer | None = Offer((card,), ())
+    if not router.available(card.name):
+        offer = _queue(router, card, step["skill"])
+    if offer is None:
         return None
     decision = RoutingDecision(
         action="route",
@@ -104,7 +112,23 @@ def next_planned(trail: Sequence[TrailEvent], router: Router) -> RouteResult | N
         confidence=last["confidence"],
         plan=[PlanStep(agent=e["agent"], skill=e["skill"], instruction=e["instruction"]) for e in rest],
     )
-    return RouteResult(decision, "plan", Offer((card,), ()))
+    return RouteResult(decision, "plan", offer)
+
+
+def _queue(router: Router, card: AgentCard, skill: str | None) -> Offer | None:
+    """The planned agent is unavailable: an offer that queues the step for it, or ``None`` to ask the model.
+
+    Only a saturated agent (circuit closed) that no free agent can stand in
+    for keeps its planned step, which then waits for a slot (back-pressure,
+    :mod:`~graph.backpressure`); otherwise the model chooses among the free.
+    """
+    if router.settings.on_unavailable != "fallback" or router.health is None:
+        return None
+    health = router.health.health(card.name)
+    if not backpressure.saturated(health, card.max_concurrency) or backpressure.stand_in(router, card.name, skill):
+        return None
+    why = health.why_unavailable(card.max_concurrency) or "at capacity"
+    return Offer((), (card.name,), {card.name: why}, {card.name: health}, (card,))
 
 
 def _index(trail: Sequence[TrailEvent], event: DecisionEvent) -> int:

@@ -6,8 +6,10 @@ exactly the decision a run would, without running anything.
 
 The *offer* is the list of agent cards the model may choose from: the
 capability shortlist, minus agents that are saturated or whose circuit is
-open, ordered by preference (agents near capacity last, then cheaper first,
-then file order). Each card in the prompt carries its live load and health.
+open (a saturated agent whose skill no free agent has stays, marked
+unavailable: its step queues, see :mod:`~graph.backpressure`), ordered by
+preference (agents near capacity last, then cheaper first, then file
+order). Each card in the prompt carries its live load and health.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
 from switchboard.errors import SwitchboardError
 from switchboard.graph import trail as query
+from switchboard.graph.backpressure import queued
 from switchboard.graph.decision import PlanStep, RoutingDecision, decision_schema
 from switchboard.graph.loops import detect_loop, step_key
 from switchboard.graph.offer import Offer
 from switchboard.graph.parallel import PlannedStep, parallel_conflict
 from switchboard.graph.prompts import refusal_feedback, routing_messages
 from switchboard.graph.shortlist import Shortlister
-from switchboard.graph.state import TrailEvent
+from switchboard.graph.state import CapacityWait, TrailEvent
 from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
 
@@ -60,6 +63,8 @@ class RouteResult:
     attempts: int = 0
     error: str | None = None
     rule: str | None = None
+    wait: CapacityWait | None = None
+    """How long the step queued for a saturated agent, when it did (back-pressure)."""
 
 
 def progress_view(trail: Sequence[TrailEvent]) -> list[dict[str, Any]]:
@@ -163,8 +168,9 @@ class Router:
             if card.name not in unavailable
         ]
         cards = tuple(card for _, card in sorted(offered, key=lambda pair: pair[0]))
-        held: tuple[AgentCard, ...] = ()
-        if self.settings.on_unavailable != "fallback":
+        if self.settings.on_unavailable == "fallback":  # back-pressure: a saturated agent nobody can stand in for
+            held = queued(shortlist, snapshot, cards)
+        else:
             held = tuple(c for c in shortlist if c.name in unavailable)
         return Offer(cards, tuple(c.name for c in shortlist), unavailable, snapshot, held)
 

@@ -27,6 +27,7 @@ from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRe
 __all__ = [
     "AgentInput",
     "Assignment",
+    "CapacityWait",
     "DecisionEvent",
     "EscalationEvent",
     "HandoffEvent",
@@ -62,6 +63,18 @@ class PlanEntry(TypedDict):
     instruction: str
 
 
+class CapacityWait(TypedDict):
+    """How long a step waited for a saturated agent to free a slot (back-pressure)."""
+
+    agent: str
+    why: str
+    """Why the agent was unavailable when the step was routed (its load)."""
+    waited_s: float
+    max_wait_s: float
+    expired: bool
+    """True when no slot freed in ``max_wait_s`` and a human was asked."""
+
+
 class DecisionEvent(TypedDict):
     """A routing decision of the supervisor."""
 
@@ -91,6 +104,8 @@ class DecisionEvent(TypedDict):
     follows them without a model call until a step deviates."""
     usage: NotRequired[dict[str, Any]]
     """Tokens and cost of the routing model's calls for this decision, for the budgets."""
+    capacity_wait: NotRequired[CapacityWait]
+    """Set when the step queued for a saturated agent before it ran (or before a human was asked)."""
 
 
 Outcome = Literal["resolved", "handed_over", "rejected", "escalated"]

@@ -23,6 +23,7 @@ them into an escalation.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,12 +33,21 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
 from switchboard.agents.interrupts import Governance
+from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.oversight import counted, govern_results, record_trail, refused_handoff, stopped_run
 from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
-from switchboard.graph.state import AgentInput, Assignment, DecisionEvent, HandoffEvent, SupervisorState, TrailEvent
+from switchboard.graph.state import (
+    AgentInput,
+    Assignment,
+    CapacityWait,
+    DecisionEvent,
+    HandoffEvent,
+    SupervisorState,
+    TrailEvent,
+)
 from switchboard.monitoring import pause_point
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
@@ -106,6 +116,11 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
             return _guard(reason, "hop limit")
         planned = await asyncio.to_thread(next_planned, trail, router)  # reads the health registry
         if planned is not None:
+            if planned.decision.agent in planned.offer.unavailable:  # saturated: the step queues for it
+                held = await _hold(planned, router)
+                if isinstance(held, Command):
+                    return held
+                planned = held
             return _follow(planned, state, hops)
         human_said_go = query.human_said_go(trail)
         result = await router.decide(state["task"], trail, state.get("context") or {}, config)
@@ -221,16 +236,20 @@ def _with_history(handoff: HandoffEvent) -> str:
 
 
 async def _hold(result: RouteResult, router: Router) -> RouteResult | Command[Any]:
-    """The model chose an agent that is unavailable: wait for it, or ask a human.
+    """The decision chose an agent that is unavailable: wait for it, or ask a human.
 
-    Only reached with ``on_unavailable`` set to ``wait`` or ``escalate``
-    (with ``fallback`` unavailable agents are not offered at all). After a
-    bounded wait the step goes to a fallback with the skill, if one is free.
+    With ``on_unavailable: fallback`` only a saturated agent no free agent
+    can stand in for is chosen (see :mod:`~graph.backpressure`): the step
+    queues for a slot, up to ``max_wait_s``, then a human is asked. With
+    ``wait``, after a bounded wait the step goes to a fallback with the
+    skill, if one is free. With ``escalate`` a human is asked at once.
     """
     settings = router.settings
     decision = result.decision
     agent = decision.agent or ""
     why = result.offer.unavailable[agent]
+    if settings.on_unavailable == "fallback":
+        return await _queue(result, router, agent, why)
     if settings.on_unavailable == "wait":
         for _ in range(settings.wait_attempts):
             await asyncio.sleep(settings.wait_seconds)
@@ -250,6 +269,29 @@ async def _hold(result: RouteResult, router: Router) -> RouteResult | Command[An
     return _guard(question, "agent unavailable", result)
 
 
+async def _queue(result: RouteResult, router: Router, agent: str, why: str) -> RouteResult | Command[Any]:
+    """Back-pressure: the step waits for a slot on ``agent``; a human is asked only when the wait expires."""
+    decision = result.decision
+    if await asyncio.to_thread(backpressure.stand_in, router, agent, decision.skill):
+        return await asyncio.to_thread(_reoffered, result, router)
+    wait = await backpressure.wait_for_capacity(router, agent, why, router.settings.max_wait_s)
+    if wait["expired"]:
+        return _guard(backpressure.expired_question(wait), "capacity wait expired", result, wait=wait)
+    return dataclasses.replace(result, wait=wait)
+
+
+def _reoffered(result: RouteResult, router: Router) -> RouteResult:
+    """A free agent with the step's skill appeared while the decision was made: it takes the step."""
+    decision = result.decision
+    skill = decision.skill or ""
+    card = router.team.card(decision.agent or "")
+    candidates = [*card.fallbacks.get(skill, ()), *(c.name for c in router.team.offering(skill))]
+    target = next(n for n in candidates if n != card.name and router.available(n))
+    note = f"{card.name}: {result.offer.unavailable.get(card.name, 'unavailable')}; {target} is free"
+    moved = decision.model_copy(update={"agent": target, "reason": f"{decision.reason} ({note})"})
+    return dataclasses.replace(result, decision=moved)
+
+
 def _low_confidence_question(decision: RoutingDecision, mode: str) -> str:
     guess = f"best guess {decision.agent} at {decision.confidence:.2f}: {decision.reason}"
     if mode == "clarify":
@@ -257,16 +299,23 @@ def _low_confidence_question(decision: RoutingDecision, mode: str) -> str:
     return f"I am not confident enough to route this ({guess}). Should {decision.agent} take it?"
 
 
-def _guard(reason: str, error: str, result: RouteResult | None = None, offer: Offer | None = None) -> Command[Any]:
+def _guard(
+    reason: str,
+    error: str,
+    result: RouteResult | None = None,
+    offer: Offer | None = None,
+    *,
+    wait: CapacityWait | None = None,
+) -> Command[Any]:
     decision = RoutingDecision(action="escalate", reason=reason, confidence=0.0)
     offer = offer or (result.offer if result else Offer((), ()))
-    guarded = RouteResult(decision, "guard", offer, result.attempts if result else 0, error)
+    guarded = RouteResult(decision, "guard", offer, result.attempts if result else 0, error, wait=wait)
     return Command(goto="escalate", update={"trail": [_event(guarded)], "pending": reason})
 
 
 def _event(result: RouteResult, assignments: list[Assignment] | None = None) -> DecisionEvent:
     decision = result.decision
-    return DecisionEvent(
+    event = DecisionEvent(
         kind="decision",
         action=decision.action,
         agent=decision.agent,
@@ -283,3 +332,6 @@ def _event(result: RouteResult, assignments: list[Assignment] | None = None) -> 
         unavailable=dict(result.offer.unavailable),
         plan=plan_entries(decision) if decision.action == "route" else [],
     )
+    if result.wait is not None:
+        event["capacity_wait"] = result.wait
+    return event

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
 
-from switchboard.graph.state import Assignment, DecisionEvent, EscalationEvent, HandoffEvent, ReportEvent
+from switchboard.graph.state import Assignment, CapacityWait, DecisionEvent, EscalationEvent, HandoffEvent, ReportEvent
 
 __all__ = [
     "agents_involved",
+    "capacity_waits",
     "current_turn",
     "decisions",
     "escalations",
@@ -72,6 +73,11 @@ def handoffs(trail: Trail) -> list[HandoffEvent]:
 def escalations(trail: Trail) -> list[EscalationEvent]:
     """Every answered question, oldest first."""
     return [e for e in trail if is_escalation(e)]
+
+
+def capacity_waits(trail: Trail) -> list[CapacityWait]:
+    """Every wait of a step for a saturated agent (back-pressure), oldest first."""
+    return [e["capacity_wait"] for e in decisions(trail) if "capacity_wait" in e]
 
 
 def current_turn(trail: Trail) -> Trail:

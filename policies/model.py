@@ -120,6 +120,10 @@ class RoutingPolicy(BaseModel):
     then fall back), or escalate."""
     wait_seconds: float = Field(default=1.0, ge=0.0)
     wait_attempts: int = Field(default=3, ge=1)
+    max_wait_s: float = Field(default=30.0, ge=0.0, le=3600.0)
+    """With ``fallback``: how long a step for a saturated agent that no free
+    agent can stand in for waits for a slot before a human is asked
+    (back-pressure, ``graph/backpressure.py``). ``0`` asks at once."""
     retry_budget: int = Field(default=2, ge=0)
     """Reassignments of one step before a human is asked."""
     shortlist: int = Field(default=8, ge=1)

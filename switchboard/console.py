@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage
 from rich.console import Console
 from rich.markup import escape
 
+from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 
 MAX_RESULT = 160
@@ -93,8 +94,12 @@ class LiveView:
         retried = (
             f" [yellow](after a refused answer: {escape(event['error'] or '')})[/yellow]" if event.get("error") else ""
         )
+        wait = event.get("capacity_wait")
         for agent, why in (event.get("unavailable") or {}).items():
-            self.console.print(f"  [yellow]{escape(agent)} not offered: {escape(why)}[/yellow]")
+            if not wait or agent != wait["agent"]:
+                self.console.print(f"  [yellow]{escape(agent)} not offered: {escape(why)}[/yellow]")
+        if wait:
+            self.console.print(f"  [yellow]{escape(backpressure.describe(wait))}[/yellow]")
         if event["action"] == "route":
             steps = event.get("assignments") or [
                 {"agent": event["agent"], "skill": event.get("skill"), "instruction": event["instruction"]}

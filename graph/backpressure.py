@@ -1,0 +1,115 @@
+"""Back-pressure: a step for a saturated agent waits for a slot instead of pausing the run.
+
+An agent at its ``max_concurrency`` is a queue, not a failure. It used to be
+left out of the offer, so when no free agent had its skill the step could go
+nowhere and the run asked a human, mid-process (issue 9: 2 of 24 runs paused
+under 8 concurrent returns). Now, with ``on_unavailable: fallback`` (the
+default):
+
+- a saturated agent whose skill no free agent offers stays on offer, marked
+  unavailable, and a plan step for it is kept (see :func:`queued`,
+  :func:`saturated`);
+- a step routed to it waits, up to the routing policy's ``max_wait_s``, for
+  one of its steps elsewhere (in this process or another sharing the health
+  registry) to finish, and then runs (:func:`wait_for_capacity`);
+- only when the wait runs out does the supervisor ask a human, as before.
+
+The wait is recorded on the routing decision (``capacity_wait``), so the
+trail query and ``switchboard show`` say how long the step queued and why.
+
+An open circuit is not a queue: those agents are still not offered, and
+their steps go to a fallback or a human at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from switchboard.agents.card import AgentCard
+from switchboard.agents.health import AgentHealth
+from switchboard.graph.state import CapacityWait
+
+if TYPE_CHECKING:
+    from switchboard.graph.routing import Router
+
+__all__ = ["POLL_S", "describe", "expired_question", "queued", "saturated", "stand_in", "wait_for_capacity"]
+
+POLL_S = (0.02, 0.25)
+"""First and longest pause between two looks at the health registry while a
+step waits. Slots are freed by other threads and processes, through the
+shared SQLite registry, so there is nothing in-process to wait on; the pause
+doubles up to the longest, which keeps an idle wait to a few reads a second."""
+
+
+def saturated(health: AgentHealth | None, max_concurrency: int) -> bool:
+    """Whether an agent is unavailable only because every slot is taken (its circuit is closed)."""
+    return health is not None and health.breaker == "closed" and health.in_flight >= max_concurrency
+
+
+def queued(
+    shortlist: Sequence[AgentCard],
+    health: Mapping[str, AgentHealth],
+    free: Iterable[AgentCard],
+) -> tuple[AgentCard, ...]:
+    """Saturated agents to keep on offer: some skill of theirs no free agent offers.
+
+    Args:
+        shortlist: The agents matched to the task.
+        health: Their load and health.
+        free: The agents on offer now.
+    """
+    offered = {skill.id for card in free for skill in card.skills}
+    return tuple(
+        card
+        for card in shortlist
+        if saturated(health.get(card.name), card.max_concurrency)
+        and any(skill.id not in offered for skill in card.skills)
+    )
+
+
+def stand_in(router: Router, agent: str, skill: str | None) -> bool:
+    """Whether another agent of the team with ``skill`` is free now (then nothing need queue).
+
+    Reads the health registry: call it off the event loop.
+    """
+    if not skill:
+        return False
+    return any(card.name != agent and router.available(card.name) for card in router.team.offering(skill))
+
+
+async def wait_for_capacity(router: Router, agent: str, why: str, max_wait_s: float) -> CapacityWait:
+    """Wait until ``agent`` has a free slot, or ``max_wait_s`` has passed.
+
+    The health registry is SQLite, so each look runs in a worker thread; in
+    between, the task sleeps, leaving the event loop to other runs.
+    """
+    started = time.monotonic()
+    deadline = started + max_wait_s
+    pause = POLL_S[0]
+    while True:
+        free = await asyncio.to_thread(router.available, agent)
+        now = time.monotonic()
+        if free or now >= deadline:
+            return CapacityWait(
+                agent=agent, why=why, waited_s=round(now - started, 3), max_wait_s=max_wait_s, expired=not free
+            )
+        await asyncio.sleep(min(pause, deadline - now))
+        pause = min(2 * pause, POLL_S[1])
+
+
+def expired_question(wait: CapacityWait) -> str:
+    """The question for a human when the wait ran out."""
+    return (
+        f"{wait['agent']} stayed unavailable ({wait['why']}) for {wait['max_wait_s']:g}s, the longest a step "
+        "waits for capacity, and no other agent can take the step. Should the run go on without it?"
+    )
+
+
+def describe(wait: CapacityWait) -> str:
+    """One line for ``show``: how long the step queued and how it ended."""
+    if wait["expired"]:
+        return f"waited {wait['waited_s']:.1f}s for capacity ({wait['agent']} {wait['why']}); the wait expired"
+    return f"waited {wait['waited_s']:.1f}s for capacity ({wait['agent']} {wait['why']})"

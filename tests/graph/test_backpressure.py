@@ -1,0 +1,174 @@
+"""Back-pressure: a step for a saturated agent with no free alternative waits, then escalates.
+
+Issue 9: under 8 concurrent runs, logistics and customer_service hit their
+limit of 4, and 2 of 24 runs paused mid-process for a human for what was
+only a queue. Here the other runs' steps are leases held in the shared
+health registry, exactly as those runs' agent nodes hold them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from rich.console import Console
+
+from switchboard.agents.card import Team, load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.checkpoints import open_checkpointer
+from switchboard.console import print_trail
+from switchboard.graph import build_graph
+from switchboard.graph import trail as query
+from switchboard.graph.routing import Router
+from switchboard.policies import PolicyFile
+from switchboard.testing import ScriptedChatModel, finish, handoff, route
+
+TEAM = """
+name: shop
+agents:
+  - name: courier
+    description: Schedules pickups of returns.
+    max_concurrency: 1
+    skills: [{id: pickups, description: Schedule a pickup of a return.}]
+  - name: clerk
+    description: Answers questions about orders and opening hours.
+    skills: [{id: orders, description: Look up an order.}]
+"""
+CONFIG: Any = {"configurable": {"thread_id": "t"}}
+Factory = Callable[[ScriptedChatModel, HealthRegistry, float], Any]
+
+
+def _policy(max_wait_s: float) -> PolicyFile:
+    return PolicyFile.model_validate({"name": "shop", "routing": {"max_wait_s": max_wait_s}})
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Team:
+    file = tmp_path / "shop.yaml"
+    file.write_text(TEAM)
+    return load_team(file)
+
+
+@pytest.fixture
+async def make(team: Team, tmp_path: Path) -> AsyncIterator[Factory]:
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+
+        def build(model: ScriptedChatModel, health: HealthRegistry, max_wait_s: float) -> Any:
+            return build_graph(team=team, model=model, policy=_policy(max_wait_s), checkpointer=saver, health=health)
+
+        yield build
+
+
+async def _release_when_planned(graph: Any, health: HealthRegistry, lease: str) -> None:
+    """Free the other run's slot once the clerk's step is saved and the supervisor is on the planned one.
+
+    The supervisor starts at once after that checkpoint; the pause after it
+    is far longer than its first look at the registry.
+    """
+    for _ in range(1000):
+        await asyncio.sleep(0.02)
+        state = await graph.aget_state(CONFIG)
+        if query.handoffs(state.values.get("trail") or []) and state.next == ("supervisor",):
+            break
+    await asyncio.sleep(0.5)
+    health.release(lease, ok=True)
+
+
+async def test_a_step_for_a_saturated_agent_waits_for_its_slot_and_runs(make: Factory) -> None:
+    health = HealthRegistry()
+    other_run = health.acquire("courier")  # another run's pickup holds courier's only slot
+    model = ScriptedChatModel(
+        steps=[route("courier", "pick up the return", skill="pickups"), finish("scheduled")],
+        agents={"courier": [handoff("Pickup scheduled.")]},
+    )
+    graph = make(model, health, 30.0)  # far above the release below: the wait, not the bound, ends it
+    running = asyncio.create_task(graph.ainvoke({"task": "pick up my return"}, CONFIG))
+    await asyncio.sleep(0.3)
+    assert not running.done()  # queued, not paused for a human
+    assert '"available":false' in model.calls[0].text  # courier was on offer, marked busy
+    health.release(other_run, ok=True)
+    await asyncio.wait_for(running, 30)
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()
+    assert not state.interrupts and state.values["outcome"] == "resolved"
+    (wait,) = query.capacity_waits(state.values["trail"])
+    assert wait["agent"] == "courier" and not wait["expired"] and 0.2 <= wait["waited_s"] < 30
+    assert wait["why"] == "at capacity (1/1 steps in flight)"
+    assert [h["agent"] for h in query.handoffs(state.values["trail"])] == ["courier"]
+    assert health.health("courier").in_flight == 0
+
+
+async def test_a_step_escalates_only_when_the_wait_expires(make: Factory) -> None:
+    health = HealthRegistry()
+    health.acquire("courier")  # and never released
+    model = ScriptedChatModel(steps=[route("courier", "pick up the return", skill="pickups")])
+    graph = make(model, health, 0.3)
+    started = asyncio.get_running_loop().time()
+    await graph.ainvoke({"task": "pick up my return"}, CONFIG)
+    assert asyncio.get_running_loop().time() - started >= 0.3  # it did wait the bound
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()
+    (asked,) = state.interrupts
+    assert "courier stayed unavailable (at capacity (1/1 steps in flight)) for 0.3s" in asked.value["question"]
+    (wait,) = query.capacity_waits(state.values["trail"])
+    assert wait["expired"] and wait["waited_s"] >= 0.3
+    assert query.handoffs(state.values["trail"]) == []
+
+
+async def test_a_planned_step_for_a_saturated_agent_waits_without_asking_the_model(make: Factory) -> None:
+    health = HealthRegistry()
+    model = ScriptedChatModel(
+        steps=[
+            route("clerk", "look up order 7", skill="orders", plan=[("courier", "pickups", "pick up order 7")]),
+            finish("scheduled"),
+        ],
+        agents={"clerk": [handoff("Order 7 is returnable.")], "courier": [handoff("Pickup scheduled.")]},
+    )
+    graph = make(model, health, 30.0)
+    other_run = health.acquire("courier")  # busy by the time the plan reaches it
+    await asyncio.gather(
+        graph.ainvoke({"task": "return order 7"}, CONFIG), _release_when_planned(graph, health, other_run)
+    )
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()  # two model calls: the plan's step needed none, even while courier was busy
+    assert state.values["outcome"] == "resolved"
+    planned = query.decisions(state.values["trail"])[1]
+    assert planned["source"] == "plan" and planned["agent"] == "courier"
+    assert planned["capacity_wait"]["agent"] == "courier" and not planned["capacity_wait"]["expired"]
+
+
+async def test_show_displays_the_wait(make: Factory) -> None:
+    health = HealthRegistry()
+    health.acquire("courier")
+    model = ScriptedChatModel(steps=[route("courier", "pick up the return", skill="pickups")])
+    graph = make(model, health, 0.2)
+    await graph.ainvoke({"task": "pick up my return"}, CONFIG)
+    state = await graph.aget_state(CONFIG)
+    console = Console(record=True, width=200)
+    print_trail({"thread_id": "t", "status": "paused", "task": "pick up", "trail": state.values["trail"]}, console)
+    shown = console.export_text()
+    assert "waited 0.2s for capacity (courier at capacity (1/1 steps in flight)); the wait expired" in shown
+    assert "courier not offered" not in shown  # it was offered: the step queued for it
+
+
+def test_an_open_circuit_is_not_a_queue(team: Team) -> None:
+    health = HealthRegistry()
+    for _ in range(3):
+        health.record("courier", ok=False)
+    router = Router(team, ScriptedChatModel(steps=[]), _policy(30.0), health)
+    offer = router.offer("pick up my return")
+    assert "courier" not in offer.names and "circuit open" in offer.unavailable["courier"]
+    health = HealthRegistry()
+    health.acquire("courier")
+    busy = Router(team, ScriptedChatModel(steps=[]), _policy(30.0), health).offer("pick up my return")
+    assert "courier" in busy.names and [c.name for c in busy.held] == ["courier"]
+
+
+def test_max_wait_s_is_validated() -> None:
+    with pytest.raises(ValidationError, match="max_wait_s"):
+        _policy(-1)
+    assert PolicyFile.model_validate({"name": "shop"}).routing.max_wait_s == 30.0
