@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from switchboard.checkpoints.sqlite_wal import ensure_wal
+
 Breaker = Literal["closed", "open", "half_open"]
 
 _SCHEMA = """
@@ -128,8 +130,8 @@ class HealthRegistry:
             db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         else:
             self._path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_wal(self._path)
             db = sqlite3.connect(str(self._path), timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
             # Load and outcomes are advisory and rewritten every step: a commit
             # survives a crash of the process (WAL), it need not wait for the
             # disk (fsync) as a checkpoint must.

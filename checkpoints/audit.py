@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
+from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import AuditError
 from switchboard.policies.approvals import canonical_json
 
@@ -171,10 +172,10 @@ class AuditLog:
         ``asyncio.to_thread``); a transaction must not interleave with another's."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             # Write-ahead log, still synchronous=FULL: every append is on disk when it returns, with one
             # sync per commit instead of the rollback journal's several (the cost of each audited event).
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            ensure_wal(self.path)
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             self._conn.execute("PRAGMA synchronous=FULL")
             self._db = sqlite_utils.Database(self._conn)
             self._create()

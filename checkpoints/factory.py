@@ -18,6 +18,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from switchboard.checkpoints.crashpoints import armed
+from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError
 
 
@@ -107,6 +108,6 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
             yield armed(saver)
         return
     path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(ensure_wal, path)  # before the saver's setup, which would switch it under other runs
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         yield armed(saver)

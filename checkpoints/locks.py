@@ -37,6 +37,7 @@ from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 from switchboard.checkpoints.factory import is_postgres
+from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError, ThreadError
 
 DEFAULT_TTL = 30.0
@@ -233,7 +234,9 @@ class SqliteThreadLock:
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit mode: transactions are explicit. The busy timeout rides
-        # out a checkpoint write in progress.
+        # out a checkpoint write in progress; the file is put in WAL mode first
+        # (the checkpointer's own setup would switch it while locks are taken).
+        ensure_wal(self.path)
         return sqlite3.connect(self.path, timeout=10, isolation_level=None)
 
 

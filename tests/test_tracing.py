@@ -159,7 +159,7 @@ def test_the_approval_pause_is_a_pause_not_an_error(traced: Collector) -> None:
     start, resume = _roots(runs)
     assert "paused" in start["tags"] and _meta(start)["outcome"] == "paused"
     assert "completed" in resume["tags"] and _meta(resume)["outcome"] == "completed"
-    paused = [r for r in runs.values() if "paused" in (r.get("tags") or []) and r["parent_run_id"]]
+    paused = [r for r in runs.values() if "paused" in (r.get("tags") or []) and r.get("parent_run_id")]
     assert sorted(r["name"] for r in paused) == ["act", "finance"]
     act = next(r for r in paused if r["name"] == "act")
     (question,) = act["outputs"]["paused"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.views import VIEWS
@@ -66,8 +67,8 @@ def ensure_schema(path: str | Path) -> None:
     a view is only replaced when its definition changed.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    ensure_wal(path)
     with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
         columns = ", ".join(
             f"[{name}] {_SQL_TYPES[kind]}{' PRIMARY KEY' if name == 'id' else ''}"
             f"{' NOT NULL' if name in _NOT_NULL else ''}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -79,7 +80,16 @@ def test_make_eval_passes_the_model_and_the_user_model_to_eval_tau() -> None:
     repo = Path(__file__).parents[2]
     local = "openai:qwen?structured=json_schema&max_tokens=512&concurrency=1"  # `&` and `?` reach it intact
     variables = [f"MODEL={local}", "USER_MODEL=openai:gpt-4.1", "TASKS=t.json", "DATA=d", "EVAL_ARGS=--single-shot"]
-    dry = subprocess.run(["make", "-n", "eval", *variables], cwd=repo, capture_output=True, text=True, check=True)
+    # Run as a top-level make even under `make test`: a nested make prints "Entering/Leaving directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}}
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "eval", *variables],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     line = dry.stdout.split(" eval tau ", 1)[1].replace("\\\n", " ")
     args = _parser().parse_args(["eval", "tau", *shlex.split(line)])
     assert (args.model, args.user_model, args.single_shot) == (local, "openai:gpt-4.1", True)
