@@ -23,8 +23,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
 from switchboard.agents import AgentSpec
+from switchboard.agents.interrupts import Governance
+from switchboard.agents.subgraph import AGENT_METADATA_KEY, Member, build_crew_graph
 from switchboard.agents.synthetic import synthetic_team
+from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.errors import ConfigError
 from switchboard.graph import build_graph
 from switchboard.policies import PolicyFile
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
@@ -123,6 +127,38 @@ async def test_a_paused_step_resumes_as_the_agent_that_paused(saver: BaseCheckpo
         ("currency", "done"),
         ("weather", "done"),
     ]
+
+
+async def test_agents_on_one_model_are_each_bound_to_their_own_tools(saver: BaseCheckpointSaver[Any]) -> None:
+    """Bindings are cached per model and tool set, so sharing a model never shows one agent another's tools."""
+    weather_steps = [call("get_weather", city="Oslo"), handoff("snow")]
+    currency_steps = [call("convert", amount=1, currency="GBP"), handoff("0.85 GBP")]
+    model = ScriptedChatModel(steps=[], agents={"weather": weather_steps, "currency": currency_steps})
+    supervisor = ScriptedChatModel(
+        steps=[route("weather", "Oslo?", skill="weather"), route("currency", "1 EUR?", skill="currency"), finish()]
+    )
+    agents = [spec.model_copy(update={"model": None}) for spec in specs(model, model)]
+    graph = build_graph(agents, model=model, supervisor_model=supervisor, checkpointer=saver)
+    await graph.ainvoke({"task": "Oslo weather, and 1 EUR in GBP?"}, _config("one-model"))
+
+    model.assert_complete()
+    assert [(c.agent, c.tools[0]) for c in model.calls] == [
+        ("weather", "get_weather"),
+        ("weather", "get_weather"),
+        ("currency", "convert"),
+        ("currency", "convert"),
+    ]
+
+
+async def test_a_shared_subgraph_run_without_naming_its_agent_is_refused(tmp_path: Path) -> None:
+    model = ScriptedChatModel(steps=[])
+    gov = Governance.of(PolicyFile(name="t"), data_dir=tmp_path)
+    crew = [Member(spec.card(), model, Toolbox.of(list(spec.tools))) for spec in specs(model, model)]
+    graph = build_crew_graph(crew, gov=gov)
+    with pytest.raises(ConfigError, match="not one of its agents"):
+        await graph.ainvoke({"messages": [("user", "hi")]}, {"metadata": {AGENT_METADATA_KEY: "someone_else"}})
+    with pytest.raises(ConfigError, match="unique names"):
+        build_crew_graph([*crew, crew[0]], gov=gov)
 
 
 class _ChainNames(AsyncCallbackHandler):
