@@ -6,12 +6,19 @@ call of ``ask_customer`` goes to the ``ask`` node, which pauses for the
 customer's reply (see :mod:`~switchboard.agents.questions`). Its
 messages stay inside it; what leaves is the structured findings, the tool
 calls and any escalations, which the supervisor graph records in its trail.
+
+One compiled subgraph serves many agents (:func:`build_crew_graph`): the
+nodes are the same for every card, so only the card, its model and its tools
+differ, and those are chosen per step from the run's metadata
+(:data:`AGENT_METADATA_KEY`, set by the agent node that runs the step).
+Compiling one subgraph per card made a 500-agent team take seconds to build.
 """
 
 from __future__ import annotations
 
 import asyncio
 import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -34,7 +41,14 @@ from switchboard.agents.prompts import handoff_schema
 from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema, put_questions
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
+from switchboard.errors import ConfigError
 from switchboard.models import cut_off, model_slot
+
+AGENT_METADATA_KEY = "switchboard_agent"
+"""Run-config metadata naming the agent a step (and every model call in it)
+works for. The shared subgraph picks the step's card by it; tools, tracers
+and the scripted test model read the agent's identity here, never from a
+prompt's wording or a node's name."""
 
 
 class AgentState(TypedDict, total=False):
@@ -55,27 +69,59 @@ class AgentState(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
-class AgentLoop:
-    """The two nodes of an agent's subgraph, bound to one card."""
+class Member:
+    """One agent a shared subgraph runs: its card, its model and where its tools come from."""
 
     card: AgentCard
+    """The card; its tool allow-list is enforced by the guard."""
     model: BaseChatModel
+    """The chat model its steps call."""
     toolbox: Toolbox
+    """Where its tools come from, looked up at call time."""
+
+
+@dataclass(frozen=True)
+class AgentLoop:
+    """The nodes of an agent subgraph, shared by the agents in ``crew``."""
+
+    crew: Mapping[str, Member]
     gov: Governance
     max_turns: int = 12
     asks_customer: bool = True
-    """Whether the agent is offered ``ask_customer``."""
+    """Whether the agents are offered ``ask_customer``."""
     _binding: dict[tuple[int, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def member(self, config: RunnableConfig) -> Member:
+        """The agent this step runs as: the one the run's metadata names.
+
+        A subgraph of one agent needs no name (it is run alone, too). The
+        name is read on every node run, resumes included, and the agent
+        node sets it on each, so a step never changes agent mid-way.
+
+        Raises:
+            ConfigError: A shared subgraph was run without naming one of its agents.
+        """
+        name = (config.get("metadata") or {}).get(AGENT_METADATA_KEY)
+        found = self.crew.get(name) if isinstance(name, str) else None
+        if found is not None:
+            return found
+        if len(self.crew) == 1:
+            return next(iter(self.crew.values()))
+        raise ConfigError(
+            f"the shared agent subgraph was run for {name!r}, not one of its agents; run it from the agent "
+            f"node build_graph makes, or set metadata[{AGENT_METADATA_KEY!r}] to one of {sorted(self.crew)[:5]}"
+        )
 
     async def think(
         self, state: AgentState, config: RunnableConfig
     ) -> Command[Literal["act", "ask", "think", "__end__"]]:
         """Ask the model for the next move: tool calls, or the handoff."""
+        agent = self.member(config)
         turns = state.get("turns", 0)
         if turns >= self.max_turns:
-            summary = f"{self.card.name} gave up after {turns} model calls."
+            summary = f"{agent.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(state["messages"], config, state.get("skill"))
+        reply = await self._ask(agent, state["messages"], config, state.get("skill"))
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -88,7 +134,7 @@ class AgentLoop:
             if cut_off(reply):
                 text = f"(cut off at the token cap) {text}"
             if state.get("nudged"):
-                summary = f"{self.card.name} answered without acting (no tool call, no handoff): {text[:300]}"
+                summary = f"{agent.card.name} answered without acting (no tool call, no handoff): {text[:300]}"
                 reasoning = "the model never called a tool or the handoff tool"
                 return _finish(Findings(status="unable", summary=summary, reasoning=reasoning, confidence=0.0), update)
             nudge = HumanMessage(_CUT_NUDGE if cut_off(reply) else _NUDGE)
@@ -104,7 +150,7 @@ class AgentLoop:
         return Command(goto="act", update=update)
 
     async def _ask(
-        self, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
+        self, agent: Member, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
     ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
@@ -115,34 +161,37 @@ class AgentLoop:
         the model's request slot is held: waiting behind other steps for a
         one-slot endpoint is not the model being slow.
         """
+        card = agent.card
         try:
-            bound = self._bound(skill)
-            async with model_slot(self.model):
-                reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
+            bound = self._bound(agent, skill)
+            async with model_slot(agent.model):
+                reply = await asyncio.wait_for(bound.ainvoke(messages, config), card.timeout_s)
         except GraphBubbleUp:
             raise
         except TimeoutError:
-            return _unable(f"{self.card.name}'s model did not answer within {self.card.timeout_s:g}s.")
+            return _unable(f"{card.name}'s model did not answer within {card.timeout_s:g}s.")
         except Exception as exc:  # reported as a retryable failure, never swallowed
-            return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
+            return _unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    def _bound(self, skill: str | None) -> Any:
-        """The model bound to the step's tools and ``handoff``, bound once per set of tools.
+    def _bound(self, agent: Member, skill: str | None) -> Any:
+        """The agent's model bound to the step's tools and ``handoff``, bound once per model and set of tools.
 
         A step sees the tools of its skill (all of the card's when the skill
-        lists none). The toolbox is read on every call (its tools exist only
-        while it is open), but schemas are derived again only when its tools change.
+        lists none). Binding happens on an agent's first step, not at build
+        time, so a large team builds fast and binds only the agents it runs.
+        The toolbox is read on every call (its tools exist only while it is
+        open), but schemas are derived again only when its tools change.
         """
-        shown = set(self.card.tools_of(skill))
-        tools = [tool for tool in self.toolbox.tools_for(self.card) if tool.name in shown]
-        key = tuple(map(id, tools))
+        shown = set(agent.card.tools_of(skill))
+        tools = [tool for tool in agent.toolbox.tools_for(agent.card) if tool.name in shown]
+        key = (id(agent.model), *map(id, tools))
         bound = self._binding.get(key)
         if bound is None:
-            if len(self._binding) >= 64:
+            if len(self._binding) >= max(64, 4 * len(self.crew)):
                 self._binding.clear()  # the toolbox was reopened: the old tools are gone
             asks = [ask_customer_tool_schema()] if self.asks_customer else []
-            bound = self._binding[key] = self.model.bind_tools([*tools, *asks, handoff_schema()])
+            bound = self._binding[key] = agent.model.bind_tools([*tools, *asks, handoff_schema()])
         return bound
 
     async def act(self, state: AgentState, config: RunnableConfig) -> Command[Literal["think", "__end__"]]:
@@ -152,13 +201,14 @@ class AgentLoop:
         other call has succeeded; if one did not, the model reads the
         results and hands off again.
         """
+        agent = self.member(config)
         reply = state["messages"][-1]
         assert isinstance(reply, AIMessage)
         calls = [c for c in reply.tool_calls if c["name"] != HANDOFF_TOOL]
         handoffs = [c for c in reply.tool_calls if c["name"] == HANDOFF_TOOL]
         history = [*(state.get("history") or []), *(state.get("calls") or [])]
         outcome = await run_guarded(
-            calls, card=self.card, toolbox=self.toolbox, gov=self.gov, config=config, history=history
+            calls, card=agent.card, toolbox=agent.toolbox, gov=self.gov, config=config, history=history
         )
         update: dict[str, Any] = {
             "messages": list(outcome.messages),
@@ -181,7 +231,8 @@ class AgentLoop:
         """Put the model's questions to the customer; the replies come back as the tool results."""
         reply = state["messages"][-1]
         assert isinstance(reply, AIMessage)
-        messages, records = await put_questions(reply, agent=self.card.name, gov=self.gov, config=config)
+        agent = self.member(config).card.name
+        messages, records = await put_questions(reply, agent=agent, gov=self.gov, config=config)
         return Command(goto="think", update={"messages": messages, "calls": records})
 
 
@@ -205,13 +256,48 @@ def build_agent_graph(
         asks_customer: Offer the built-in ``ask_customer`` tool, which pauses
             the thread for the customer's reply.
     """
-    loop = AgentLoop(card, model, toolbox, gov, max_turns, asks_customer)
+    return build_crew_graph(
+        [Member(card, model, toolbox)], gov=gov, max_turns=max_turns, asks_customer=asks_customer, name=card.name
+    )
+
+
+def build_crew_graph(
+    crew: Sequence[Member],
+    *,
+    gov: Governance,
+    max_turns: int = 12,
+    asks_customer: bool = True,
+    name: str = "agent",
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile one subgraph that runs any agent of ``crew``.
+
+    Each step runs as the agent its run metadata names
+    (:data:`AGENT_METADATA_KEY`); run it through the agent node, which also
+    names the subgraph's run after the agent (``run_name``), so traces read
+    as they would with a subgraph per agent. Checkpoint namespaces come
+    from the supervisor graph's node per agent, not from this graph, so
+    they are the same as before the agents shared it.
+
+    Args:
+        crew: The agents, with their models and toolboxes; names are unique.
+        gov: The business rules, principals and audit log checked at every tool call.
+        max_turns: Model calls allowed before a step is reported failed.
+        asks_customer: Offer the built-in ``ask_customer`` tool.
+        name: The compiled graph's name (a run names the agent instead).
+
+    Raises:
+        ConfigError: ``crew`` is empty or two of its agents share a name.
+    """
+    members = {member.card.name: member for member in crew}
+    if not members or len(members) != len(crew):
+        raise ConfigError("an agent subgraph needs at least one agent, and its agents unique names")
+    loop = AgentLoop(members, gov, max_turns, asks_customer)
     builder = StateGraph(AgentState)
     builder.add_node("think", loop.think)
     builder.add_node("act", loop.act)
     builder.add_node("ask", loop.ask)
     builder.add_edge(START, "think")
-    return builder.compile(name=card.name)
+    return builder.compile(name=name)
 
 
 _NUDGE = (

@@ -26,6 +26,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
+from switchboard.agents.subgraph import AGENT_METADATA_KEY as AGENT_METADATA_KEY  # read from here too
 from switchboard.graph.state import AgentInput
 from switchboard.graph.usage import messages_usage
 
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
-AGENT_METADATA_KEY = "switchboard_agent"
-"""Run-config metadata naming the agent a step (and every model call in it)
-works for. Tools, tracers and the scripted test model read the agent's
-identity here, never from a prompt's wording or a node's name."""
 
 
 def step_status(findings: Findings, calls: list[ToolCallRecord]) -> tuple[Literal["done", "failed", "rejected"], bool]:
@@ -62,6 +59,10 @@ def agent_node(
     The subgraph is invoked inside the node, so it shares the thread's
     checkpointer: an interrupt inside it pauses the whole thread, and resuming
     continues the subgraph where it stopped rather than starting it again.
+    Several agents' nodes may share one subgraph (``build_crew_graph``): the
+    node names its agent in the run's metadata, which is how the subgraph
+    picks the card, and names the subgraph's run after it, so the trace and
+    the checkpoint namespace (``<agent>:<task>``) are the agent's own.
     While it runs, the agent holds a lease in the health registry, which is
     how routing sees its load; the outcome feeds its error rate and breaker.
     """
@@ -71,6 +72,8 @@ def agent_node(
     # Kept tiny on purpose: LangGraph finds a node's subgraph by walking the
     # node function's bytecode when it compiles the graph, once per agent;
     # the work lives in _AgentStep.run, whose bytecode is never walked.
+    # The node's reference to ``subgraph`` is also what lets get_state(subgraphs=True)
+    # show a paused step's state.
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         return await step.run(subgraph, state, config)
 
@@ -109,6 +112,7 @@ class _AgentStep:
                 },
                 {
                     **config,
+                    "run_name": card.name,  # a shared subgraph's run is still named after the agent
                     "metadata": {
                         **(config.get("metadata") or {}),
                         AGENT_METADATA_KEY: card.name,

@@ -1,7 +1,8 @@
 """Assemble the supervisor graph.
 
 ``intake`` takes the task in (from ``task`` or the chat); ``supervisor``
-decides; each agent is a node running its own subgraph; ``escalate`` pauses
+decides; each agent is a node of its own (card and spec agents all run one
+shared, compiled subgraph, see ``agents.subgraph``); ``escalate`` pauses
 for a human; ``finalize`` writes the report. Every edge
 out of a node is a ``Command``; the builder declares the destinations so the
 drawn graph is exact.
@@ -32,7 +33,7 @@ from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.interrupts import Governance
 from switchboard.agents.spec import AgentSpec
-from switchboard.agents.subgraph import build_agent_graph
+from switchboard.agents.subgraph import Member, build_crew_graph
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ConfigError
@@ -121,19 +122,7 @@ def build_graph(
     _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
-    # LangGraph's add_node overloads do not model async Command-returning nodes
-    # that take a config, so the nodes are passed untyped; compile() checks them.
-    nodes: dict[str, Any] = {}
-    for card in team.agents:
-        if card.name in roster.brought:
-            nodes[card.name] = external_node(roster.brought[card.name], health)
-        else:
-            spec = roster.specs.get(card.name)
-            own = Toolbox.of(spec.tools) if spec else toolbox
-            agent_model = models.of(card, spec)
-            nodes[card.name] = agent_node(
-                card, build_agent_graph(card, model=agent_model, toolbox=own, gov=gov), health
-            )
+    nodes = _agent_nodes(roster, models, toolbox, gov, health)
     workflows = tuple(workflows) or team.load_workflows()
     check_workflows(policy, workflows, team)
     gov = replace(gov, entries=workflow_entries(workflows, team))
@@ -159,6 +148,33 @@ def build_graph(
     builder.add_edge("intake", "supervisor")
     builder.add_edge("finalize", END)
     return governed(builder.compile(checkpointer=checkpointer, store=store, name="switchboard"))
+
+
+def _agent_nodes(
+    roster: _Roster, models: _Models, toolbox: Toolbox, gov: Governance, health: HealthRegistry
+) -> dict[str, Any]:
+    """A node per agent, in team order; every card and spec agent runs the same compiled subgraph.
+
+    The agents' subgraphs would differ only in card, model and tools, which
+    a step picks at run time, so compiling one per agent (about 10 ms each)
+    would make a large team's build grow with its size for nothing.
+    """
+    crew: list[Member] = []
+    for card in roster.team.agents:
+        if card.name not in roster.brought:
+            spec = roster.specs.get(card.name)
+            crew.append(Member(card, models.of(card, spec), Toolbox.of(spec.tools) if spec else toolbox))
+    shared = build_crew_graph(crew, gov=gov) if crew else None
+    # LangGraph's add_node overloads do not model async Command-returning nodes
+    # that take a config, so the nodes are passed untyped; compile() checks them.
+    nodes: dict[str, Any] = {}
+    for card in roster.team.agents:
+        brought = roster.brought.get(card.name)
+        if brought is not None:
+            nodes[card.name] = external_node(brought, health)
+        elif shared is not None:
+            nodes[card.name] = agent_node(card, shared, health)
+    return nodes
 
 
 def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile) -> None:
