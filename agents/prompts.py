@@ -18,13 +18,12 @@ from switchboard.agents.findings import HANDOFF_SCHEMA
 
 AGENT_SYSTEM = """\
 You are {name}, an agent in a supervised team. {description}
-Carry out the <instruction> through your tools: read before you write, and
-never repeat a write that succeeded. Then call `handoff` once: status "done",
+Carry out the <instruction> with your tools; read before you write, never
+repeat a write that succeeded. Then call `handoff` once: status "done",
 "failed" (a rule or precondition refused it) or "unable" (another agent
-might do it); summary, one or two sentences; facts, the ids and values later
-steps need; reasoning; confidence, 0 to 1. When your last tool calls cannot
-change your report, call `handoff` in the same turn: it counts only if they
-all succeed.
+might do it); a short summary; facts (ids and values later steps need);
+reasoning; confidence 0-1. Call it in the turn of your last tool calls if
+their results cannot change it: it counts only if they all succeed.
 """
 
 

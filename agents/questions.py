@@ -57,10 +57,7 @@ class AskCustomerArgs(BaseModel):
     question: str = Field(min_length=1, max_length=1000, description="One short question, in the customer's words.")
 
 
-ASK_DESCRIPTION = (
-    "Ask the customer one question and wait for the reply; only for what they alone know "
-    "(which order, which item, a preference), never for what your tools can find."
-)
+ASK_DESCRIPTION = "Ask the customer one question, only for what they alone know (which order, which item)."
 """The tool's description: the whole of what a model is told about ``ask_customer``.
 
 Bound to every agent's every model call, so it is said once, here, and not
@@ -82,7 +79,7 @@ def ask_customer_tool_schema() -> dict[str, Any]:
             "description": ASK_DESCRIPTION,
             "parameters": {
                 "type": "object",
-                "properties": {"question": {"type": "string", "description": "One short question."}},
+                "properties": {"question": {"type": "string"}},
                 "required": ["question"],
             },
         },

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -47,6 +48,8 @@ class AgentState(TypedDict, total=False):
     """The thread's tool calls before this step: their results are facts the policy uses."""
     skill: str | None
     """The step's skill: its tools are the ones bound to the model (see ``Skill.tools``)."""
+    known: list[str]
+    """The facts the step's context holds: the skill's lookups for them are not bound (see ``Skill.lookups``)."""
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
@@ -75,7 +78,7 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{self.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(state["messages"], config, state.get("skill"))
+        reply = await self._ask(state["messages"], config, state.get("skill"), state.get("known") or ())
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -104,7 +107,7 @@ class AgentLoop:
         return Command(goto="act", update=update)
 
     async def _ask(
-        self, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
+        self, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None, known: Sequence[str] = ()
     ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
@@ -116,7 +119,7 @@ class AgentLoop:
         one-slot endpoint is not the model being slow.
         """
         try:
-            bound = self._bound(skill)
+            bound = self._bound(skill, known)
             async with model_slot(self.model):
                 reply = await asyncio.wait_for(bound.ainvoke(messages, config), self.card.timeout_s)
         except GraphBubbleUp:
@@ -127,14 +130,14 @@ class AgentLoop:
             return _unable(f"{self.card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    def _bound(self, skill: str | None) -> Any:
+    def _bound(self, skill: str | None, known: Sequence[str] = ()) -> Any:
         """The model bound to the step's tools and ``handoff``, bound once per set of tools.
 
         A step sees the tools of its skill (all of the card's when the skill
         lists none). The toolbox is read on every call (its tools exist only
         while it is open), but schemas are derived again only when its tools change.
         """
-        shown = set(self.card.tools_of(skill))
+        shown = set(self.card.tools_of(skill, known))
         tools = [tool for tool in self.toolbox.tools_for(self.card) if tool.name in shown]
         key = tuple(map(id, tools))
         bound = self._binding.get(key)

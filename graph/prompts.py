@@ -50,18 +50,14 @@ _RULES = """\
   `instruction` with the facts it needs;
 - finish: the task is done or nothing more can be done;
 - escalate: a human must decide; `reason` is the question.
-Always give a short `reason` and a `confidence` from 0 to 1. Never redo a
-step that is done.
-Plan: with a route, `plan` may list the steps you expect after this one, in
-order ({agent, skill, instruction}); they run without asking you again
-while each succeeds. Leave it empty when the next steps depend on what this
-one finds.
-Parallel: `also` may add steps to run at the same time, only when
-independent (neither needs the other's result), with different skills and
-agents (never an agent with its backup), and no skill in `writes` touching
-a record another step reads or writes. When unsure, route one step.
-<progress> holds this turn's handoffs and their facts; <context>, the
-facts known before them.
+Give a short `reason` and a `confidence` (0-1). Never redo a done step.
+`plan`: the steps you expect after this one, in order; they run without
+asking you while each succeeds. Leave it empty if they depend on what this
+step finds.
+`also`: steps to run at the same time, only if independent, with other
+skills and agents (never an agent with its backup), and no skill in
+`writes` touching a record another step uses. When unsure, route one step.
+<progress>: this turn's handoffs; <context>: facts known before them.
 """
 
 _HOW = {

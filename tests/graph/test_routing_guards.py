@@ -288,7 +288,7 @@ async def test_the_prompt_names_skills_by_id_and_describes_them_only_when_ambigu
     assert finance["skills"][0] == "process_return" and "process_return" in finance["writes"]
     assert next(a for a in agents if a["name"] == "finance_backup")["backup_for"] == ["finance"]
     assert "load" not in finance  # idle and healthy: nothing to say
-    assert "Parallel:" in prompt and "never an agent with its backup" in prompt
+    assert "`also`: steps to run at the same time" in prompt and "never an agent with its backup" in prompt
     assert "\n " not in prompt.split("<agents>")[1].split("</agents>")[0]  # compact JSON, no indent
     assert "<skills>" not in prompt and "Request the return of delivered items" not in prompt  # logistics leads
 
