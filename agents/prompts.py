@@ -28,7 +28,7 @@ their results cannot change it: it counts only if they all succeed.
 
 
 def handoff_schema() -> dict[str, Any]:
-    """The ``handoff`` tool as the agent's model is shown it (see :data:`~switchboard.agents.findings.HANDOFF_SCHEMA`)."""
+    """The ``handoff`` tool as the agent's model is shown it (:data:`~switchboard.agents.findings.HANDOFF_SCHEMA`)."""
     return HANDOFF_SCHEMA
 
 

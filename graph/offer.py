@@ -3,7 +3,8 @@
 Built by :meth:`switchboard.graph.routing.Router.offer`: the capability
 shortlist minus unavailable agents (with their fallbacks instead), in order
 of preference. The prompt views here are the compact routing context: a
-card is its name, first sentence and skill ids; the skills' descriptions and
+card is its name, first sentence and skill ids (``skills``, and ``writes`` for
+those that change records); the skills' descriptions and
 examples are listed once each, only when the shortlist is ambiguous (see
 :mod:`switchboard.graph.prompts`).
 """
@@ -46,8 +47,9 @@ class Offer:
     def view(self) -> list[dict[str, Any]]:
         """The cards as the prompt shows them: name, one line, skill ids, and what is not usual.
 
-        ``writes`` lists the skills that change records (for the parallel
-        rule); ``cost_tier`` appears when not standard, ``backup_for`` on a
+        The skill ids are split in two, each id once: ``skills`` for those
+        that change nothing outside the run, ``writes`` for those that do
+        (for the parallel rule). ``cost_tier`` appears when not standard, ``backup_for`` on a
         fallback, ``load`` and ``error_rate`` when the agent is busy or has
         failed lately (absent: idle and healthy), ``available`` and
         ``unavailable_because`` when it cannot take work. Skill descriptions
@@ -56,12 +58,11 @@ class Offer:
         views = []
         backups = {n: a.name for a in (*self.cards, *self.held) for names in a.fallbacks.values() for n in names}
         for card in (*self.cards, *self.held):
-            item: dict[str, Any] = {
-                "name": card.name,
-                "description": _first_sentence(card.description),
-                "skills": [skill.id for skill in card.skills],
-            }
+            item: dict[str, Any] = {"name": card.name, "description": _first_sentence(card.description)}
+            reads = [skill.id for skill in card.skills if not skill.writes]
             writes = [skill.id for skill in card.skills if skill.writes]
+            if reads:
+                item["skills"] = reads
             if writes:
                 item["writes"] = writes
             if card.cost_tier != "standard":

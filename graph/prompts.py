@@ -8,8 +8,9 @@ the embedded engine reads, so that neither needs to know the other exists:
     The task as the user wrote it.
 ``<agents>``
     A JSON list of the agents on offer, compact: ``{"name", "description"}``
-    (its first sentence), ``"skills"`` (skill ids) and ``"writes"`` (those of
-    them that change records), plus ``load`` and ``error_rate`` when the
+    (its first sentence), its skill ids split in ``"skills"`` (those that
+    change nothing outside the run) and ``"writes"`` (those that change
+    records), each omitted when empty, plus ``load`` and ``error_rate`` when the
     agent is busy or has failed lately, ``available``/``unavailable_because``
     when it cannot take work, ``cost_tier`` when not standard, and
     ``backup_for`` (the agents it takes over from) for a fallback. (Full card
@@ -46,8 +47,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 _RULES = """\
-- route: `agent` from <agents>, one of its `skills`, and a self-contained
-  `instruction` with the facts it needs;
+- route: `agent` from <agents>, one of its `skills` or `writes` (skills that
+  change records), and a self-contained `instruction` with the facts it needs;
 - finish: the task is done or nothing more can be done;
 - escalate: a human must decide; `reason` is the question.
 Give a short `reason` and a `confidence` (0-1). Never redo a done step.
@@ -55,8 +56,8 @@ Give a short `reason` and a `confidence` (0-1). Never redo a done step.
 asking you while each succeeds. Leave it empty if they depend on what this
 step finds.
 `also`: steps to run at the same time, only if independent, with other
-skills and agents (never an agent with its backup), and no skill in
-`writes` touching a record another step uses. When unsure, route one step.
+skills and agents (never an agent with its backup), and no `writes` skill
+touching a record another step uses. When unsure, route one step.
 <progress>: this turn's handoffs; <context>: facts known before them.
 """
 
@@ -78,9 +79,7 @@ _AGAIN = {
 
 def supervisor_system(method: str = "function_calling") -> str:
     """The supervisor's system prompt for a structured-output ``method``."""
-    return (
-        "You supervise the agents in <agents> and decide who acts next. " + _HOW[method] + _RULES
-    )
+    return "You supervise the agents in <agents> and decide who acts next. " + _HOW[method] + _RULES
 
 
 SUPERVISOR_SYSTEM = supervisor_system()

@@ -85,8 +85,9 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
 def _with_skills(agents: Any, skills: Any) -> Any:
     """Cards whose skills are full entries ``{"id", "description", "examples"}``.
 
-    A card lists its skill ids (``"skills": [ids]``, ``"writes": [ids]``);
-    the ``<skills>`` block, when sent, describes each skill once. A card with
+    A card lists its skill ids in ``"skills"`` and, for those that change
+    records, ``"writes"``; the ``<skills>`` block, when sent, describes each
+    skill once. A card with
     skill entries already (a full card view) is kept as it is; so is one
     without skills, completed from a ``<skills>`` block that names the
     agents offering each skill (the earlier form).
@@ -98,20 +99,20 @@ def _with_skills(agents: Any, skills: Any) -> Any:
     for card in agents:
         if not isinstance(card, dict):
             continue
-        listed = card.get("skills")
-        if listed is None:
+        listed, writes = card.get("skills"), card.get("writes")
+        if listed is None and writes is None:
             card["skills"] = [s for s in entries if card.get("name") in (s.get("agents") or [])]
-        elif isinstance(listed, list):
-            writes = set(card.get("writes") or ())
-            card["skills"] = [_skill(s, by_id, writes) for s in listed]
+        elif isinstance(listed or [], list) and isinstance(writes or [], list):
+            card["skills"] = [_skill(s, by_id, False) for s in listed or []]
+            card["skills"] += [_skill(s, by_id, True) for s in writes or []]
     return agents
 
 
-def _skill(listed: Any, by_id: Mapping[str, Mapping[str, Any]], writes: set[Any]) -> Any:
+def _skill(listed: Any, by_id: Mapping[str, Mapping[str, Any]], writes: bool) -> Any:
     if not isinstance(listed, str):
-        return listed
+        return listed  # a full skill entry
     entry = {"id": listed, **by_id.get(listed, {})}
-    if listed in writes:
+    if writes:
         entry["writes"] = True
     return entry
 

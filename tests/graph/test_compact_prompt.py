@@ -61,11 +61,16 @@ def test_a_fact_a_later_step_changed_is_read_back_with_its_latest_value() -> Non
 
 
 def test_the_engine_reads_cards_by_skill_id_with_descriptions_when_sent() -> None:
-    cards = [{"name": "finance", "description": "Billing.", "skills": ["refund", "quote"], "writes": ["refund"]}]
+    cards = [{"name": "finance", "description": "Billing.", "skills": ["quote"], "writes": ["refund"]}]
     skills = [{"id": "refund", "description": "Refund returned items.", "examples": ["Refund me."]}]
     read = read_routing(routing_messages("t", cards, [], {}, skills=skills)).agents[0]["skills"]
-    assert read[0] == {"id": "refund", "description": "Refund returned items.", "examples": ["Refund me."], "writes": True}
-    assert read[1] == {"id": "quote"}
+    assert read[0] == {"id": "quote"}
+    assert read[1] == {
+        "id": "refund",
+        "description": "Refund returned items.",
+        "examples": ["Refund me."],
+        "writes": True,
+    }
 
 
 def test_the_schemas_models_are_shown_are_small_valid_json_schemas() -> None:
@@ -77,4 +82,6 @@ def test_the_schemas_models_are_shown_are_small_valid_json_schemas() -> None:
     assert decision["name"] == "RoutingDecision"
     assert decision["parameters"]["properties"]["agent"]["enum"] == ["finance", "logistics"]
     assert set(handoff_tool_schema()["function"]["parameters"]["properties"]) == set(HandoffArgs.model_fields)
-    assert list(ask_customer_tool_schema()["function"]["parameters"]["properties"]) == list(AskCustomerArgs.model_fields)
+    assert list(ask_customer_tool_schema()["function"]["parameters"]["properties"]) == list(
+        AskCustomerArgs.model_fields
+    )

@@ -285,7 +285,9 @@ async def test_the_prompt_names_skills_by_id_and_describes_them_only_when_ambigu
     prompt = model.calls[0].text
     agents = json.loads(prompt.split("<agents>\n")[1].split("\n</agents>")[0])
     finance = next(a for a in agents if a["name"] == "finance")
-    assert finance["skills"][0] == "process_return" and "process_return" in finance["writes"]
+    assert finance["writes"][0] == "process_return" and "skills" not in finance  # every finance skill writes
+    support = next(a for a in agents if a["name"] == "customer_service")
+    assert support["skills"] == ["identify_customer", "human_handoff"] and support["writes"] == ["notify_customer"]
     assert next(a for a in agents if a["name"] == "finance_backup")["backup_for"] == ["finance"]
     assert "load" not in finance  # idle and healthy: nothing to say
     assert "`also`: steps to run at the same time" in prompt and "never an agent with its backup" in prompt
