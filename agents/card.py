@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,19 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _RESERVED = frozenset({"intake", "supervisor", "escalate", "finalize", "__start__", "__end__"})
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+class Lookup(BaseModel):
+    """Tools a step needs only to find facts that an earlier step may have handed over."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    finds: tuple[str, ...] = Field(min_length=1)
+    """The facts (keys of the run's shared memory, such as ``user_id``) these tools find."""
+    tools: tuple[str, ...] = Field(min_length=1)
+    """Tools of the skill that serve only to find them: a step whose context
+    already holds every one of ``finds`` is not shown them. They stay on the
+    allow-list; this only keeps them out of the model's prompt."""
 
 
 class Skill(BaseModel):
@@ -51,6 +65,9 @@ class Skill(BaseModel):
     """The card's tools a step of this skill is shown (bound to the model);
     empty shows them all. A narrower list keeps each of the step's model calls
     short; the card's allow-list still decides what may run."""
+    lookups: tuple[Lookup, ...] = ()
+    """Which of those tools only find facts, and which: hidden from a step
+    whose context already holds the facts (see :meth:`AgentCard.tools_of`)."""
 
 
 class AgentCard(BaseModel):
@@ -103,12 +120,29 @@ class AgentCard(BaseModel):
                     f"skill {skill.id!r} of agent {self.name!r} lists tools not on the card: "
                     f"{', '.join(extra)}; add them to the agent's tools or drop them from the skill"
                 )
+            shown = skill.tools or self.tools
+            stray = [t for lookup in skill.lookups for t in lookup.tools if t not in shown]
+            if stray:
+                raise ValueError(
+                    f"skill {skill.id!r} of agent {self.name!r} has lookups with tools it does not show: "
+                    f"{', '.join(stray)}; add them to the skill's tools or drop them from its lookups"
+                )
         return self
 
-    def tools_of(self, skill_id: str | None) -> tuple[str, ...]:
-        """The tools a step of ``skill_id`` is shown: the skill's own list, else every tool of the card."""
+    def tools_of(self, skill_id: str | None, known: Collection[str] = ()) -> tuple[str, ...]:
+        """The tools a step of ``skill_id`` is shown: the skill's own list, else every tool of the card.
+
+        Args:
+            skill_id: The step's skill.
+            known: The facts the step's context already holds; the skill's
+                lookups that find only these are left out.
+        """
         skill = next((s for s in self.skills if s.id == skill_id), None)
-        return skill.tools if skill is not None and skill.tools else self.tools
+        tools = skill.tools if skill is not None and skill.tools else self.tools
+        if skill is None or not known:
+            return tools
+        hidden = {t for lookup in skill.lookups if set(lookup.finds) <= set(known) for t in lookup.tools}
+        return tuple(t for t in tools if t not in hidden)
 
     def has_skill(self, skill_id: str) -> bool:
         """Whether this agent offers ``skill_id``."""

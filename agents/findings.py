@@ -8,6 +8,7 @@ confidence instead of a transcript.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -45,13 +46,32 @@ class HandoffArgs(Findings):
     )
 
 
-def handoff_tool_schema() -> dict[str, Any]:
-    """The OpenAI-style tool schema of ``handoff``, for ``bind_tools``."""
-    return {
-        "type": "function",
-        "function": {
-            "name": HANDOFF_TOOL,
-            "description": "Finish your step and hand your findings to the supervisor.",
-            "parameters": HandoffArgs.model_json_schema(),
+HANDOFF_SCHEMA: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": HANDOFF_TOOL,
+        "description": "End your step with your findings.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "enum": ["done", "failed", "unable"]},
+                "summary": {"type": "string"},
+                "facts": {"type": "object"},
+                "reasoning": {"type": "string"},
+                "confidence": {"type": "number"},
+            },
+            "required": ["status", "summary"],
         },
-    }
+    },
+}
+"""What a model is shown of ``handoff``: names and types only, bound to every agent call.
+
+The fields are explained once, in the agent's system prompt
+(:data:`switchboard.agents.prompts.AGENT_SYSTEM`), rather than again in each
+property; the call is still validated against :class:`HandoffArgs` (the
+range of ``confidence`` included)."""
+
+
+def handoff_tool_schema() -> dict[str, Any]:
+    """The OpenAI-style tool schema of ``handoff``, for ``bind_tools`` (a copy, free to edit)."""
+    return copy.deepcopy(HANDOFF_SCHEMA)

@@ -14,55 +14,22 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from switchboard.agents.findings import HANDOFF_TOOL
+from switchboard.agents.findings import HANDOFF_SCHEMA
 
 AGENT_SYSTEM = """\
-You are {name}, one agent in a team run by a supervisor.
-{description}
-
-Work only on the instruction you were given, using your tools. Read before you
-write, and never repeat a write that succeeded. When you are done, or cannot go
-on, call the `handoff` tool once with:
-- status: "done"; "failed" when a rule or precondition refused it; "unable"
-  when you cannot do it yourself and another agent might;
-- summary: one or two sentences on what you did or found;
-- facts: the ids and values the next agent will need (for example user_id,
-  order_id, item_ids, payment_method_id, amount);
-- reasoning: why you did what you did;
-- confidence: between 0 and 1.
-When your last tool calls cannot change what you will report, call `handoff`
-in the same turn: it counts only if all of them succeed.
+You are {name}, an agent in a supervised team. {description}
+Carry out the <instruction> with your tools; read before you write, never
+repeat a write that succeeded. Then call `handoff` once: status "done",
+"failed" (a rule or precondition refused it) or "unable" (another agent
+might do it); a short summary; facts (ids and values later steps need);
+reasoning; confidence 0-1. Call it in the turn of your last tool calls if
+their results cannot change it: it counts only if they all succeed.
 """
 
 
-_HANDOFF_SCHEMA: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": HANDOFF_TOOL,
-        "description": "Finish your step and hand your findings to the supervisor.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "string", "enum": ["done", "failed", "unable"]},
-                "summary": {"type": "string"},
-                "facts": {"type": "object"},
-                "reasoning": {"type": "string"},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            },
-            "required": ["status", "summary"],
-        },
-    },
-}
-
-
 def handoff_schema() -> dict[str, Any]:
-    """The ``handoff`` tool as the agent's model is shown it.
-
-    Its fields are explained once, in the system prompt, so the schema
-    carries none of :class:`~switchboard.agents.findings.HandoffArgs`'
-    descriptions; the answer is still validated against ``HandoffArgs``.
-    """
-    return _HANDOFF_SCHEMA
+    """The ``handoff`` tool as the agent's model is shown it (:data:`~switchboard.agents.findings.HANDOFF_SCHEMA`)."""
+    return HANDOFF_SCHEMA
 
 
 def agent_messages(

@@ -46,11 +46,10 @@ HOW_TO_REPLY = (
 
 
 class AskCustomerArgs(BaseModel):
-    """Ask the customer who made the request one question, and wait for the answer.
+    """The arguments of ``ask_customer``, as validated when a model calls it.
 
-    Use it only for what the customer alone knows and the task does not say
-    (which order they mean, which item, a preference). Never ask for what your
-    tools can look up. The result is a JSON object whose customer_reply is the customer's answer.
+    The model is shown :func:`ask_customer_tool_schema`; the tool's result is
+    ``{"customer_reply": TEXT}``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -58,14 +57,31 @@ class AskCustomerArgs(BaseModel):
     question: str = Field(min_length=1, max_length=1000, description="One short question, in the customer's words.")
 
 
+ASK_DESCRIPTION = "Ask the customer one question, only for what they alone know (which order, which item)."
+"""The tool's description: the whole of what a model is told about ``ask_customer``.
+
+Bound to every agent's every model call, so it is said once, here, and not
+again in the parameters (see :func:`ask_customer_tool_schema`)."""
+
+
 def ask_customer_tool_schema() -> dict[str, Any]:
-    """The OpenAI-style tool schema of ``ask_customer``, for ``bind_tools``."""
+    """The OpenAI-style tool schema of ``ask_customer``, for ``bind_tools``.
+
+    Written out rather than derived from :class:`AskCustomerArgs`: the derived
+    schema repeats the docstring as the parameters' description and adds
+    titles, about four times the tokens on every agent call. The reply is
+    still validated against ``AskCustomerArgs``.
+    """
     return {
         "type": "function",
         "function": {
             "name": ASK_TOOL,
-            "description": " ".join((AskCustomerArgs.__doc__ or "").split()),
-            "parameters": AskCustomerArgs.model_json_schema(),
+            "description": ASK_DESCRIPTION,
+            "parameters": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}},
+                "required": ["question"],
+            },
         },
     }
 

@@ -61,6 +61,8 @@ class AgentState(TypedDict, total=False):
     """The thread's tool calls before this step: their results are facts the policy uses."""
     skill: str | None
     """The step's skill: its tools are the ones bound to the model (see ``Skill.tools``)."""
+    known: list[str]
+    """The facts the step's context holds: the skill's lookups for them are not bound (see ``Skill.lookups``)."""
     findings: dict[str, Any] | None
     """The step's :class:`Findings`, dumped (state holds plain data)."""
     turns: int
@@ -121,7 +123,7 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{agent.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(agent, state["messages"], config, state.get("skill"))
+        reply = await self._ask(agent, state["messages"], config, state.get("skill"), state.get("known") or ())
         if isinstance(reply, Findings):
             return _finish(reply)
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
@@ -150,7 +152,12 @@ class AgentLoop:
         return Command(goto="act", update=update)
 
     async def _ask(
-        self, agent: Member, messages: list[AnyMessage], config: RunnableConfig, skill: str | None = None
+        self,
+        agent: Member,
+        messages: list[AnyMessage],
+        config: RunnableConfig,
+        skill: str | None = None,
+        known: Sequence[str] = (),
     ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
@@ -163,7 +170,7 @@ class AgentLoop:
         """
         card = agent.card
         try:
-            bound = self._bound(agent, skill)
+            bound = self._bound(agent, skill, known)
             async with model_slot(agent.model):
                 reply = await asyncio.wait_for(bound.ainvoke(messages, config), card.timeout_s)
         except GraphBubbleUp:
@@ -174,7 +181,7 @@ class AgentLoop:
             return _unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    def _bound(self, agent: Member, skill: str | None) -> Any:
+    def _bound(self, agent: Member, skill: str | None, known: Sequence[str] = ()) -> Any:
         """The agent's model bound to the step's tools and ``handoff``, bound once per model and set of tools.
 
         A step sees the tools of its skill (all of the card's when the skill
@@ -183,7 +190,7 @@ class AgentLoop:
         The toolbox is read on every call (its tools exist only while it is
         open), but schemas are derived again only when its tools change.
         """
-        shown = set(agent.card.tools_of(skill))
+        shown = set(agent.card.tools_of(skill, known))
         tools = [tool for tool in agent.toolbox.tools_for(agent.card) if tool.name in shown]
         key = (id(agent.model), *map(id, tools))
         bound = self._binding.get(key)

@@ -109,6 +109,7 @@ class _AgentStep:
                     ),
                     "history": list(state.get("history") or []),
                     "skill": assignment["skill"],
+                    "known": sorted(k for k, v in (state.get("context") or {}).items() if v not in (None, "", [], {})),
                 },
                 {
                     **config,

@@ -3,8 +3,10 @@
 Built by :meth:`switchboard.graph.routing.Router.offer`: the capability
 shortlist minus unavailable agents (with their fallbacks instead), in order
 of preference. The prompt views here are the compact routing context: a
-card is its name and first sentence, and each distinct skill is listed once
-with the agents offering it (see :mod:`switchboard.graph.prompts`).
+card is its name, first sentence and skill ids (``skills``, and ``writes`` for
+those that change records); the skills' descriptions and
+examples are listed once each, only when the shortlist is ambiguous (see
+:mod:`switchboard.graph.prompts`).
 """
 
 from __future__ import annotations
@@ -43,21 +45,32 @@ class Offer:
         return card.max_concurrency - (health.in_flight if health else 0)
 
     def view(self) -> list[dict[str, Any]]:
-        """The cards as the prompt shows them: name, one line, live load and health.
+        """The cards as the prompt shows them: name, one line, skill ids, and what is not usual.
 
-        Skills are not repeated per card: :meth:`skills_view` lists each once
-        with the agents that offer it.
+        The skill ids are split in two, each id once: ``skills`` for those
+        that change nothing outside the run, ``writes`` for those that do
+        (for the parallel rule). ``cost_tier`` appears when not standard, ``backup_for`` on a
+        fallback, ``load`` and ``error_rate`` when the agent is busy or has
+        failed lately (absent: idle and healthy), ``available`` and
+        ``unavailable_because`` when it cannot take work. Skill descriptions
+        and examples go in :meth:`skills_view`, sent only when needed.
         """
         views = []
         backups = {n: a.name for a in (*self.cards, *self.held) for names in a.fallbacks.values() for n in names}
         for card in (*self.cards, *self.held):
             item: dict[str, Any] = {"name": card.name, "description": _first_sentence(card.description)}
+            reads = [skill.id for skill in card.skills if not skill.writes]
+            writes = [skill.id for skill in card.skills if skill.writes]
+            if reads:
+                item["skills"] = reads
+            if writes:
+                item["writes"] = writes
             if card.cost_tier != "standard":
                 item["cost_tier"] = card.cost_tier
             if card.name in backups:
                 item["backup_for"] = sorted({a for n, a in backups.items() if n == card.name})
             health = self.health.get(card.name)
-            if health is not None:
+            if health is not None and (health.in_flight or health.error_rate):
                 item["load"] = f"{health.in_flight}/{card.max_concurrency}"
                 item["error_rate"] = round(health.error_rate, 2)
             if card.name in self.unavailable:
@@ -66,24 +79,20 @@ class Offer:
             views.append(item)
         return views
 
-    def skills_view(self, *, detail: bool) -> list[dict[str, Any]]:
-        """Every distinct skill on offer, once, with the agents offering it.
+    def skills_view(self) -> list[dict[str, Any]]:
+        """Every distinct skill on offer, once, with its description and examples.
 
-        Args:
-            detail: Add each skill's examples, for a shortlist whose cards
-                match the task about equally well.
+        Sent only when the cards' one line and skill ids may not tell the
+        choices apart (an ambiguous shortlist, see
+        :meth:`switchboard.graph.routing.Router.ambiguous`).
         """
         skills: dict[str, dict[str, Any]] = {}
         for card in (*self.cards, *self.held):
             for skill in card.skills:
-                item = skills.get(skill.id)
-                if item is None:
-                    item = skills[skill.id] = {"id": skill.id, "description": skill.description, "agents": []}
-                    if skill.writes:
-                        item["writes"] = True
-                    if detail and skill.examples:
+                if skill.id not in skills:
+                    item = skills[skill.id] = {"id": skill.id, "description": skill.description}
+                    if skill.examples:
                         item["examples"] = list(skill.examples)
-                item["agents"].append(card.name)
         return list(skills.values())
 
 

@@ -8,21 +8,27 @@ the embedded engine reads, so that neither needs to know the other exists:
     The task as the user wrote it.
 ``<agents>``
     A JSON list of the agents on offer, compact: ``{"name", "description"}``
-    (its first sentence), plus live ``load``, ``error_rate`` and
-    ``available``/``unavailable_because`` when known, ``cost_tier`` when not
-    standard, and ``backup_for`` (the agents it takes over from) for a
-    fallback. (Full card views with ``"skills": [{"id", ...}]`` are read too.)
+    (its first sentence), its skill ids split in ``"skills"`` (those that
+    change nothing outside the run) and ``"writes"`` (those that change
+    records), each omitted when empty, plus ``load`` and ``error_rate`` when the
+    agent is busy or has failed lately, ``available``/``unavailable_because``
+    when it cannot take work, ``cost_tier`` when not standard, and
+    ``backup_for`` (the agents it takes over from) for a fallback. (Full card
+    views with ``"skills": [{"id", ...}]`` are read too.)
 ``<skills>``
-    A JSON list of every distinct skill on offer, once:
-    ``{"id", "description", "agents": [names offering it], "writes"}``,
-    with ``"examples"`` only when the shortlist is ambiguous.
+    Only when the shortlist is ambiguous (its best cards match the task
+    about equally): a JSON list of every distinct skill on offer, once,
+    ``{"id", "description", "examples"}``.
 ``<progress>``
-    A JSON list of what has happened so far, oldest first. Each entry is a
-    handoff ``{"kind": "handoff", "agent", "skill", "instruction", "status",
-    "summary", "facts", "confidence"}`` or a human answer ``{"kind": "human",
-    "question", "approved", "note"}``. Raw agent transcripts never appear here.
+    A JSON list of the current turn so far, oldest first: handoff records
+    ``{"agent", "skill", "status", "summary", "facts", "confidence"}``, with
+    the ``"instruction"`` when the status is not ``done``, and human answers
+    ``{"kind": "human", "question", "approved", "note"}``. Raw agent
+    transcripts never appear here.
 ``<context>``
-    The shared memory: a JSON object of facts merged from every handoff.
+    The shared memory, less what ``<progress>`` shows: the facts of earlier
+    turns that no done handoff here has restated. The whole memory is these
+    overlaid with each done handoff's facts, in order.
 ``<feedback>``
     Only on a retry: why the previous decision was refused.
 
@@ -41,21 +47,18 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 _RULES = """\
-- route: `agent` from <agents>, a `skill` it offers from <skills>, and a
-  self-contained `instruction` with the facts it needs;
+- route: `agent` from <agents>, one of its `skills` or `writes` (skills that
+  change records), and a self-contained `instruction` with the facts it needs;
 - finish: the task is done or nothing more can be done;
 - escalate: a human must decide; `reason` is the question.
-Always give a short `reason` and a `confidence` from 0 to 1. Never redo a
-step that is done.
-Plan: with a route, `plan` may list the steps you expect after this one, in
-order ({agent, skill, instruction}); they run without asking you again
-while each step succeeds, and you decide again when one does not. Leave it
-empty when the next steps depend on what this one finds.
-Parallel steps: `also` may add steps to run at the same time as the main
-one, only when they are independent (neither needs the other's result), use
-different skills and different agents (never an agent with its backup), and
-no step that writes (`"writes": true`) touches a record another step reads
-or writes. When unsure, route one step.
+Give a short `reason` and a `confidence` (0-1). Never redo a done step.
+`plan`: the steps you expect after this one, in order; they run without
+asking you while each succeeds. Leave it empty if they depend on what this
+step finds.
+`also`: steps to run at the same time, only if independent, with other
+skills and agents (never an agent with its backup), and no `writes` skill
+touching a record another step uses. When unsure, route one step.
+<progress>: this turn's handoffs; <context>: facts known before them.
 """
 
 _HOW = {
@@ -76,9 +79,7 @@ _AGAIN = {
 
 def supervisor_system(method: str = "function_calling") -> str:
     """The supervisor's system prompt for a structured-output ``method``."""
-    return (
-        "You supervise the agents in <agents> and decide, one step at a time, who acts\nnext. " + _HOW[method] + _RULES
-    )
+    return "You supervise the agents in <agents> and decide who acts next. " + _HOW[method] + _RULES
 
 
 SUPERVISOR_SYSTEM = supervisor_system()
@@ -111,9 +112,9 @@ def routing_messages(
         task: The user's task.
         cards: Prompt views of the agent cards on offer.
         progress: Handoff and human-answer entries so far.
-        context: The shared memory of facts.
+        context: The facts ``progress`` does not show (see ``<context>``).
         feedback: Why the previous answer was refused, on a retry.
-        skills: Every distinct skill on offer, once (see ``<skills>``).
+        skills: Every distinct skill on offer, once, when the shortlist is ambiguous (see ``<skills>``).
         method: The structured-output method the answer must use.
 
     Returns:

@@ -41,7 +41,7 @@ from switchboard.graph.state import CapacityWait, TrailEvent
 from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
 
-__all__ = ["Offer", "RouteResult", "Router", "progress_view"]
+__all__ = ["Offer", "RouteResult", "Router", "context_view", "progress_view"]
 
 Source = Literal["model", "plan", "rule", "reassign", "guard"]
 _COST = {"low": 0, "standard": 1, "high": 2}
@@ -49,7 +49,7 @@ _BUSY = 0.75
 _AMBIGUOUS = 0.8
 """The shortlist is ambiguous when the runner-up scores at least this share
 of the best card's match with the task (or nothing matches at all); then
-the prompt carries the skills' examples to tell them apart."""
+the prompt carries the skills' descriptions and examples to tell them apart."""
 _FENCE = re.compile(r"\{.*\}", re.DOTALL)
 
 
@@ -68,27 +68,43 @@ class RouteResult:
 
 
 def progress_view(trail: Sequence[TrailEvent]) -> list[dict[str, Any]]:
-    """What the supervisor sees of the current turn: handoffs and human answers only."""
+    """What the supervisor sees of the current turn: handoff records and human answers, never transcripts.
+
+    A handoff is ``{"agent", "skill", "status", "summary", "facts",
+    "confidence"}``, plus the ``instruction`` it was given when it did not
+    come back done (a done step's summary says what was done); a human
+    answer is ``{"kind": "human", "question", "approved", "note"}``.
+    """
     view: list[dict[str, Any]] = []
     for event in query.current_turn(trail):
         if query.is_handoff(event):
-            view.append(
-                {
-                    "kind": "handoff",
-                    "agent": event["agent"],
-                    "skill": event["skill"],
-                    "instruction": event["instruction"],
-                    "status": event["status"],
-                    "summary": event["summary"],
-                    "facts": event["facts"],
-                    "confidence": event["confidence"],
-                }
+            entry: dict[str, Any] = {"agent": event["agent"], "skill": event["skill"]}
+            if event["status"] != "done":
+                entry["instruction"] = event["instruction"]
+            entry.update(
+                status=event["status"], summary=event["summary"], facts=event["facts"], confidence=event["confidence"]
             )
+            view.append(entry)
         elif query.is_escalation(event):
             view.append(
                 {"kind": "human", "question": event["question"], "approved": event["approved"], "note": event["note"]}
             )
     return view
+
+
+def context_view(context: Mapping[str, Any], progress: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The shared memory minus what the done handoffs in ``progress`` already show.
+
+    The memory is the earlier turns' facts overlaid with each done handoff's
+    facts, in order; so the facts of ``progress`` plus this view are the
+    whole memory, and no fact is sent twice (tokens grow with the steps,
+    not with their square).
+    """
+    shown: dict[str, Any] = {}
+    for entry in progress:
+        if entry.get("kind", "handoff") == "handoff" and entry.get("status") == "done":
+            shown.update(entry.get("facts") or {})
+    return {key: value for key, value in context.items() if key not in shown or shown[key] != value}
 
 
 @lru_cache(maxsize=256)
@@ -251,12 +267,19 @@ class Router:
         if pinned is not None:
             return pinned
         structured = self.structured(offer.names)
-        skills = offer.skills_view(detail=self.ambiguous(task, offer))
+        skills = offer.skills_view() if self.ambiguous(task, offer) else []
         feedback: str | None = None
         errors: list[str] = []
         for attempt in (1, 2):
+            progress = progress_view(trail)
             messages = routing_messages(
-                task, offer.view(), progress_view(trail), context, feedback, skills=skills, method=self.method
+                task,
+                offer.view(),
+                progress,
+                context_view(context, progress),
+                feedback,
+                skills=skills,
+                method=self.method,
             )
             output = await self._call(structured, messages, config)
             if isinstance(output, BaseException):

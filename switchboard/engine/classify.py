@@ -132,6 +132,8 @@ def _capability_matcher(cards_json: str, synonyms_json: str) -> Matcher:
         for skill in card.get("skills") or []:
             texts = [str(skill.get("id", "")).replace("_", " "), str(skill.get("description", ""))]
             texts += [str(e) for e in skill.get("examples") or []]
+            if not skill.get("description"):  # the compact prompt's skill ids: the card's line says what it does
+                texts.append(str(card.get("description", "")))
             groups.append((f"{card.get('name')}/{skill.get('id')}", texts))
     return Matcher(groups, json.loads(synonyms_json))
 

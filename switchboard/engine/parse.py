@@ -71,25 +71,60 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
     found = blocks(text, _ROUTING_TAGS)
     agents = _with_skills(_json(found.get("agents"), []), _json(found.get("skills"), []))
     progress = _json(found.get("progress"), [])
+    progress = [p for p in progress if isinstance(p, dict)] if isinstance(progress, list) else []
     context = _json(found.get("context"), {})
     return RoutingPrompt(
         task=found.get("task", text).strip(),
         agents=[a for a in agents if isinstance(a, dict)] if isinstance(agents, list) else [],
-        progress=[p for p in progress if isinstance(p, dict)] if isinstance(progress, list) else [],
-        context=context if isinstance(context, dict) else {},
+        progress=progress,
+        context=_memory(progress, context if isinstance(context, dict) else {}),
         feedback=(found.get("feedback") or "").strip() or None,
     )
 
 
 def _with_skills(agents: Any, skills: Any) -> Any:
-    """Cards completed from the ``<skills>`` block, which lists each skill once with the agents offering it."""
-    if not isinstance(agents, list) or not isinstance(skills, list):
+    """Cards whose skills are full entries ``{"id", "description", "examples"}``.
+
+    A card lists its skill ids in ``"skills"`` and, for those that change
+    records, ``"writes"``; the ``<skills>`` block, when sent, describes each
+    skill once. A card with
+    skill entries already (a full card view) is kept as it is; so is one
+    without skills, completed from a ``<skills>`` block that names the
+    agents offering each skill (the earlier form).
+    """
+    if not isinstance(agents, list):
         return agents
-    entries = [s for s in skills if isinstance(s, dict) and "id" in s]
+    entries = [s for s in skills if isinstance(s, dict) and "id" in s] if isinstance(skills, list) else []
+    by_id = {str(s["id"]): s for s in entries}
     for card in agents:
-        if isinstance(card, dict) and "skills" not in card:
+        if not isinstance(card, dict):
+            continue
+        listed, writes = card.get("skills"), card.get("writes")
+        if listed is None and writes is None:
             card["skills"] = [s for s in entries if card.get("name") in (s.get("agents") or [])]
+        elif isinstance(listed or [], list) and isinstance(writes or [], list):
+            card["skills"] = [_skill(s, by_id, False) for s in listed or []]
+            card["skills"] += [_skill(s, by_id, True) for s in writes or []]
     return agents
+
+
+def _skill(listed: Any, by_id: Mapping[str, Mapping[str, Any]], writes: bool) -> Any:
+    if not isinstance(listed, str):
+        return listed  # a full skill entry
+    entry = {"id": listed, **by_id.get(listed, {})}
+    if writes:
+        entry["writes"] = True
+    return entry
+
+
+def _memory(progress: Sequence[Mapping[str, Any]], context: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole shared memory: each done handoff's facts, in order, over the facts sent in ``<context>``."""
+    memory = dict(context)
+    for entry in progress:
+        facts = entry.get("facts")
+        if entry.get("kind", "handoff") == "handoff" and entry.get("status") == "done" and isinstance(facts, dict):
+            memory.update(facts)
+    return memory
 
 
 @dataclass(frozen=True)

@@ -151,5 +151,5 @@ def test_the_decision_schema_is_generated_once_per_offer() -> None:
     first = schema.model_json_schema()
     first["properties"].clear()  # a caller editing its copy changes nothing for the next one
     again = schema.model_json_schema()
-    assert again["properties"]["agent"]["anyOf"][0]["enum"] == ["alpha", "beta"]
+    assert again["properties"]["agent"]["enum"] == ["alpha", "beta"]  # compact: no anyOf-null (issue 8)
     assert "plan" in again["properties"]
