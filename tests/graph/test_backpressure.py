@@ -87,6 +87,10 @@ async def test_a_step_for_a_saturated_agent_waits_for_its_slot_and_runs(make: Fa
     )
     graph = make(model, health, 30.0)  # far above the release below: the wait, not the bound, ends it
     running = asyncio.create_task(graph.ainvoke({"task": "pick up my return"}, CONFIG))
+    for _ in range(300):  # the routing call happens first (slowly on a loaded machine), then the wait
+        if model.calls:
+            break
+        await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
     assert not running.done()  # queued, not paused for a human
     assert '"available":false' in model.calls[0].text  # courier was on offer, marked busy
