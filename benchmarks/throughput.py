@@ -181,7 +181,7 @@ def isolated_home(path: Path) -> Iterator[None]:
 @contextmanager
 def _postgres() -> Iterator[str | None]:
     try:
-        from tests.checkpoints.postgres_server import throwaway_postgres
+        from benchmarks.postgres_server import throwaway_postgres
     except ImportError:
         yield None
         return
