@@ -42,8 +42,12 @@ def is_postgres(target: str | Path) -> bool:
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 """How long a SQLite checkpoint write waits for another connection's write before failing."""
-POOL_SIZE = 16
-"""Most Postgres connections one process's checkpointer (or store) keeps: one per run writing at once."""
+POOL_SIZE = 10
+"""Most Postgres connections one process's checkpointer (or store) opens: one per run writing at once.
+
+Pools start with one and grow with concurrent runs; a run beyond the tenth
+waits for a free connection. Mind the server's ``max_connections`` (100 by
+default) across processes."""
 
 _SETUP_LOCK = "switchboard:setup"
 """Advisory lock key under which one process at a time creates or migrates tables."""
@@ -56,8 +60,8 @@ async def setup_once(conn: Any, setup: Callable[[], Awaitable[None]]) -> None:
     ``setup`` creates and migrates tables, and two processes running it at
     once on a fresh database both insert the same migration rows, so one
     fails. Workers starting together do exactly that. A session-level
-    advisory lock on the saver's own (autocommit) connection serialises them;
-    the second finds the tables made and does nothing.
+    advisory lock on one (autocommit) connection of ``conn``, a connection or
+    a pool, serialises them; the second finds the tables made and does nothing.
 
     The lock is polled with ``pg_try_advisory_lock`` rather than waited for:
     a migration builds indexes ``CONCURRENTLY``, which waits for every open
