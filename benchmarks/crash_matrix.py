@@ -235,7 +235,7 @@ def run(sqlite_trials: int = SQLITE_TRIALS, postgres_trials: int = POSTGRES_TRIA
     started = time.perf_counter()
     results = [("SQLite", *matrix(sqlite_trials))]
     if postgres_trials:
-        from tests.checkpoints.postgres_server import throwaway_postgres
+        from benchmarks.postgres_server import throwaway_postgres
 
         with throwaway_postgres() as url:
             results.append(("Postgres", *matrix(postgres_trials, postgres=url)))

@@ -1,7 +1,19 @@
 """Checkpointers: SQLite by default, Postgres at scale.
 
 Both are LangGraph's own savers; this module only picks one from a setting
-and opens it for the length of a run.
+and opens it for the length of a run (or of the runs busy at the same time,
+see :mod:`switchboard.graph_cache`).
+
+- **SQLite**: one ``aiosqlite`` connection that we open, with a busy timeout
+  of :data:`SQLITE_BUSY_TIMEOUT_S` rather than the driver's five seconds, so
+  a write waits out other processes' writes (workers, thread locks, the
+  store) instead of failing with "database is locked"; its tables are made
+  before the first run uses it, retried while another connection holds the
+  file.
+- **Postgres**: a ``psycopg_pool`` connection pool, the way LangGraph's
+  saver supports concurrent use. A saver instance serialises its own queries
+  behind a lock, so concurrent runs each take a saver of their own over the
+  shared pool (:func:`saver_for_run`) and their checkpoint writes overlap.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -27,6 +40,15 @@ def is_postgres(target: str | Path) -> bool:
     return str(target).startswith(("postgres://", "postgresql://"))
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite checkpoint write waits for another connection's write before failing."""
+POOL_SIZE = 10
+"""Most Postgres connections one process's checkpointer (or store) opens: one per run writing at once.
+
+Pools start with one and grow with concurrent runs; a run beyond the tenth
+waits for a free connection. Mind the server's ``max_connections`` (100 by
+default) across processes."""
+
 _SETUP_LOCK = "switchboard:setup"
 """Advisory lock key under which one process at a time creates or migrates tables."""
 _SETUP_POLL_S = 0.05
@@ -38,23 +60,53 @@ async def setup_once(conn: Any, setup: Callable[[], Awaitable[None]]) -> None:
     ``setup`` creates and migrates tables, and two processes running it at
     once on a fresh database both insert the same migration rows, so one
     fails. Workers starting together do exactly that. A session-level
-    advisory lock on the saver's own (autocommit) connection serialises them;
-    the second finds the tables made and does nothing.
+    advisory lock on one (autocommit) connection of ``conn``, a connection or
+    a pool, serialises them; the second finds the tables made and does nothing.
 
     The lock is polled with ``pg_try_advisory_lock`` rather than waited for:
     a migration builds indexes ``CONCURRENTLY``, which waits for every open
     statement, a blocked ``pg_advisory_lock`` included, and the two would deadlock.
     """
-    while True:
-        cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS held", (_SETUP_LOCK,))
-        row = await cursor.fetchone()
-        if row is not None and (row["held"] if isinstance(row, dict) else row[0]):
-            break
-        await asyncio.sleep(_SETUP_POLL_S)
+    async with connection(conn) as session:
+        while True:
+            cursor = await session.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS held", (_SETUP_LOCK,)
+            )
+            row = await cursor.fetchone()
+            if row is not None and (row["held"] if isinstance(row, dict) else row[0]):
+                break
+            await asyncio.sleep(_SETUP_POLL_S)
+        try:
+            await setup()
+        finally:
+            await session.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_SETUP_LOCK,))
+
+
+@asynccontextmanager
+async def connection(conn: Any) -> AsyncIterator[Any]:
+    """One connection for a block: ``conn`` itself, or one taken from a pool (a Postgres saver's or store's)."""
+    if hasattr(conn, "connection"):  # a psycopg_pool pool
+        async with conn.connection() as session:
+            yield session
+    else:
+        yield conn
+
+
+@asynccontextmanager
+async def postgres_pool(url: str) -> AsyncIterator[Any]:
+    """A connection pool to ``url`` set up as LangGraph's Postgres saver and store expect, open for a block.
+
+    Raises:
+        ConfigError: The ``postgres`` extra is not installed.
+    """
     try:
-        await setup()
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_SETUP_LOCK,))
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+    except ImportError as exc:
+        raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
+    kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+    async with AsyncConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, open=False) as pool:
+        yield pool
 
 
 _SQLITE_SETUP_ATTEMPTS = 5
@@ -65,13 +117,15 @@ _sqlite_setups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, a
 
 
 async def setup_sqlite(path: Path, setup: Callable[[], Awaitable[None]]) -> None:
-    """Run a SQLite store's ``setup`` while other runs or processes may be running theirs.
+    """Run a SQLite saver's or store's ``setup`` while other runs or processes may be running theirs.
 
     ``setup`` reads the last migration applied, then applies and records the
     rest, so two runs starting together on a fresh file apply the same
     migration twice and one fails (a duplicate key or column). Runs of one
-    event loop take turns; a run that loses the race to another process
-    tries again, and finds the migrations applied.
+    event loop take turns; a run that loses the race to another process, or
+    finds the file locked past its busy timeout (a connection switching the
+    journal mode fails at once, without waiting), tries again and finds the
+    migrations applied.
     """
     locks = _sqlite_setups.setdefault(asyncio.get_running_loop(), {})
     lock = locks.setdefault(str(path.resolve()), asyncio.Lock())
@@ -81,7 +135,10 @@ async def setup_sqlite(path: Path, setup: Callable[[], Awaitable[None]]) -> None
                 await setup()
                 return
             except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
-                race = isinstance(exc, sqlite3.IntegrityError) or "duplicate column" in str(exc)
+                text = str(exc)
+                race = isinstance(exc, sqlite3.IntegrityError) or any(
+                    sign in text for sign in ("duplicate column", "locked", "busy")
+                )
                 if not race or attempt == _SQLITE_SETUP_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(_SETUP_POLL_S)
@@ -103,11 +160,32 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
             from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         except ImportError as exc:
             raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
-        async with AsyncPostgresSaver.from_conn_string(str(target)) as saver:
-            await setup_once(saver.conn, saver.setup)
+        async with postgres_pool(str(target)) as pool:
+            saver = AsyncPostgresSaver(conn=pool)
+            await setup_once(pool, saver.setup)
             yield armed(saver)
         return
     path = Path(target)
     await asyncio.to_thread(ensure_wal, path)  # before the saver's setup, which would switch it under other runs
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        yield armed(saver)
+    async with aiosqlite.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        sqlite_saver = AsyncSqliteSaver(conn)
+        await setup_sqlite(path, sqlite_saver.setup)  # now, with retries, not lazily inside a run's first step
+        yield armed(sqlite_saver)
+
+
+def saver_for_run(saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:
+    """The saver one run should use, among runs sharing ``saver`` at the same time.
+
+    LangGraph's Postgres saver holds a lock around each query even over a
+    pool, so runs sharing one instance would write their checkpoints one at
+    a time; each run gets an instance of its own over the same pool. Other
+    savers are shared as they are (SQLite has one writer per file anyway).
+    """
+    if type(saver).__name__ != "AsyncPostgresSaver":  # no Postgres import for SQLite runs
+        return saver
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg_pool import AsyncConnectionPool
+
+    if not isinstance(saver, AsyncPostgresSaver) or not isinstance(saver.conn, AsyncConnectionPool):
+        return saver
+    return armed(AsyncPostgresSaver(conn=saver.conn, serde=saver.serde))

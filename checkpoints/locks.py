@@ -8,8 +8,8 @@ same checkpoint store, so that is where the lock lives, and nothing else
 - **SQLite**: a row in a ``switchboard_thread_locks`` table of the checkpoint
   database itself, claimed under ``BEGIN IMMEDIATE`` so that two claims can
   never both succeed. The row names its holder (a random owner token, the
-  host and the process id) and an expiry the holder pushes forward from a
-  thread of its own every third of its time-to-live. A row is stale, and is
+  host and the process id) and an expiry the holder pushes forward every
+  third of its time-to-live, from the process's one heartbeat thread. A row is stale, and is
   taken over, when its process is gone (same host, process id no longer
   running; checked on POSIX) or when it has expired (any host, any platform:
   a hung holder, or one on another machine).
@@ -17,8 +17,10 @@ same checkpoint store, so that is where the lock lives, and nothing else
   a connection of its own, held for the length of the run. The server frees
   it when that connection ends, so a killed holder frees it at once.
 
-Neither blocks the event loop: SQLite work runs in a worker thread, Postgres
-work on an async connection.
+Neither blocks the event loop: SQLite work runs in the process's one lock
+worker thread, Postgres work on an async connection. No thread is started
+per run: a thread start waits for the new thread to run, and under many
+concurrent runs that held up the event loop for all of them.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, closing, contextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 from switchboard.checkpoints.factory import is_postgres
@@ -82,17 +84,17 @@ async def hold_thread(target: str | Path, thread_id: str, *, ttl: float = DEFAUL
             yield
         return
     lock = SqliteThreadLock(Path(target), thread_id, ttl=ttl)
-    # One worker thread, so a release always runs after its acquire, even
-    # when the waiting task is cancelled half-way.
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-lock")
+    # The process's one lock worker runs claims and releases in the order
+    # they were asked for, so a release always runs after its acquire, even
+    # when the waiting task is cancelled half-way. Starting a thread per run
+    # instead blocked the event loop until it ran, under every other run.
     loop = asyncio.get_running_loop()
     try:
-        await loop.run_in_executor(worker, lock.acquire)
-        with lock.heartbeat():
-            yield
+        await loop.run_in_executor(_WORKER, lock.acquire)
+        _HEARTBEAT.add(lock)  # from a thread, so that a busy event loop does not make a live holder look dead
+        yield
     finally:
-        await loop.run_in_executor(worker, lock.release)
-        worker.shutdown(wait=False)
+        await loop.run_in_executor(_WORKER, lock.release)  # which stops the heartbeats first
 
 
 async def held_threads(target: str | Path, thread_ids: list[str]) -> set[str]:
@@ -191,7 +193,8 @@ class SqliteThreadLock:
             return cursor.rowcount == 1
 
     def release(self) -> None:
-        """Give the thread up (nothing happens if this claim never got it)."""
+        """Stop the heartbeats and give the thread up (nothing happens if this claim never got it)."""
+        _HEARTBEAT.discard(self)
         if not self.path.exists():
             return
         with closing(self._connect()) as db:
@@ -199,32 +202,16 @@ class SqliteThreadLock:
                 "DELETE FROM switchboard_thread_locks WHERE thread_id = ? AND owner = ?", (self.thread_id, self.owner)
             )
 
-    @contextmanager
-    def heartbeat(self) -> Iterator[None]:
-        """Refresh the claim from a thread of its own while the block runs.
-
-        A thread rather than an asyncio task, so that a busy event loop does
-        not make a live holder look dead.
-        """
-        stop = threading.Event()
-
-        def run() -> None:
-            while not stop.wait(self.ttl / 3):
-                try:
-                    if not self.beat():
-                        self.lost = True
-                        _log.error("thread %r was taken over while this process held it", self.thread_id)
-                        return
-                except sqlite3.OperationalError as exc:  # busy database: the next beat tries again
-                    _log.warning("lock heartbeat for thread %r failed: %s", self.thread_id, exc)
-
-        beater = threading.Thread(target=run, name=f"switchboard-lock-{self.thread_id}", daemon=True)
-        beater.start()
+    def beat_or_log(self) -> bool:
+        """One heartbeat; ``False`` when the claim was lost (and is no longer beaten)."""
         try:
-            yield
-        finally:
-            stop.set()
-            beater.join()
+            if not self.beat():
+                self.lost = True
+                _log.error("thread %r was taken over while this process held it", self.thread_id)
+                return False
+        except sqlite3.OperationalError as exc:  # busy database: the next beat tries again
+            _log.warning("lock heartbeat for thread %r failed: %s", self.thread_id, exc)
+        return True
 
     @staticmethod
     def _stale(host: str, pid: int, expires_at: float, now: float) -> bool:
@@ -238,6 +225,54 @@ class SqliteThreadLock:
         # (the checkpointer's own setup would switch it while locks are taken).
         ensure_wal(self.path)
         return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+
+
+class _Heartbeat:
+    """One daemon thread that refreshes every SQLite claim this process holds, each every ``ttl / 3``.
+
+    Started on first use and kept for the life of the process.
+    """
+
+    def __init__(self) -> None:
+        self._due: dict[SqliteThreadLock, float] = {}
+        self._changed = threading.Condition()
+        self._beating = threading.Lock()
+        """Held while a beat runs: a release waits for it."""
+        self._thread: threading.Thread | None = None
+
+    def add(self, lock: SqliteThreadLock) -> None:
+        with self._changed:
+            self._due[lock] = time.monotonic() + lock.ttl / 3
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="switchboard-lock-heartbeat", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def discard(self, lock: SqliteThreadLock) -> None:
+        """Stop beating ``lock``; waits for a beat of it in progress, so none comes after a release."""
+        with self._beating, self._changed:
+            self._due.pop(lock, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                due = [lock for lock, at in self._due.items() if at <= now]
+                if not due:
+                    self._changed.wait(min(self._due.values(), default=now + 60.0) - now)
+                    continue
+                for lock in due:
+                    self._due[lock] = now + lock.ttl / 3
+            for lock in due:  # outside the condition: a beat may wait on a busy file
+                with self._beating:
+                    if lock in self._due and not lock.beat_or_log():
+                        with self._changed:
+                            self._due.pop(lock, None)
+
+
+_HEARTBEAT = _Heartbeat()
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-lock")
+"""Runs every SQLite claim and release of the process, in order (SQLite writes one at a time anyway)."""
 
 
 def _running(pid: int) -> bool:

@@ -13,10 +13,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiosqlite
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-from switchboard.checkpoints.factory import is_postgres, setup_once, setup_sqlite
+from switchboard.checkpoints.factory import (
+    SQLITE_BUSY_TIMEOUT_S,
+    is_postgres,
+    postgres_pool,
+    setup_once,
+    setup_sqlite,
+)
 from switchboard.errors import ConfigError
 
 
@@ -37,12 +44,15 @@ async def open_store(target: str | Path) -> AsyncIterator[BaseStore]:
             from langgraph.store.postgres.aio import AsyncPostgresStore
         except ImportError as exc:
             raise ConfigError("A Postgres store needs `pip install 'switchboard[postgres]'`") from exc
-        async with AsyncPostgresStore.from_conn_string(str(target)) as store:
-            await setup_once(store.conn, store.setup)
+        async with postgres_pool(str(target)) as pool:  # concurrent runs use its connections at once
+            store = AsyncPostgresStore(conn=pool)
+            await setup_once(pool, store.setup)
             yield store
         return
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteStore.from_conn_string(str(path)) as sqlite_store:
+    # Opened here rather than by ``from_conn_string`` for the longer busy timeout (see the checkpointer's).
+    async with aiosqlite.connect(str(path), isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        sqlite_store = AsyncSqliteStore(conn)
         await setup_sqlite(path, sqlite_store.setup)
         yield sqlite_store

@@ -14,6 +14,8 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from switchboard.checkpoints.factory import connection
+
 _QUERY = (
     "SELECT thread_id, MAX(checkpoint_id) AS latest FROM checkpoints "
     "WHERE checkpoint_ns = '' GROUP BY thread_id ORDER BY latest DESC"
@@ -37,6 +39,7 @@ async def thread_ids(saver: BaseCheckpointSaver[Any], *, limit: int | None = Non
         return list(seen)[:limit]
     if isinstance(saver, AsyncSqliteSaver):  # a fresh file has no tables yet
         await saver.setup()
-    cursor = await conn.execute(query)
-    rows = await cursor.fetchall()
+    async with connection(conn) as session:  # a Postgres saver holds a pool
+        cursor = await session.execute(query)
+        rows = await cursor.fetchall()
     return [str(row["thread_id"] if isinstance(row, dict) else row[0]) for row in rows]

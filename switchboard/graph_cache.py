@@ -10,7 +10,9 @@ What the runs need open is shared by the runs busy at the same time (a
 *session*): the MCP toolbox, the checkpointer and the store open with the
 first of them and close after the last, so concurrent threads share one set
 of MCP servers and one saver instead of starting their own, and never wait
-on each other's SQLite locks. The session's graph is a cheap copy of the
+on each other's SQLite locks (on Postgres, each run gets a saver instance of
+its own over the session's connection pool, since an instance runs one query
+at a time). The session's graph is a cheap copy of the
 compiled one with its saver and store attached (LangGraph's ``Pregel.copy``;
 agent subgraphs inherit both from the parent's run config). The health
 registry and the audit log stay open with the graph and are closed when it
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from switchboard.agents.card import Team
@@ -46,6 +49,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer, open_store
 from switchboard.checkpoints.audit import AuditLog, open_audit
+from switchboard.checkpoints.factory import saver_for_run
 from switchboard.policies import Registry
 from switchboard.settings import Settings
 
@@ -96,6 +100,18 @@ class _Session:
 
     graph: Graph
     stack: AsyncExitStack
+
+    def for_run(self) -> Graph:
+        """The graph for one run: the shared one, or a copy with a saver of its own over the shared connections.
+
+        A Postgres saver runs one query at a time, so runs sharing it would
+        queue for it (see ``saver_for_run``).
+        """
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            return self.graph
+        own = saver_for_run(saver)
+        return self.graph if own is saver else self.graph.copy(update={"checkpointer": own})
 
 
 @dataclass
@@ -155,7 +171,7 @@ async def shared_graph(recipe: Recipe, build: Build, health_path: Path) -> Async
             # session opens does not cancel it for the others waiting on it.
             entry.session = loop.create_task(_open(entry, build), context=contextvars.Context())
         session = await asyncio.shield(entry.session)
-        yield session.graph
+        yield session.for_run()
     finally:
         await _release(entry)
 

@@ -11,6 +11,9 @@ kept while runs use it, and closed when the process exits, or earlier when
 more than :data:`KEEP` configurations are in use (tests, each with a data
 directory of its own).
 
+Which monitor a run uses is worked out again only when the environment, the
+working directory or a file it is read from changes, not by every run.
+
 Each run still flushes when it ends (in a worker thread: a flush waits for
 the writer, and the event loop must not), so its telemetry is on disk when
 ``start_run`` returns. Inside an active ``recording()`` block (the CLI's),
@@ -21,15 +24,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from switchboard.agents.card import load_team
 from switchboard.monitoring import Monitor, MonitoringConfig, current_monitor
+from switchboard.monitoring.config import CONFIG_VARIABLE
+from switchboard.settings import Settings
 
 __all__ = ["KEEP", "run_telemetry"]
 
@@ -45,6 +54,10 @@ class _Shared:
 
 _monitors: OrderedDict[str, _Shared] = OrderedDict()
 _guard = threading.Lock()
+_CONFIGS = 32
+_configs: dict[tuple[Any, ...], tuple[MonitoringConfig, str]] = {}
+"""Monitoring configurations for runs, by what they were read from (see ``_config``)."""
+_settings: dict[tuple[Any, ...], Settings] = {}
 
 
 @asynccontextmanager
@@ -71,10 +84,9 @@ async def run_telemetry() -> AsyncIterator[list[BaseCallbackHandler]]:
 
 
 def _claim() -> _Shared | None:
-    config = MonitoringConfig.for_runs()  # the policy's run budgets feed the budget detector
+    config, key = _config()
     if not config.enabled:
         return None
-    key = config.model_dump_json()
     with _guard:
         shared = _monitors.get(key)
         if shared is None:
@@ -82,6 +94,50 @@ def _claim() -> _Shared | None:
         _monitors.move_to_end(key)
         shared.users += 1
         return shared
+
+
+def _config() -> tuple[MonitoringConfig, str]:
+    """``MonitoringConfig.for_runs()`` and its JSON (the key of its monitor), read again only when its sources change.
+
+    It reads the environment (through ``Settings``, whose validation alone
+    costs milliseconds), the monitoring file, the team and its policy: every
+    run asked, and concurrent runs queued behind that CPU work. The key holds
+    the ``SWITCHBOARD_*`` variables, the working directory (the default data
+    directory follows it) and the files' versions.
+    """
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("SWITCHBOARD_")))
+    where = (env, os.getcwd())
+    settings = _settings.get(where)
+    if settings is None:
+        settings = Settings()
+        with _guard:
+            if len(_settings) >= _CONFIGS:
+                _settings.clear()
+            _settings[where] = settings
+    named = os.environ.get(CONFIG_VARIABLE)
+    monitoring = Path(named) if named else settings.data_dir / "monitoring.yaml"
+    team = load_team(settings.team)  # parsed once per version of the team file
+    files = (monitoring, team.source, team.policy_path)
+    key = (where, *((str(f), _stamp(f)) for f in files))
+    with _guard:
+        found = _configs.get(key)
+    if found is None:
+        config = MonitoringConfig.for_runs(settings)  # the policy's run budgets feed the budget detector
+        found = (config, config.model_dump_json())
+        with _guard:
+            if len(_configs) >= _CONFIGS:
+                _configs.clear()
+            _configs[key] = found
+    return found
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """A file's version (modification time and size), ``None`` when there is none."""
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size) if stat is not None else None
 
 
 def _release(shared: _Shared) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.errors import ConfigError
 from switchboard.monitoring.costs import Budget
+from switchboard.policies.budgets import Budgets
 from switchboard.settings import Settings
 
 CONFIG_VARIABLE = "SWITCHBOARD_MONITORING"
@@ -159,8 +161,8 @@ class MonitoringConfig(BaseModel):
 
         settings = settings or Settings()
         config = cls.load(settings=settings)
-        policy = load_team(settings.team).load_policy()
-        return config.model_copy(update={"budgets": Budget.from_policy(policy.budgets, config.budgets)})
+        budgets = _policy_budgets(load_team(settings.team).policy_path)
+        return config.model_copy(update={"budgets": Budget.from_policy(budgets, config.budgets)})
 
     def with_budgets(self, budgets: Mapping[str, Any] | None) -> MonitoringConfig:
         """This configuration with the budgets of a policy file's ``budgets`` mapping (see ``Budget.from_mapping``).
@@ -173,3 +175,24 @@ class MonitoringConfig(BaseModel):
     def database(self) -> Path:
         """The telemetry database path (``load`` fills in the default)."""
         return self.telemetry_db or Settings().data_dir / "telemetry.sqlite"
+
+
+def _policy_budgets(path: Path | None) -> Budgets:
+    """The run budgets of the policy file at ``path``, parsed once per version of the file.
+
+    Every run asks (its monitor watches the budgets), and parsing the policy
+    YAML costs tens of milliseconds of CPU that concurrent runs would queue
+    behind; the file's modification time and size key the cache, so an
+    edited policy is read again.
+    """
+    if path is None or not path.is_file():
+        return _parsed_budgets(path, 0, 0)  # no policy (no budgets), or a missing file (its error)
+    stat = path.stat()
+    return _parsed_budgets(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parsed_budgets(path: Path | None, mtime_ns: int, size: int) -> Budgets:
+    from switchboard.policies import load_policy
+
+    return load_policy(path).budgets

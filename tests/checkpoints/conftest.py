@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the checkpoint tests (see ``postgres_server``)."""
+"""A throwaway PostgreSQL server for the checkpoint tests (see ``benchmarks.postgres_server``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.checkpoints.postgres_server import throwaway_postgres
+from benchmarks.postgres_server import throwaway_postgres
 
 
 @pytest.fixture(scope="session")

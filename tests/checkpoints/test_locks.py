@@ -14,8 +14,10 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,23 @@ async def test_postgres_lock_is_released_after_the_block(postgres_url: str) -> N
         with pytest.raises(ThreadError, match=BUSY):
             await _claim(postgres_url, "pg-lock-3")
     await _claim(postgres_url, "pg-lock-3")
+
+
+async def test_many_held_locks_share_one_heartbeat_thread_and_stay_fresh(tmp_path: Path) -> None:
+    # A thread per held lock (and one started per run) held up the event loop
+    # under concurrent runs; one heartbeat thread refreshes them all (issue 8).
+    target = tmp_path / "checkpoints.sqlite"
+    ttl = 0.6
+    threads_before = threading.active_count()
+    async with AsyncExitStack() as stack:
+        for index in range(8):
+            await stack.enter_async_context(hold_thread(target, f"t-{index}", ttl=ttl))
+        assert threading.active_count() - threads_before <= 2  # the heartbeat and the lock worker, once
+        await asyncio.sleep(3 * ttl)  # past every claim's first expiry: only heartbeats keep them
+        with sqlite3.connect(target) as db:
+            expiries = [row[0] for row in db.execute("SELECT expires_at FROM switchboard_thread_locks")]
+        assert len(expiries) == 8 and min(expiries) > time.time()
+        with pytest.raises(ThreadError):
+            await _claim(target, "t-3")
+    with sqlite3.connect(target) as db:
+        assert db.execute("SELECT COUNT(*) FROM switchboard_thread_locks").fetchone()[0] == 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from psycopg_pool import AsyncConnectionPool
+
 from benchmarks.throughput import PacedModel, team_file
-from switchboard.runs import start_run
+from switchboard.runs import open_graph, start_run
 from switchboard.settings import Settings
 
 THREADS = 8
@@ -24,3 +26,20 @@ async def test_eight_threads_on_postgres_have_all_their_model_calls_in_flight_at
     )
     assert [r.status for r in results] == ["completed"] * THREADS
     assert model.peak == THREADS  # nothing made one thread's model call wait for another's
+
+
+async def test_concurrent_runs_on_postgres_write_through_savers_of_their_own_over_one_pool(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # LangGraph's Postgres saver runs one query at a time per instance: runs
+    # sharing one instance would write their checkpoints one after another.
+    settings = Settings(
+        team=str(team_file(tmp_path)), checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite")
+    )
+    model = PacedModel(delay=0)
+    async with open_graph(settings, model=model) as first, open_graph(settings, model=model) as second:
+        assert first.checkpointer is not second.checkpointer
+        pools = {id(first.checkpointer.conn), id(second.checkpointer.conn)}  # type: ignore[union-attr]
+        assert len(pools) == 1
+        assert isinstance(first.checkpointer.conn, AsyncConnectionPool)  # type: ignore[union-attr]
+        assert first.nodes["desk"] is second.nodes["desk"]  # still one compiled graph

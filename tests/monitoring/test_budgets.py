@@ -8,6 +8,7 @@ from the monitoring configuration, whose explicit values win.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -84,3 +85,20 @@ async def test_a_run_within_its_policy_budget_raises_none(settings: Settings, tm
         assert monitor is not None
         await start_run("who is mia?", thread_id="budget-2", settings=settings, model=model)
         assert [a for a in monitor.alerts if a.detector == "budget"] == []
+
+
+def test_the_policy_is_parsed_once_per_version_of_its_file(tight_team: Path) -> None:
+    # Every run asks for its monitoring configuration; parsing the policy each
+    # time was a third of the CPU behind concurrent runs (issue 8).
+    from switchboard.monitoring import config as monitoring_config
+
+    policy = Path(re.search(r"(?m)^policy: (.*)$", tight_team.read_text("utf-8")).group(1))  # type: ignore[union-attr]
+    MonitoringConfig.for_runs()
+    before = monitoring_config._parsed_budgets.cache_info()
+    assert MonitoringConfig.for_runs().budgets.run_tokens == 1000
+    after = monitoring_config._parsed_budgets.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    policy.write_text(policy.read_text("utf-8").replace("tokens: 1000", "tokens: 2000"), "utf-8")
+    stat = policy.stat()
+    os.utime(policy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert MonitoringConfig.for_runs().budgets.run_tokens == 2000  # an edited policy is read again

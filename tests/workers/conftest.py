@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.checkpoints.postgres_server import throwaway_postgres
+from benchmarks.postgres_server import throwaway_postgres
 
 
 @pytest.fixture(scope="session")

