@@ -48,6 +48,7 @@ from switchboard.policies.approvals import ApprovalVerdict
 from switchboard.policies.constraints import Range, check_constraints
 from switchboard.policies.engine import missing_facts
 from switchboard.policies.grants import check_tool_grant
+from switchboard.policies.scopes import Scopes
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -63,16 +64,41 @@ class GuardOutcome:
 
 
 def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts:
-    """What a thread's successful tool calls established (its customer, who owns what)."""
+    """What a thread's successful tool calls established (its customer, who owns what).
+
+    A fold over the thread's records, asked again before every guarded batch
+    and every decision with one more record each time; each prefix's facts
+    are remembered (by the records' content, not their identity, since a
+    checkpoint hands back copies), so each result is parsed and learnt once.
+    """
     facts = Facts()
     scopes = policy.scopes
     if scopes is None:
         return facts
-    teaching = {rule.tool for rule in scopes.learn} | set(scopes.customer_from)  # the rest teaches nothing
+    teaching = _teaching(scopes)  # the rest teaches nothing
+    chain: tuple[Any, ...] = (id(scopes),)
     for record in records:
-        if record.get("outcome") == "ok" and record["tool"] in teaching:
-            facts = learn(scopes, facts, record["tool"], record["args"], parse_result(record["result"]))
+        if record.get("outcome") != "ok" or record["tool"] not in teaching:
+            continue
+        chain = (chain, call_identity(record["tool"], record["args"]), record["result"])
+        known = _FOLDS.get(chain)
+        if known is not None and known[0] is scopes:
+            facts = known[1]
+            continue
+        facts = learn(scopes, facts, record["tool"], record["args"], parse_result(record["result"]))
+        if len(_FOLDS) >= _FOLDS_MAX:
+            _FOLDS.clear()
+        _FOLDS[chain] = (scopes, facts)
     return facts
+
+
+_FOLDS: dict[tuple[Any, ...], tuple[Scopes, Facts]] = {}
+"""Facts after a prefix of records (keyed by the scopes' id and the prefix), for :func:`thread_facts`."""
+_FOLDS_MAX = 4096
+
+
+def _teaching(scopes: Scopes) -> frozenset[str]:
+    return frozenset({rule.tool for rule in scopes.learn} | set(scopes.customer_from))
 
 
 def parse_result(text: str) -> Any:
