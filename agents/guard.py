@@ -19,14 +19,18 @@ passes, and the order matters for "no side effect happens twice":
 
 Every decision, question, answer and call is appended to the audit trail
 under ids derived from the thread, the node's namespace and the call id, so a
-re-run after a resume writes nothing twice.
+re-run after a resume writes nothing twice. A batch's decisions are on disk
+before any of its calls can change anything (a batch of reads that asks
+nobody writes them with its results, in one commit), and each decision names
+its call's idempotency key: a key no decision names was never sent, so only a
+call whose key is named may have run before, and only then is its server
+asked whether it did (one round trip fewer per write on a first attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +41,7 @@ from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard
+from switchboard.agents.facts import parse_result, thread_facts
 from switchboard.agents.idempotency import STEP_METADATA_KEY, call_identity, idempotency_key, keyed_call
 from switchboard.agents.interrupts import ApprovalRequest, Governance, Record, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
@@ -48,7 +53,6 @@ from switchboard.policies.approvals import ApprovalVerdict
 from switchboard.policies.constraints import Range, check_constraints
 from switchboard.policies.engine import missing_facts
 from switchboard.policies.grants import check_tool_grant
-from switchboard.policies.scopes import Scopes
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
 
@@ -61,52 +65,6 @@ class GuardOutcome:
     calls: list[ToolCallRecord]
     escalations: list[EscalationEvent]
     rejected: ApprovalVerdict | None = None
-
-
-def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts:
-    """What a thread's successful tool calls established (its customer, who owns what).
-
-    A fold over the thread's records, asked again before every guarded batch
-    and every decision with one more record each time; each prefix's facts
-    are remembered (by the records' content, not their identity, since a
-    checkpoint hands back copies), so each result is parsed and learnt once.
-    """
-    facts = Facts()
-    scopes = policy.scopes
-    if scopes is None:
-        return facts
-    teaching = _teaching(scopes)  # the rest teaches nothing
-    chain: tuple[Any, ...] = (id(scopes),)
-    for record in records:
-        if record.get("outcome") != "ok" or record["tool"] not in teaching:
-            continue
-        chain = (chain, call_identity(record["tool"], record["args"]), record["result"])
-        known = _FOLDS.get(chain)
-        if known is not None and known[0] is scopes:
-            facts = known[1]
-            continue
-        facts = learn(scopes, facts, record["tool"], record["args"], parse_result(record["result"]))
-        if len(_FOLDS) >= _FOLDS_MAX:
-            _FOLDS.clear()
-        _FOLDS[chain] = (scopes, facts)
-    return facts
-
-
-_FOLDS: dict[tuple[Any, ...], tuple[Scopes, Facts]] = {}
-"""Facts after a prefix of records (keyed by the scopes' id and the prefix), for :func:`thread_facts`."""
-_FOLDS_MAX = 4096
-
-
-def _teaching(scopes: Scopes) -> frozenset[str]:
-    return frozenset({rule.tool for rule in scopes.learn} | set(scopes.customer_from))
-
-
-def parse_result(text: str) -> Any:
-    """A tool's text result as JSON where it is JSON, else the text itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text.strip()
 
 
 async def run_guarded(
@@ -129,21 +87,14 @@ async def run_guarded(
         history: The thread's earlier tool calls, whose results are facts.
     """
     thread, namespace = thread_of(config)
-    facts = thread_facts(gov.policy, history)
     keys = [_call_key(call) for call in calls]
-    # A key no earlier decision names was never sent, so its call cannot have run: no replay lookup.
-    seen = gov.audit.seen_keys(key for key in keys if key)
-    decisions: list[PolicyDecision] = []
-    records: list[Record] = []
-    for call, key in zip(calls, keys, strict=True):
-        decision = await _policy_check(call, card, toolbox, gov.policy, facts, key, key in seen)
-        decisions.append(decision)
-        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
-                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
-                   "reason": decision.reason, "key": key}  # fmt: skip
-        records.append(((namespace, call["id"], "policy"), thread, "policy", payload))
-    # Durable before any call of the batch runs: the record of a key is what says it may have run.
-    await gov.record_many(records)
+    decisions, records = await _decide_batch(calls, keys, card, toolbox, gov, (thread, namespace), history)
+    # A decision is on disk before its call runs: the record of a key is what says the call may have run.
+    # A batch of reads that asks nobody has no effect to precede, so its decisions go with its results.
+    effects = any(not toolbox.read_only(c["name"]) for c in calls) or any(d.effect == "approve" for d in decisions)
+    if effects:
+        written, records = records, []
+        await gov.record_many(written)
     escalations: list[EscalationEvent] = []
     approvals: dict[str, tuple[str, ApprovalVerdict]] = {}
     for call, decision in zip(calls, decisions, strict=True):
@@ -159,24 +110,50 @@ async def run_guarded(
             return GuardOutcome(messages, [], escalations, rejected=verdict)
         approvals[str(call["id"])] = (request.interrupt_id, verdict)
     messages, results = [], []
-    for call, decision, key in zip(calls, decisions, keys, strict=True):
-        result = await _execute(call, decision, toolbox, card.timeout_s, key)
-        results.append(result)
-        messages.append(_message(call, result["result"], ok=result["outcome"] == "ok"))
-        done: list[Record] = [(
-            (namespace, call["id"], "tool_call"), thread, "tool_call",
-            {"agent": card.name, "tool": call["name"], "args": call["args"], "outcome": result["outcome"],
-             "result": result["result"][:2000]},
-        )]  # fmt: skip
-        granted = approvals.get(str(call["id"]))
-        if granted and result["outcome"] == "ok":
-            rid, verdict = granted
-            done.append((
-                (namespace, call["id"], "consumed"), thread, "approval_consumed",
-                {"token_id": verdict.token_id, "interrupt_id": rid, "principal": verdict.principal},
+    try:
+        for call, decision, key in zip(calls, decisions, keys, strict=True):
+            result = await _execute(call, decision, toolbox, card.timeout_s, key)
+            results.append(result)
+            messages.append(_message(call, result["result"], ok=result["outcome"] == "ok"))
+            records.append((
+                (namespace, call["id"], "tool_call"), thread, "tool_call",
+                {"agent": card.name, "tool": call["name"], "args": call["args"], "outcome": result["outcome"],
+                 "result": result["result"][:2000]},
             ))  # fmt: skip
-        await gov.record_many(done)  # before the next call runs, as each call's own record was
+            granted = approvals.get(str(call["id"]))
+            if granted and result["outcome"] == "ok":
+                rid, verdict = granted
+                records.append((
+                    (namespace, call["id"], "consumed"), thread, "approval_consumed",
+                    {"token_id": verdict.token_id, "interrupt_id": rid, "principal": verdict.principal},
+                ))  # fmt: skip
+            if effects:  # each call's result on record before the next call runs
+                written, records = records, []
+                await gov.record_many(written)
+    finally:
+        written, records = records, []
+        await gov.record_many(written)  # a batch of reads: its decisions and results, in order, at once
     return GuardOutcome(messages, results, escalations)
+
+
+async def _decide_batch(
+    calls: Sequence[ToolCall], keys: Sequence[str | None], card: AgentCard, toolbox: Toolbox, gov: Governance,
+    where: tuple[str, str], history: Sequence[ToolCallRecord],
+) -> tuple[list[PolicyDecision], list[Record]]:  # fmt: skip
+    """Every call's decision, and its audit entry (with the call's idempotency key) to write."""
+    (thread, namespace), facts = where, thread_facts(gov.policy, history)
+    # A key no earlier decision names was never sent, so its call cannot have run: no replay lookup.
+    seen = gov.audit.seen_keys(key for key in keys if key)
+    decisions: list[PolicyDecision] = []
+    records: list[Record] = []
+    for call, key in zip(calls, keys, strict=True):
+        decision = await _policy_check(call, card, toolbox, gov.policy, facts, key, key in seen)
+        decisions.append(decision)
+        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
+                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
+                   "reason": decision.reason, "key": key}  # fmt: skip
+        records.append(((namespace, call["id"], "policy"), thread, "policy", payload))
+    return decisions, records
 
 
 def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, policy: PolicyFile) -> Any:

@@ -86,3 +86,39 @@ async def test_a_reassigned_step_looks_up_its_repeated_write_once(
     with RetailStore.open(retail_db) as store:
         assert store.get_order(mia.orders["delivered_under_500"])["status"] == "return requested"
         assert store.recorded_call_count() == 1
+
+
+async def test_every_write_reaches_the_server_after_its_decision_is_on_disk(
+    settings: Settings, retail_db: Path, mia: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp import ClientSession
+
+    from switchboard.agents.idempotency import IDEMPOTENCY_META_KEY
+
+    audit = open_audit(settings.data_dir)  # its own connection: sees only what was committed
+    seen_at_send: dict[str, bool] = {}
+    real = ClientSession.call_tool
+
+    async def spy(self: ClientSession, name: str, arguments: Any = None, *args: Any, **kwargs: Any) -> Any:
+        key = (kwargs.get("meta") or {}).get(IDEMPOTENCY_META_KEY)
+        if key:
+            seen_at_send[name] = bool(audit.seen_keys([key]))
+        return await real(self, name, arguments, *args, **kwargs)
+
+    monkeypatch.setattr(ClientSession, "call_tool", spy)
+    model = ScriptedChatModel(
+        steps=[route("finance", "return it", skill="process_return"), finish("return requested")],
+        agents={"finance": [call("find_user_id_by_email", email=mia.email), _write(retail_db, mia),
+                            handoff("Return requested.")]},
+    )  # fmt: skip
+    done = await start_run("return one item", thread_id="order-1", settings=settings, model=model)
+
+    assert done.status == "completed", done
+    # The write's decision was committed before the write left; a read's may follow it (it changes nothing).
+    assert seen_at_send == {"find_user_id_by_email": False, "return_delivered_order_items": True}
+    kinds = [(e.kind, e.payload.get("tool")) for e in audit.entries("order-1") if e.kind in ("policy", "tool_call")]
+    assert kinds == [
+        ("policy", "find_user_id_by_email"), ("tool_call", "find_user_id_by_email"),
+        ("policy", "return_delivered_order_items"), ("tool_call", "return_delivered_order_items"),
+    ]  # fmt: skip
+    assert audit.verify().ok
