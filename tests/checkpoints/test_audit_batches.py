@@ -68,7 +68,8 @@ def test_seen_keys_names_only_keys_of_recorded_decisions(tmp_path: Path) -> None
 
 
 def test_seen_keys_sees_what_another_connection_wrote(tmp_path: Path) -> None:
-    reader, writer = AuditLog(tmp_path / "a.sqlite", key=KEY), AuditLog(tmp_path / "a.sqlite", key=KEY)
+    path = tmp_path / "a dir #1?" / "audit log.sqlite"  # the read connection opens it by URI
+    reader, writer = AuditLog(path, key=KEY), AuditLog(path, key=KEY)
     assert reader.seen_keys(["sb1-one"]) == frozenset()
     writer.append(*EVENTS[0])  # type: ignore[arg-type]
     assert reader.seen_keys(["sb1-one"]) == {"sb1-one"}  # another process's decision, e.g. before a crash
