@@ -143,7 +143,9 @@ async def _decide_batch(
     """Every call's decision, and its audit entry (with the call's idempotency key) to write."""
     (thread, namespace), facts = where, thread_facts(gov.policy, history)
     # A key no earlier decision names was never sent, so its call cannot have run: no replay lookup.
-    seen = gov.audit.seen_keys(key for key in keys if key)
+    # (Reads are never looked up: they change nothing, so a batch of them asks the log nothing either.)
+    writes = [key for call, key in zip(calls, keys, strict=True) if key and not toolbox.read_only(call["name"])]
+    seen = await asyncio.to_thread(gov.audit.seen_keys, writes) if writes else frozenset()
     decisions: list[PolicyDecision] = []
     records: list[Record] = []
     for call, key in zip(calls, keys, strict=True):

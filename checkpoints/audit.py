@@ -321,9 +321,9 @@ class AuditLog:
 
         The guard records a call's decision, with its key, before the call
         runs, so a key not named here has never been sent: the call cannot
-        have run before. Read on the caller's thread through its own
-        read-only connection (WAL readers never wait for a writer), so the
-        event loop asks without a thread hop.
+        have run before. Read through the calling thread's own read-only
+        connection (WAL readers never wait for a writer, nor for this log's
+        lock); it is still disk I/O, so call it off the event loop.
         """
         wanted = sorted(set(keys))
         if not wanted:
