@@ -19,14 +19,18 @@ passes, and the order matters for "no side effect happens twice":
 
 Every decision, question, answer and call is appended to the audit trail
 under ids derived from the thread, the node's namespace and the call id, so a
-re-run after a resume writes nothing twice.
+re-run after a resume writes nothing twice. A batch's decisions are on disk
+before any of its calls can change anything (a batch of reads that asks
+nobody writes them with its results, in one commit), and each decision names
+its call's idempotency key: a key no decision names was never sent, so only a
+call whose key is named may have run before, and only then is its server
+asked whether it did (one round trip fewer per write on a first attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +41,9 @@ from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard
+from switchboard.agents.facts import parse_result, thread_facts
 from switchboard.agents.idempotency import STEP_METADATA_KEY, call_identity, idempotency_key, keyed_call
-from switchboard.agents.interrupts import ApprovalRequest, Governance, ask, thread_of
+from switchboard.agents.interrupts import ApprovalRequest, Governance, Record, ask, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
 from switchboard.monitoring.labels import POLICY_TAG
@@ -62,23 +67,6 @@ class GuardOutcome:
     rejected: ApprovalVerdict | None = None
 
 
-def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts:
-    """What a thread's successful tool calls established (its customer, who owns what)."""
-    facts = Facts()
-    for record in records:
-        if record.get("outcome") == "ok":
-            facts = learn(policy.scopes, facts, record["tool"], record["args"], parse_result(record["result"]))
-    return facts
-
-
-def parse_result(text: str) -> Any:
-    """A tool's text result as JSON where it is JSON, else the text itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text.strip()
-
-
 async def run_guarded(
     calls: Sequence[ToolCall],
     *,
@@ -99,15 +87,14 @@ async def run_guarded(
         history: The thread's earlier tool calls, whose results are facts.
     """
     thread, namespace = thread_of(config)
-    facts = thread_facts(gov.policy, history)
-    decisions = []
-    for call in calls:
-        decision = await _policy_check(call, card, toolbox, gov.policy, facts)
-        decisions.append(decision)
-        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
-                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
-                   "reason": decision.reason}  # fmt: skip
-        await gov.record((namespace, call["id"], "policy"), thread, "policy", payload)
+    keys = [_call_key(call) for call in calls]
+    decisions, records = await _decide_batch(calls, keys, card, toolbox, gov, (thread, namespace), history)
+    # A decision is on disk before its call runs: the record of a key is what says the call may have run.
+    # A batch of reads that asks nobody has no effect to precede, so its decisions go with its results.
+    effects = any(not toolbox.read_only(c["name"]) for c in calls) or any(d.effect == "approve" for d in decisions)
+    if effects:
+        written, records = records, []
+        await gov.record_many(written)
     escalations: list[EscalationEvent] = []
     approvals: dict[str, tuple[str, ApprovalVerdict]] = {}
     for call, decision in zip(calls, decisions, strict=True):
@@ -122,24 +109,53 @@ async def run_guarded(
             messages = [_message(c, f"Not run: {note}.", ok=False) for c in calls]
             return GuardOutcome(messages, [], escalations, rejected=verdict)
         approvals[str(call["id"])] = (request.interrupt_id, verdict)
-    messages, records = [], []
-    for call, decision in zip(calls, decisions, strict=True):
-        record = await _execute(call, decision, toolbox, card.timeout_s)
-        records.append(record)
-        messages.append(_message(call, record["result"], ok=record["outcome"] == "ok"))
-        await gov.record(
-            (namespace, call["id"], "tool_call"), thread, "tool_call",
-            {"agent": card.name, "tool": call["name"], "args": call["args"], "outcome": record["outcome"],
-             "result": record["result"][:2000]},
-        )  # fmt: skip
-        granted = approvals.get(str(call["id"]))
-        if granted and record["outcome"] == "ok":
-            rid, verdict = granted
-            await gov.record(
-                (namespace, call["id"], "consumed"), thread, "approval_consumed",
-                {"token_id": verdict.token_id, "interrupt_id": rid, "principal": verdict.principal},
-            )  # fmt: skip
-    return GuardOutcome(messages, records, escalations)
+    messages, results = [], []
+    try:
+        for call, decision, key in zip(calls, decisions, keys, strict=True):
+            result = await _execute(call, decision, toolbox, card.timeout_s, key)
+            results.append(result)
+            messages.append(_message(call, result["result"], ok=result["outcome"] == "ok"))
+            records.append((
+                (namespace, call["id"], "tool_call"), thread, "tool_call",
+                {"agent": card.name, "tool": call["name"], "args": call["args"], "outcome": result["outcome"],
+                 "result": result["result"][:2000]},
+            ))  # fmt: skip
+            granted = approvals.get(str(call["id"]))
+            if granted and result["outcome"] == "ok":
+                rid, verdict = granted
+                records.append((
+                    (namespace, call["id"], "consumed"), thread, "approval_consumed",
+                    {"token_id": verdict.token_id, "interrupt_id": rid, "principal": verdict.principal},
+                ))  # fmt: skip
+            if effects:  # each call's result on record before the next call runs
+                written, records = records, []
+                await gov.record_many(written)
+    finally:
+        written, records = records, []
+        await gov.record_many(written)  # a batch of reads: its decisions and results, in order, at once
+    return GuardOutcome(messages, results, escalations)
+
+
+async def _decide_batch(
+    calls: Sequence[ToolCall], keys: Sequence[str | None], card: AgentCard, toolbox: Toolbox, gov: Governance,
+    where: tuple[str, str], history: Sequence[ToolCallRecord],
+) -> tuple[list[PolicyDecision], list[Record]]:  # fmt: skip
+    """Every call's decision, and its audit entry (with the call's idempotency key) to write."""
+    (thread, namespace), facts = where, thread_facts(gov.policy, history)
+    # A key no earlier decision names was never sent, so its call cannot have run: no replay lookup.
+    # (Reads are never looked up: they change nothing, so a batch of them asks the log nothing either.)
+    writes = [key for call, key in zip(calls, keys, strict=True) if key and not toolbox.read_only(call["name"])]
+    seen = await asyncio.to_thread(gov.audit.seen_keys, writes) if writes else frozenset()
+    decisions: list[PolicyDecision] = []
+    records: list[Record] = []
+    for call, key in zip(calls, keys, strict=True):
+        decision = await _policy_check(call, card, toolbox, gov.policy, facts, key, key in seen)
+        decisions.append(decision)
+        payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
+                   "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
+                   "reason": decision.reason, "key": key}  # fmt: skip
+        records.append(((namespace, call["id"], "policy"), thread, "policy", payload))
+    return decisions, records
 
 
 def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, policy: PolicyFile) -> Any:
@@ -166,18 +182,18 @@ def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, polic
 
 
 async def _policy_check(
-    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts
-) -> PolicyDecision:
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts, key: str | None,
+    may_have_run: bool,
+) -> PolicyDecision:  # fmt: skip
     """:func:`_decide` as its own run, so a trace shows the check (and the quotes it reads) as a policy check.
 
-    The call's idempotency key is derived here, from the step's own config:
-    the check's run config carries its own metadata, which replaces the
-    step's (and with it the step id the key is made from).
+    The call's idempotency key is derived by the caller, from the step's own
+    config: the check's run config carries its own metadata, which replaces
+    the step's (and with it the step id the key is made from).
     """
-    key = _call_key(call)
 
     async def check(c: ToolCall) -> PolicyDecision:
-        return await _decide(c, card, toolbox, policy, facts, key)
+        return await _decide(c, card, toolbox, policy, facts, key if may_have_run else None)
 
     run = RunnableLambda(check, name=f"policy: {call['name']}")
     step = ensure_config().get("metadata") or {}  # the step's labels (agent, step id) stay on the check's run
@@ -185,15 +201,16 @@ async def _policy_check(
 
 
 async def _decide(
-    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts, key: str | None
+    call: ToolCall, card: AgentCard, toolbox: Toolbox, policy: PolicyFile, facts: Facts, replay_key: str | None
 ) -> PolicyDecision:
+    """The decision on one call; ``replay_key``: ask the server first whether that key already ran."""
     name = call["name"]
     if name not in card.tools:
         allowed = ", ".join(card.tools) or "none"
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
-    if key and await toolbox.already_done(name, call["args"], key):
+    if replay_key and await toolbox.already_done(name, call["args"], replay_key):
         # Done before a crash (approved then, if it needed approval): deciding it
         # again against the world it changed would refuse it. It is replayed.
         return PolicyDecision("allow", "replay", "already done under this call's idempotency key; replayed")
@@ -277,7 +294,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float) -> ToolCallRecord:
+async def _execute(
+    call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float, key: str | None
+) -> ToolCallRecord:
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
 
@@ -288,7 +307,6 @@ async def _execute(call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, t
         return record("refused", f"Refused: {decision.reason}")
     tool = toolbox.get(name)
     assert tool is not None  # _decide denied unknown tools
-    key = _call_key(call)
     try:
         with keyed_call(key) if key else nullcontext():
             message = await asyncio.wait_for(

@@ -31,7 +31,7 @@ loop is safe on every resume.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,11 +63,16 @@ __all__ = [
     "EscalationRequest",
     "Governance",
     "HumanRequest",
+    "Record",
     "ResumeShape",
     "ask",
     "read_answer",
     "thread_of",
 ]
+
+
+Record = tuple[tuple[object, ...], str, AuditKind, Mapping[str, Any]]
+"""One audit entry to append: ``(id parts, thread, kind, payload)``, as for :meth:`Governance.record`."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,17 @@ class Governance:
         """Append an audit entry once (keyed by ``parts``), off the event loop; its time."""
         entry = await asyncio.to_thread(self.audit.append, event_id(*parts), thread, kind, payload)
         return entry.timestamp
+
+    async def record_many(self, records: Sequence[Record]) -> None:
+        """Append several entries once each, in order, in one transaction, off the event loop.
+
+        Events that are recorded at the same point of the graph (a batch's
+        decisions, a call and the approval it consumed, a supervisor step's
+        trail events) share one commit: one sync to disk, one thread hop.
+        """
+        if records:
+            events = [(event_id(*parts), thread, kind, payload) for parts, thread, kind, payload in records]
+            await asyncio.to_thread(self.audit.append_many, events)
 
     @property
     def signed_escalations(self) -> bool:

@@ -193,6 +193,10 @@ class Toolbox:
         """The tool called ``name``, if there is one."""
         return self._tools.get(name)
 
+    def read_only(self, name: str) -> bool:
+        """Whether the server declares ``name`` read-only (``readOnlyHint``): calling it changes nothing."""
+        return name in self._read_only
+
     async def already_done(self, name: str, args: Mapping[str, Any], key: str) -> bool:
         """Whether the server already ran this keyed call (its record answers; nothing runs).
 

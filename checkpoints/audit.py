@@ -30,14 +30,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-
-import sqlite_utils
 
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import AuditError
@@ -61,6 +59,35 @@ GENESIS = "0" * 64
 """The ``prev`` of the first entry of the log, and of each thread."""
 ALL = "*"
 """Scope of the whole log's head record."""
+
+Event = tuple[str, str, AuditKind, Mapping[str, Any]]
+"""One event to append: ``(event_id, thread, kind, payload)``."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS [audit_log] (
+   [seq] INTEGER PRIMARY KEY, [event_id] TEXT NOT NULL, [thread] TEXT NOT NULL, [kind] TEXT NOT NULL,
+   [at] TEXT NOT NULL, [payload] TEXT NOT NULL, [prev] TEXT NOT NULL, [thread_prev] TEXT NOT NULL,
+   [hash] TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS [idx_audit_log_event_id] ON [audit_log] ([event_id]);
+CREATE INDEX IF NOT EXISTS [idx_audit_log_thread_seq] ON [audit_log] ([thread], [seq]);
+CREATE INDEX IF NOT EXISTS [idx_audit_log_policy_key] ON [audit_log] (json_extract([payload], '$.key'))
+   WHERE [kind] = 'policy';
+CREATE TABLE IF NOT EXISTS [audit_heads] (
+   [scope] TEXT PRIMARY KEY, [seq] INTEGER, [hash] TEXT, [count] INTEGER, [mac] TEXT
+);
+"""
+_KEY_OF = "json_extract(payload, '$.key')"
+"""A ``policy`` entry's idempotency key (indexed: :meth:`AuditLog.seen_keys`)."""
+_INSERT = (
+    "insert into audit_log (seq, event_id, thread, kind, at, payload, prev, thread_prev, hash)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_HEAD = (
+    "insert into audit_heads (scope, seq, hash, count, mac) values (?, ?, ?, ?, ?)"
+    " on conflict(scope) do update set seq = excluded.seq, hash = excluded.hash, count = excluded.count,"
+    " mac = excluded.mac"
+)
 
 Problem = Literal["changed", "missing", "reordered", "truncated", "head", "anchor"]
 
@@ -170,6 +197,8 @@ class AuditLog:
         self._lock = threading.RLock()
         """One connection serves every thread (parallel branches append through
         ``asyncio.to_thread``); a transaction must not interleave with another's."""
+        self._readers = threading.local()
+        self._opened: list[sqlite3.Connection] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Write-ahead log, still synchronous=FULL: every append is on disk when it returns, with one
@@ -177,39 +206,16 @@ class AuditLog:
             ensure_wal(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             self._conn.execute("PRAGMA synchronous=FULL")
-            self._db = sqlite_utils.Database(self._conn)
-            self._create()
+            self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open the audit log {self.path}: {exc}") from exc
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connections."""
         self._conn.close()
-
-    def _create(self) -> None:
-        if "audit_log" not in self._db.table_names():
-            self._db["audit_log"].create(  # type: ignore[union-attr]
-                {
-                    "seq": int,
-                    "event_id": str,
-                    "thread": str,
-                    "kind": str,
-                    "at": str,
-                    "payload": str,
-                    "prev": str,
-                    "thread_prev": str,
-                    "hash": str,
-                },
-                pk="seq",
-                not_null={"event_id", "thread", "kind", "at", "payload", "prev", "thread_prev", "hash"},
-                if_not_exists=True,
-            )
-            self._db["audit_log"].create_index(["event_id"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
-            self._db["audit_log"].create_index(["thread", "seq"], if_not_exists=True)  # type: ignore[union-attr]
-        if "audit_heads" not in self._db.table_names():
-            self._db["audit_heads"].create(  # type: ignore[union-attr]
-                {"scope": str, "seq": int, "hash": str, "count": int, "mac": str}, pk="scope", if_not_exists=True
-            )
+        for reader in self._opened:
+            reader.close()
+        self._opened.clear()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -240,45 +246,49 @@ class AuditLog:
         Returns:
             The entry written, or the one already recorded under ``event_id``.
         """
-        if kind not in KINDS:
-            raise AuditError(f"unknown audit kind {kind!r}; use one of {', '.join(sorted(KINDS))}")
-        text = canonical_json(json.loads(json.dumps(dict(payload), default=str)))
+        return self.append_many([(event_id, thread, kind, payload)], at=at)[0]
+
+    def append_many(self, events: Sequence[Event], *, at: datetime | None = None) -> list[AuditEntry]:
+        """Record several events, each once, in order, in one transaction (one sync to disk).
+
+        The chain is the same as appending them one by one; only the cost
+        differs. Either all are recorded or, on an error, none.
+
+        Args:
+            events: ``(event_id, thread, kind, payload)`` each, as for :meth:`append`.
+            at: When; defaults to now.
+
+        Returns:
+            Per event, the entry written or the one already recorded under its id.
+        """
+        for _, _, kind, _ in events:
+            if kind not in KINDS:
+                raise AuditError(f"unknown audit kind {kind!r}; use one of {', '.join(sorted(KINDS))}")
+        texts = [canonical_json(json.loads(json.dumps(dict(payload), default=str))) for *_, payload in events]
         stamp = (at or datetime.fromtimestamp(self.clock(), UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+        written: list[AuditEntry] = []
         try:
             with self._transaction():
-                existing = self._by_event(event_id)
-                if existing is not None:
-                    return existing
-                head_all = self._head(ALL)
-                head_thread = self._head(thread)
-                seq = (head_all["seq"] if head_all else 0) + 1
-                prev = head_all["hash"] if head_all else GENESIS
-                thread_prev = head_thread["hash"] if head_thread else GENESIS
-                digest = entry_hash(seq, event_id, thread, kind, stamp, text, prev, thread_prev)
-                self._db["audit_log"].insert(  # type: ignore[union-attr]
-                    {
-                        "seq": seq,
-                        "event_id": event_id,
-                        "thread": thread,
-                        "kind": kind,
-                        "at": stamp,
-                        "payload": text,
-                        "prev": prev,
-                        "thread_prev": thread_prev,
-                        "hash": digest,
-                    }
-                )
-                self._set_head(ALL, seq, digest, (head_all["count"] if head_all else 0) + 1)
-                self._set_head(thread, seq, digest, (head_thread["count"] if head_thread else 0) + 1)
+                heads: dict[str, tuple[int, str, int]] = {}
+                for (event, thread, kind, _), text in zip(events, texts, strict=True):
+                    existing = self._by_event(event)
+                    if existing is not None:
+                        written.append(existing)
+                        continue
+                    seq, prev, total = heads.get(ALL) or self._head_tuple(ALL)
+                    _, thread_prev, in_thread = heads.get(thread) or self._head_tuple(thread)
+                    seq += 1
+                    digest = entry_hash(seq, event, thread, kind, stamp, text, prev, thread_prev)
+                    self._conn.execute(_INSERT, (seq, event, thread, kind, stamp, text, prev, thread_prev, digest))
+                    heads[ALL] = (seq, digest, total + 1)
+                    heads[thread] = (seq, digest, in_thread + 1)
+                    written.append(AuditEntry(seq, event, thread, kind, stamp, json.loads(text), prev, thread_prev,
+                                              digest))  # fmt: skip
+                for scope, (seq, digest, count) in heads.items():
+                    self._conn.execute(_UPSERT_HEAD, (scope, seq, digest, count, self._mac(scope, seq, digest, count)))
         except sqlite3.Error as exc:
             raise AuditError(f"cannot write to the audit log {self.path}: {exc}") from exc
-        return AuditEntry(seq, event_id, thread, kind, stamp, json.loads(text), prev, thread_prev, digest)
-
-    def _set_head(self, scope: str, seq: int, digest: str, count: int) -> None:
-        self._db["audit_heads"].upsert(  # type: ignore[union-attr]
-            {"scope": scope, "seq": seq, "hash": digest, "count": count, "mac": self._mac(scope, seq, digest, count)},
-            pk="scope",
-        )
+        return written
 
     def _mac(self, scope: str, seq: int, digest: str, count: int) -> str:
         if self._key is None:
@@ -288,21 +298,60 @@ class AuditLog:
 
     # Reading -----------------------------------------------------------------------
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def _by_event(self, event_id: str) -> AuditEntry | None:
-        rows = list(self._db.query("select * from audit_log where event_id = ?", [event_id]))
+        rows = self._rows("select * from audit_log where event_id = ?", [event_id])
         return _entry(rows[0]) if rows else None
 
     def _head(self, scope: str) -> dict[str, Any] | None:
-        rows = list(self._db.query("select * from audit_heads where scope = ?", [scope]))
+        rows = self._rows("select * from audit_heads where scope = ?", [scope])
         return rows[0] if rows else None
+
+    def _head_tuple(self, scope: str) -> tuple[int, str, int]:
+        """``(seq, hash, count)`` of a scope's head; ``(0, GENESIS, 0)`` before its first entry."""
+        row = self._conn.execute("select seq, hash, count from audit_heads where scope = ?", [scope]).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, GENESIS, 0)
+
+    def seen_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """Which idempotency keys a ``policy`` entry already names (see :mod:`~switchboard.agents.guard`).
+
+        The guard records a call's decision, with its key, before the call
+        runs, so a key not named here has never been sent: the call cannot
+        have run before. Read through the calling thread's own read-only
+        connection (WAL readers never wait for a writer, nor for this log's
+        lock); it is still disk I/O, so call it off the event loop.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            return frozenset()
+        marks = ", ".join("?" * len(wanted))
+        sql = f"select distinct {_KEY_OF} from audit_log where kind = 'policy' and {_KEY_OF} in ({marks})"
+        try:
+            rows = self._reader().execute(sql, wanted).fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+        return frozenset(str(row[0]) for row in rows)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            self._readers.conn = conn
+            self._opened.append(conn)
+        return conn
 
     def entries(self, thread: str | None = None) -> list[AuditEntry]:
         """Entries in order, of one thread or of the whole log."""
         with self._lock:
             if thread is None:
-                rows = list(self._db.query("select * from audit_log order by seq"))
+                rows = self._rows("select * from audit_log order by seq")
             else:
-                rows = list(self._db.query("select * from audit_log where thread = ? order by seq", [thread]))
+                rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
         return [_entry(row) for row in rows]
 
     def head(self, thread: str | None = None) -> tuple[int, str] | None:
@@ -330,10 +379,10 @@ class AuditLog:
 
         with self._lock:
             if thread is None:
-                rows = list(self._db.query("select * from audit_log order by seq"))
+                rows = self._rows("select * from audit_log order by seq")
             else:
-                rows = list(self._db.query("select * from audit_log where thread = ? order by seq", [thread]))
-            heads = {row["scope"]: row for row in self._db.query("select * from audit_heads")}
+                rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
+            heads = {row["scope"]: row for row in self._rows("select * from audit_heads")}
         problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=anchor)
         return AuditReport(len(rows), thread, problem, keyed=self._key is not None)
 

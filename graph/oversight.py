@@ -19,7 +19,6 @@ Between an agent's result and the next decision the supervisor graph:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +28,8 @@ from langchain_core.runnables.config import merge_configs
 from langgraph.types import Command
 
 from switchboard.agents.guard import thread_facts
-from switchboard.agents.interrupts import Governance, thread_of
-from switchboard.checkpoints.audit import AuditKind, event_id
+from switchboard.agents.interrupts import Governance, Record, thread_of
+from switchboard.checkpoints.audit import AuditKind
 from switchboard.graph import trail as query
 from switchboard.graph.handoffs import refused_handoffs
 from switchboard.graph.state import DecisionEvent, SupervisorState, TrailEvent
@@ -41,17 +40,14 @@ from switchboard.policies.guardians import SHIPPED, GuardianContext, run_guardia
 _KINDS: dict[str, AuditKind] = {"decision": "routing", "handoff": "handoff", "escalation": "escalation"}
 
 
-async def record_trail(gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], start: int = 0) -> None:
-    """Append each trail event from ``start`` on to the audit log once (its id is the thread and its position)."""
+def trail_records(config: RunnableConfig, trail: Sequence[TrailEvent], start: int = 0) -> list[Record]:
+    """The audit entries of the trail events from ``start`` on (each one's id is the thread and its position)."""
     thread, _ = thread_of(config)
-
-    def write() -> None:
-        for index, event in enumerate(trail[start:], start):
-            kind = _KINDS.get(event["kind"])
-            if kind is not None:
-                gov.audit.append(event_id(thread, "trail", index), thread, kind, _payload(event))
-
-    await asyncio.to_thread(write)
+    return [
+        ((thread, "trail", index), thread, kind, _payload(event))
+        for index, event in enumerate(trail[start:], start)
+        if (kind := _KINDS.get(event["kind"])) is not None
+    ]
 
 
 def _payload(event: TrailEvent) -> dict[str, Any]:
@@ -76,8 +72,14 @@ class Stop:
     """End the run instead of asking (a budget with ``on_exceeded: fail``)."""
 
 
-async def govern_results(gov: Governance, config: RunnableConfig, state: SupervisorState) -> Stop | None:
-    """Why the run must stop before the next decision, if it must (guardians, budgets)."""
+def govern_results(
+    gov: Governance, config: RunnableConfig, state: SupervisorState, pending: list[Record]
+) -> Stop | None:
+    """Why the run must stop before the next decision, if it must (guardians, budgets).
+
+    What it finds (guardian flags and blocks, a spent budget) is added to
+    ``pending``, the audit entries the supervisor writes in one go.
+    """
     thread, _ = thread_of(config)
     trail = state.get("trail") or []
     fresh = query.since_last_decision(trail)
@@ -91,7 +93,7 @@ async def govern_results(gov: Governance, config: RunnableConfig, state: Supervi
                     continue
                 payload = {"agent": handoff["agent"], "guardian": verdict.guardian, "action": verdict.action,
                            "reason": verdict.reason}  # fmt: skip
-                await gov.record((thread, "guardian", start + offset, verdict.guardian), thread, "guardian", payload)
+                pending.append(((thread, "guardian", start + offset, verdict.guardian), thread, "guardian", payload))
                 if verdict.action == "block":
                     return Stop(
                         f"A check on {handoff['agent']}'s result failed ({verdict.guardian}): {verdict.reason} "
@@ -109,10 +111,10 @@ async def govern_results(gov: Governance, config: RunnableConfig, state: Supervi
     spent = budget(gov.policy, used)
     if spent.ok:
         return None
-    await gov.record((thread, "budget", len(trail)), thread, "budget", {
+    pending.append(((thread, "budget", len(trail)), thread, "budget", {
         "exceeded": list(spent.exceeded), "reason": spent.reason, "action": spent.action,
         "tokens": used.tokens, "cost_usd": used.cost_usd, "estimated": models["estimated"],
-    })  # fmt: skip
+    }))  # fmt: skip
     if spent.action == "fail":
         return Stop(f"Stopped: {spent.reason}.", "budget", fail=True)
     return Stop(f"{spent.reason[0].upper()}{spent.reason[1:]}. Continue?", "budget")
@@ -141,13 +143,13 @@ def stopped_run(reason: str) -> Command[Any]:
     return Command(goto="finalize", update={"trail": [event], "outcome": "escalated", "pending": None})
 
 
-async def refused_handoff(
-    gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], update: Any
+def refused_handoff(
+    gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], update: Any, pending: list[Record]
 ) -> str | None:
     """Why the supervisor's update would pass work where the policy's handoff grants do not allow, if so.
 
-    Every refusal is appended to the audit log (``handoff_refused``); the
-    first one is the question put to a human (see :mod:`~switchboard.graph.handoffs`).
+    Every refusal is added to ``pending`` for the audit log (``handoff_refused``);
+    the first one is the question put to a human (see :mod:`~switchboard.graph.handoffs`).
     """
     events = update.get("trail") or [] if isinstance(update, dict) else []
     refused = refused_handoffs(gov.policy, trail, events, gov.entries)
@@ -156,5 +158,5 @@ async def refused_handoff(
     thread, _ = thread_of(config)
     for index, item in enumerate(refused):
         payload = {"source": item.source, "target": item.target, "via": item.via, "reason": item.reason}
-        await gov.record((thread, "handoff_refused", len(trail), index), thread, "handoff_refused", payload)
+        pending.append(((thread, "handoff_refused", len(trail), index), thread, "handoff_refused", payload))
     return refused[0].question()

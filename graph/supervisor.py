@@ -36,7 +36,7 @@ from switchboard.agents.interrupts import Governance
 from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
-from switchboard.graph.oversight import counted, govern_results, record_trail, refused_handoff, stopped_run
+from switchboard.graph.oversight import counted, govern_results, refused_handoff, stopped_run, trail_records
 from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import (
@@ -71,18 +71,23 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         trail = state.get("trail") or []
         # Everything up to this node's previous decision was recorded when it was made (before its
         # checkpoint), so only the events since then are new: the audit costs O(steps), not O(steps²).
-        recorded = _last_decision_index(trail)
-        await record_trail(gov, config, trail, recorded)
-        stop = await govern_results(gov, config, state)
-        if stop is not None:
-            command = stopped_run(stop.question) if stop.fail else _guard(stop.question, stop.error)
-        else:
-            command = await counted(decide, state, config)
-        refused = await refused_handoff(gov, config, trail, command.update)
+        # All of it is written in one transaction before the node returns (so before its checkpoint).
+        pending = trail_records(config, trail, _last_decision_index(trail))
+        try:
+            stop = govern_results(gov, config, state, pending)
+            if stop is not None:
+                command = stopped_run(stop.question) if stop.fail else _guard(stop.question, stop.error)
+            else:
+                command = await counted(decide, state, config)
+        except Exception:
+            await gov.record_many(pending)  # what came in is on record even when deciding fails
+            raise
+        refused = refused_handoff(gov, config, trail, command.update, pending)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}
-        await record_trail(gov, config, [*trail, *(update.get("trail") or [])], len(trail))
+        pending += trail_records(config, [*trail, *(update.get("trail") or [])], len(trail))
+        await gov.record_many(pending)
         return command
 
     return supervisor

@@ -102,7 +102,14 @@ def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = N
 
 
 class UsageCounter(BaseCallbackHandler):
-    """Counts the model calls made under one config (the supervisor's routing calls)."""
+    """Counts the model calls made under one config (the supervisor's routing calls).
+
+    ``run_inline``: its handlers only add numbers, so LangChain calls them on
+    the event loop instead of handing each event to a worker thread (a sync
+    handler's default), which cost a thread hop per callback event.
+    """
+
+    run_inline = True
 
     def __init__(self, table: PriceTable | None = None) -> None:
         self.table = table or prices()
