@@ -21,8 +21,8 @@ from switchboard.graph import trail as query
 from switchboard.graph.state import Outcome, ReportEvent, SupervisorState
 
 
-def finalize(state: SupervisorState) -> dict[str, object]:
-    """Close the turn with its outcome and a summary."""
+async def finalize(state: SupervisorState) -> dict[str, object]:
+    """Close the turn with its outcome and a summary (a coroutine: no worker-thread hop, see ``intake``)."""
     turn = query.current_turn(state.get("trail") or [])
     unfinished = query.unfinished_steps(turn)
     outcome = _outcome(state.get("outcome"), bool(unfinished))

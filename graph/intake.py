@@ -43,8 +43,11 @@ def _last_human(messages: list[BaseMessage]) -> HumanMessage | None:
     return next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
 
 
-def intake(state: SupervisorState) -> dict[str, Any]:
+async def intake(state: SupervisorState) -> dict[str, Any]:
     """Read the turn's task, validate it, and start the turn.
+
+    A coroutine although it awaits nothing: LangGraph runs a plain function
+    node on a worker thread, a hop per turn for microseconds of work.
 
     A human message that no turn has taken yet is the task (its text, so
     content blocks work too). Otherwise ``task`` is, and it is added to the
