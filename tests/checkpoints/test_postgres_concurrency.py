@@ -14,12 +14,15 @@ from switchboard.settings import Settings
 THREADS = 8
 
 
+def _settings(postgres_url: str, folder: Path) -> Settings:
+    """The one-desk throughput team over the test's Postgres server."""
+    return Settings(team=str(team_file(folder)), checkpoint_db=postgres_url, health_db=str(folder / "health.sqlite"))
+
+
 async def test_eight_threads_on_postgres_have_all_their_model_calls_in_flight_at_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        team=str(team_file(tmp_path)), checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite")
-    )
+    settings = _settings(postgres_url, tmp_path)
     model = PacedModel(delay=1.0)
     results = await asyncio.gather(
         *(start_run("Where is parcel 42?", settings=settings, model=model) for _ in range(THREADS))
@@ -33,9 +36,7 @@ async def test_concurrent_runs_on_postgres_write_through_savers_of_their_own_ove
 ) -> None:
     # LangGraph's Postgres saver runs one query at a time per instance: runs
     # sharing one instance would write their checkpoints one after another.
-    settings = Settings(
-        team=str(team_file(tmp_path)), checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite")
-    )
+    settings = _settings(postgres_url, tmp_path)
     model = PacedModel(delay=0)
     async with open_graph(settings, model=model) as first, open_graph(settings, model=model) as second:
         assert first.checkpointer is not second.checkpointer

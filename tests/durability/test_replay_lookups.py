@@ -47,14 +47,19 @@ def _write(retail_db: Path, mia: Any) -> Any:
     return call("return_delivered_order_items", order_id=order_id, item_ids=[item_id], payment_method_id=method)
 
 
-async def test_a_first_attempt_sends_no_replay_lookup(
-    settings: Settings, retail_db: Path, mia: Any, lookups: list[str]
-) -> None:
-    model = ScriptedChatModel(
+def _return_model(retail_db: Path, mia: Any) -> ScriptedChatModel:
+    """Finance finds Mia and requests the return of one item: one read, one keyed write."""
+    return ScriptedChatModel(
         steps=[route("finance", "return it", skill="process_return"), finish("return requested")],
         agents={"finance": [call("find_user_id_by_email", email=mia.email), _write(retail_db, mia),
                             handoff("Return requested.")]},
     )  # fmt: skip
+
+
+async def test_a_first_attempt_sends_no_replay_lookup(
+    settings: Settings, retail_db: Path, mia: Any, lookups: list[str]
+) -> None:
+    model = _return_model(retail_db, mia)
     done = await start_run("return one item", thread_id="first-1", settings=settings, model=model)
     model.assert_complete()
 
@@ -106,11 +111,7 @@ async def test_every_write_reaches_the_server_after_its_decision_is_on_disk(
         return await real(self, name, arguments, *args, **kwargs)
 
     monkeypatch.setattr(ClientSession, "call_tool", spy)
-    model = ScriptedChatModel(
-        steps=[route("finance", "return it", skill="process_return"), finish("return requested")],
-        agents={"finance": [call("find_user_id_by_email", email=mia.email), _write(retail_db, mia),
-                            handoff("Return requested.")]},
-    )  # fmt: skip
+    model = _return_model(retail_db, mia)
     done = await start_run("return one item", thread_id="order-1", settings=settings, model=model)
 
     assert done.status == "completed", done
