@@ -38,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.report import Report, Row, ratio, render
+from benchmarks.report import Report, Row, main, ratio
 from benchmarks.throughput import isolated_home
 from switchboard.agents.card import Team
 from switchboard.agents.synthetic import synthetic_team
@@ -159,6 +159,4 @@ def run(sizes: Sequence[int] = SIZES) -> Report:
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.report import Report, ratio, render
+from benchmarks.report import Report, main, ratio
 
 RUNS = 5
 TARGET_S = 0.5
@@ -94,6 +94,4 @@ def run(runs: int = RUNS) -> Report:
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Report, render
+from benchmarks.report import Report, main
 from switchboard.checkpoints.crashpoints import BOUNDARIES, CRASH_LOG_VARIABLE, CRASH_VARIABLE, Boundary
 
 TASK = (
@@ -266,6 +266,4 @@ def run(sqlite_trials: int = SQLITE_TRIALS, postgres_trials: int = POSTGRES_TRIA
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

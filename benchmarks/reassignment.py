@@ -34,7 +34,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from benchmarks.report import Report, ratio, render
+from benchmarks.report import Report, main, ratio
 from switchboard.agents.card import AgentCard, Skill, Team
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
@@ -187,6 +187,4 @@ def run(runs: int = RUNS) -> Report:
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

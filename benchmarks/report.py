@@ -7,7 +7,7 @@ the same way, and tests can read the numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -108,3 +108,15 @@ def render(reports: Sequence[Report], console: Console | None = None) -> None:
             mark = "[green]PASS[/green]" if passed else "[red]FAIL[/red]"
             console.print(f"  {mark} {name}")
         console.print(f"  [dim]took {report.seconds:.1f} s[/dim]\n")
+
+
+def main(run: Callable[[], Report]) -> int:
+    """Run one benchmark module on its own, as ``python -m benchmarks.NAME`` does.
+
+    Prints what ``benchmarks.run`` prints for it (its headline rows, then its
+    table) and returns the exit status: non-zero when a check fails.
+    """
+    report = run()
+    render_summary([report])
+    render([report])
+    return 0 if report.ok else 1

@@ -44,7 +44,7 @@ from langgraph.prebuilt import create_react_agent
 from langgraph_supervisor import create_supervisor
 
 from benchmarks.recording import TOKENIZER, ReplayChatModel
-from benchmarks.report import Report, Row, ratio
+from benchmarks.report import Report, Row, main, ratio
 from switchboard.agents.card import Team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.synthetic import synthetic_task, synthetic_team
@@ -267,9 +267,4 @@ def _row(figure: str, ours_value: float, anchor_value: float, variant: str) -> R
 
 
 if __name__ == "__main__":
-    from benchmarks.report import render, render_summary
-
-    report = run()
-    render_summary([report])
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

@@ -42,7 +42,7 @@ from langgraph_supervisor import create_supervisor
 
 from benchmarks.recording import TOKENIZER
 from benchmarks.replay import TASK, Replies, Script, ours, subagents_anchor, supervisor_anchor
-from benchmarks.report import Report, Row, ratio, render, render_summary
+from benchmarks.report import Report, Row, main, ratio
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
@@ -350,7 +350,4 @@ def _row(figure: str, ours_value: float, anchor: float, versus: str, target: flo
 
 
 if __name__ == "__main__":
-    result = run()
-    render_summary([result])
-    render([result])
-    raise SystemExit(0 if result.ok else 1)
+    raise SystemExit(main(run))

@@ -34,7 +34,7 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from benchmarks.report import Report, ratio, render
+from benchmarks.report import Report, main, ratio
 from switchboard.agents.card import AgentCard, Skill, Team
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
@@ -144,6 +144,4 @@ def run(runs: int = RUNS) -> Report:
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))

@@ -43,7 +43,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
-from benchmarks.report import Report, render
+from benchmarks.report import Report, main
 from switchboard.graph.agent_node import AGENT_METADATA_KEY
 from switchboard.runs import start_run
 from switchboard.settings import HOME_VARIABLE, Settings
@@ -256,6 +256,4 @@ def run(threads: Sequence[int] = THREADS) -> Report:
 
 
 if __name__ == "__main__":
-    report = run()
-    render([report])
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(main(run))
