@@ -10,7 +10,6 @@ shows what moved.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +17,16 @@ import pytest
 from langgraph.types import Command
 
 from switchboard.checkpoints.audit import open_audit
-from switchboard.domains.retail import RetailStore
 from switchboard.policies.answers import TIMEOUT
 from switchboard.runs import open_graph, read_thread, start_run
 from switchboard.settings import Settings
 from switchboard.sweeper import sweep, sweep_graph
-from switchboard.testing import ScriptedChatModel, call, finish, handoff, route, signed_answer
+from switchboard.testing import ScriptedChatModel, signed_answer
+from tests.policies.helpers import large_refund_model, snapshot
 
 pytestmark = pytest.mark.usefixtures("principals")
 
 HOUR = 3600.0
-
-
-def _snapshot(db: Path) -> list[Any]:
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table' order by name")]
-        return [(t, conn.execute(f"select * from {t} order by 1").fetchall()) for t in tables]
-
-
-def _model(retail_db: Path, mia: Any) -> ScriptedChatModel:
-    order_id = mia.orders["delivered_over_500"]
-    with RetailStore.open(retail_db) as store:
-        order = store.get_order(order_id)
-    assert order is not None
-    return ScriptedChatModel(
-        steps=[route("finance", "refund the order", skill="process_return"), finish("done")],
-        agents={"finance": [
-            call("find_user_id_by_email", email="mia.chen@example.com"),
-            call("return_delivered_order_items", order_id=order_id, item_ids=[i["item_id"] for i in order["items"]],
-                 payment_method_id=mia.payment_methods["credit_card"]),
-            handoff("Return requested."),
-        ]},
-    )  # fmt: skip
 
 
 async def _paused(settings: Settings, model: ScriptedChatModel) -> tuple[str, dict[str, Any]]:
@@ -63,8 +40,8 @@ async def _paused(settings: Settings, model: ScriptedChatModel) -> tuple[str, di
 async def test_a_forged_timeout_before_the_deadline_is_refused_and_the_thread_stays_paused(
     settings: Settings, retail_db: Path, mia: Any
 ) -> None:
-    model = _model(retail_db, mia)
-    before = _snapshot(retail_db)
+    model = large_refund_model(retail_db, mia)
+    before = snapshot(retail_db)
     thread, pending = await _paused(settings, model)
     soon = pending["asked_at"] + HOUR
     config: Any = {"configurable": {"thread_id": thread}}
@@ -75,7 +52,7 @@ async def test_a_forged_timeout_before_the_deadline_is_refused_and_the_thread_st
     [question] = [i.value for i in state.interrupts]
     assert question["interrupt_id"] == pending["interrupt_id"] and "has not timed out" in question["error"]
     assert question["roles"] == ["finance_manager"] and question["step"] == 0
-    assert _snapshot(retail_db) == before
+    assert snapshot(retail_db) == before
     refused = [e for e in open_audit(settings.data_dir).entries(thread) if e.kind == "approval_refused"]
     assert [e.payload["reason"] for e in refused] == ["not_expired"]
 
@@ -83,8 +60,8 @@ async def test_a_forged_timeout_before_the_deadline_is_refused_and_the_thread_st
 async def test_after_the_first_step_the_question_moves_to_the_store_manager(
     settings: Settings, retail_db: Path, mia: Any
 ) -> None:
-    model = _model(retail_db, mia)
-    before = _snapshot(retail_db)
+    model = large_refund_model(retail_db, mia)
+    before = snapshot(retail_db)
     thread, pending = await _paused(settings, model)
     later = pending["asked_at"] + 4 * HOUR + 1
     config: Any = {"configurable": {"thread_id": thread}}
@@ -98,24 +75,24 @@ async def test_after_the_first_step_the_question_moves_to_the_store_manager(
         # bob, a support agent, still may not answer; sam, a store manager, now may
         await graph.ainvoke(Command(resume=_signed_by_bob(settings, question, thread, now=later)), config)
         assert "finance_manager, store_manager" in (await graph.aget_state(config)).interrupts[0].value["error"]
-        assert _snapshot(retail_db) == before
+        assert snapshot(retail_db) == before
         await graph.ainvoke(Command(resume=signed_answer(question, thread, "sam", now=later)), config)
         assert not (await graph.aget_state(config)).interrupts
-    assert _snapshot(retail_db) != before  # the store manager's approval ran the refund
+    assert snapshot(retail_db) != before  # the store manager's approval ran the refund
     model.assert_complete()
 
 
 async def test_past_the_last_step_the_sweeper_rejects_and_nothing_moves(
     settings: Settings, retail_db: Path, mia: Any
 ) -> None:
-    model = _model(retail_db, mia)
-    before = _snapshot(retail_db)
+    model = large_refund_model(retail_db, mia)
+    before = snapshot(retail_db)
     thread, pending = await _paused(settings, model)
     much_later = pending["asked_at"] + 30 * HOUR
     [result] = await sweep(settings, model=model, clock=lambda: much_later)
     assert result.action == "rejected" and result.interrupt_id == pending["interrupt_id"]
     state = await read_thread(thread, settings=settings)
-    assert state["outcome"] == "rejected" and _snapshot(retail_db) == before
+    assert state["outcome"] == "rejected" and snapshot(retail_db) == before
     entries = open_audit(settings.data_dir).entries(thread)
     timeouts = [e.payload for e in entries if e.kind == "escalation" and "by" in e.payload]
     assert [(t["outcome"], t["by"]) for t in timeouts] == [("rejected", "sweeper")]

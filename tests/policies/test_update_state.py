@@ -11,42 +11,23 @@ step, ending the thread with its question unanswered).
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.types import Command
 
-from switchboard.domains.retail import RetailStore
 from switchboard.errors import ThreadError
 from switchboard.runs import open_graph, resume_run, start_run
 from switchboard.settings import Settings
-from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+from switchboard.testing import ScriptedChatModel
+from tests.policies.helpers import large_refund_model, snapshot
 
 pytestmark = pytest.mark.usefixtures("principals")
 
 
-def _snapshot(db: Path) -> list[Any]:
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table' order by name")]
-        return [(t, conn.execute(f"select * from {t} order by 1").fetchall()) for t in tables]
-
-
 async def _paused(settings: Settings, retail_db: Path, mia: Any) -> tuple[Any, ScriptedChatModel]:
-    order_id = mia.orders["delivered_over_500"]
-    with RetailStore.open(retail_db) as store:
-        order = store.get_order(order_id)
-    assert order is not None
-    model = ScriptedChatModel(
-        steps=[route("finance", "refund the order", skill="process_return"), finish("done")],
-        agents={"finance": [
-            call("find_user_id_by_email", email="mia.chen@example.com"),
-            call("return_delivered_order_items", order_id=order_id, item_ids=[i["item_id"] for i in order["items"]],
-                 payment_method_id=mia.payment_methods["credit_card"]),
-            handoff("Return requested."),
-        ]},
-    )  # fmt: skip
+    model = large_refund_model(retail_db, mia)
     paused = await start_run("Mia Chen: refund my order", settings=settings, model=model)
     assert paused.status == "paused" and paused.pending and paused.pending["rule"] == "large-refund"
     return paused, model
@@ -56,7 +37,7 @@ async def _paused(settings: Settings, retail_db: Path, mia: Any) -> tuple[Any, S
 async def test_update_state_on_a_paused_thread_never_runs_the_held_call(
     settings: Settings, retail_db: Path, mia: Any, as_node: str | None
 ) -> None:
-    before = _snapshot(retail_db)
+    before = snapshot(retail_db)
     paused, model = await _paused(settings, retail_db, mia)
     config: Any = {"configurable": {"thread_id": paused.thread_id}}
     async with open_graph(settings, model=model) as graph:
@@ -65,8 +46,8 @@ async def test_update_state_on_a_paused_thread_never_runs_the_held_call(
         await graph.ainvoke(None, config)
         await graph.ainvoke(Command(resume={"approved": True, "approver": "alice"}), config)
         state = await graph.aget_state(config)
-    assert _snapshot(retail_db) == before  # 0 money moved
+    assert snapshot(retail_db) == before  # 0 money moved
     assert [i.value["interrupt_id"] for i in state.interrupts] == [paused.pending["interrupt_id"]]
     done = await resume_run(paused.thread_id, approved=True, approver="alice", settings=settings, model=model)
     assert done.status == "completed"  # still resumable by the right principal
-    assert _snapshot(retail_db) != before
+    assert snapshot(retail_db) != before
