@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -52,7 +53,11 @@ def step_status(findings: Findings, calls: list[ToolCallRecord]) -> tuple[Litera
 
 
 def agent_node(
-    card: AgentCard, subgraph: CompiledStateGraph[Any, Any, Any, Any], health: HealthRegistry | None = None
+    card: AgentCard,
+    subgraph: CompiledStateGraph[Any, Any, Any, Any],
+    health: HealthRegistry | None = None,
+    *,
+    sync_turns: bool = False,
 ) -> AgentNode:
     """Wrap an agent subgraph as a node of the supervisor graph.
 
@@ -65,9 +70,18 @@ def agent_node(
     the checkpoint namespace (``<agent>:<task>``) are the agent's own.
     While it runs, the agent holds a lease in the health registry, which is
     how routing sees its load; the outcome feeds its error rate and breaker.
+
+    A run with ``durability="sync"`` waits for each supervisor-level
+    checkpoint, but a step's own turns (think, act) are checkpointed in the
+    background, as LangGraph's ``"async"`` durability does, unless
+    ``sync_turns`` is set. Waiting for every turn's disk write is what made a
+    step cost more than its model and tools. A crash can then lose at most
+    the step's last turn, which resuming runs again. Its writes cannot happen
+    twice: each decision is on disk before its call runs, and each write
+    carries its idempotency key.
     """
 
-    step = _AgentStep(card, health)
+    step = _AgentStep(card, health, sync_turns)
 
     # Kept tiny on purpose: LangGraph finds a node's subgraph by walking the
     # node function's bytecode when it compiles the graph, once per agent;
@@ -87,6 +101,7 @@ class _AgentStep:
 
     card: AgentCard
     health: HealthRegistry | None
+    sync_turns: bool = False
 
     async def run(
         self, subgraph: CompiledStateGraph[Any, Any, Any, Any], state: AgentInput, config: RunnableConfig
@@ -95,6 +110,9 @@ class _AgentStep:
         card, health = self.card, self.health
         assignment = state["assignment"]
         lease = await health.aacquire(card.name) if health else None
+        durability = None  # the run's own
+        if not self.sync_turns and (config.get("configurable") or {}).get(CONFIG_KEY_DURABILITY) == "sync":
+            durability = "async"
         try:
             result = await subgraph.ainvoke(
                 {
@@ -120,6 +138,7 @@ class _AgentStep:
                         STEP_METADATA_KEY: assignment["id"],  # keys the step's writes (agents/idempotency.py)
                     },
                 },
+                durability=durability,
             )
         except GraphBubbleUp:
             if health and lease:

@@ -72,6 +72,7 @@ def build_graph(
     principals: Registry | None = None,
     audit: AuditLog | None = None,
     workflows: Sequence[Workflow] = (),
+    sync_turns: bool = False,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build and compile the supervisor graph.
 
@@ -107,6 +108,10 @@ def build_graph(
             one step (see ``switchboard.graph.workflows``); each runs the same
             agent nodes as LLM-routed steps, and a failure it does not handle
             hands the task back to LLM routing.
+        sync_turns: With ``durability="sync"``, also wait for each agent
+            turn's checkpoint, not only each supervisor step's. Off by
+            default: turns are checkpointed in the background (see
+            ``agent_node``), and a write still never happens twice.
 
     Raises:
         ConfigError: Two agents share a name, a brought graph has no name, a
@@ -122,7 +127,7 @@ def build_graph(
     _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
-    nodes = _agent_nodes(roster, models, toolbox, gov, health)
+    nodes = _agent_nodes(roster, models, toolbox, gov, health, sync_turns)
     workflows = tuple(workflows) or team.load_workflows()
     check_workflows(policy, workflows, team)
     gov = replace(gov, entries=workflow_entries(workflows, team))
@@ -151,7 +156,7 @@ def build_graph(
 
 
 def _agent_nodes(
-    roster: _Roster, models: _Models, toolbox: Toolbox, gov: Governance, health: HealthRegistry
+    roster: _Roster, models: _Models, toolbox: Toolbox, gov: Governance, health: HealthRegistry, sync_turns: bool
 ) -> dict[str, Any]:
     """A node per agent, in team order; every card and spec agent runs the same compiled subgraph.
 
@@ -173,7 +178,7 @@ def _agent_nodes(
         if brought is not None:
             nodes[card.name] = external_node(brought, health)
         elif shared is not None:
-            nodes[card.name] = agent_node(card, shared, health)
+            nodes[card.name] = agent_node(card, shared, health, sync_turns=sync_turns)
     return nodes
 
 
