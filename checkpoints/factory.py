@@ -4,7 +4,8 @@ Both are LangGraph's own savers; this module only picks one from a setting
 and opens it for the length of a run (or of the runs busy at the same time,
 see :mod:`switchboard.graph_cache`).
 
-- **SQLite**: one ``aiosqlite`` connection that we open, with a busy timeout
+- **SQLite**: LangGraph's ``SqliteSaver`` on one connection, each async
+  call on a worker thread in one hop (:mod:`.sqlite_saver`), with a busy timeout
   of :data:`SQLITE_BUSY_TIMEOUT_S` rather than the driver's five seconds, so
   a write waits out other processes' writes (workers, thread locks, the
   store) instead of failing with "database is locked"; its tables are made
@@ -26,11 +27,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from switchboard.checkpoints.crashpoints import armed
+from switchboard.checkpoints.sqlite_saver import ThreadedSqliteSaver
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError
 
@@ -167,10 +167,15 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
         return
     path = Path(target)
     await asyncio.to_thread(ensure_wal, path)  # before the saver's setup, which would switch it under other runs
-    async with aiosqlite.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
-        sqlite_saver = AsyncSqliteSaver(conn)
-        await setup_sqlite(path, sqlite_saver.setup)  # now, with retries, not lazily inside a run's first step
+    conn = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    try:
+        sqlite_saver = ThreadedSqliteSaver(conn)
+        # Now, with retries, not lazily inside a run's first step.
+        await setup_sqlite(path, lambda: asyncio.to_thread(sqlite_saver.setup))
         yield armed(sqlite_saver)
+    finally:
+        with sqlite_saver.lock:  # not under a write still running on a worker thread
+            conn.close()
 
 
 def saver_for_run(saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:

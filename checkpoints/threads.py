@@ -9,9 +9,11 @@ state means is read through the graph (``aget_state``), like everything else.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from switchboard.checkpoints.factory import connection
@@ -31,6 +33,8 @@ async def thread_ids(saver: BaseCheckpointSaver[Any], *, limit: int | None = Non
         limit: At most this many threads.
     """
     query = _QUERY + (f" LIMIT {int(limit)}" if limit is not None else "")
+    if isinstance(saver, SqliteSaver):  # ours (checkpoints/sqlite_saver.py): its own lock, set up, on a thread
+        return await asyncio.to_thread(_sqlite_ids, saver, query)
     conn: Any = getattr(saver, "conn", None)
     if conn is None:  # an in-memory or foreign saver: walk its checkpoints
         seen: dict[str, None] = {}
@@ -43,3 +47,8 @@ async def thread_ids(saver: BaseCheckpointSaver[Any], *, limit: int | None = Non
         cursor = await session.execute(query)
         rows = await cursor.fetchall()
     return [str(row["thread_id"] if isinstance(row, dict) else row[0]) for row in rows]
+
+
+def _sqlite_ids(saver: SqliteSaver, query: str) -> list[str]:
+    with saver.cursor(transaction=False) as cursor:
+        return [str(row[0]) for row in cursor.execute(query)]

@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import Findings
@@ -110,7 +110,7 @@ class _AgentStep:
         card, health = self.card, self.health
         assignment = state["assignment"]
         lease = await health.aacquire(card.name) if health else None
-        durability = None  # the run's own
+        durability: Durability | None = None  # the run's own
         if not self.sync_turns and (config.get("configurable") or {}).get(CONFIG_KEY_DURABILITY) == "sync":
             durability = "async"
         try:

@@ -23,9 +23,9 @@ HOLD_S = 1.0
 async def test_the_saver_is_set_up_when_opened_with_a_long_busy_timeout(tmp_path: Path) -> None:
     target = tmp_path / "checkpoints.sqlite"
     async with open_checkpointer(target) as saver, open_store(target) as store:
-        for conn in (saver.conn, store.conn):  # type: ignore[attr-defined]
-            cursor = await conn.execute("PRAGMA busy_timeout")
-            assert (await cursor.fetchone())[0] == int(SQLITE_BUSY_TIMEOUT_S * 1000)
+        (timeout,) = saver.conn.execute("PRAGMA busy_timeout").fetchone()  # type: ignore[attr-defined]
+        cursor = await store.conn.execute("PRAGMA busy_timeout")  # type: ignore[attr-defined]
+        assert timeout == (await cursor.fetchone())[0] == int(SQLITE_BUSY_TIMEOUT_S * 1000)
         # The tables exist before any run touched the saver.
         with sqlite3.connect(target) as other:
             tables = {row[0] for row in other.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
