@@ -185,7 +185,7 @@ def run(runs: int = RUNS) -> Report:
             "backup (no model call) -> backup hands off -> supervisor finishes -> finalize.",
             "retry: plain LangGraph, one node calling the model, with RetryPolicy("
             "max_attempts=2, initial_interval=0, jitter=False, retry_on=RuntimeError).",
-            f"Both: ScriptedChatModel (no I/O), AsyncSqliteSaver in a temp dir, {WARMUP} "
+            f"Both: ScriptedChatModel (no I/O), the SQLite saver of open_checkpointer in a temp dir, {WARMUP} "
             "warm-up runs each, runs interleaved, graphs built before the clock starts.",
             f"Overhead of ours over the plain retry: {overhead:.1f} ms per task (median).",
         ),

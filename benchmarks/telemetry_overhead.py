@@ -17,7 +17,7 @@ measures what that adds to a run's wall time.
   from what the telemetry handler adds on top.
 - Without: the same graph and script, no callbacks.
 
-Both sides use ScriptedChatModel, an AsyncSqliteSaver in the same temporary
+Both sides use ScriptedChatModel, the SQLite saver (open_checkpointer) in the same temporary
 directory and fresh threads; graphs are built before the clock starts, runs
 are interleaved. Run it alone with ``python -m benchmarks.telemetry_overhead``.
 """
