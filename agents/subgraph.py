@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolCall, ToolMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableBinding, RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
@@ -172,7 +172,7 @@ class AgentLoop:
         try:
             bound = self._bound(agent, skill, known)
             async with model_slot(agent.model):
-                reply = await asyncio.wait_for(bound.ainvoke(messages, config), card.timeout_s)
+                reply = await asyncio.wait_for(_call_bound(bound, messages, config), card.timeout_s)
         except GraphBubbleUp:
             raise
         except TimeoutError:
@@ -317,6 +317,26 @@ _CUT_NUDGE = (
     "Your answer ran past the token cap and was cut off. Answer briefly: call one tool, "
     "or the `handoff` tool, with short arguments and no text around the call."
 )
+
+
+def _call_bound(bound: Any, messages: list[AnyMessage], config: RunnableConfig) -> Any:
+    """``bound.ainvoke``, calling the model itself with the binding's arguments when that is all the binding adds.
+
+    ``bind_tools`` usually returns a ``RunnableBinding`` that only adds the
+    tools as call arguments. Its own ``ainvoke`` first merges its (empty)
+    config with the call's, copying the callback manager and metadata twice:
+    about as much work as the model call it wraps. The model's run, its
+    trace and its arguments are the same either way; a binding with a config
+    of its own, or around something other than a chat model, is invoked as is.
+    """
+    if (
+        isinstance(bound, RunnableBinding)
+        and isinstance(bound.bound, BaseChatModel)
+        and not bound.config
+        and not bound.config_factories
+    ):
+        return bound.bound.ainvoke(messages, config, **bound.kwargs)
+    return bound.ainvoke(messages, config)
 
 
 def _tool_error(call: ToolCall, text: str) -> ToolMessage:
