@@ -167,15 +167,20 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
         return
     path = Path(target)
     await asyncio.to_thread(ensure_wal, path)  # before the saver's setup, which would switch it under other runs
-    conn = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    # Opened and closed on a worker thread too: an event loop that refuses blocking calls (langgraph dev) may run this.
+    conn = await asyncio.to_thread(sqlite3.connect, str(path), timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    sqlite_saver = ThreadedSqliteSaver(conn)
     try:
-        sqlite_saver = ThreadedSqliteSaver(conn)
         # Now, with retries, not lazily inside a run's first step.
         await setup_sqlite(path, lambda: asyncio.to_thread(sqlite_saver.setup))
         yield armed(sqlite_saver)
     finally:
-        with sqlite_saver.lock:  # not under a write still running on a worker thread
-            conn.close()
+        await asyncio.to_thread(_close, sqlite_saver)
+
+
+def _close(saver: ThreadedSqliteSaver) -> None:
+    with saver.lock:  # not under a write still running on another worker thread
+        saver.conn.close()
 
 
 def saver_for_run(saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:
