@@ -110,6 +110,8 @@ class _AgentStep:
         card, health = self.card, self.health
         assignment = state["assignment"]
         lease = await health.aacquire(card.name) if health else None
+        # LangGraph keeps the run's durability under this key and exports it nowhere public. If a release
+        # renames it, no "sync" is found here and turns are waited for again: slower, never less durable.
         durability: Durability | None = None  # the run's own
         if not self.sync_turns and (config.get("configurable") or {}).get(CONFIG_KEY_DURABILITY) == "sync":
             durability = "async"
