@@ -38,6 +38,7 @@ from switchboard.graph.parallel import PlannedStep, parallel_conflict
 from switchboard.graph.prompts import refusal_feedback, routing_messages
 from switchboard.graph.shortlist import Shortlister
 from switchboard.graph.state import CapacityWait, TrailEvent
+from switchboard.graph.structured import StructuredAnswer, StructuredCall
 from switchboard.models import StructuredMethod, model_options, structured_method
 from switchboard.policies import PolicyFile
 
@@ -147,7 +148,7 @@ class Router:
         self.retries = options.retries if retries is None else retries
         self.backoff = options.backoff if backoff is None else backoff
         self.method: StructuredMethod = method or structured_method(model)
-        self._bound: dict[tuple[str, ...], Any] = {}
+        self._bound: dict[tuple[str, ...], StructuredCall] = {}
         self._shortlister = Shortlister(team)
         self._rules = [(rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in self.settings.rules]
         for rule in self.settings.rules:
@@ -219,15 +220,13 @@ class Router:
             return RouteResult(decision, "rule", offer, rule=rule.id)
         return None
 
-    def structured(self, names: tuple[str, ...]) -> Any:
+    def structured(self, names: tuple[str, ...]) -> StructuredCall:
         """The model bound to the decision schema for an offer of ``names``, bound once per offer."""
         bound = self._bound.get(names)
         if bound is None:
             if len(self._bound) >= 256:
                 self._bound.clear()
-            bound = self._bound[names] = self.model.with_structured_output(
-                _schema(names), include_raw=True, method=self.method
-            )
+            bound = self._bound[names] = StructuredCall.bind(self.model, _schema(names), self.method)
         return bound
 
     def ambiguous(self, task: str, offer: Offer) -> bool:
@@ -296,7 +295,9 @@ class Router:
         reason = f"The supervisor could not make a valid decision ({'; '.join(errors)})."
         return self._escalate(reason, offer, 2, "; ".join(errors))
 
-    async def _call(self, structured: Any, messages: Any, config: RunnableConfig | None) -> Any:
+    async def _call(
+        self, structured: StructuredCall, messages: Any, config: RunnableConfig | None
+    ) -> StructuredAnswer | BaseException:
         """The model's answer, or the last error once the retries are spent."""
         delay = self.backoff
         for attempt in range(self.retries + 1):
