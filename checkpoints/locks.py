@@ -15,7 +15,8 @@ same checkpoint store, so that is where the lock lives, and nothing else
   a hung holder, or one on another machine).
 - **Postgres**: a session-level advisory lock (``pg_try_advisory_lock``) on
   a connection of its own, held for the length of the run. The server frees
-  it when that connection ends, so a killed holder frees it at once.
+  it when that connection ends, so a killed holder frees it at once. The
+  connection is kept for the process's next run (:mod:`.pg_locks`).
 
 Neither blocks the event loop: SQLite work runs in the process's one lock
 worker thread, Postgres work on an async connection. No thread is started
@@ -39,8 +40,9 @@ from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 from switchboard.checkpoints.factory import is_postgres
+from switchboard.checkpoints.pg_locks import hold_postgres, lock_key
 from switchboard.checkpoints.sqlite_wal import ensure_wal
-from switchboard.errors import ConfigError, ThreadError
+from switchboard.errors import ThreadError
 
 DEFAULT_TTL = 30.0
 """Seconds a SQLite claim stays valid without a heartbeat."""
@@ -80,7 +82,7 @@ async def hold_thread(target: str | Path, thread_id: str, *, ttl: float = DEFAUL
         ThreadError: Another process holds the thread.
     """
     if is_postgres(target):
-        async with _hold_postgres(str(target), thread_id):
+        async with hold_postgres(str(target), thread_id, _busy):
             yield
         return
     lock = SqliteThreadLock(Path(target), thread_id, ttl=ttl)
@@ -127,7 +129,7 @@ async def _held_postgres(url: str, thread_ids: list[str]) -> set[str]:
     held: set[str] = set()
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         for thread_id in thread_ids:
-            key = f"switchboard:thread:{thread_id}"
+            key = lock_key(thread_id)
             cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
             row = await cursor.fetchone()
             if row and row[0]:
@@ -288,27 +290,3 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True  # alive, owned by someone else
     return True
-
-
-@asynccontextmanager
-async def _hold_postgres(url: str, thread_id: str) -> AsyncIterator[None]:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
-    key = f"switchboard:thread:{thread_id}"
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        # Over TCP, let the server notice a vanished holder within about a
-        # minute instead of the kernel's default two hours.
-        await conn.execute(
-            "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
-        )
-        cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
-        row = await cursor.fetchone()
-        if not row or not row[0]:
-            raise _busy(thread_id)
-        try:
-            yield
-        finally:
-            if not conn.closed:
-                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
