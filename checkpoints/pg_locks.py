@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -53,7 +54,9 @@ class _Kept:
 
 
 _kept: list[_Kept] = []
-"""Connections whose lock was given back, newest last; only touched from event-loop code (no awaits between)."""
+"""Connections whose lock was given back, newest last."""
+_guard = threading.Lock()
+"""Event loops in several threads share ``_kept``; each takes only its own loop's connections."""
 
 
 def lock_key(thread_id: str) -> str:
@@ -90,9 +93,10 @@ async def _lock(url: str, key: str) -> tuple[AsyncConnection[Any], bool]:
     loop = asyncio.get_running_loop()
     _prune()
     while True:
-        kept = next((k for k in reversed(_kept) if k.loop is loop and k.url == url), None)
-        if kept is not None:
-            _kept.remove(kept)
+        with _guard:
+            kept = next((k for k in reversed(_kept) if k.loop is loop and k.url == url), None)
+            if kept is not None:
+                _kept.remove(kept)
         conn = kept.conn if kept is not None else await _connect(url)
         try:
             cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
@@ -137,18 +141,24 @@ def _keep(conn: AsyncConnection[Any], url: str) -> None:
     loop = asyncio.get_running_loop()
     if conn.closed:
         return
-    _kept.append(_Kept(conn, url, loop, time.monotonic()))
-    mine = [k for k in _kept if k.loop is loop and k.url == url]
-    for extra in mine[: max(0, len(mine) - IDLE_MAX)]:  # the oldest go first
-        _kept.remove(extra)
-        _close_now(extra.conn)
+    with _guard:
+        _kept.append(_Kept(conn, url, loop, time.monotonic()))
+        mine = [k for k in _kept if k.loop is loop and k.url == url]
+        extra = mine[: max(0, len(mine) - IDLE_MAX)]  # the oldest go first
+        for k in extra:
+            _kept.remove(k)
+    for k in extra:
+        _close_now(k.conn)
 
 
 def _prune() -> None:
     """Close what waited too long, and what belongs to an event loop that has closed."""
     now = time.monotonic()
-    for k in [k for k in _kept if k.loop.is_closed() or now - k.since > IDLE_S]:
-        _kept.remove(k)
+    with _guard:
+        gone = [k for k in _kept if k.loop.is_closed() or now - k.since > IDLE_S]
+        for k in gone:
+            _kept.remove(k)
+    for k in gone:
         _close_now(k.conn)
 
 
@@ -171,5 +181,8 @@ def _close_now(conn: AsyncConnection[Any]) -> None:
 
 @atexit.register
 def _close_kept() -> None:
-    while _kept:
-        _close_now(_kept.pop().conn)
+    with _guard:
+        gone = list(_kept)
+        _kept.clear()
+    for k in gone:
+        _close_now(k.conn)
