@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
@@ -186,8 +187,7 @@ async def start_run(
     settings = settings or Settings()
     async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
         config = thread_config(thread_id)
-        existing = await graph.aget_state(config)
-        if existing.values:
+        if await _exists(graph, config):
             raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
         return await drive(graph, {"task": text}, thread_id, on_event)
 
@@ -426,11 +426,27 @@ async def drive(
             labelled = cast(RunnableConfig, {**config, **root, "callbacks": callbacks})
             # durability="sync": each step's checkpoint is on disk before the next
             # step starts, so a killed process never re-runs a step that finished.
-            stream: Any = graph.astream(payload, labelled, stream_mode="updates", subgraphs=True, durability="sync")
-            async for namespace, update in stream:
+            # Agents' own steps are streamed only to a listener: relaying them costs every superstep.
+            stream: Any = graph.astream(
+                payload, labelled, stream_mode="updates", subgraphs=on_event is not None, durability="sync"
+            )
+            async for item in stream:
                 if on_event is not None:
+                    namespace, update = item
                     on_event(tuple(namespace), update)
     return result_of(thread_id, await graph.aget_state(config))
+
+
+async def _exists(graph: CompiledStateGraph[Any, Any, Any, Any], config: RunnableConfig) -> bool:
+    """Whether the thread has any checkpoint, even only its input's (a run killed as it started).
+
+    One read of the saver, where ``aget_state`` would also work out the
+    thread's next tasks.
+    """
+    saver = graph.checkpointer
+    if isinstance(saver, BaseCheckpointSaver):
+        return await saver.aget_tuple(config) is not None
+    return bool((await graph.aget_state(config)).values)
 
 
 def result_of(thread_id: str, snapshot: Any) -> RunResult:
