@@ -40,7 +40,7 @@ from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 from switchboard.checkpoints.factory import is_postgres
-from switchboard.checkpoints.pg_locks import hold_postgres, lock_key
+from switchboard.checkpoints.pg_locks import held_postgres, hold_postgres
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ThreadError
 
@@ -109,7 +109,7 @@ async def held_threads(target: str | Path, thread_ids: list[str]) -> set[str]:
     if not thread_ids:
         return set()
     if is_postgres(target):
-        return await _held_postgres(str(target), thread_ids)
+        return await held_postgres(str(target), thread_ids)
     return await asyncio.to_thread(_held_sqlite, Path(target), thread_ids)
 
 
@@ -121,22 +121,6 @@ def _held_sqlite(path: Path, thread_ids: list[str]) -> set[str]:
         rows = db.execute("SELECT thread_id, host, pid, expires_at FROM switchboard_thread_locks").fetchall()
     now, wanted = time.time(), set(thread_ids)
     return {row[0] for row in rows if row[0] in wanted and not SqliteThreadLock._stale(row[1], row[2], row[3], now)}
-
-
-async def _held_postgres(url: str, thread_ids: list[str]) -> set[str]:
-    import psycopg
-
-    held: set[str] = set()
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        for thread_id in thread_ids:
-            key = lock_key(thread_id)
-            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
-            row = await cursor.fetchone()
-            if row and row[0]:
-                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
-            else:
-                held.add(thread_id)
-    return held
 
 
 class SqliteThreadLock:

@@ -8,7 +8,7 @@ cost a run more CPU than all its checkpoint queries, on the event loop that
 every concurrent run shares. So a connection whose lock was given back is
 kept for the next run of the same event loop and server: at most
 :data:`IDLE_MAX` of them, none idle longer than :data:`IDLE_S` (checked
-whenever a lock is taken or given back, and at exit).
+whenever a lock is taken, and at exit).
 
 A kept connection must hold no lock, since advisory locks are re-entrant
 within a session: a connection is kept only when the server confirmed the
@@ -33,7 +33,7 @@ from switchboard.errors import ConfigError, ThreadError
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-__all__ = ["APPLICATION_NAME", "IDLE_MAX", "IDLE_S", "hold_postgres", "lock_key"]
+__all__ = ["APPLICATION_NAME", "IDLE_MAX", "IDLE_S", "held_postgres", "hold_postgres", "lock_key"]
 
 IDLE_MAX = 16
 """Lock connections kept per event loop and server once their runs ended."""
@@ -43,6 +43,8 @@ APPLICATION_NAME = "switchboard-thread-lock"
 """How the lock connections show in ``pg_stat_activity``."""
 _KEEPALIVES = "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
 """Over TCP, the server notices a vanished holder within about a minute, not the kernel's two hours."""
+_TRY = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
 
 
 @dataclass
@@ -88,6 +90,28 @@ async def hold_postgres(url: str, thread_id: str, busy: Callable[[str], ThreadEr
         await _give_back(conn, url, key)
 
 
+async def held_postgres(url: str, thread_ids: list[str]) -> set[str]:
+    """Which of ``thread_ids`` a session holds now (a run or resume in some process).
+
+    Each lock is tried on a connection of this call's own and, if won,
+    given straight back; never on a kept connection, which would take a lock
+    it still held again.
+    """
+    import psycopg
+
+    held: set[str] = set()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        for thread_id in thread_ids:
+            key = lock_key(thread_id)
+            cursor = await conn.execute(_TRY, (key,))
+            row = await cursor.fetchone()
+            if row and row[0]:
+                await conn.execute(_UNLOCK, (key,))
+            else:
+                held.add(thread_id)
+    return held
+
+
 async def _lock(url: str, key: str) -> tuple[AsyncConnection[Any], bool]:
     """Try the lock on a kept connection of this loop, else a new one; the connection and whether it is held."""
     loop = asyncio.get_running_loop()
@@ -99,7 +123,7 @@ async def _lock(url: str, key: str) -> tuple[AsyncConnection[Any], bool]:
                 _kept.remove(kept)
         conn = kept.conn if kept is not None else await _connect(url)
         try:
-            cursor = await conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
+            cursor = await conn.execute(_TRY, (key,))
             row = await cursor.fetchone()
         except BaseException as exc:
             await conn.close()
@@ -126,7 +150,7 @@ async def _connect(url: str) -> AsyncConnection[Any]:
 async def _give_back(conn: AsyncConnection[Any], url: str, key: str) -> None:
     """Unlock; keep the connection only if the server confirmed it, else close it (which unlocks)."""
     try:
-        cursor = await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+        cursor = await conn.execute(_UNLOCK, (key,))
         row = await cursor.fetchone()
     except BaseException:
         await conn.close()

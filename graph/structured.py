@@ -1,8 +1,8 @@
 """One structured-output call: the model's raw answer and its parse, without wrapper runs.
 
 The supervisor needs both halves of a decision: the parse, and the raw
-answer (to explain a malformed one back to the model, and to count its
-tokens). ``with_structured_output(include_raw=True)`` provides both by
+answer (to read a decision given as JSON text, and to explain a malformed
+one back to the model). ``with_structured_output(include_raw=True)`` provides both by
 wrapping the bound model in eight more runnables (a map, fallbacks, an
 assign, a parallel map, a sequence, two lambdas and the parser), each a run
 with its own callbacks. On a supervisor that decides every step, those runs
