@@ -3,8 +3,10 @@
 langchain-mcp-adapters opens a fresh session (for stdio: a fresh server
 process) on every tool call unless it is given a session. A return takes a
 dozen calls, so the toolbox opens one session per server and binds every tool
-to it. The servers live as long as the toolbox is open: one run for the CLI,
-the whole process for a graph served by ``langgraph dev``.
+to it. The servers live as long as the toolbox is open: the runs of a process
+on one event loop, until they have been idle for ``Settings.mcp_keepalive``
+seconds (see :mod:`switchboard.graph_cache`), or the whole process for a
+graph served by ``langgraph dev``.
 
 The sessions belong to one background task of the toolbox, not to whoever
 opened it: anyio requires a stdio client to be entered and exited in the same
@@ -15,6 +17,7 @@ shutdown, in another task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import io
 import os
@@ -34,6 +37,9 @@ from mcp.shared.exceptions import McpError
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.idempotency import call_tool_with_key, idempotency_interceptor, was_replayed
 from switchboard.errors import ConfigError
+
+PING_TIMEOUT_S = 5.0
+"""How long a server kept open between runs has to answer a ping before it counts as gone."""
 
 
 def _needs_errlog(conn: Mapping[str, Any]) -> bool:
@@ -103,8 +109,12 @@ class Toolbox:
         """
         if not self._connections:
             return self
+        loop = asyncio.get_running_loop()
+        if self._owner is not None and self._owner.get_loop().is_closed():
+            # Left open by an event loop that is gone, with its sessions: their servers saw their stdin close.
+            self._owner = self._ready = self._stop = None
+            self._tools, self._sessions = {}, {}
         if self._owner is None or self._ready is None:
-            loop = asyncio.get_running_loop()
             self._ready, self._stop = loop.create_future(), asyncio.Event()
             # A fresh context: the sessions belong to no run, whichever run opened them.
             self._owner = loop.create_task(
@@ -133,6 +143,25 @@ class Toolbox:
         error = None if owner.cancelled() else owner.exception()
         if error is not None:
             raise error
+
+    async def revive(self, timeout: float = PING_TIMEOUT_S) -> None:
+        """Make sure every server still answers, restarting them all if one does not.
+
+        A toolbox kept open between runs (see :mod:`switchboard.graph_cache`)
+        may have lost a server meanwhile: killed, or crashed by a tool. One
+        MCP ping per server tells, before a run relies on it; a closed
+        toolbox is simply opened.
+        """
+        owner = self._owner
+        if owner is not None and not owner.done():
+            try:
+                for session in {id(s): s for s in self._sessions.values()}.values():
+                    await asyncio.wait_for(session.send_ping(), timeout)
+                return
+            except Exception:  # any failure to answer means the same: start afresh
+                with contextlib.suppress(Exception):
+                    await self.aclose()  # a dead server's session may fail to close cleanly
+        await self.open()
 
     async def _own(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:
         """Open every session, hand the tools over, and hold them until told to stop."""

@@ -7,16 +7,24 @@ policy and its principals, the settings and the team's environment), so runs
 in one process share one graph for each combination of those.
 
 What the runs need open is shared by the runs busy at the same time (a
-*session*): the MCP toolbox, the checkpointer and the store open with the
-first of them and close after the last, so concurrent threads share one set
-of MCP servers and one saver instead of starting their own, and never wait
-on each other's SQLite locks (on Postgres, each run gets a saver instance of
-its own over the session's connection pool, since an instance runs one query
-at a time). The session's graph is a cheap copy of the
-compiled one with its saver and store attached (LangGraph's ``Pregel.copy``;
-agent subgraphs inherit both from the parent's run config). The health
-registry and the audit log stay open with the graph and are closed when it
-leaves the cache (the least recently used of :data:`SIZE` graphs).
+*session*): the checkpointer and the store open with the first of them and
+close after the last, so concurrent threads share one saver instead of
+opening their own, and never wait on each other's SQLite locks (on Postgres,
+each run gets a saver instance of its own over the session's connection
+pool, since an instance runs one query at a time). The session's graph is a
+cheap copy of the compiled one with its saver and store attached (LangGraph's
+``Pregel.copy``; agent subgraphs inherit both from the parent's run config).
+The health registry and the audit log stay open with the graph and are
+closed when it leaves the cache (the least recently used of :data:`SIZE` graphs).
+
+The MCP servers outlive a session: starting a stdio server costs about a
+second, which a notebook or a worker running tasks one after another would
+pay on every run. They stay up for ``Settings.mcp_keepalive`` seconds after
+the last run leaves, and the next run on the same event loop takes them over
+once each has answered a ping (a server that died meanwhile is started
+again). ``asyncio.run`` ends them as it returns, since it cancels the
+keepalive timer (:func:`run` and :func:`stop_idle` stop them cleanly
+first); ``mcp_keepalive=0`` stops them with every session.
 
 A workflow file a team names is read when its graph is built: editing one
 takes effect in a new process (or after :func:`clear`), as does a code
@@ -30,15 +38,16 @@ built and closed as runs were before the cache.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -53,13 +62,19 @@ from switchboard.checkpoints.factory import saver_for_run
 from switchboard.policies import Registry
 from switchboard.settings import Settings
 
-__all__ = ["SIZE", "Recipe", "clear", "shared_graph"]
+__all__ = ["IDLE_TOOLBOXES", "SIZE", "Recipe", "clear", "run", "shared_graph", "stop_idle"]
 
+T = TypeVar("T")
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 Build = Callable[[Toolbox, HealthRegistry, AuditLog], Graph]
 
 SIZE = 8
 """Graphs kept at once; the least recently used one not in use is closed first."""
+IDLE_TOOLBOXES = 2
+"""Graphs whose MCP servers are kept up while no run uses them; beyond, the least recently used are stopped.
+
+Every run of an evaluation has a recipe of its own (its own database), so
+without a bound each would leave a server process idle for the keepalive."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,8 @@ class _Entry:
     loop: asyncio.AbstractEventLoop | None = None
     """The loop the session is open on, while ``users`` > 0."""
     session: asyncio.Task[_Session] | None = None
+    closer: asyncio.Task[None] | None = None
+    """Between sessions, the timer that stops the idle MCP servers (see :func:`_linger`)."""
 
     def close(self) -> None:
         """Close the health registry and the audit log (the session is closed with its last user)."""
@@ -180,7 +197,7 @@ async def _open(entry: _Entry, build: Build) -> _Session:
     target = entry.recipe.settings.checkpoint_target
     stack = AsyncExitStack()
     try:
-        await stack.enter_async_context(entry.toolbox)
+        await entry.toolbox.revive()  # servers kept from the last session, if they still answer
         saver = await stack.enter_async_context(open_checkpointer(target))
         store = await stack.enter_async_context(open_store(target))
         if entry.graph is None:
@@ -212,6 +229,15 @@ def _claim(recipe: Recipe, health_path: Path, loop: asyncio.AbstractEventLoop) -
             _entries[key] = entry
         elif entry.users and entry.loop is not loop:
             return None
+        closer = entry.closer
+        if closer is not None and closer.get_loop() is loop:
+            entry.closer = None  # this run takes the idle servers over
+            closer.cancel()
+        elif closer is not None and closer.get_loop().is_closed():
+            entry.closer = None  # gone with their loop; the toolbox starts afresh
+        elif closer is not None:
+            _stop_idle(entry)  # idle on another live loop: stopped there, this run builds its own
+            return None
         _entries.move_to_end(key)
         entry.users += 1
         entry.loop = loop
@@ -219,6 +245,7 @@ def _claim(recipe: Recipe, health_path: Path, loop: asyncio.AbstractEventLoop) -
         while len(_entries) > SIZE and idle:
             evicted.append(_entries.pop(idle.pop(0)))
     for old in evicted:
+        _stop_idle(old)
         old.close()
     return entry
 
@@ -234,8 +261,61 @@ async def _release(entry: _Entry) -> None:
     if session is None:
         return
     await asyncio.wait([session])
-    if not session.cancelled() and session.exception() is None:
-        await session.result().stack.aclose()
+    opened = not session.cancelled() and session.exception() is None
+    try:
+        if opened:
+            await session.result().stack.aclose()
+    finally:
+        await _park(entry, keep=opened)
+
+
+async def _park(entry: _Entry, *, keep: bool) -> None:
+    """Keep the idle entry's MCP servers up for the next session, or stop them now.
+
+    Nothing happens if a run took the entry over meanwhile. A session that
+    failed to open stops them: whatever failed is tried afresh next time.
+    """
+    seconds = entry.recipe.settings.mcp_keepalive
+    with _guard:
+        if entry.users or entry.closer is not None:
+            return
+        if keep and seconds > 0:
+            entry.closer = asyncio.get_running_loop().create_task(
+                _linger(entry, seconds), name="switchboard-mcp-keepalive", context=contextvars.Context()
+            )
+            idle = [e for e in _entries.values() if e.closer is not None and e is not entry]  # oldest first
+            for old in idle[: max(0, len(idle) + 1 - IDLE_TOOLBOXES)]:
+                _stop_idle(old)
+            return
+    await entry.toolbox.aclose()
+
+
+async def _linger(entry: _Entry, seconds: float) -> None:
+    """Stop the entry's MCP servers after ``seconds``, or at once when cancelled, unless a run took them over.
+
+    A run that takes them over clears ``entry.closer`` before cancelling
+    this task; any other cancellation (``asyncio.run`` returning, the entry
+    leaving the cache) finds itself still the closer and stops the servers.
+    """
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        with _guard:
+            mine = entry.closer is asyncio.current_task()
+            if mine:
+                entry.closer = None
+        if mine:
+            with contextlib.suppress(Exception):  # a server that died meanwhile may not close cleanly
+                await entry.toolbox.aclose()
+
+
+def _stop_idle(entry: _Entry) -> None:
+    """Have the keepalive timer of an idle entry stop its servers now, on their own event loop."""
+    closer = entry.closer
+    if closer is None or closer.done():
+        return
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: its servers are gone with it
+        closer.get_loop().call_soon_threadsafe(closer.cancel)
 
 
 @asynccontextmanager
@@ -253,10 +333,44 @@ async def _private_graph(recipe: Recipe, build: Build, health_path: Path) -> Asy
         audit.close()
 
 
+async def stop_idle() -> None:
+    """Stop, now and cleanly, the MCP servers kept idle on this event loop.
+
+    ``asyncio.run`` cancels every task as it returns, the sessions' own
+    readers and writers among them, so servers still idle then are
+    terminated rather than told to stop. A program about to end, such as a
+    CLI command, calls this (or :func:`run`) first.
+    """
+    loop = asyncio.get_running_loop()
+    with _guard:
+        closers = [e.closer for e in _entries.values() if e.closer is not None and e.closer.get_loop() is loop]
+    for closer in closers:
+        closer.cancel()  # still the entry's closer: it stops the servers (see _linger)
+    if closers:
+        await asyncio.wait(closers)
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, with the idle MCP servers stopped cleanly before the loop ends."""
+
+    async def then_stop() -> T:
+        try:
+            return await main
+        finally:
+            await stop_idle()
+
+    return asyncio.run(then_stop())
+
+
 def clear() -> None:
-    """Forget every cached graph that no run is using, closing what it holds."""
+    """Forget every cached graph that no run is using, closing what it holds.
+
+    Idle MCP servers are stopped by their keepalive timer on their own event
+    loop, as soon as it runs.
+    """
     with _guard:
         idle = [key for key, entry in _entries.items() if not entry.users]
         gone = [_entries.pop(key) for key in idle]
     for entry in gone:
+        _stop_idle(entry)
         entry.close()

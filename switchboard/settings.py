@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     refreshing it (hung, or on another machine) may be taken over; a holder
     whose process is gone on this machine loses it at once."""
 
+    mcp_keepalive: float = Field(default=60.0, ge=0)
+    """Seconds a team's MCP servers stay up after the last run using them
+    ends, so that the next run in this process (on the same event loop)
+    reuses them instead of starting them again; ``0`` stops them with every
+    run. ``asyncio.run`` stops them when it returns."""
+
     def model_options(self) -> ModelOptions:
         """The ``SWITCHBOARD_MODEL_*`` options, as defaults for every model spec."""
         from switchboard.models import ModelOptions
