@@ -254,7 +254,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser(argv).parse_args(argv)
     cli_monitoring.configure_logging(args.verbose)
-    import asyncio
 
     from rich.console import Console
 
@@ -266,7 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             return int(handler(args, console))
         with cli_monitoring.recording_for(args, console):
-            return asyncio.run(_dispatch(args, console))
+            from switchboard import graph_cache
+
+            return graph_cache.run(_dispatch(args, console))
     except SwitchboardError as exc:
         return _fail(args, str(exc))
     except KeyboardInterrupt:

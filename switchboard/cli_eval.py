@@ -59,7 +59,6 @@ def add_eval_command(sub: Any) -> None:
 
 
 def _tau(args: argparse.Namespace, console: Console) -> int:
-    import asyncio
 
     from switchboard.agents.card import load_team
     from switchboard.evaluation import (
@@ -106,7 +105,9 @@ def _tau(args: argparse.Namespace, console: Console) -> int:
             mark = "[green]1[/green]" if trial.reward.value else "[red]0[/red]"
             console.print(f"task {trial.task_id} trial {trial.trial}: {mark} ({trial.status})")
 
-    report = asyncio.run(run_eval(tasks, config, on_trial=progress))
+    from switchboard import graph_cache
+
+    report = graph_cache.run(run_eval(tasks, config, on_trial=progress))
     if args.json:
         print(json.dumps(report.to_json(), default=str))
     else:

@@ -206,11 +206,10 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
 
 
 def _sweep(args: argparse.Namespace, console: Console) -> int:
-    import asyncio
-
+    from switchboard import graph_cache
     from switchboard.sweeper import sweep
 
-    results = asyncio.run(sweep(_settings()))
+    results = graph_cache.run(sweep(_settings()))
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))
         return 0

@@ -9,7 +9,6 @@ another question or an approval), 1 failed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the parser is built on every command: import the run machinery and rich only to run
@@ -43,6 +42,7 @@ def question_hint(result: RunResult, console: Console) -> bool:
 
 
 def _reply(args: argparse.Namespace, console: Console) -> int:
+    from switchboard import graph_cache
     from switchboard.cli import _report
     from switchboard.console import LiveView
     from switchboard.replies import reply_run
@@ -52,5 +52,5 @@ def _reply(args: argparse.Namespace, console: Console) -> int:
     if args.model:
         settings = settings.model_copy(update={"model": args.model})
     live = None if args.json else LiveView(console)
-    result = asyncio.run(reply_run(args.thread, args.text, settings=settings, on_event=live))
+    result = graph_cache.run(reply_run(args.thread, args.text, settings=settings, on_event=live))
     return _report(result, args.json, console)

@@ -44,11 +44,10 @@ def add_worker_commands(sub: Any) -> None:
 
 
 def _worker(args: argparse.Namespace, console: Console) -> int:
-    import asyncio
-
+    from switchboard import graph_cache
     from switchboard.workers import work
 
-    asyncio.run(work(concurrency=args.concurrency, until_idle=args.until_idle))
+    graph_cache.run(work(concurrency=args.concurrency, until_idle=args.until_idle))
     return 0
 
 
