@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import io
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -68,6 +69,34 @@ async def _stdio_session(conn: Mapping[str, Any]) -> AsyncIterator[ClientSession
         yield session
 
 
+def _files_named(
+    connections: Mapping[str, Mapping[str, Any]], only: Mapping[str, tuple[int, int]] | None = None
+) -> dict[str, tuple[int, int]]:
+    """The regular files the connections' strings name, by path: device and inode (``only``: just those paths)."""
+    strings: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+
+    walk(list(connections.values()) if only is None else list(only))
+    found: dict[str, tuple[int, int]] = {}
+    for path in strings:
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):  # not a path, or nothing there (any more)
+            continue
+        if stat.S_ISREG(info.st_mode):
+            found[path] = (info.st_dev, info.st_ino)
+    return found
+
+
 class Toolbox:
     """The tools of a team, by name, over live MCP sessions.
 
@@ -83,6 +112,8 @@ class Toolbox:
         self._owner: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._stop: asyncio.Event | None = None
+        self._files: dict[str, tuple[int, int]] = {}
+        """The files the servers were started with, by path: their device and inode then."""
 
     @classmethod
     def for_team(cls, team: Team, env: dict[str, str] | None = None) -> Toolbox:
@@ -115,6 +146,7 @@ class Toolbox:
             self._owner = self._ready = self._stop = None
             self._tools, self._sessions = {}, {}
         if self._owner is None or self._ready is None:
+            self._files = _files_named(self._connections)
             self._ready, self._stop = loop.create_future(), asyncio.Event()
             # A fresh context: the sessions belong to no run, whichever run opened them.
             self._owner = loop.create_task(
@@ -150,17 +182,22 @@ class Toolbox:
         A toolbox kept open between runs (see :mod:`switchboard.graph_cache`)
         may have lost a server meanwhile: killed, or crashed by a tool. One
         MCP ping per server tells, before a run relies on it; a closed
-        toolbox is simply opened.
+        toolbox is simply opened. The servers are restarted too when a file
+        they were started with has been replaced (``switchboard retail
+        demo-db`` writes a new database over the old one): they hold the old
+        one open and would go on reading it.
         """
         owner = self._owner
         if owner is not None and not owner.done():
-            try:
-                for session in {id(s): s for s in self._sessions.values()}.values():
-                    await asyncio.wait_for(session.send_ping(), timeout)
-                return
-            except Exception:  # any failure to answer means the same: start afresh
-                with contextlib.suppress(Exception):
-                    await self.aclose()  # a dead server's session may fail to close cleanly
+            if _files_named(self._connections, only=self._files) == self._files:
+                try:
+                    for session in {id(s): s for s in self._sessions.values()}.values():
+                        await asyncio.wait_for(session.send_ping(), timeout)
+                    return
+                except Exception:  # any failure to answer means the same: start afresh
+                    pass
+            with contextlib.suppress(Exception):  # a dead server's session may fail to close cleanly
+                await self.aclose()
         await self.open()
 
     async def _own(self, ready: asyncio.Future[None], stop: asyncio.Event) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -204,3 +205,16 @@ async def test_only_the_most_recent_idle_teams_keep_their_servers(tmp_path: Path
     stopped = [line.split()[1] for line in log.read_text().splitlines() if line.startswith("stop")]
     assert stopped == started[:1]  # the least recently used one...
     assert all(_alive(int(pid)) for pid in started[1:])  # ...and the others still serve
+
+
+async def test_a_replaced_database_file_gets_servers_that_open_the_new_one(tmp_path: Path, retail_db: Path) -> None:
+    # `switchboard retail demo-db` writes a new file over the old one; a kept
+    # server would go on reading the old file, which it holds open.
+    settings, log = _served_desk(tmp_path, retail_db, keepalive=60.0)
+    model = PacedModel(delay=0)
+    assert (await start_run("Where is parcel 42?", settings=settings, model=model)).status == "completed"
+    replacement = tmp_path / "replacement.sqlite"
+    shutil.copyfile(retail_db, replacement)
+    os.replace(replacement, retail_db)
+    assert (await start_run("Where is parcel 42?", settings=settings, model=model)).status == "completed"
+    assert _events(log)[:3] == ["start", "stop", "start"]  # the old server told to stop, a new one on the new file
