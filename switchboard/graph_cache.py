@@ -21,10 +21,11 @@ The MCP servers outlive a session: starting a stdio server costs about a
 second, which a notebook or a worker running tasks one after another would
 pay on every run. They stay up for ``Settings.mcp_keepalive`` seconds after
 the last run leaves, and the next run on the same event loop takes them over
-once each has answered a ping (a server that died meanwhile is started
-again). ``asyncio.run`` ends them as it returns, since it cancels the
-keepalive timer (:func:`run` and :func:`stop_idle` stop them cleanly
-first); ``mcp_keepalive=0`` stops them with every session.
+once each has answered a ping (a server that died meanwhile, or whose
+files were replaced, is started again: see ``Toolbox.revive``).
+``asyncio.run`` ends them as it returns, since it cancels the keepalive
+timer (:func:`run` and :func:`stop_idle` stop them cleanly first);
+``mcp_keepalive=0`` stops them with every session.
 
 A workflow file a team names is read when its graph is built: editing one
 takes effect in a new process (or after :func:`clear`), as does a code
@@ -273,13 +274,15 @@ async def _park(entry: _Entry, *, keep: bool) -> None:
     """Keep the idle entry's MCP servers up for the next session, or stop them now.
 
     Nothing happens if a run took the entry over meanwhile. A session that
-    failed to open stops them: whatever failed is tried afresh next time.
+    failed to open stops them: whatever failed is tried afresh next time; so
+    does an entry that left the cache meanwhile.
     """
     seconds = entry.recipe.settings.mcp_keepalive
     with _guard:
         if entry.users or entry.closer is not None:
             return
-        if keep and seconds > 0:
+        cached = any(e is entry for e in _entries.values())
+        if keep and seconds > 0 and cached:
             entry.closer = asyncio.get_running_loop().create_task(
                 _linger(entry, seconds), name="switchboard-mcp-keepalive", context=contextvars.Context()
             )
