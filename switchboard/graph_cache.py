@@ -282,7 +282,8 @@ async def _park(entry: _Entry, *, keep: bool) -> None:
         if entry.users or entry.closer is not None:
             return
         cached = any(e is entry for e in _entries.values())
-        if keep and seconds > 0 and cached:
+        serves = entry.recipe.connect and bool(entry.recipe.team.servers)  # else there is nothing to keep
+        if keep and seconds > 0 and cached and serves:
             entry.closer = asyncio.get_running_loop().create_task(
                 _linger(entry, seconds), name="switchboard-mcp-keepalive", context=contextvars.Context()
             )
