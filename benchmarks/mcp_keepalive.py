@@ -1,7 +1,7 @@
 """Runs one after another in one process: MCP servers kept between runs, against a server start per run.
 
 Starting the retail stdio server (a Python process that imports the MCP SDK
-and opens its database) takes about a second, more than a short run itself.
+and opens its database) takes over a second, more than a short run itself.
 Runs that overlap share one set of servers; this measures runs that do not:
 a notebook cell run again, a worker taking jobs one at a time.
 

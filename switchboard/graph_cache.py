@@ -17,7 +17,7 @@ cheap copy of the compiled one with its saver and store attached (LangGraph's
 The health registry and the audit log stay open with the graph and are
 closed when it leaves the cache (the least recently used of :data:`SIZE` graphs).
 
-The MCP servers outlive a session: starting a stdio server costs about a
+The MCP servers outlive a session: starting a stdio server costs over a
 second, which a notebook or a worker running tasks one after another would
 pay on every run. They stay up for ``Settings.mcp_keepalive`` seconds after
 the last run leaves, and the next run on the same event loop takes them over
