@@ -273,7 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail(args, "interrupted; the thread's state is checkpointed up to its last step")
     except Exception as exc:  # the CLI's outer boundary: report, keep state, exit 1
-        return _fail(args, f"{_describe(exc)}; the thread's state is checkpointed up to its last step")
+        from switchboard.settings import invalid_settings
+
+        bad = invalid_settings(exc)  # nothing ran: no state to speak of
+        return _fail(args, bad or f"{_describe(exc)}; the thread's state is checkpointed up to its last step")
 
 
 def _describe(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     """Seconds a team's MCP servers stay up after the last run using them
     ends, so that the next run in this process (on the same event loop)
     reuses them instead of starting them again; ``0`` stops them with every
-    run. ``asyncio.run`` stops them when it returns."""
+    run. ``asyncio.run`` ends them when it returns."""
 
     def model_options(self) -> ModelOptions:
         """The ``SWITCHBOARD_MODEL_*`` options, as defaults for every model spec."""
@@ -98,3 +98,19 @@ class Settings(BaseSettings):
     def checkpoint_target(self) -> str:
         """Where thread state is saved: the configured target or the default file."""
         return self.checkpoint_db or str(self.data_dir / "checkpoints.sqlite")
+
+
+def invalid_settings(exc: BaseException) -> str | None:
+    """What is wrong with the settings, naming each one's variable, if ``exc`` is their validation error.
+
+    Settings come from ``SWITCHBOARD_*`` variables, so the variable is what
+    a user has to fix; pydantic's own message names the field only.
+    """
+    if not isinstance(exc, ValidationError) or exc.title != Settings.__name__:
+        return None
+    prefix = Settings.model_config.get("env_prefix", "")
+    bad = [
+        f"{prefix}{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in exc.errors()
+    ]
+    return "invalid setting: " + "; ".join(bad)

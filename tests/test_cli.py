@@ -106,6 +106,13 @@ def test_unknown_model_provider_is_a_clear_failure(cli: Any) -> None:
     assert code == 1 and "provider:model" in out["error"]
 
 
+def test_an_invalid_setting_names_its_variable(cli: Any) -> None:
+    code, out = cli("run", "hello", "--json", extra_env={"SWITCHBOARD_MCP_KEEPALIVE": "-1"})
+    assert code == 1 and out["status"] == "failed"
+    assert "SWITCHBOARD_MCP_KEEPALIVE='-1'" in out["error"] and "greater than or equal to 0" in out["error"]
+    assert "checkpointed" not in out["error"]  # nothing ran, so no thread state to speak of
+
+
 def test_agents_lists_the_cards(cli: Any) -> None:
     code, out = cli("agents", "--json")
     assert code == 0
