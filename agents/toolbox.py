@@ -69,25 +69,18 @@ async def _stdio_session(conn: Mapping[str, Any]) -> AsyncIterator[ClientSession
         yield session
 
 
-def _files_named(
-    connections: Mapping[str, Mapping[str, Any]], only: Mapping[str, tuple[int, int]] | None = None
-) -> dict[str, tuple[int, int]]:
-    """The regular files the connections' strings name, by path: device and inode (``only``: just those paths)."""
-    strings: list[str] = []
+def _strings(value: Any) -> list[str]:
+    """Every string in a connection (its command, arguments, environment), nested lists and mappings included."""
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list | tuple) else ()
+    return [text for item in items for text in _strings(item)]
 
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            strings.append(value)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-        elif isinstance(value, Mapping):
-            for item in value.values():
-                walk(item)
 
-    walk(list(connections.values()) if only is None else list(only))
+def _files(paths: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """The regular files among ``paths``, each with its device and inode."""
     found: dict[str, tuple[int, int]] = {}
-    for path in strings:
+    for path in paths:
         try:
             info = os.stat(path)
         except (OSError, ValueError):  # not a path, or nothing there (any more)
@@ -146,7 +139,7 @@ class Toolbox:
             self._owner = self._ready = self._stop = None
             self._tools, self._sessions = {}, {}
         if self._owner is None or self._ready is None:
-            self._files = _files_named(self._connections)
+            self._files = _files(_strings(self._connections))
             self._ready, self._stop = loop.create_future(), asyncio.Event()
             # A fresh context: the sessions belong to no run, whichever run opened them.
             self._owner = loop.create_task(
@@ -189,7 +182,7 @@ class Toolbox:
         """
         owner = self._owner
         if owner is not None and not owner.done():
-            if _files_named(self._connections, only=self._files) == self._files:
+            if _files(self._files) == self._files:  # none replaced (or removed) since they started
                 try:
                     for session in {id(s): s for s in self._sessions.values()}.values():
                         await asyncio.wait_for(session.send_ping(), timeout)
