@@ -21,7 +21,10 @@ same checkpoint store, so that is where the lock lives, and nothing else
 Neither blocks the event loop: SQLite work runs in the process's one lock
 worker thread, Postgres work on an async connection. No thread is started
 per run: a thread start waits for the new thread to run, and under many
-concurrent runs that held up the event loop for all of them.
+concurrent runs that held up the event loop for all of them. Each thread
+that claims or beats keeps its connection to the lock table (see
+``_connection``), so a claim is one short transaction, not an open, a
+schema check and a close.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, closing
@@ -145,48 +149,44 @@ class SqliteThreadLock:
             ThreadError: A live holder has it.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            db.execute(_SCHEMA)
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute(
-                    "SELECT host, pid, expires_at FROM switchboard_thread_locks WHERE thread_id = ?",
-                    (self.thread_id,),
-                ).fetchone()
-                now = time.time()
-                if row is not None and not self._stale(row[0], row[1], row[2], now):
-                    raise _busy(self.thread_id)
-                if row is not None:
-                    _log.warning(
-                        "taking over thread %r from a holder that is gone (%s pid %s)", self.thread_id, *row[:2]
-                    )
-                db.execute(
-                    "INSERT OR REPLACE INTO switchboard_thread_locks VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.thread_id, self.owner, _HOST, os.getpid(), now, now + self.ttl),
-                )
-                db.execute("COMMIT")
-            except BaseException:
+        db = _connection(self.path)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT host, pid, expires_at FROM switchboard_thread_locks WHERE thread_id = ?",
+                (self.thread_id,),
+            ).fetchone()
+            now = time.time()
+            if row is not None and not self._stale(row[0], row[1], row[2], now):
+                raise _busy(self.thread_id)
+            if row is not None:
+                _log.warning("taking over thread %r from a holder that is gone (%s pid %s)", self.thread_id, *row[:2])
+            db.execute(
+                "INSERT OR REPLACE INTO switchboard_thread_locks VALUES (?, ?, ?, ?, ?, ?)",
+                (self.thread_id, self.owner, _HOST, os.getpid(), now, now + self.ttl),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
                 db.execute("ROLLBACK")
-                raise
+            raise
 
     def beat(self) -> bool:
         """Push the expiry forward; ``False`` when the claim is no longer ours."""
-        with closing(self._connect()) as db:
-            cursor = db.execute(
-                "UPDATE switchboard_thread_locks SET expires_at = ? WHERE thread_id = ? AND owner = ?",
-                (time.time() + self.ttl, self.thread_id, self.owner),
-            )
-            return cursor.rowcount == 1
+        cursor = _connection(self.path).execute(
+            "UPDATE switchboard_thread_locks SET expires_at = ? WHERE thread_id = ? AND owner = ?",
+            (time.time() + self.ttl, self.thread_id, self.owner),
+        )
+        return cursor.rowcount == 1
 
     def release(self) -> None:
         """Stop the heartbeats and give the thread up (nothing happens if this claim never got it)."""
         _HEARTBEAT.discard(self)
         if not self.path.exists():
             return
-        with closing(self._connect()) as db:
-            db.execute(
-                "DELETE FROM switchboard_thread_locks WHERE thread_id = ? AND owner = ?", (self.thread_id, self.owner)
-            )
+        _connection(self.path).execute(
+            "DELETE FROM switchboard_thread_locks WHERE thread_id = ? AND owner = ?", (self.thread_id, self.owner)
+        )
 
     def beat_or_log(self) -> bool:
         """One heartbeat; ``False`` when the claim was lost (and is no longer beaten)."""
@@ -205,12 +205,59 @@ class SqliteThreadLock:
             return True
         return host == _HOST and not _running(pid)
 
-    def _connect(self) -> sqlite3.Connection:
-        # Autocommit mode: transactions are explicit. The busy timeout rides
-        # out a checkpoint write in progress; the file is put in WAL mode first
-        # (the checkpointer's own setup would switch it while locks are taken).
-        ensure_wal(self.path)
-        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+
+_CONNECTIONS = 8
+"""Lock databases each thread keeps a connection to; the least recently used is closed first."""
+_local = threading.local()
+
+
+def _connection(path: Path) -> sqlite3.Connection:
+    """This thread's connection to the lock table in ``path``, opened on first use and then kept.
+
+    Opening a connection, and creating the table if missing, cost more than
+    the claim itself; the lock worker runs every claim and release of the
+    process in turn, so concurrent runs queued behind that work. A kept
+    connection is checked against the file on every use: one that was
+    removed or replaced (another data directory made at the same path), or
+    one opened before this process forked, is closed and opened again.
+
+    Commits use ``synchronous=NORMAL``: in WAL mode each is atomic and seen
+    at once by every process, and survives the process being killed; only
+    an operating-system crash can lose the last ones, and that crash ends
+    the holder too, so the claim it would have recorded is void anyway. The
+    checkpoints and the audit log keep full syncs on their own connections.
+    """
+    cache: OrderedDict[str, tuple[sqlite3.Connection, tuple[int, int, int]]] | None = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = OrderedDict()
+    key = str(path)
+    found = cache.pop(key, None)
+    if found is not None:
+        if found[1] == _identity(path):
+            cache[key] = found
+            return found[0]
+        found[0].close()
+    ensure_wal(path)  # before any table is made: the checkpointer's own setup would switch modes under claims
+    db = sqlite3.connect(path, timeout=10, isolation_level=None)  # autocommit: transactions are explicit
+    try:
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    cache[key] = (db, _identity(path))
+    while len(cache) > _CONNECTIONS:
+        cache.popitem(last=False)[1][0].close()
+    return db
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """The file behind ``path`` and the process asking: a kept connection is valid only for the same."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1, os.getpid())
+    return (stat.st_dev, stat.st_ino, os.getpid())
 
 
 class _Heartbeat:

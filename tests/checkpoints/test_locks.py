@@ -136,6 +136,24 @@ async def test_the_lock_is_a_row_in_the_checkpoint_database(tmp_path: Path) -> N
         assert db.execute("SELECT count(*) FROM switchboard_thread_locks").fetchone() == (0,)
 
 
+async def test_a_checkpoint_database_replaced_at_the_same_path_gets_the_next_claim(tmp_path: Path) -> None:
+    """The lock worker keeps its connection between claims; a file made anew must not be missed.
+
+    A connection kept to the removed file would record the claim there,
+    where no other process looks, and the thread would look free.
+    """
+    checkpoints = tmp_path / "checkpoints.sqlite"
+    async with hold_thread(checkpoints, "t-1"):
+        pass
+    for path in tmp_path.glob("checkpoints.sqlite*"):
+        path.unlink()
+    async with hold_thread(checkpoints, "t-2"):
+        with sqlite3.connect(checkpoints) as db:
+            assert db.execute("SELECT thread_id FROM switchboard_thread_locks").fetchall() == [("t-2",)]
+        with pytest.raises(ThreadError, match=BUSY):
+            await _claim(checkpoints, "t-2")
+
+
 async def test_an_error_inside_the_lock_releases_it(tmp_path: Path) -> None:
     checkpoints = tmp_path / "checkpoints.sqlite"
     with pytest.raises(RuntimeError, match="boom"):
