@@ -23,7 +23,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableSequence
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableSequence
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from switchboard.models import StructuredMethod
@@ -58,7 +59,7 @@ class StructuredCall:
         """Bind ``schema`` the provider's way (tools, JSON schema or JSON mode), once."""
         chain = model.with_structured_output(schema, method=method)
         if isinstance(chain, RunnableSequence) and len(chain.steps) == 2 and isinstance(chain.last, BaseOutputParser):
-            return cls(chain.first, chain.last)
+            return cls(_schema_converted(chain.first), chain.last)
         return cls(model.with_structured_output(schema, include_raw=True, method=method), None)
 
     async def ainvoke(self, messages: Any, config: RunnableConfig | None = None) -> StructuredAnswer:
@@ -77,3 +78,23 @@ class StructuredCall:
         except Exception as exc:  # what include_raw's fallback catches: any parse failure becomes data
             return {"raw": raw, "parsed": None, "parsing_error": exc}
         return {"raw": raw, "parsed": parsed, "parsing_error": None}
+
+
+def _schema_converted(bound: Runnable[Any, Any]) -> Runnable[Any, Any]:
+    """``bound`` with its LangSmith output-format schema converted once, not on every call.
+
+    ``with_structured_output`` binds the schema class as trace metadata
+    (``ls_structured_output_format``), and the chat model converts it to a
+    JSON schema on every call, tracing on or off. The same conversion
+    applied to the tool form is a lookup, and gives the same metadata.
+    """
+    if not isinstance(bound, RunnableBinding):
+        return bound
+    shown = bound.kwargs.get("ls_structured_output_format")
+    if not isinstance(shown, dict) or isinstance(shown.get("schema"), dict):
+        return bound
+    try:
+        tool = convert_to_openai_tool(shown["schema"])
+    except (TypeError, ValueError, KeyError):  # not convertible: left for the model, as before
+        return bound
+    return bound.bind(ls_structured_output_format={**shown, "schema": tool})

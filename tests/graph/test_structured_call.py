@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import pytest
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.utils import function_calling
 
 from switchboard.graph.decision import RoutingDecision, decision_schema
 from switchboard.graph.structured import StructuredCall
@@ -34,12 +36,14 @@ class _Runs(AsyncCallbackHandler):
     def __init__(self) -> None:
         self.chains: list[str] = []
         self.models = 0
+        self.formats: list[Any] = []
 
     async def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.chains.append(str(kwargs.get("name")))
 
     async def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.models += 1
+        self.formats.append((kwargs.get("options") or {}).get("ls_structured_output_format"))
 
 
 def _same(ours: dict[str, Any], langchains: dict[str, Any]) -> None:
@@ -72,6 +76,26 @@ async def test_a_decision_is_one_model_run_and_no_wrapper_runs() -> None:
     await chain.ainvoke(ASK, {"callbacks": [theirs]})
     assert (ours.models, ours.chains) == (1, [])
     assert theirs.models == 1 and len(theirs.chains) >= 5  # what it replaces: LangChain's wrappers, each a run
+
+
+async def test_the_trace_gets_langchains_output_format_without_converting_the_schema_per_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LangSmith's ``ls_structured_output_format`` is the same; the schema class is converted once, at bind."""
+    ours, theirs = _Runs(), _Runs()
+    structured = StructuredCall.bind(ScriptedChatModel(steps=[ANSWERS[0]] * 3), SCHEMA, "function_calling")
+    chain = ScriptedChatModel(steps=[ANSWERS[0]]).with_structured_output(SCHEMA, include_raw=True)
+    await chain.ainvoke(ASK, {"callbacks": [theirs]})
+    converted: list[Any] = []
+    real = function_calling.convert_to_openai_tool
+    monkeypatch.setattr(
+        function_calling, "convert_to_openai_tool", lambda tool, **kw: converted.append(tool) or real(tool, **kw)
+    )
+    for _ in range(3):
+        await structured.ainvoke(ASK, {"callbacks": [ours]})
+    assert theirs.formats[0]["schema"]["title"] == SCHEMA.__name__
+    assert ours.formats == theirs.formats * 3
+    assert not [tool for tool in converted if tool is SCHEMA]  # the class itself is never converted again
 
 
 class _OwnStructuredOutput(ScriptedChatModel):
