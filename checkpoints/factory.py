@@ -96,15 +96,6 @@ async def connection(conn: Any) -> AsyncIterator[Any]:
 async def postgres_pool(url: str) -> AsyncIterator[Any]:
     """A connection pool to ``url`` set up as LangGraph's Postgres saver and store expect, open for a block.
 
-    As LangGraph's own pools, with one difference: statements are not
-    prepared on the server (``prepare_threshold=None``, where LangGraph
-    passes 0, "prepare at once"). A pool here lives for the runs that
-    overlap, so most of its connections are new, and preparing every
-    statement on every new connection cost more client CPU than it saved:
-    about a tenth of a run's, under 8 concurrent runs. Unprepared statements
-    also work behind PgBouncer's transaction pooling, where prepared ones
-    can collide.
-
     Raises:
         ConfigError: The ``postgres`` extra is not installed.
     """
@@ -113,7 +104,7 @@ async def postgres_pool(url: str) -> AsyncIterator[Any]:
         from psycopg_pool import AsyncConnectionPool
     except ImportError as exc:
         raise ConfigError("Postgres checkpoints need `pip install 'switchboard[postgres]'`") from exc
-    kwargs = {"autocommit": True, "prepare_threshold": None, "row_factory": dict_row}
+    kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     async with AsyncConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs=kwargs, open=False) as pool:
         yield pool
 
