@@ -341,9 +341,9 @@ async def stop_idle() -> None:
     """Stop, now and cleanly, the MCP servers kept idle on this event loop.
 
     ``asyncio.run`` cancels every task as it returns, the sessions' own
-    readers and writers among them, so servers still idle then are
-    terminated rather than told to stop. A program about to end, such as a
-    CLI command, calls this (or :func:`run`) first.
+    readers and writers among them, so servers still idle then are ended
+    without an orderly shutdown: cut off mid-exit or terminated. A program
+    about to end, such as a CLI command, calls this (or :func:`run`) first.
     """
     loop = asyncio.get_running_loop()
     with _guard:

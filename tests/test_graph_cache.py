@@ -155,10 +155,15 @@ def test_a_process_ending_its_event_loop_ends_the_servers(tmp_path: Path, retail
     model = PacedModel(delay=0)
     result = asyncio.run(start_run("Where is parcel 42?", settings=settings, model=model))
     assert result.status == "completed"
-    assert _events(log) == ["start"] and not _alive(_last_pid(log))  # ended with the loop's tasks
+    # Ended with the loop's tasks (it may still be exiting as the loop returns). Whether it
+    # got to log its "stop" is a race between its exit on a closed stdin and the cancellation.
+    first = _last_pid(log)
+    asyncio.run(_until(lambda: not _alive(first), seconds=10.0))
+    assert _events(log) in (["start"], ["start", "stop"])
+    before = len(_events(log))
     result = graph_cache.run(start_run("Where is parcel 42?", settings=settings, model=model))
     assert result.status == "completed"
-    assert _events(log) == ["start", "start", "stop"]  # the CLI's way: told to stop, so it closes cleanly
+    assert _events(log)[before:] == ["start", "stop"]  # the CLI's way: told to stop, so it closes cleanly
     assert not _alive(_last_pid(log))
 
 
