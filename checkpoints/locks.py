@@ -236,7 +236,7 @@ def _connection(path: Path) -> sqlite3.Connection:
         if found[1] == _identity(path):
             cache[key] = found
             return found[0]
-        found[0].close()
+        _drop(found)
     ensure_wal(path)  # before any table is made: the checkpointer's own setup would switch modes under claims
     db = sqlite3.connect(path, timeout=10, isolation_level=None)  # autocommit: transactions are explicit
     try:
@@ -247,8 +247,14 @@ def _connection(path: Path) -> sqlite3.Connection:
         raise
     cache[key] = (db, _identity(path))
     while len(cache) > _CONNECTIONS:
-        cache.popitem(last=False)[1][0].close()
+        _drop(cache.popitem(last=False)[1])
     return db
+
+
+def _drop(kept: tuple[sqlite3.Connection, tuple[int, int, int]]) -> None:
+    """Close a kept connection, unless a parent process opened it: SQLite must not close it in a child."""
+    if kept[1][2] == os.getpid():
+        kept[0].close()
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
