@@ -233,12 +233,12 @@ async def decide_call(policy: PolicyFile, agent: str, toolbox: Toolbox, call: To
         return early
     quotes: dict[str, Any] = {}
     measured: dict[str, float | None] = {}
-    read: dict[str, dict[str, Any] | str] = {}  # one read per distinct quote, however many rules measure it
+    fetched: dict[str, dict[str, Any] | str] = {}  # one read per distinct quote, however many rules measure it
     for quote in measure_calls(policy, name, args):
         asked = call_hash(quote.tool, quote.args)
-        if asked not in read:
-            read[asked] = await _read(toolbox, quote.tool, quote.args)
-        result = read[asked]
+        if asked not in fetched:
+            fetched[asked] = await _read(toolbox, quote.tool, quote.args)
+        result = fetched[asked]
         if isinstance(result, str):
             return PolicyDecision("deny", quote.key, f"{quote.key} could not price this call: {result}")
         quotes[quote.key] = result

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 AgentNode = Callable[[AgentInput, RunnableConfig], Awaitable[Command[Literal["supervisor"]]]]
 
 
-
 def step_status(findings: Findings, calls: list[ToolCallRecord]) -> tuple[Literal["done", "failed", "rejected"], bool]:
     """The handoff status of a step and whether another agent may retry it.
 
