@@ -126,13 +126,14 @@ class Governance:
     def signed_escalations(self) -> bool:
         """Whether going on after a supervisor's question needs a signed answer.
 
-        Only when the policy names ``escalation_roles``: such an answer moves
-        no money by itself (every held call still needs its own signed
-        approval), so by default anyone with access to the thread may answer
-        it, as a customer does through a question channel. Name roles to make
+        Only when the policy names ``escalation_roles`` or an
+        ``escalation_path``: such an answer moves no money by itself (every
+        held call still needs its own signed approval), so by default anyone
+        with access to the thread may answer it, as a customer does through a
+        question channel. Name roles, or a path whose steps name them, to make
         the hop, budget and guardian stops answerable by those roles only.
         """
-        return bool(self.policy.escalation_roles)
+        return bool(self.policy.escalation_roles or self.policy.escalation_path)
 
 
 def thread_of(config: RunnableConfig) -> tuple[str, str]:
@@ -162,7 +163,8 @@ async def ask(
     asked = await gov.record(("ask", rid), thread, "escalation", {"interrupt_id": rid, "key": key})
     request: HumanRequest = build(rid, asked)
     first = request_status(gov.policy, request.model_dump(), asked)
-    request = request.model_copy(update={"deadline": None if first.deadline == float("inf") else first.deadline})
+    deadline = None if first.deadline == float("inf") else first.deadline
+    request = request.model_copy(update={"deadline": deadline, "roles": list(first.roles)})  # who may answer now
     await gov.record(("question", rid), thread, "escalation", request.model_dump(mode="json", exclude={"resume"}))
     error: str | None = None
     attempt = 0

@@ -29,14 +29,14 @@ EscalationNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[L
 
 def escalation_node(gov: Governance) -> EscalationNode:
     """Build the escalation node for a team's governance (who may answer, where it is recorded)."""
-    roles = list(gov.policy.escalation_roles)
+    roles, path = list(gov.policy.escalation_roles), gov.policy.escalation_path
 
     async def escalate(state: SupervisorState, config: RunnableConfig) -> Command[Literal["supervisor", "finalize"]]:
         """Ask the pending question and route on the answer."""
         question = state.get("pending") or "The supervisor asks a human to decide how to proceed."
 
         def build(interrupt_id: str, asked_at: float) -> object:
-            return escalation_request(question, roles, interrupt_id=interrupt_id, asked_at=asked_at)
+            return escalation_request(question, roles, interrupt_id=interrupt_id, asked_at=asked_at, escalation=path)
 
         _, verdict = await ask(gov, config, "escalation", build, signed=gov.signed_escalations)
         event = EscalationEvent(

@@ -224,7 +224,7 @@ def answer_roles(policy: PolicyFile, decision: PolicyDecision, asked_at: float, 
     The rule's own roles may always answer; its escalation path (if any)
     adds roles as time passes and finally rejects.
     """
-    path = policy.escalation_path(decision.escalation)
+    path = policy.find_escalation(decision.escalation)
     if path is None:
         return EscalationStatus(0, decision.roles, float("inf"), "waiting")
     status = escalation_status(path, asked_at, now)

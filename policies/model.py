@@ -144,6 +144,12 @@ class PolicyFile(BaseModel):
     """Retired: must be empty (see ``ApprovalRule.approvers``); use ``escalation_roles``."""
     escalation_roles: tuple[str, ...] = ()
     """Roles whose signed answer the supervisor's escalations accept; empty: any principal."""
+    escalation_path: str | None = None
+    """The escalation path (an id under ``escalations``) the supervisor's own escalations follow.
+
+    Its steps add their roles as time passes and end the run as rejected
+    after the last one, as for an approval rule's path. Without one, such a
+    question waits for a human however long it takes."""
     principals: tuple[str, ...] = ()
     """Principals files, relative to this file; ``${SWITCHBOARD_HOME}`` is the data directory."""
     grants: dict[str, Grant] | None = None
@@ -164,17 +170,19 @@ class PolicyFile(BaseModel):
     @model_validator(mode="after")
     def _references(self) -> PolicyFile:
         paths = {p.id for p in self.escalations}
+        known = ", ".join(sorted(paths)) or "none"
         for rule in self.approvals:
             if rule.escalation is not None and rule.escalation not in paths:
-                known = ", ".join(sorted(paths)) or "none"
                 raise ValueError(f"rule {rule.id!r} names escalation path {rule.escalation!r}; defined: {known}")
+        if self.escalation_path is not None and self.escalation_path not in paths:
+            raise ValueError(f"escalation_path names {self.escalation_path!r}; defined: {known}")
         ids = [c.id for c in self.constraints] + [r.id for r in self.approvals] + [r.id for r in self.deny]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(twice)}")
         return self
 
-    def escalation_path(self, path_id: str | None) -> EscalationPath | None:
+    def find_escalation(self, path_id: str | None) -> EscalationPath | None:
         """The escalation path called ``path_id``."""
         return next((p for p in self.escalations if p.id == path_id), None)
 

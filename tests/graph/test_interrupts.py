@@ -20,12 +20,15 @@ from switchboard.agents.card import Team, load_team
 from switchboard.agents.interrupts import Answer, ApprovalRequest, EscalationRequest, read_answer
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.checkpoints.audit import open_audit
 from switchboard.errors import ApprovalRefused
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile, call_hash
+from switchboard.policies.answers import TIMEOUT
 from switchboard.policies.principals import load_registry
 from switchboard.settings import Settings
+from switchboard.sweeper import sweep_graph
 from switchboard.testing import ScriptedChatModel, call, escalate, finish, handoff, route, signed_answer
 
 TEAM = """
@@ -95,6 +98,13 @@ def _refund_script() -> ScriptedChatModel:
 
 async def _resume(graph: Any, value: Any) -> Any:
     await graph.ainvoke(Command(resume=value), CONFIG)
+    return await graph.aget_state(CONFIG)
+
+
+async def _resume_by_id(graph: Any, value: Any) -> Any:
+    """Resume as the CLI and the sweeper do: the value keyed by the pending interrupt's id."""
+    [pending] = (await graph.aget_state(CONFIG)).interrupts
+    await graph.ainvoke(Command(resume={pending.id: value}), CONFIG)
     return await graph.aget_state(CONFIG)
 
 
@@ -191,6 +201,47 @@ async def test_supervisor_escalations_are_answered_by_the_escalation_roles(make:
     state = await _resume(graph, signed_answer(asked, "t", "sam"))
     model.assert_complete()
     assert state.values["outcome"] == "resolved"
+
+
+async def test_a_supervisor_escalation_follows_the_policys_escalation_path(tmp_path: Path, principals: Path) -> None:
+    """The supervisor's own questions time out, widen and end as policy files say, not only approvals."""
+    steps = [{"roles": ["support_agent"], "timeout": "1h", "on_timeout": "escalate"},
+             {"roles": ["store_manager"], "timeout": "2h", "on_timeout": "reject"}]  # fmt: skip
+    policy = PolicyFile.model_validate(
+        {"name": "shop", "escalation_path": "desk", "escalations": [{"id": "desk", "steps": steps}]}
+    )
+    clock = [time.time()]
+    model = ScriptedChatModel(steps=[escalate("Refund twice?")])
+    file = tmp_path / "shop.yaml"
+    file.write_text(TEAM)
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(
+            team=load_team(file), model=model, toolbox=Toolbox.of([refund]), policy=policy, checkpointer=saver,
+            principals=load_registry([principals / "principals.yaml"]),
+            audit=open_audit(principals, clock=lambda: clock[0]),
+        )  # fmt: skip
+        await graph.ainvoke({"task": "refund twice"}, CONFIG)
+        asked = await _pending(graph)
+        assert (asked["kind"], asked["escalation"], asked["roles"], asked["step"]) == (
+            "escalation",
+            "desk",
+            ["support_agent"],
+            0,
+        )
+        assert asked["deadline"] == pytest.approx(asked["asked_at"] + 3600)
+        # The path names who answers, so an answer must prove who sent it.
+        assert "unsigned" in (await _resume_by_id(graph, {"approved": True})).interrupts[0].value["error"]
+        assert "has not timed out" in (await _resume_by_id(graph, TIMEOUT)).interrupts[0].value["error"]
+        clock[0] = asked["asked_at"] + 3601
+        [moved] = await sweep_graph(graph, policy, now=clock[0])
+        assert (moved.action, moved.roles) == ("escalated", ("support_agent", "store_manager"))
+        clock[0] = asked["asked_at"] + 3 * 3600 + 1
+        [ended] = await sweep_graph(graph, policy, now=clock[0])
+        state = await graph.aget_state(CONFIG)
+    assert ended.action == "rejected" and not state.interrupts and state.values["outcome"] == "rejected"
+    [event] = [e for e in state.values["trail"] if e["kind"] == "escalation"]
+    assert event["source"] == "supervisor" and event["approved"] is False and "store_manager" in event["note"]
+    model.assert_complete()
 
 
 @pytest.mark.parametrize(

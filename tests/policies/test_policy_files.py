@@ -117,6 +117,14 @@ def test_an_escalation_path_must_end_in_a_rejection() -> None:
         )
 
 
+def test_the_supervisors_escalation_path_must_be_defined() -> None:
+    with pytest.raises(ValueError, match="escalation_path names 'desk'; defined: money"):
+        PolicyFile.model_validate({
+            "name": "x", "escalation_path": "desk",
+            "escalations": [{"id": "money", "steps": [{"roles": ["a"], "timeout": "1h", "on_timeout": "reject"}]}],
+        })  # fmt: skip
+
+
 def test_durations() -> None:
     assert parse_duration("90s") == 90 and parse_duration("30m") == 1800 and parse_duration("2d") == 172800
     assert parse_duration(5) == 5
