@@ -57,5 +57,5 @@ def _refuse_if_paused(snapshot: StateSnapshot, config: RunnableConfig) -> None:
     raise ThreadError(
         f"thread {thread!r} is paused on a question ({question or 'waiting for a human'}); update_state would "
         "drop the paused step and skip its question. Answer it instead: `switchboard resume THREAD --approve "
-        "--as NAME` (or reject), or Command(resume=<sign_answer(...)>)"
+        "--as NAME` (or reject), or Command(resume={INTERRUPT_ID: <sign_answer(...)>})"
     )
