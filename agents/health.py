@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 
@@ -146,11 +146,34 @@ class HealthRegistry:
                 self._db.close()
                 self._db = None
 
-    def acquire(self, agent: str) -> str:
-        """Record a step starting on ``agent``; returns the lease id."""
+    @overload
+    def acquire(self, agent: str) -> str: ...
+    @overload
+    def acquire(self, agent: str, *, limit: int | None) -> str | None: ...
+    def acquire(self, agent: str, *, limit: int | None = None) -> str | None:
+        """Record a step starting on ``agent``; returns the lease id.
+
+        Args:
+            agent: The agent taking the step.
+            limit: Its ``max_concurrency``: with a limit, no lease is given
+                while that many live leases are out, and ``None`` is returned.
+                The count and the insert are one write transaction, which
+                SQLite serialises across threads and processes, so two steps
+                that saw the same free slot cannot both take it.
+        """
         lease = uuid.uuid4().hex
+        now = self._clock()
         with self._connection() as db:
-            db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, self._clock()))
+            if limit is None:
+                db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, now))
+                return lease
+            with _transaction(db):
+                taken = db.execute(
+                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
+                ).fetchone()[0]
+                if taken >= limit:
+                    return None
+                db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, now))
         return lease
 
     def release(self, lease: str, *, ok: bool) -> None:
@@ -212,9 +235,13 @@ class HealthRegistry:
         """Health of several agents at once."""
         return {agent: self.health(agent) for agent in agents}
 
-    async def aacquire(self, agent: str) -> str:
+    @overload
+    async def aacquire(self, agent: str) -> str: ...
+    @overload
+    async def aacquire(self, agent: str, *, limit: int | None) -> str | None: ...
+    async def aacquire(self, agent: str, *, limit: int | None = None) -> str | None:
         """:meth:`acquire`, off the event loop."""
-        return await asyncio.to_thread(self.acquire, agent)
+        return await asyncio.to_thread(lambda: self.acquire(agent, limit=limit))
 
     async def arelease(self, lease: str, *, ok: bool) -> None:
         """:meth:`release`, off the event loop."""

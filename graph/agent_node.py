@@ -26,9 +26,10 @@ from switchboard.agents.findings import Findings
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
-from switchboard.agents.records import HandoffEvent, ToolCallRecord
+from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.agents.subgraph import AGENT_METADATA_KEY as AGENT_METADATA_KEY  # read from here too
-from switchboard.graph.state import AgentInput
+from switchboard.graph.backpressure import at_capacity, claim_slot
+from switchboard.graph.state import AgentInput, Assignment
 from switchboard.graph.usage import messages_usage
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def agent_node(
     health: HealthRegistry | None = None,
     *,
     sync_turns: bool = False,
+    max_wait_s: float = 30.0,
 ) -> AgentNode:
     """Wrap an agent subgraph as a node of the supervisor graph.
 
@@ -69,6 +71,10 @@ def agent_node(
     the checkpoint namespace (``<agent>:<task>``) are the agent's own.
     While it runs, the agent holds a lease in the health registry, which is
     how routing sees its load; the outcome feeds its error rate and breaker.
+    The lease is one of the card's ``max_concurrency`` slots, taken when the
+    step starts: a step that finds them all taken (another run got there
+    first) waits up to ``max_wait_s`` for one, and if none frees, hands the
+    step back unrun, as a failure another agent may retry.
 
     A run with ``durability="sync"`` waits for each supervisor-level
     checkpoint, but a step's own turns (think, act) are checkpointed in the
@@ -80,7 +86,7 @@ def agent_node(
     carries its idempotency key.
     """
 
-    step = _AgentStep(card, health, sync_turns)
+    step = _AgentStep(card, health, sync_turns, max_wait_s)
 
     # Kept tiny on purpose: LangGraph finds a node's subgraph by walking the
     # node function's bytecode when it compiles the graph, once per agent;
@@ -101,6 +107,7 @@ class _AgentStep:
     card: AgentCard
     health: HealthRegistry | None
     sync_turns: bool = False
+    max_wait_s: float = 30.0
 
     async def run(
         self, subgraph: CompiledStateGraph[Any, Any, Any, Any], state: AgentInput, config: RunnableConfig
@@ -108,7 +115,14 @@ class _AgentStep:
         """Run the subgraph for one assignment and turn its findings into the handoff."""
         card, health = self.card, self.health
         assignment = state["assignment"]
-        lease = await health.aacquire(card.name) if health else None
+        lease: str | None = None
+        if health:
+            lease, waited = await claim_slot(health, card, self.max_wait_s)
+            if lease is None:
+                summary = at_capacity(card, waited)
+                log.warning("%s", summary)
+                findings = Findings(status="unable", summary=summary, confidence=0.0)
+                return _handoff(card, assignment, findings, [], {}, [])
         # LangGraph keeps the run's durability under this key and exports it nowhere public. If a release
         # renames it, no "sync" is found here and turns are waited for again: slower, never less durable.
         durability: Durability | None = None  # the run's own
@@ -157,25 +171,36 @@ class _AgentStep:
         log.log(level, "%s %s step %s: %s", card.name, status, assignment["skill"] or "-", findings.summary)
         if health and lease:
             await health.arelease(lease, ok=status != "failed" or not retryable)
-        handoff = HandoffEvent(
-            kind="handoff",
-            agent=card.name,
-            assignment=assignment["id"],
-            skill=assignment["skill"],
-            instruction=assignment["instruction"],
-            status=status,
-            retryable=retryable,
-            summary=findings.summary,
-            facts=dict(findings.facts),
-            reasoning=findings.reasoning,
-            confidence=findings.confidence,
-            tool_calls=calls,
-            usage=dict(messages_usage(result.get("messages") or [])),
-        )
-        return Command(
-            goto="supervisor",
-            update={
-                "trail": [*(result.get("escalations") or []), handoff],
-                "context": handoff["facts"] if status == "done" else {},
-            },
-        )
+        usage = dict(messages_usage(result.get("messages") or []))
+        return _handoff(card, assignment, findings, calls, usage, list(result.get("escalations") or []))
+
+
+def _handoff(
+    card: AgentCard,
+    assignment: Assignment,
+    findings: Findings,
+    calls: list[ToolCallRecord],
+    usage: dict[str, Any],
+    escalations: list[EscalationEvent],
+) -> Command[Literal["supervisor"]]:
+    """The step's handoff record, back to the supervisor with the facts a finished step established."""
+    status, retryable = step_status(findings, calls)
+    handoff = HandoffEvent(
+        kind="handoff",
+        agent=card.name,
+        assignment=assignment["id"],
+        skill=assignment["skill"],
+        instruction=assignment["instruction"],
+        status=status,
+        retryable=retryable,
+        summary=findings.summary,
+        facts=dict(findings.facts),
+        reasoning=findings.reasoning,
+        confidence=findings.confidence,
+        tool_calls=calls,
+        usage=usage,
+    )
+    return Command(
+        goto="supervisor",
+        update={"trail": [*escalations, handoff], "context": handoff["facts"] if status == "done" else {}},
+    )

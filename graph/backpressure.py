@@ -29,13 +29,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from switchboard.agents.card import AgentCard
-from switchboard.agents.health import AgentHealth
+from switchboard.agents.health import AgentHealth, HealthRegistry
 from switchboard.graph.state import CapacityWait
 
 if TYPE_CHECKING:
     from switchboard.graph.routing import Router
 
-__all__ = ["POLL_S", "describe", "expired_question", "queued", "saturated", "stand_in", "wait_for_capacity"]
+__all__ = [
+    "POLL_S",
+    "at_capacity",
+    "claim_slot",
+    "describe",
+    "expired_question",
+    "queued",
+    "saturated",
+    "stand_in",
+    "wait_for_capacity",
+]
 
 POLL_S = (0.02, 0.25)
 """First and longest pause between two looks at the health registry while a
@@ -98,6 +108,38 @@ async def wait_for_capacity(router: Router, agent: str, why: str, max_wait_s: fl
             )
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
+
+
+async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float) -> tuple[str | None, float]:
+    """Take one of ``card``'s ``max_concurrency`` slots for a step, waiting up to ``max_wait_s`` for one.
+
+    The supervisor routes to an agent it saw with a free slot, but so may
+    another run, in this process or another, at the same moment. The slot
+    itself is taken here, when the step starts, in one write transaction of
+    the shared registry, so the limit holds: the step that loses the race
+    queues for the next free slot, as a routed step does.
+
+    Returns:
+        The lease (``None`` when no slot freed in time) and the seconds waited.
+    """
+    started = time.monotonic()
+    deadline = started + max_wait_s
+    pause = POLL_S[0]
+    while True:
+        lease = await health.aacquire(card.name, limit=card.max_concurrency)
+        now = time.monotonic()
+        if lease is not None or now >= deadline:
+            return lease, now - started
+        await asyncio.sleep(min(pause, deadline - now))
+        pause = min(2 * pause, POLL_S[1])
+
+
+def at_capacity(card: AgentCard, waited_s: float) -> str:
+    """The summary of a step that found no free slot: it did not run, and another agent may take it."""
+    return (
+        f"{card.name} stayed at capacity ({card.max_concurrency} steps in flight) for {waited_s:.1f}s when the "
+        "step was to start, so the step did not run; another agent may take it"
+    )
 
 
 def expired_question(wait: CapacityWait) -> str:

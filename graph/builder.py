@@ -164,6 +164,7 @@ def _agent_nodes(
     a step picks at run time, so compiling one per agent (about 10 ms each)
     would make a large team's build grow with its size for nothing.
     """
+    max_wait_s = gov.policy.routing.max_wait_s  # a step that loses its slot queues as long as a routed one
     crew: list[Member] = []
     for card in roster.team.agents:
         if card.name not in roster.brought:
@@ -176,9 +177,9 @@ def _agent_nodes(
     for card in roster.team.agents:
         brought = roster.brought.get(card.name)
         if brought is not None:
-            nodes[card.name] = external_node(brought, health)
+            nodes[card.name] = external_node(brought, health, max_wait_s=max_wait_s)
         elif shared is not None:
-            nodes[card.name] = agent_node(card, shared, health, sync_turns=sync_turns)
+            nodes[card.name] = agent_node(card, shared, health, sync_turns=sync_turns, max_wait_s=max_wait_s)
     return nodes
 
 

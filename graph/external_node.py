@@ -25,19 +25,24 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from switchboard.agents.card import AgentCard
 from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
-from switchboard.graph.state import AgentInput
+from switchboard.graph.backpressure import at_capacity, claim_slot
+from switchboard.graph.state import AgentInput, Assignment
 
 log = logging.getLogger(__name__)
 
 Status = Literal["done", "failed"]
 
 
-def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNode:
+def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wait_s: float = 30.0) -> AgentNode:
     """Wrap a brought agent as a node of the supervisor graph.
+
+    Its step takes one of the card's slots first, as a card agent's does
+    (waiting up to ``max_wait_s``; see :func:`~switchboard.graph.backpressure.claim_slot`).
 
     Outcomes: a final AI message is a finished step (``done``); an exception,
     or no answer at all, is a failure another agent may retry; running past
@@ -49,7 +54,13 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         assignment = state["assignment"]
         opening = _opening(assignment["id"], assignment["instruction"], state.get("context") or {})
-        lease = await health.aacquire(card.name) if health else None
+        lease: str | None = None
+        if health:
+            lease, waited = await claim_slot(health, card, max_wait_s)
+            if lease is None:
+                summary = at_capacity(card, waited)
+                log.warning("%s", summary)
+                return _handoff(card, assignment, "failed", True, summary, {}, [])
         status: Status = "failed"
         retryable = True
         calls: list[ToolCallRecord] = []
@@ -82,24 +93,36 @@ def external_node(agent: Agent, health: HealthRegistry | None = None) -> AgentNo
                 summary = f"{card.name} finished without an answer (no final AI message)."
         if health and lease:
             await health.arelease(lease, ok=status == "done")
-        handoff = HandoffEvent(
-            kind="handoff",
-            agent=card.name,
-            assignment=assignment["id"],
-            skill=assignment["skill"],
-            instruction=assignment["instruction"],
-            status=status,
-            retryable=status == "failed" and retryable,
-            summary=summary,
-            facts=facts,
-            reasoning="" if status == "done" else "the agent's run failed",
-            confidence=0.8 if status == "done" else 0.0,
-            tool_calls=calls,
-        )
-        return Command(goto="supervisor", update={"trail": [handoff], "context": facts})
+        return _handoff(card, assignment, status, retryable, summary, facts, calls)
 
     run.__name__ = card.name
     return run
+
+
+def _handoff(
+    card: AgentCard,
+    assignment: Assignment,
+    status: Status,
+    retryable: bool,
+    summary: str,
+    facts: dict[str, Any],
+    calls: list[ToolCallRecord],
+) -> Command[Literal["supervisor"]]:
+    handoff = HandoffEvent(
+        kind="handoff",
+        agent=card.name,
+        assignment=assignment["id"],
+        skill=assignment["skill"],
+        instruction=assignment["instruction"],
+        status=status,
+        retryable=status == "failed" and retryable,
+        summary=summary,
+        facts=facts,
+        reasoning="" if status == "done" else "the agent's run failed",
+        confidence=0.8 if status == "done" else 0.0,
+        tool_calls=calls,
+    )
+    return Command(goto="supervisor", update={"trail": [handoff], "context": facts})
 
 
 def _opening(step: str, instruction: str, context: Mapping[str, Any]) -> HumanMessage:

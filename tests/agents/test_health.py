@@ -51,6 +51,18 @@ def test_capacity_counts_leases_and_expires_dead_ones() -> None:
     assert registry.health("a").in_flight == 0
 
 
+def test_a_limited_claim_takes_only_a_free_slot_across_registries(tmp_path: Path) -> None:
+    clock = Clock()
+    one, other = (HealthRegistry(tmp_path / "health.sqlite", lease_ttl=60, clock=clock) for _ in range(2))
+    held = one.acquire("a", limit=1)
+    assert held is not None and other.acquire("a", limit=1) is None  # another process's view: the slot is taken
+    assert other.acquire("a", limit=2) is not None and other.acquire("a", limit=2) is None
+    one.release(held, ok=True)
+    assert other.acquire("a", limit=2) is not None
+    clock.now += 61  # their holders died: dead leases free their slots
+    assert other.acquire("a", limit=1) is not None and one.health("a").in_flight == 1
+
+
 def test_paused_steps_release_capacity_without_an_outcome() -> None:
     registry = HealthRegistry()
     registry.forget(registry.acquire("a"))

@@ -176,3 +176,56 @@ def test_max_wait_s_is_validated() -> None:
     with pytest.raises(ValidationError, match="max_wait_s"):
         _policy(-1)
     assert PolicyFile.model_validate({"name": "shop"}).routing.max_wait_s == 30.0
+
+
+def _route_then_lose_the_slot(health: HealthRegistry, taken: list[str]) -> Any:
+    """The supervisor's reply, given after it saw courier free: meanwhile another run takes the only slot."""
+
+    def reply(messages: Any, tools: list[str]) -> Any:
+        taken.append(health.acquire("courier"))
+        return route("courier", "pick up the return", skill="pickups")
+
+    return reply
+
+
+async def test_a_step_that_loses_its_slot_to_another_run_queues_for_the_next(make: Factory) -> None:
+    """Capacity is a limit, not a hint: the slot is taken when the step starts, not when it is routed."""
+    health = HealthRegistry()
+    taken: list[str] = []
+    seen: list[int] = []
+
+    def pickup(messages: Any, tools: list[str]) -> Any:
+        seen.append(health.health("courier").in_flight)  # steps on courier while this one runs
+        return handoff("Pickup scheduled.")
+
+    model = ScriptedChatModel(
+        steps=[_route_then_lose_the_slot(health, taken), finish("scheduled")], agents={"courier": [pickup]}
+    )
+    graph = make(model, health, 30.0)
+    running = asyncio.create_task(graph.ainvoke({"task": "pick up my return"}, CONFIG))
+    for _ in range(300):
+        if taken:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert not running.done() and seen == []  # routed, but queued: courier's one slot is the other run's
+    health.release(taken[0], ok=True)
+    await asyncio.wait_for(running, 30)
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()
+    assert seen == [1] and state.values["outcome"] == "resolved"  # it ran alone, once the slot was free
+    assert health.health("courier").in_flight == 0
+
+
+async def test_a_step_that_finds_no_slot_in_time_is_handed_back_unrun(make: Factory) -> None:
+    health = HealthRegistry()
+    model = ScriptedChatModel(steps=[_route_then_lose_the_slot(health, [])])  # courier's own script is empty
+    graph = make(model, health, 0.3)
+    await graph.ainvoke({"task": "pick up my return"}, CONFIG)
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()  # courier's subgraph never ran: no model call for it
+    (lost,) = query.handoffs(state.values["trail"])
+    assert lost["agent"] == "courier" and lost["status"] == "failed" and lost["retryable"]
+    assert "stayed at capacity (1 steps in flight)" in lost["summary"] and "did not run" in lost["summary"]
+    assert state.interrupts  # no other agent has the skill: after the supervisor's own wait, a human is asked
+    assert health.health("courier").in_flight == 1  # only the other run's step
