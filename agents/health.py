@@ -147,10 +147,10 @@ class HealthRegistry:
                 self._db = None
 
     @overload
-    def acquire(self, agent: str) -> str: ...
+    def acquire(self, agent: str, *, lease: str | None = None) -> str: ...
     @overload
-    def acquire(self, agent: str, *, limit: int | None) -> str | None: ...
-    def acquire(self, agent: str, *, limit: int | None = None) -> str | None:
+    def acquire(self, agent: str, *, limit: int | None, lease: str | None = None) -> str | None: ...
+    def acquire(self, agent: str, *, limit: int | None = None, lease: str | None = None) -> str | None:
         """Record a step starting on ``agent``; returns the lease id.
 
         Args:
@@ -160,14 +160,20 @@ class HealthRegistry:
                 The count and the insert are one write transaction, which
                 SQLite serialises across threads and processes, so two steps
                 that saw the same free slot cannot both take it.
+            lease: The step's own id for its lease. A step that runs again
+                after its process died finds the lease it left and takes it
+                over, instead of waiting for it to expire behind the limit.
         """
-        lease = uuid.uuid4().hex
+        lease = lease or uuid.uuid4().hex
         now = self._clock()
         with self._connection() as db:
             if limit is None:
-                db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, now))
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (lease, agent, now))
                 return lease
             with _transaction(db):
+                if db.execute("SELECT 1 FROM leases WHERE id = ? AND agent = ?", (lease, agent)).fetchone():
+                    db.execute("UPDATE leases SET started = ? WHERE id = ?", (now, lease))
+                    return lease
                 taken = db.execute(
                     "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
                 ).fetchone()[0]
@@ -236,12 +242,12 @@ class HealthRegistry:
         return {agent: self.health(agent) for agent in agents}
 
     @overload
-    async def aacquire(self, agent: str) -> str: ...
+    async def aacquire(self, agent: str, *, lease: str | None = None) -> str: ...
     @overload
-    async def aacquire(self, agent: str, *, limit: int | None) -> str | None: ...
-    async def aacquire(self, agent: str, *, limit: int | None = None) -> str | None:
+    async def aacquire(self, agent: str, *, limit: int | None, lease: str | None = None) -> str | None: ...
+    async def aacquire(self, agent: str, *, limit: int | None = None, lease: str | None = None) -> str | None:
         """:meth:`acquire`, off the event loop."""
-        return await asyncio.to_thread(lambda: self.acquire(agent, limit=limit))
+        return await asyncio.to_thread(lambda: self.acquire(agent, limit=limit, lease=lease))
 
     async def arelease(self, lease: str, *, ok: bool) -> None:
         """:meth:`release`, off the event loop."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.health import AgentHealth, HealthRegistry
@@ -44,6 +44,7 @@ __all__ = [
     "queued",
     "saturated",
     "stand_in",
+    "step_lease",
     "wait_for_capacity",
 ]
 
@@ -110,14 +111,18 @@ async def wait_for_capacity(router: Router, agent: str, why: str, max_wait_s: fl
         pause = min(2 * pause, POLL_S[1])
 
 
-async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float) -> tuple[str | None, float]:
+async def claim_slot(
+    health: HealthRegistry, card: AgentCard, max_wait_s: float, step: str | None = None
+) -> tuple[str | None, float]:
     """Take one of ``card``'s ``max_concurrency`` slots for a step, waiting up to ``max_wait_s`` for one.
 
     The supervisor routes to an agent it saw with a free slot, but so may
     another run, in this process or another, at the same moment. The slot
     itself is taken here, when the step starts, in one write transaction of
     the shared registry, so the limit holds: the step that loses the race
-    queues for the next free slot, as a routed step does.
+    queues for the next free slot, as a routed step does. ``step`` names the
+    lease (see :func:`step_lease`): a step run again after its process died
+    takes back its own slot.
 
     Returns:
         The lease (``None`` when no slot freed in time) and the seconds waited.
@@ -126,12 +131,18 @@ async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float)
     deadline = started + max_wait_s
     pause = POLL_S[0]
     while True:
-        lease = await health.aacquire(card.name, limit=card.max_concurrency)
+        lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
         now = time.monotonic()
         if lease is not None or now >= deadline:
             return lease, now - started
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
+
+
+def step_lease(config: Mapping[str, Any], step_id: str, agent: str) -> str | None:
+    """The lease id of one step of one thread on one agent; ``None`` outside a thread."""
+    thread = (config.get("configurable") or {}).get("thread_id")
+    return f"{thread}/{step_id}/{agent}" if thread else None
 
 
 def at_capacity(card: AgentCard, waited_s: float) -> str:

@@ -9,6 +9,7 @@ health registry, exactly as those runs' agent nodes hold them.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,54 @@ async def test_a_step_that_finds_no_slot_in_time_is_handed_back_unrun(make: Fact
     assert "stayed at capacity (1 steps in flight)" in lost["summary"] and "did not run" in lost["summary"]
     assert state.interrupts  # no other agent has the skill: after the supervisor's own wait, a human is asked
     assert health.health("courier").in_flight == 1  # only the other run's step
+
+
+_KILLED_MID_STEP = """
+import asyncio, sys, time
+from switchboard.agents.card import load_team
+from switchboard.agents.health import HealthRegistry
+from switchboard.checkpoints import open_checkpointer
+from switchboard.graph import build_graph
+from switchboard.policies import PolicyFile
+from switchboard.testing import ScriptedChatModel, route
+
+async def main(folder):
+    model = ScriptedChatModel(
+        steps=[route("courier", "pick up the return", skill="pickups")],
+        agents={"courier": [lambda messages, tools: time.sleep(600)]},  # killed in here, holding the slot
+    )
+    async with open_checkpointer(folder + "/cp.sqlite") as saver:
+        graph = build_graph(team=load_team(folder + "/shop.yaml"), model=model, checkpointer=saver,
+                            policy=PolicyFile.model_validate({"name": "shop"}),
+                            health=HealthRegistry(folder + "/health.sqlite"))
+        await graph.ainvoke({"task": "pick up my return"}, {"configurable": {"thread_id": "t"}})
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_a_step_run_again_after_its_process_died_takes_back_its_own_slot(team: Team, tmp_path: Path) -> None:
+    """The killed run's lease outlives it (until its TTL); at a limit of 1 it must not lock its own step out."""
+    health = HealthRegistry(tmp_path / "health.sqlite")
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _KILLED_MID_STEP, str(tmp_path), cwd=Path(__file__).parents[2]
+    )
+    try:
+        for _ in range(600):  # until the courier's step is running, holding the slot
+            if health.health("courier").in_flight:
+                break
+            await asyncio.sleep(0.05)
+        assert health.health("courier").in_flight == 1
+    finally:
+        child.kill()
+        await child.wait()
+    model = ScriptedChatModel(steps=[finish("scheduled")], agents={"courier": [handoff("Pickup scheduled.")]})
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(team=team, model=model, policy=_policy(30.0), checkpointer=saver, health=health)
+        started = asyncio.get_running_loop().time()
+        await graph.ainvoke(None, CONFIG)  # continue the thread from its last checkpoint: the courier's step
+        state = await graph.aget_state(CONFIG)
+    assert asyncio.get_running_loop().time() - started < 10  # no wait for the dead run's lease to expire
+    model.assert_complete()
+    assert [(h["agent"], h["status"]) for h in query.handoffs(state.values["trail"])] == [("courier", "done")]
+    assert health.health("courier").in_flight == 0
