@@ -40,8 +40,13 @@ from switchboard.checkpoints.sqlite_wal import ensure_wal
 
 Breaker = Literal["closed", "open", "half_open"]
 
+PARKED_S = 30 * 24 * 3600.0
+"""How long the lease of a paused step is kept for its resume (a thread
+resumed later than that waits for a slot like a new step)."""
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (
+    id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL, paused INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS leases_agent ON leases(agent);
 CREATE TABLE IF NOT EXISTS outcomes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, ok INTEGER NOT NULL,
@@ -137,6 +142,12 @@ class HealthRegistry:
             # disk (fsync) as a checkpoint must.
             db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        if "paused" not in {row[1] for row in db.execute("PRAGMA table_info(leases)")}:
+            try:  # a registry made before steps were parked on a pause
+                db.execute("ALTER TABLE leases ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # another process added it first
+                    raise
         return db
 
     def close(self) -> None:
@@ -160,26 +171,33 @@ class HealthRegistry:
                 The count and the insert are one write transaction, which
                 SQLite serialises across threads and processes, so two steps
                 that saw the same free slot cannot both take it.
-            lease: The step's own id for its lease. A step that runs again
-                after its process died finds the lease it left and takes it
-                over, instead of waiting for it to expire behind the limit.
+            lease: The step's own id for its lease. A step already under way
+                gets its slot back whatever the limit: one resumed after a
+                pause (:meth:`forget` parked its lease), or one run again
+                after its process died while its lease is still live.
+                Handing such a step back would drop the answer it resumes
+                with, or lock it out behind its own lease.
         """
         lease = lease or uuid.uuid4().hex
         now = self._clock()
         with self._connection() as db:
             if limit is None:
-                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (lease, agent, now))
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, 0)", (lease, agent, now))
                 return lease
             with _transaction(db):
-                if db.execute("SELECT 1 FROM leases WHERE id = ? AND agent = ?", (lease, agent)).fetchone():
-                    db.execute("UPDATE leases SET started = ? WHERE id = ?", (now, lease))
+                own = db.execute("SELECT started, paused FROM leases WHERE id = ? AND agent = ?", (lease, agent))
+                row = own.fetchone()
+                if row is not None and (row[1] or row[0] > now - self.lease_ttl):
+                    db.execute("UPDATE leases SET started = ?, paused = 0 WHERE id = ?", (now, lease))
                     return lease
+                db.execute("DELETE FROM leases WHERE paused = 1 AND started <= ?", (now - PARKED_S,))
                 taken = db.execute(
-                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
+                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND paused = 0 AND started > ?",
+                    (agent, now - self.lease_ttl),
                 ).fetchone()[0]
                 if taken >= limit:
                     return None
-                db.execute("INSERT INTO leases VALUES (?, ?, ?)", (lease, agent, now))
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, 0)", (lease, agent, now))
         return lease
 
     def release(self, lease: str, *, ok: bool) -> None:
@@ -196,9 +214,13 @@ class HealthRegistry:
             )
 
     def forget(self, lease: str) -> None:
-        """Drop a lease without an outcome (the step paused, it did not end)."""
+        """Park a lease without an outcome: the step paused, it did not end.
+
+        A parked lease holds no capacity. It is kept (for :data:`PARKED_S`)
+        so that the step, when resumed, gets its slot back even at the limit.
+        """
         with self._connection() as db:
-            db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            db.execute("UPDATE leases SET paused = 1 WHERE id = ?", (lease,))
 
     def record(self, agent: str, *, ok: bool, latency: float = 0.0) -> None:
         """Record an outcome without a lease (for failures seen from outside)."""
@@ -213,7 +235,8 @@ class HealthRegistry:
         now = self._clock()
         with self._connection() as db:
             in_flight = db.execute(
-                "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
+                "SELECT COUNT(*) FROM leases WHERE agent = ? AND paused = 0 AND started > ?",
+                (agent, now - self.lease_ttl),
             ).fetchone()[0]
             recent = db.execute(
                 "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",

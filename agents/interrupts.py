@@ -165,7 +165,16 @@ async def ask(
     first = request_status(gov.policy, request.model_dump(), asked)
     deadline = None if first.deadline == float("inf") else first.deadline
     request = request.model_copy(update={"deadline": deadline, "roles": list(first.roles)})  # who may answer now
-    await gov.record(("question", rid), thread, "escalation", request.model_dump(mode="json", exclude={"resume"}))
+    question = request.model_dump(mode="json", exclude={"resume"})
+    recorded = await asyncio.to_thread(gov.audit.append, event_id("question", rid), thread, "escalation", question)
+    if recorded.payload.get("escalation") != request.escalation:
+        # Asked under another policy (a path added, renamed or removed since): the question keeps the
+        # path it was asked with, so its deadlines are the ones the sweeper and `escalations` showed.
+        kept = {"escalation": recorded.payload.get("escalation"), "roles": list(recorded.payload.get("roles") or ())}
+        request = request.model_copy(update=kept)
+        again = request_status(gov.policy, request.model_dump(), asked)
+        deadline = None if again.deadline == float("inf") else again.deadline
+        request = request.model_copy(update={"deadline": deadline, "roles": list(again.roles)})
     error: str | None = None
     attempt = 0
     while True:

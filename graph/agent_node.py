@@ -28,7 +28,7 @@ from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.agents.subgraph import AGENT_METADATA_KEY as AGENT_METADATA_KEY  # read from here too
-from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease
+from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 from switchboard.graph.usage import messages_usage
 
@@ -117,8 +117,8 @@ class _AgentStep:
         assignment = state["assignment"]
         lease: str | None = None
         if health:
-            step = step_lease(config, assignment["id"], card.name)
-            lease, waited = await claim_slot(health, card, self.max_wait_s, step)
+            bound = wait_bound(config, self.max_wait_s)
+            lease, waited = await claim_slot(health, card, bound, step_lease(config, card.name))
             if lease is None:
                 summary = at_capacity(card, waited)
                 log.warning("%s", summary)

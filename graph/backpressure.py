@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POLL_S",
+    "QUEUE_KEY",
     "at_capacity",
     "claim_slot",
     "describe",
@@ -45,6 +46,7 @@ __all__ = [
     "saturated",
     "stand_in",
     "step_lease",
+    "wait_bound",
     "wait_for_capacity",
 ]
 
@@ -128,7 +130,7 @@ async def claim_slot(
         The lease (``None`` when no slot freed in time) and the seconds waited.
     """
     started = time.monotonic()
-    deadline = started + max_wait_s
+    deadline = started + max_wait_s  # inf: wait as long as it takes
     pause = POLL_S[0]
     while True:
         lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
@@ -139,10 +141,28 @@ async def claim_slot(
         pause = min(2 * pause, POLL_S[1])
 
 
-def step_lease(config: Mapping[str, Any], step_id: str, agent: str) -> str | None:
-    """The lease id of one step of one thread on one agent; ``None`` outside a thread."""
-    thread = (config.get("configurable") or {}).get("thread_id")
-    return f"{thread}/{step_id}/{agent}" if thread else None
+QUEUE_KEY = "switchboard_queue_for_slot"
+"""In a node's ``configurable``: its step has nowhere else to go (a workflow
+step), so it waits for a slot as long as it takes instead of handing the
+step back after ``max_wait_s``."""
+
+
+def step_lease(config: Mapping[str, Any], agent: str) -> str | None:
+    """The lease id of the node's step on ``agent``; ``None`` outside a thread.
+
+    It is named after the thread and the node's task (its checkpoint
+    namespace), which LangGraph derives again, the same, when the step runs
+    again from the same checkpoint: after a pause, or after its process died.
+    Two steps never share it, even two runs of one workflow in one thread.
+    """
+    configurable = config.get("configurable") or {}
+    thread, task = configurable.get("thread_id"), configurable.get("checkpoint_ns")
+    return f"{thread}/{task}/{agent}" if thread and task else None
+
+
+def wait_bound(config: Mapping[str, Any], max_wait_s: float) -> float:
+    """How long the node's step waits for a slot: ``max_wait_s``, or without end when it has nowhere else to go."""
+    return float("inf") if (config.get("configurable") or {}).get(QUEUE_KEY) else max_wait_s
 
 
 def at_capacity(card: AgentCard, waited_s: float) -> str:

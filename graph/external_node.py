@@ -30,7 +30,7 @@ from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
-from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease
+from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
         opening = _opening(assignment["id"], assignment["instruction"], state.get("context") or {})
         lease: str | None = None
         if health:
-            step = step_lease(config, assignment["id"], card.name)
-            lease, waited = await claim_slot(health, card, max_wait_s, step)
+            bound = wait_bound(config, max_wait_s)
+            lease, waited = await claim_slot(health, card, bound, step_lease(config, card.name))
             if lease is None:
                 summary = at_capacity(card, waited)
                 log.warning("%s", summary)

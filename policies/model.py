@@ -143,7 +143,8 @@ class PolicyFile(BaseModel):
     escalation_approvers: tuple[str, ...] = ()
     """Retired: must be empty (see ``ApprovalRule.approvers``); use ``escalation_roles``."""
     escalation_roles: tuple[str, ...] = ()
-    """Roles whose signed answer the supervisor's escalations accept; empty: any principal."""
+    """Roles whose signed answer the supervisor's escalations accept; with ``escalation_path`` set, its
+    current step's roles too. Empty, with no path: any answer, signed or not."""
     escalation_path: str | None = None
     """The escalation path (an id under ``escalations``) the supervisor's own escalations follow.
 

@@ -20,6 +20,7 @@ from langchain_core.runnables import RunnableConfig
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import AgentNode
+from switchboard.graph.backpressure import QUEUE_KEY
 from switchboard.graph.state import AgentInput, Assignment
 
 
@@ -96,7 +97,9 @@ def from_agent_node(node: AgentNode) -> StepRunner:
                 tried=[],
             ),
         )
-        command = await node(payload, config)
+        # A step has nowhere else to go: it queues for its agent's slot rather than fail and compensate.
+        queued: RunnableConfig = {**config, "configurable": {**(config.get("configurable") or {}), QUEUE_KEY: True}}
+        command = await node(payload, queued)
         update: dict[str, Any] = dict(command.update or {}) if isinstance(command.update, Mapping) else {}
         trail = list(update.get("trail") or [])
         handoffs: list[HandoffEvent] = [e for e in trail if e.get("kind") == "handoff"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,33 @@ def test_a_limited_claim_takes_only_a_free_slot_across_registries(tmp_path: Path
     assert other.acquire("a", limit=2) is not None
     clock.now += 61  # their holders died: dead leases free their slots
     assert other.acquire("a", limit=1) is not None and one.health("a").in_flight == 1
+
+
+def test_a_step_under_way_gets_its_own_slot_back_and_only_it() -> None:
+    clock = Clock()
+    registry = HealthRegistry(lease_ttl=60, clock=clock)
+    registry.forget(registry.acquire("a", limit=1, lease="paused-step"))  # it waits for a human: no capacity held
+    other = registry.acquire("a", limit=1)
+    assert other is not None and registry.acquire("a", limit=1) is None  # full
+    assert registry.acquire("a", limit=1, lease="paused-step") == "paused-step"  # resumed: its slot, over the limit
+    registry.release("paused-step", ok=True)
+    registry.release(other, ok=True)
+    registry.acquire("a", limit=1, lease="killed-step")
+    clock.now += 61  # its process died long ago: the lease expired
+    taken = registry.acquire("a", limit=1)
+    assert taken is not None and registry.acquire("a", limit=1, lease="killed-step") is None  # it queues like any
+    assert registry.health("a").in_flight == 1
+
+
+def test_a_registry_made_by_an_earlier_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "health.sqlite"
+    with sqlite3.connect(db) as old:  # the schema before paused steps were parked
+        old.execute("CREATE TABLE leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL)")
+        old.execute("INSERT INTO leases VALUES ('running', 'a', ?)", (time.time(),))
+    registry = HealthRegistry(db)
+    assert registry.health("a").in_flight == 1 and registry.acquire("a", limit=1) is None
+    registry.forget("running")
+    assert registry.health("a").in_flight == 0 and HealthRegistry(db).acquire("a", limit=1) is not None
 
 
 def test_paused_steps_release_capacity_without_an_outcome() -> None:

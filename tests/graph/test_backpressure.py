@@ -15,18 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import tool
+from langgraph.types import Command
 from pydantic import ValidationError
 from rich.console import Console
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
 from switchboard.console import print_trail
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.graph.routing import Router
+from switchboard.graph.workflows import Workflow
 from switchboard.policies import PolicyFile
-from switchboard.testing import ScriptedChatModel, finish, handoff, route
+from switchboard.policies.principals import load_registry
+from switchboard.testing import ScriptedChatModel, call, finish, handoff, route, route_many, signed_answer
 
 TEAM = """
 name: shop
@@ -281,3 +286,110 @@ async def test_a_step_run_again_after_its_process_died_takes_back_its_own_slot(t
     model.assert_complete()
     assert [(h["agent"], h["status"]) for h in query.handoffs(state.values["trail"])] == [("courier", "done")]
     assert health.health("courier").in_flight == 0
+
+
+TILL = """
+name: shop
+agents:
+  - name: till
+    description: Takes payments and refunds.
+    max_concurrency: 1
+    skills: [{id: refunds, description: Refunds.}]
+    tools: [refund]
+"""
+refunds: list[float] = []
+
+
+@tool
+def refund(amount: float) -> str:
+    """Refund an amount (a write)."""
+    refunds.append(amount)
+    return f"refunded {amount}"
+
+
+async def test_a_step_paused_for_a_human_resumes_even_at_the_limit(tmp_path: Path, principals: Path) -> None:
+    """Its answer must reach it: handing the resumed step back would drop the approval and misreport the step."""
+    refunds.clear()
+    file = tmp_path / "till.yaml"
+    file.write_text(TILL)
+    approvals = [{"id": "large-refund", "tools": ["refund"], "measure": {"field": "amount"}, "threshold": 500,
+                  "roles": ["finance_manager"], "question": "Refund ${value:.2f}?"}]  # fmt: skip
+    policy = PolicyFile.model_validate({"name": "shop", "routing": {"max_wait_s": 0.2}, "approvals": approvals})
+    health = HealthRegistry()
+    model = ScriptedChatModel(
+        steps=[route("till", "refund 100, then 900", skill="refunds"), finish("refunded")],
+        agents={"till": [call("refund", amount=100), call("refund", amount=900), handoff("Refunded 1000.")]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(
+            team=load_team(file), model=model, toolbox=Toolbox.of([refund]), policy=policy, checkpointer=saver,
+            health=health, principals=load_registry([principals / "principals.yaml"]),
+        )  # fmt: skip
+        await graph.ainvoke({"task": "refund"}, CONFIG)
+        [pending] = (await graph.aget_state(CONFIG)).interrupts
+        other_run = health.acquire("till")  # while a human decides, another run takes till's only slot
+        answer = signed_answer(pending.value, "t", "alice")
+        await graph.ainvoke(Command(resume={pending.id: answer}), CONFIG)
+        state = await graph.aget_state(CONFIG)
+    model.assert_complete()
+    assert refunds == [100, 900] and not state.interrupts and state.values["outcome"] == "resolved"
+    [step] = query.handoffs(state.values["trail"])
+    assert step["status"] == "done" and [c["tool"] for c in step["tool_calls"]] == ["refund", "refund"]
+    assert [e["approved"] for e in query.escalations(state.values["trail"])] == [True]
+    health.release(other_run, ok=True)
+    assert health.health("till").in_flight == 0
+
+
+PICKER = """
+name: shop
+agents:
+  - name: till
+    description: Refunds.
+    skills: [{id: refunds, description: Refund.}, {id: unrefund, description: Undo a refund.}]
+  - name: picker
+    description: Picks up returns.
+    max_concurrency: 1
+    skills: [{id: pick, description: Pick up a return.}]
+"""
+RETURN = Workflow.model_validate({"name": "ret", "steps": [
+    {"id": "refund", "skill": "refunds", "instruction": "Refund it.",
+     "compensate": {"skill": "unrefund", "instruction": "Undo the refund."}},
+    {"id": "pick", "skill": "pick", "instruction": "Pick it up.", "needs": ["refund"]},
+]})  # fmt: skip
+
+
+async def test_workflow_steps_queue_for_their_agent_and_never_share_a_slot(tmp_path: Path) -> None:
+    """A workflow step has nowhere else to go: at the limit it waits, it does not fail and compensate.
+
+    Two runs of one workflow in one thread each take a slot of their own
+    (their step ids are the same; their leases are not).
+    """
+    file = tmp_path / "shop.yaml"
+    file.write_text(PICKER)
+    health = HealthRegistry()
+    other_run = health.acquire("picker")  # another thread's pickup holds picker's only slot
+    seen: list[int] = []
+
+    async def release_soon() -> None:
+        await asyncio.sleep(0.5)
+        health.release(other_run, ok=True)
+
+    def pick(messages: Any, tools: list[str]) -> Any:
+        seen.append(health.health("picker").in_flight)
+        return handoff("Step done.")
+
+    model = ScriptedChatModel(
+        steps=[route_many(("workflow_ret", "return order #W1"), ("workflow_ret", "return order #W2")), finish("ok")],
+        agents={"till": [handoff("Step done."), handoff("Step done.")], "picker": [pick, pick]},
+    )
+    policy = PolicyFile.model_validate({"name": "shop", "routing": {"max_wait_s": 0}})
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(
+            team=load_team(file), model=model, policy=policy, checkpointer=saver, health=health, workflows=[RETURN]
+        )
+        final, _ = await asyncio.gather(graph.ainvoke({"task": "two returns"}, CONFIG), release_soon())
+    model.assert_complete()
+    steps = [(h["assignment"], h["status"]) for h in query.handoffs(final["trail"]) if h["agent"] != "workflow_ret"]
+    assert sorted(steps) == [("ret.pick", "done")] * 2 + [("ret.refund", "done")] * 2  # nothing undone
+    assert seen == [1, 1] and final["outcome"] == "resolved"  # one pickup at a time, each alone on the slot
+    assert health.health("picker").in_flight == 0

@@ -244,6 +244,39 @@ async def test_a_supervisor_escalation_follows_the_policys_escalation_path(tmp_p
     model.assert_complete()
 
 
+async def test_a_question_keeps_the_escalation_path_it_was_asked_under(tmp_path: Path, principals: Path) -> None:
+    """A policy gaining a path while a question waits must not reject it by deadlines nobody was shown."""
+    clock = [time.time()]
+    model = ScriptedChatModel(steps=[escalate("Refund twice?"), finish("a human said go on")])
+    file = tmp_path / "shop.yaml"
+    file.write_text(TEAM)
+    before = {"name": "shop", "escalation_roles": ["store_manager"]}
+    steps = [{"roles": ["store_manager"], "timeout": "48h", "on_timeout": "reject"}]
+    after = {**before, "escalation_path": "desk", "escalations": [{"id": "desk", "steps": steps}]}
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+
+        def graph_under(policy: dict[str, Any]) -> Any:
+            return build_graph(
+                team=load_team(file), model=model, toolbox=Toolbox.of([refund]), checkpointer=saver,
+                policy=PolicyFile.model_validate(policy), principals=load_registry([principals / "principals.yaml"]),
+                audit=open_audit(principals, clock=lambda: clock[0]),
+            )  # fmt: skip
+
+        await graph_under(before).ainvoke({"task": "refund twice"}, CONFIG)
+        [pending] = (await graph_under(before).aget_state(CONFIG)).interrupts
+        assert pending.value["escalation"] is None and pending.value["deadline"] is None  # shown as never expiring
+        clock[0] += 49 * 3600  # answered two days later, by then under the new policy
+        upgraded = graph_under(after)
+        await upgraded.ainvoke(
+            Command(resume={pending.id: signed_answer(pending.value, "t", "sam", now=clock[0])}), CONFIG
+        )
+        state = await upgraded.aget_state(CONFIG)
+    model.assert_complete()
+    assert state.values["outcome"] == "resolved"
+    [event] = [e for e in state.values["trail"] if e["kind"] == "escalation"]
+    assert event["approved"] and event["approver"] == "sam"
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
