@@ -40,14 +40,16 @@ from switchboard.checkpoints.sqlite_wal import ensure_wal
 
 Breaker = Literal["closed", "open", "half_open"]
 
-PARKED_S = 30 * 24 * 3600.0
-"""How long the lease of a paused step is kept for its resume (a thread
-resumed later than that waits for a slot like a new step)."""
+KEPT_S = 30 * 24 * 3600.0
+"""How long a step's lease row is kept, parked or expired, for the step to
+come back to (a step resumed later than that is treated as a new one)."""
 
+# ``parked`` is a table of its own, not a column of ``leases``: processes of an
+# earlier release may share the file, and they read and write ``leases`` as it was.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS leases (
-    id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL, paused INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS leases_agent ON leases(agent);
+CREATE TABLE IF NOT EXISTS parked (id TEXT PRIMARY KEY, agent TEXT NOT NULL, since REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outcomes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, ok INTEGER NOT NULL,
     latency REAL NOT NULL, at REAL NOT NULL);
@@ -142,12 +144,6 @@ class HealthRegistry:
             # disk (fsync) as a checkpoint must.
             db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
-        if "paused" not in {row[1] for row in db.execute("PRAGMA table_info(leases)")}:
-            try:  # a registry made before steps were parked on a pause
-                db.execute("ALTER TABLE leases ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
-            except sqlite3.OperationalError as exc:
-                if "duplicate column" not in str(exc):  # another process added it first
-                    raise
         return db
 
     def close(self) -> None:
@@ -176,29 +172,47 @@ class HealthRegistry:
                 pause (:meth:`forget` parked its lease), or one run again
                 after its process died while its lease is still live.
                 Handing such a step back would drop the answer it resumes
-                with, or lock it out behind its own lease.
+                with, or lock it out behind its own lease. (Once its lease
+                has expired, it counts like any step: see :meth:`holds`.)
         """
         lease = lease or uuid.uuid4().hex
         now = self._clock()
+        insert = "INSERT OR REPLACE INTO leases (id, agent, started) VALUES (?, ?, ?)"
         with self._connection() as db:
             if limit is None:
-                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, 0)", (lease, agent, now))
+                with _transaction(db):
+                    db.execute("DELETE FROM parked WHERE id = ?", (lease,))
+                    db.execute(insert, (lease, agent, now))
                 return lease
             with _transaction(db):
-                own = db.execute("SELECT started, paused FROM leases WHERE id = ? AND agent = ?", (lease, agent))
-                row = own.fetchone()
-                if row is not None and (row[1] or row[0] > now - self.lease_ttl):
-                    db.execute("UPDATE leases SET started = ?, paused = 0 WHERE id = ?", (now, lease))
+                if db.execute("DELETE FROM parked WHERE id = ? AND agent = ?", (lease, agent)).rowcount:
+                    db.execute(insert, (lease, agent, now))  # resumed after a pause
                     return lease
-                db.execute("DELETE FROM leases WHERE paused = 1 AND started <= ?", (now - PARKED_S,))
+                own = db.execute("SELECT started FROM leases WHERE id = ? AND agent = ?", (lease, agent)).fetchone()
+                if own is not None and own[0] > now - self.lease_ttl:
+                    db.execute("UPDATE leases SET started = ? WHERE id = ?", (now, lease))  # its process died
+                    return lease
+                db.execute("DELETE FROM leases WHERE started <= ?", (now - KEPT_S,))
+                db.execute("DELETE FROM parked WHERE since <= ?", (now - KEPT_S,))
                 taken = db.execute(
-                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND paused = 0 AND started > ?",
-                    (agent, now - self.lease_ttl),
+                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
                 ).fetchone()[0]
                 if taken >= limit:
                     return None
-                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, 0)", (lease, agent, now))
+                db.execute(insert, (lease, agent, now))
         return lease
+
+    def holds(self, lease: str) -> bool:
+        """Whether a step has been here before under ``lease``: running, parked, or expired with its process.
+
+        Such a step is under way (it may have acted), so it must not be
+        handed back as not run: it waits for a slot instead.
+        """
+        with self._connection() as db:
+            found = db.execute(
+                "SELECT 1 FROM leases WHERE id = ? UNION ALL SELECT 1 FROM parked WHERE id = ?", (lease, lease)
+            ).fetchone()
+        return found is not None
 
     def release(self, lease: str, *, ok: bool) -> None:
         """Record the step's end and its outcome; releasing twice is a no-op."""
@@ -216,11 +230,16 @@ class HealthRegistry:
     def forget(self, lease: str) -> None:
         """Park a lease without an outcome: the step paused, it did not end.
 
-        A parked lease holds no capacity. It is kept (for :data:`PARKED_S`)
+        A parked lease holds no capacity. It is kept (for :data:`KEPT_S`)
         so that the step, when resumed, gets its slot back even at the limit.
         """
-        with self._connection() as db:
-            db.execute("UPDATE leases SET paused = 1 WHERE id = ?", (lease,))
+        with self._connection() as db, _transaction(db):
+            row = db.execute("SELECT agent FROM leases WHERE id = ?", (lease,)).fetchone()
+            db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            if row is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO parked (id, agent, since) VALUES (?, ?, ?)", (lease, row[0], self._clock())
+                )
 
     def record(self, agent: str, *, ok: bool, latency: float = 0.0) -> None:
         """Record an outcome without a lease (for failures seen from outside)."""
@@ -235,8 +254,7 @@ class HealthRegistry:
         now = self._clock()
         with self._connection() as db:
             in_flight = db.execute(
-                "SELECT COUNT(*) FROM leases WHERE agent = ? AND paused = 0 AND started > ?",
-                (agent, now - self.lease_ttl),
+                "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
             ).fetchone()[0]
             recent = db.execute(
                 "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",
@@ -275,6 +293,10 @@ class HealthRegistry:
     async def arelease(self, lease: str, *, ok: bool) -> None:
         """:meth:`release`, off the event loop."""
         await asyncio.to_thread(self.release, lease, ok=ok)
+
+    async def aholds(self, lease: str) -> bool:
+        """:meth:`holds`, off the event loop."""
+        return await asyncio.to_thread(self.holds, lease)
 
     async def aforget(self, lease: str) -> None:
         """:meth:`forget`, off the event loop."""

@@ -161,20 +161,15 @@ async def ask(
     thread, namespace = thread_of(config)
     rid = request_id(thread, namespace, key)
     asked = await gov.record(("ask", rid), thread, "escalation", {"interrupt_id": rid, "key": key})
-    request: HumanRequest = build(rid, asked)
-    first = request_status(gov.policy, request.model_dump(), asked)
-    deadline = None if first.deadline == float("inf") else first.deadline
-    request = request.model_copy(update={"deadline": deadline, "roles": list(first.roles)})  # who may answer now
+    built: HumanRequest = build(rid, asked)
+    request = _as_asked(gov.policy, built, asked)
     question = request.model_dump(mode="json", exclude={"resume"})
     recorded = await asyncio.to_thread(gov.audit.append, event_id("question", rid), thread, "escalation", question)
-    if recorded.payload.get("escalation") != request.escalation:
-        # Asked under another policy (a path added, renamed or removed since): the question keeps the
-        # path it was asked with, so its deadlines are the ones the sweeper and `escalations` showed.
-        kept = {"escalation": recorded.payload.get("escalation"), "roles": list(recorded.payload.get("roles") or ())}
-        request = request.model_copy(update=kept)
-        again = request_status(gov.policy, request.model_dump(), asked)
-        deadline = None if again.deadline == float("inf") else again.deadline
-        request = request.model_copy(update={"deadline": deadline, "roles": list(again.roles)})
+    path = recorded.payload.get("escalation")
+    if path != request.escalation and (path is None or gov.policy.find_escalation(path) is not None):
+        # Asked under another policy (a path added or changed since): the question keeps the path it was
+        # asked with, so its deadlines stay the ones it showed. Who may answer is the policy's now.
+        request = _as_asked(gov.policy, built.model_copy(update={"escalation": path}), asked)
     error: str | None = None
     attempt = 0
     while True:
@@ -215,6 +210,13 @@ async def ask(
              "signed": verdict.signed, "token_id": verdict.token_id, "note": verdict.note},
         )  # fmt: skip
         return request, verdict
+
+
+def _as_asked(policy: PolicyFile, request: HumanRequest, asked: float) -> HumanRequest:
+    """``request`` with who may answer it and its deadline as of its first asking (its path's first step)."""
+    first = request_status(policy, request.model_dump(), asked)
+    deadline = None if first.deadline == float("inf") else first.deadline
+    return request.model_copy(update={"deadline": deadline, "roles": list(first.roles)})
 
 
 async def _on_timeout(

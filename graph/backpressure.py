@@ -123,12 +123,16 @@ async def claim_slot(
     itself is taken here, when the step starts, in one write transaction of
     the shared registry, so the limit holds: the step that loses the race
     queues for the next free slot, as a routed step does. ``step`` names the
-    lease (see :func:`step_lease`): a step run again after its process died
-    takes back its own slot.
+    lease (see :func:`step_lease`): a step run again after a pause or after
+    its process died takes back its own slot; one whose lease has expired
+    since is under way all the same (it may have acted), so it waits for a
+    slot as long as it takes rather than be handed back as not run.
 
     Returns:
         The lease (``None`` when no slot freed in time) and the seconds waited.
     """
+    if step is not None and await health.aholds(step):
+        max_wait_s = float("inf")
     started = time.monotonic()
     deadline = started + max_wait_s  # inf: wait as long as it takes
     pause = POLL_S[0]
@@ -169,7 +173,7 @@ def at_capacity(card: AgentCard, waited_s: float) -> str:
     """The summary of a step that found no free slot: it did not run, and another agent may take it."""
     return (
         f"{card.name} stayed at capacity ({card.max_concurrency} steps in flight) for {waited_s:.1f}s when the "
-        "step was to start, so the step did not run; another agent may take it"
+        "step was to start, so it was handed back without starting; another agent may take it"
     )
 
 

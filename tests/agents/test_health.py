@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from blockbuster import BlockingError, blockbuster_ctx
 
+from switchboard.agents.card import AgentCard
 from switchboard.agents.health import HealthRegistry
+from switchboard.graph.backpressure import claim_slot
 
 
 class Clock:
@@ -81,15 +83,36 @@ def test_a_step_under_way_gets_its_own_slot_back_and_only_it() -> None:
     assert registry.health("a").in_flight == 1
 
 
-def test_a_registry_made_by_an_earlier_release_is_upgraded_in_place(tmp_path: Path) -> None:
+def test_processes_of_an_earlier_release_share_the_file_unchanged(tmp_path: Path) -> None:
+    """A rolling upgrade: older workers keep writing leases as they did, beside the new ones."""
     db = tmp_path / "health.sqlite"
-    with sqlite3.connect(db) as old:  # the schema before paused steps were parked
-        old.execute("CREATE TABLE leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL)")
-        old.execute("INSERT INTO leases VALUES ('running', 'a', ?)", (time.time(),))
     registry = HealthRegistry(db)
+    registry.forget(registry.acquire("a", limit=1, lease="paused-step"))
+    with sqlite3.connect(db) as old:  # an earlier release's statements, verbatim
+        old.execute("INSERT INTO leases VALUES (?, ?, ?)", ("old-worker-step", "a", time.time()))
+        assert old.execute("SELECT COUNT(*) FROM leases WHERE agent = 'a'").fetchone()[0] == 1  # its load view
     assert registry.health("a").in_flight == 1 and registry.acquire("a", limit=1) is None
-    registry.forget("running")
-    assert registry.health("a").in_flight == 0 and HealthRegistry(db).acquire("a", limit=1) is not None
+    with sqlite3.connect(db) as old:
+        old.execute("DELETE FROM leases WHERE id = ?", ("old-worker-step",))  # its forget
+    assert registry.acquire("a", limit=1) is not None
+
+
+async def test_a_step_whose_lease_expired_waits_for_a_slot_rather_than_be_handed_back() -> None:
+    """Past its lease's life the step counts like any other, but it may have acted: it is never refused."""
+    clock = Clock()
+    registry = HealthRegistry(lease_ttl=60, clock=clock)
+    skills = [{"id": "s", "description": "S."}]
+    card = AgentCard.model_validate({"name": "a", "description": "A.", "max_concurrency": 1, "skills": skills})
+    registry.acquire("a", limit=1, lease="killed-step")
+    clock.now += 61  # its process died long ago
+    other = registry.acquire("a", limit=1)
+    assert other is not None and registry.holds("killed-step") and not registry.holds("never-here")
+    claim = asyncio.create_task(claim_slot(registry, card, 0.05, "killed-step"))
+    await asyncio.sleep(0.3)
+    assert not claim.done()  # far past the 0.05 s a new step would have waited
+    registry.release(other, ok=True)
+    lease, waited = await asyncio.wait_for(claim, 5)
+    assert lease == "killed-step" and waited >= 0.3 and registry.health("a").in_flight == 1
 
 
 def test_paused_steps_release_capacity_without_an_outcome() -> None:

@@ -277,6 +277,54 @@ async def test_a_question_keeps_the_escalation_path_it_was_asked_under(tmp_path:
     assert event["approved"] and event["approver"] == "sam"
 
 
+async def test_who_may_answer_a_waiting_question_is_the_policys_now(tmp_path: Path, principals: Path) -> None:
+    """A role taken away since (its path removed with it) can no longer answer it."""
+    rule = {"id": "large-refund", "tools": ["refund"], "measure": {"field": "amount"}, "threshold": 500,
+            "question": "Refund ${value:.2f}?"}  # fmt: skip
+
+    def path(name: str, role: str) -> dict[str, Any]:
+        return {"id": name, "steps": [{"roles": [role], "timeout": "48h", "on_timeout": "reject"}]}
+
+    before = {"name": "shop", "approvals": [{**rule, "roles": ["support_agent"], "escalation": "lax"}],
+              "escalations": [path("lax", "support_agent")]}  # fmt: skip
+    after = {"name": "shop", "approvals": [{**rule, "roles": ["finance_manager"], "escalation": "strict"}],
+             "escalations": [path("strict", "finance_manager")]}  # fmt: skip
+    model = _refund_script()
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+
+        def graph_under(policy: dict[str, Any]) -> Any:
+            file = tmp_path / "shop.yaml"
+            file.write_text(TEAM)
+            return build_graph(
+                team=load_team(file), model=model, toolbox=Toolbox.of([refund]), checkpointer=saver,
+                policy=PolicyFile.model_validate(policy), principals=load_registry([principals / "principals.yaml"]),
+            )  # fmt: skip
+
+        await graph_under(before).ainvoke({"task": "refund 900"}, CONFIG)
+        asked = await _pending(graph_under(before))
+        assert asked["roles"] == ["support_agent"] and asked["escalation"] == "lax"
+        tightened = graph_under(after)
+        with pytest.raises(ApprovalRefused, match="needs role finance_manager"):
+            signed_answer({**asked, "roles": ["finance_manager"]}, "t", "bob")  # bob is a support agent
+        refused = await _resume(tightened, _signed_by_bob(asked))
+        assert "finance_manager" in refused.interrupts[0].value["error"] and refunds == []
+        question = refused.interrupts[0].value
+        assert question["roles"] == ["finance_manager"] and question["escalation"] == "strict"  # lax is gone
+        state = await _resume(tightened, signed_answer(question, "t", "alice"))
+    model.assert_complete()
+    assert refunds == [900] and state.values["outcome"] == "resolved"
+
+
+def _signed_by_bob(question: dict[str, Any]) -> dict[str, Any]:
+    """bob's own signature as a support agent, sent as is (sign_answer would refuse him before sending)."""
+    from switchboard.policies.approvals import sign_approval
+
+    keys = Settings().data_dir / "keys"
+    approval = sign_approval("bob", keys / "bob.pem", "support_agent", "t", question["interrupt_id"],
+                             question["tool"], question["args"], now=time.time())  # fmt: skip
+    return {"approved": True, "note": "", "approver": "bob", "approval": approval.model_dump()}
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
