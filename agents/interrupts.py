@@ -161,15 +161,8 @@ async def ask(
     thread, namespace = thread_of(config)
     rid = request_id(thread, namespace, key)
     asked = await gov.record(("ask", rid), thread, "escalation", {"interrupt_id": rid, "key": key})
-    built: HumanRequest = build(rid, asked)
-    request = _as_asked(gov.policy, built, asked)
-    question = request.model_dump(mode="json", exclude={"resume"})
-    recorded = await asyncio.to_thread(gov.audit.append, event_id("question", rid), thread, "escalation", question)
-    path = recorded.payload.get("escalation")
-    if path != request.escalation and (path is None or gov.policy.find_escalation(path) is not None):
-        # Asked under another policy (a path added or changed since): the question keeps the path it was
-        # asked with, so its deadlines stay the ones it showed. Who may answer is the policy's now.
-        request = _as_asked(gov.policy, built.model_copy(update={"escalation": path}), asked)
+    request = _as_asked(gov.policy, build(rid, asked), asked)
+    await gov.record(("question", rid), thread, "escalation", request.model_dump(mode="json", exclude={"resume"}))
     error: str | None = None
     attempt = 0
     while True:
@@ -213,10 +206,11 @@ async def ask(
 
 
 def _as_asked(policy: PolicyFile, request: HumanRequest, asked: float) -> HumanRequest:
-    """``request`` with who may answer it and its deadline as of its first asking (its path's first step)."""
+    """``request`` as the policy in force governs it: its path, who may answer and its deadline, from its asking."""
     first = request_status(policy, request.model_dump(), asked)
     deadline = None if first.deadline == float("inf") else first.deadline
-    return request.model_copy(update={"deadline": deadline, "roles": list(first.roles)})
+    path = policy.escalation_path if request.kind == "escalation" else request.escalation
+    return request.model_copy(update={"deadline": deadline, "roles": list(first.roles), "escalation": path})
 
 
 async def _on_timeout(

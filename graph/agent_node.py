@@ -10,6 +10,7 @@ and each tool call's ``outcome``. Nothing reads a result's text to decide.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -159,6 +160,10 @@ class _AgentStep:
         except GraphBubbleUp:
             if health and lease:
                 await health.aforget(lease)  # a step paused for a human holds no capacity
+            raise
+        except asyncio.CancelledError:
+            if health and lease:
+                await health.aforget(lease)  # not a failure; a re-run of the step takes its slot back
             raise
         except BaseException:
             if health and lease:

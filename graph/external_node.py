@@ -84,9 +84,9 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
         except Exception as exc:  # recorded as a retryable failure, never swallowed
             summary = f"{card.name} raised {type(exc).__name__}: {exc}"
             log.warning("brought agent %s failed; the step goes back to the supervisor", card.name, exc_info=exc)
-        except BaseException:
+        except asyncio.CancelledError:
             if health and lease:
-                await health.arelease(lease, ok=False)  # cancelled: never leak a slot
+                await health.aforget(lease)  # not a failure; a re-run of the step takes its slot back
             raise
         else:
             messages = _since(_messages(result), opening.id)

@@ -179,11 +179,28 @@ def timeout_claim(value: Any) -> TimeoutClaim | None:
 
 
 def request_status(policy: PolicyFile, request: Mapping[str, Any], now: float) -> EscalationStatus:
-    """Where a pending question stands at ``now``: who may answer, until when, or rejected."""
-    decision = PolicyDecision(
-        "approve", request.get("rule"), roles=tuple(request.get("roles") or ()), escalation=request.get("escalation")
-    )
+    """Where a pending question stands at ``now``: who may answer, until when, or rejected.
+
+    A waiting question follows the policy in force, not the one it was asked
+    under: its roles and its escalation path are read from the policy now
+    (the approval rule it names, or the supervisor's ``escalation_roles``
+    and ``escalation_path``), and the path's deadlines count from when it
+    was asked. A role taken away can no longer answer a waiting question,
+    and a path added or shortened can expire one at once.
+    """
+    roles, path = _governing(policy, request)
+    decision = PolicyDecision("approve", request.get("rule"), roles=roles, escalation=path)
     return answer_roles(policy, decision, float(request.get("asked_at") or now), now)
+
+
+def _governing(policy: PolicyFile, request: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """The roles and the escalation path the policy gives a question (as saved, for a rule it no longer has)."""
+    if request.get("kind") == "escalation":
+        return tuple(policy.escalation_roles), policy.escalation_path
+    rule = next((r for r in policy.approvals if r.id == request.get("rule")), None)
+    if rule is not None:
+        return tuple(rule.roles), rule.escalation
+    return tuple(request.get("roles") or ()), request.get("escalation")
 
 
 def request_id(thread_id: str, namespace: str, tool_call_id: str) -> str:

@@ -394,3 +394,54 @@ async def test_workflow_steps_queue_for_their_agent_and_never_share_a_slot(tmp_p
     assert sorted(steps) == [("ret.pick", "done")] * 2 + [("ret.refund", "done")] * 2  # nothing undone
     assert seen == [1, 1] and final["outcome"] == "resolved"  # one pickup at a time, each alone on the slot
     assert health.health("picker").in_flight == 0
+
+
+COURIER_WITH_TOOL = """
+name: shop
+agents:
+  - name: courier
+    description: Schedules pickups of returns.
+    max_concurrency: 1
+    skills: [{id: pickups, description: Schedule a pickup of a return.}]
+    tools: [book_pickup]
+"""
+booking = asyncio.Event()
+
+
+@tool
+async def book_pickup(order_id: str) -> str:
+    """Book a pickup with the carrier (slow)."""
+    booking.set()
+    await asyncio.sleep(600)
+    return "booked"
+
+
+async def test_a_cancelled_step_is_not_a_failure_and_keeps_its_slot_to_come_back_to(tmp_path: Path) -> None:
+    """A sibling's error or a shutdown cancels a step: no outcome against the agent, and its re-run is under way."""
+    booking.clear()
+    file = tmp_path / "shop.yaml"
+    file.write_text(COURIER_WITH_TOOL)
+    health = HealthRegistry()
+    model = ScriptedChatModel(
+        steps=[route("courier", "pick up order #W1", skill="pickups")],
+        agents={"courier": [call("book_pickup", order_id="#W1")]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph(
+            team=load_team(file), model=model, toolbox=Toolbox.of([book_pickup]), policy=_policy(30.0),
+            checkpointer=saver, health=health,
+        )  # fmt: skip
+        running = asyncio.create_task(graph.ainvoke({"task": "pick up my return"}, CONFIG))
+        await asyncio.wait_for(booking.wait(), 30)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    courier = health.health("courier")
+    assert courier.in_flight == 0 and courier.error_rate == 0.0 and courier.consecutive_failures == 0
+    [parked] = [lease for lease in _leases(health) if health.holds(lease)]
+    assert parked.startswith("t/courier:")  # kept for the step's re-run, which takes its slot back
+
+
+def _leases(health: HealthRegistry) -> list[str]:
+    with health._connection() as db:  # the registry's own rows, parked and live
+        return [row[0] for row in db.execute("SELECT id FROM parked UNION ALL SELECT id FROM leases")]
