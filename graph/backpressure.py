@@ -131,16 +131,21 @@ async def claim_slot(
     Returns:
         The lease (``None`` when no slot freed in time) and the seconds waited.
     """
-    if step is not None and await health.aholds(step):
-        max_wait_s = float("inf")
     started = time.monotonic()
     deadline = started + max_wait_s  # inf: wait as long as it takes
     pause = POLL_S[0]
+    asked = False
     while True:
         lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
         now = time.monotonic()
-        if lease is not None or now >= deadline:
+        if lease is not None:
             return lease, now - started
+        if not asked and step is not None:  # only once refused: the first claim usually succeeds
+            asked = True
+            if await health.aholds(step):
+                deadline = float("inf")
+        if now >= deadline:
+            return None, now - started
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
 
