@@ -175,7 +175,7 @@ def wait_bound(config: Mapping[str, Any], max_wait_s: float) -> float:
 
 
 def at_capacity(card: AgentCard, waited_s: float) -> str:
-    """The summary of a step that found no free slot: it did not run, and another agent may take it."""
+    """The summary of a step that found no free slot: handed back without starting; another agent may take it."""
     return (
         f"{card.name} stayed at capacity ({card.max_concurrency} steps in flight) for {waited_s:.1f}s when the "
         "step was to start, so it was handed back without starting; another agent may take it"
