@@ -13,6 +13,11 @@ latency, and a circuit breaker:
 - half-open: after the cool-down, one trial step is offered; a success
   closes the breaker, a failure opens it again.
 
+The breaker and ``max_concurrency`` are limits, not hints: a step takes its
+slot in one write transaction when it starts (:meth:`HealthRegistry.acquire`
+with a ``limit``), so runs that saw the same free slot, or the same
+half-open agent, cannot all start.
+
 Leases of a process that died are not leaked forever: they expire after
 ``lease_ttl`` seconds.
 
@@ -166,7 +171,9 @@ class HealthRegistry:
                 while that many live leases are out, and ``None`` is returned.
                 The count and the insert are one write transaction, which
                 SQLite serialises across threads and processes, so two steps
-                that saw the same free slot cannot both take it.
+                that saw the same free slot cannot both take it. The breaker
+                is a limit too, read in the same transaction: none while it
+                is open, one trial step while it is half-open.
             lease: The step's own id for its lease. A step already under way
                 gets its slot back whatever the limit: one resumed after a
                 pause (:meth:`forget` parked its lease), or one run again
@@ -197,7 +204,8 @@ class HealthRegistry:
                 taken = db.execute(
                     "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
                 ).fetchone()[0]
-                if taken >= limit:
+                breaker, _ = self._breaker(self._recent(db, agent), now)
+                if taken >= {"closed": limit, "half_open": 1, "open": 0}[breaker]:
                     return None
                 db.execute(insert, (lease, agent, now))
         return lease
@@ -256,18 +264,8 @@ class HealthRegistry:
             in_flight = db.execute(
                 "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
             ).fetchone()[0]
-            recent = db.execute(
-                "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?",
-                (agent, self.window),
-            ).fetchall()
-        streak = 0
-        for ok, _, _ in recent:
-            if ok:
-                break
-            streak += 1
-        breaker: Breaker = "closed"
-        if streak >= self.failure_threshold:
-            breaker = "open" if now - recent[0][2] < self.cooldown else "half_open"
+            recent = self._recent(db, agent)
+        breaker, streak = self._breaker(recent, now)
         errors = sum(1 for ok, _, _ in recent if not ok)
         return AgentHealth(
             agent=agent,
@@ -277,6 +275,23 @@ class HealthRegistry:
             breaker=breaker,
             consecutive_failures=streak,
         )
+
+    def _recent(self, db: sqlite3.Connection, agent: str) -> list[tuple[int, float, float]]:
+        """The agent's last ``window`` outcomes, newest first: ``(ok, latency, at)``."""
+        return db.execute(
+            "SELECT ok, latency, at FROM outcomes WHERE agent = ? ORDER BY seq DESC LIMIT ?", (agent, self.window)
+        ).fetchall()
+
+    def _breaker(self, recent: list[tuple[int, float, float]], now: float) -> tuple[Breaker, int]:
+        """The breaker over ``recent`` outcomes (newest first), and the failures in a row it counts."""
+        streak = 0
+        for ok, _, _ in recent:
+            if ok:
+                break
+            streak += 1
+        if streak < self.failure_threshold:
+            return "closed", streak
+        return ("open" if now - recent[0][2] < self.cooldown else "half_open"), streak
 
     def snapshot(self, agents: Iterable[str]) -> dict[str, AgentHealth]:
         """Health of several agents at once."""

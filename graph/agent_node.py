@@ -29,7 +29,7 @@ from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.agents.subgraph import AGENT_METADATA_KEY as AGENT_METADATA_KEY  # read from here too
-from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease, wait_bound
+from switchboard.graph.backpressure import claim_slot, handed_back, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 from switchboard.graph.usage import messages_usage
 
@@ -119,9 +119,10 @@ class _AgentStep:
         lease: str | None = None
         if health:
             bound = wait_bound(config, self.max_wait_s)
-            lease, waited = await claim_slot(health, card, bound, step_lease(config, card.name))
+            claim = await claim_slot(health, card, bound, step_lease(config, card.name))
+            lease = claim.lease
             if lease is None:
-                summary = at_capacity(card, waited)
+                summary = handed_back(card, claim)
                 log.warning("%s", summary)
                 findings = Findings(status="unable", summary=summary, confidence=0.0)
                 return _handoff(card, assignment, findings, [], {}, [])

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from switchboard.agents.card import AgentCard
@@ -38,10 +39,11 @@ if TYPE_CHECKING:
 __all__ = [
     "POLL_S",
     "QUEUE_KEY",
-    "at_capacity",
+    "Claim",
     "claim_slot",
     "describe",
     "expired_question",
+    "handed_back",
     "queued",
     "saturated",
     "stand_in",
@@ -113,23 +115,36 @@ async def wait_for_capacity(router: Router, agent: str, why: str, max_wait_s: fl
         pause = min(2 * pause, POLL_S[1])
 
 
-async def claim_slot(
-    health: HealthRegistry, card: AgentCard, max_wait_s: float, step: str | None = None
-) -> tuple[str | None, float]:
+@dataclass(frozen=True)
+class Claim:
+    """How a step's claim on a slot of its agent ended."""
+
+    lease: str | None
+    """The step's lease, or ``None``: no slot, and the step is handed back without starting."""
+    waited_s: float
+    why: str | None = None
+    """Why no slot was given (the agent's state at the last look); ``None`` when one was."""
+
+
+async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float, step: str | None = None) -> Claim:
     """Take one of ``card``'s ``max_concurrency`` slots for a step, waiting up to ``max_wait_s`` for one.
 
     The supervisor routes to an agent it saw with a free slot, but so may
     another run, in this process or another, at the same moment. The slot
     itself is taken here, when the step starts, in one write transaction of
     the shared registry, so the limit holds: the step that loses the race
-    queues for the next free slot, as a routed step does. ``step`` names the
-    lease (see :func:`step_lease`): a step run again after a pause or after
-    its process died takes back its own slot; one whose lease has expired
-    since is under way all the same (it may have acted), so it waits for a
-    slot as long as it takes rather than be handed back as not run.
+    queues for the next free slot, as a routed step does. The breaker is
+    part of the limit: a half-open agent takes one trial step at a time, and
+    an agent whose circuit opened since the step was routed takes none. An
+    open circuit is no queue, so a routed step is handed back at once for
+    another agent; a step with nowhere else to go (``max_wait_s`` infinite)
+    waits for the cool-down and its trial.
 
-    Returns:
-        The lease (``None`` when no slot freed in time) and the seconds waited.
+    ``step`` names the lease (see :func:`step_lease`): a step run again after
+    a pause or after its process died takes back its own slot; one whose
+    lease has expired since is under way all the same (it may have acted),
+    so it waits for a slot as long as it takes rather than be handed back
+    as not run.
     """
     started = time.monotonic()
     deadline = started + max_wait_s  # inf: wait as long as it takes
@@ -139,13 +154,16 @@ async def claim_slot(
         lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
         now = time.monotonic()
         if lease is not None:
-            return lease, now - started
+            return Claim(lease, now - started)
         if not asked and step is not None:  # only once refused: the first claim usually succeeds
             asked = True
             if await health.aholds(step):
                 deadline = float("inf")
-        if now >= deadline:
-            return None, now - started
+        if deadline != float("inf"):
+            state = await health.ahealth(card.name)
+            if now >= deadline or state.breaker == "open":
+                why = state.why_unavailable(card.max_concurrency) or "its last free slot was just taken"
+                return Claim(None, now - started, why)
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
 
@@ -174,11 +192,11 @@ def wait_bound(config: Mapping[str, Any], max_wait_s: float) -> float:
     return float("inf") if (config.get("configurable") or {}).get(QUEUE_KEY) else max_wait_s
 
 
-def at_capacity(card: AgentCard, waited_s: float) -> str:
-    """The summary of a step that found no free slot: handed back without starting; another agent may take it."""
+def handed_back(card: AgentCard, claim: Claim) -> str:
+    """The summary of a step that got no slot: handed back without starting; another agent may take it."""
     return (
-        f"{card.name} stayed at capacity ({card.max_concurrency} steps in flight) for {waited_s:.1f}s when the "
-        "step was to start, so it was handed back without starting; another agent may take it"
+        f"{card.name} could not take the step for {claim.waited_s:.1f}s ({claim.why}), so it was handed back "
+        "without starting; another agent may take it"
     )
 
 

@@ -30,7 +30,7 @@ from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
-from switchboard.graph.backpressure import at_capacity, claim_slot, step_lease, wait_bound
+from switchboard.graph.backpressure import claim_slot, handed_back, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,10 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
         lease: str | None = None
         if health:
             bound = wait_bound(config, max_wait_s)
-            lease, waited = await claim_slot(health, card, bound, step_lease(config, card.name))
+            claim = await claim_slot(health, card, bound, step_lease(config, card.name))
+            lease = claim.lease
             if lease is None:
-                summary = at_capacity(card, waited)
+                summary = handed_back(card, claim)
                 log.warning("%s", summary)
                 return _handoff(card, assignment, "failed", True, summary, {}, [])
         status: Status = "failed"

@@ -43,6 +43,29 @@ def test_breaker_opens_after_consecutive_failures_and_half_opens_after_cooldown(
     assert registry.health("a").breaker == "closed"
 
 
+def test_a_tripped_breaker_is_a_limit_too_one_trial_step_at_a_time(tmp_path: Path) -> None:
+    """Two runs that both saw the agent half-open must not both start a trial: the claim decides."""
+    clock = Clock()
+    one, other = (
+        HealthRegistry(tmp_path / "health.sqlite", failure_threshold=3, cooldown=30, clock=clock) for _ in range(2)
+    )
+    paused = one.acquire("a", limit=5, lease="paused-step")
+    one.forget(paused)
+    for _ in range(3):
+        one.release(one.acquire("a"), ok=False)
+    assert one.acquire("a", limit=5) is None  # open: no new step starts
+    assert other.acquire("a", limit=5, lease="paused-step") == "paused-step"  # a step under way comes back
+    other.forget("paused-step")
+    clock.now += 31
+    trial = one.acquire("a", limit=5)
+    assert trial is not None and other.acquire("a", limit=5) is None  # half-open: one trial at a time
+    one.release(trial, ok=False)  # the trial failed: open again
+    assert other.acquire("a", limit=5) is None
+    clock.now += 31
+    other.release(other.acquire("a", limit=5) or "", ok=True)  # this trial succeeds: closed
+    assert all(one.acquire("a", limit=5) for _ in range(5)) and one.acquire("a", limit=5) is None
+
+
 def test_capacity_counts_leases_and_expires_dead_ones() -> None:
     clock = Clock()
     registry = HealthRegistry(lease_ttl=60, clock=clock)
@@ -111,8 +134,8 @@ async def test_a_step_whose_lease_expired_waits_for_a_slot_rather_than_be_handed
     await asyncio.sleep(0.3)
     assert not claim.done()  # far past the 0.05 s a new step would have waited
     registry.release(other, ok=True)
-    lease, waited = await asyncio.wait_for(claim, 5)
-    assert lease == "killed-step" and waited >= 0.3 and registry.health("a").in_flight == 1
+    got = await asyncio.wait_for(claim, 5)
+    assert got.lease == "killed-step" and got.waited_s >= 0.3 and registry.health("a").in_flight == 1
 
 
 def test_paused_steps_release_capacity_without_an_outcome() -> None:

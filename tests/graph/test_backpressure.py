@@ -232,9 +232,29 @@ async def test_a_step_that_finds_no_slot_in_time_is_handed_back_unrun(make: Fact
     model.assert_complete()  # courier's subgraph never ran: no model call for it
     (lost,) = query.handoffs(state.values["trail"])
     assert lost["agent"] == "courier" and lost["status"] == "failed" and lost["retryable"]
-    assert "stayed at capacity (1 steps in flight)" in lost["summary"] and "without starting" in lost["summary"]
+    assert "for 0.3s (at capacity (1/1 steps in flight))" in lost["summary"] and "without starting" in lost["summary"]
     assert state.interrupts  # no other agent has the skill: after the supervisor's own wait, a human is asked
     assert health.health("courier").in_flight == 1  # only the other run's step
+
+
+async def test_a_step_whose_agent_tripped_since_it_was_routed_is_handed_back_at_once(make: Factory) -> None:
+    """An open circuit is no queue when the step starts either: no wait, no model call, and the reason on record."""
+    health = HealthRegistry()
+
+    def route_then_trip(messages: Any, tools: list[str]) -> Any:
+        for _ in range(3):  # meanwhile, courier fails three steps of other runs
+            health.record("courier", ok=False)
+        return route("courier", "pick up the return", skill="pickups")
+
+    model = ScriptedChatModel(steps=[route_then_trip])  # courier's own script is empty
+    graph = make(model, health, 30.0)
+    await graph.ainvoke({"task": "pick up my return"}, CONFIG)
+    state = await graph.aget_state(CONFIG)
+    model.assert_complete()
+    (lost,) = query.handoffs(state.values["trail"])
+    assert lost["agent"] == "courier" and lost["status"] == "failed" and lost["retryable"]
+    assert "for 0.0s (circuit open after 3 consecutive failures)" in lost["summary"]  # not the 30 s queue
+    assert state.interrupts and health.health("courier").in_flight == 0
 
 
 _KILLED_MID_STEP = """
