@@ -37,6 +37,14 @@ class ToolCallRecord(TypedDict):
     """Which rule allowed, held or refused the call, if any."""
 
 
+class SlotWait(TypedDict):
+    """How long a step waited, as it started, for a slot of its agent (capacity or its circuit breaker)."""
+
+    why: str
+    """Why the agent had no slot for it: its load, or its breaker."""
+    waited_s: float
+
+
 class HandoffEvent(TypedDict):
     """What an agent hands back: findings and reasoning, not a transcript."""
 
@@ -57,6 +65,8 @@ class HandoffEvent(TypedDict):
     tool_calls: list[ToolCallRecord]
     usage: NotRequired[dict[str, Any]]
     """Tokens and cost of the step's model calls (``switchboard.graph.usage.ModelUsage``), for the budgets."""
+    slot_wait: NotRequired[SlotWait]
+    """Present when the step had to wait for its agent's slot before it started (or was handed back)."""
 
 
 class EscalationEvent(TypedDict):

@@ -27,9 +27,9 @@ from switchboard.agents.findings import Findings
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
-from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
+from switchboard.agents.records import EscalationEvent, HandoffEvent, SlotWait, ToolCallRecord
 from switchboard.agents.subgraph import AGENT_METADATA_KEY as AGENT_METADATA_KEY  # read from here too
-from switchboard.graph.backpressure import claim_slot, handed_back, step_lease, wait_bound
+from switchboard.graph.backpressure import Claim, claim_slot, handed_back, slot_wait, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 from switchboard.graph.usage import messages_usage
 
@@ -117,6 +117,7 @@ class _AgentStep:
         card, health = self.card, self.health
         assignment = state["assignment"]
         lease: str | None = None
+        claim: Claim | None = None
         if health:
             bound = wait_bound(config, self.max_wait_s)
             claim = await claim_slot(health, card, bound, step_lease(config, card.name))
@@ -125,7 +126,7 @@ class _AgentStep:
                 summary = handed_back(card, claim)
                 log.warning("%s", summary)
                 findings = Findings(status="unable", summary=summary, confidence=0.0)
-                return _handoff(card, assignment, findings, [], {}, [])
+                return _handoff(card, assignment, findings, [], {}, [], slot_wait(claim))
         # LangGraph keeps the run's durability under this key and exports it nowhere public. If a release
         # renames it, no "sync" is found here and turns are waited for again: slower, never less durable.
         durability: Durability | None = None  # the run's own
@@ -179,7 +180,8 @@ class _AgentStep:
         if health and lease:
             await health.arelease(lease, ok=status != "failed" or not retryable)
         usage = dict(messages_usage(result.get("messages") or []))
-        return _handoff(card, assignment, findings, calls, usage, list(result.get("escalations") or []))
+        escalations = list(result.get("escalations") or [])
+        return _handoff(card, assignment, findings, calls, usage, escalations, slot_wait(claim))
 
 
 def _handoff(
@@ -189,6 +191,7 @@ def _handoff(
     calls: list[ToolCallRecord],
     usage: dict[str, Any],
     escalations: list[EscalationEvent],
+    wait: SlotWait | None = None,
 ) -> Command[Literal["supervisor"]]:
     """The step's handoff record, back to the supervisor with the facts a finished step established."""
     status, retryable = step_status(findings, calls)
@@ -207,6 +210,8 @@ def _handoff(
         tool_calls=calls,
         usage=usage,
     )
+    if wait:
+        handoff["slot_wait"] = wait
     return Command(
         goto="supervisor",
         update={"trail": [*escalations, handoff], "context": handoff["facts"] if status == "done" else {}},

@@ -24,6 +24,7 @@ their steps go to a fallback or a human at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,10 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.agents.records import SlotWait
 from switchboard.graph.state import CapacityWait
 
 if TYPE_CHECKING:
     from switchboard.graph.routing import Router
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "POLL_S",
@@ -46,6 +50,7 @@ __all__ = [
     "handed_back",
     "queued",
     "saturated",
+    "slot_wait",
     "stand_in",
     "step_lease",
     "wait_bound",
@@ -121,9 +126,10 @@ class Claim:
 
     lease: str | None
     """The step's lease, or ``None``: no slot, and the step is handed back without starting."""
-    waited_s: float
+    waited_s: float = 0.0
+    """Seconds the step waited for a slot; 0 when the first claim took one."""
     why: str | None = None
-    """Why no slot was given (the agent's state at the last look); ``None`` when one was."""
+    """Why the last refused claim was refused (the agent's state then); ``None`` when none was."""
 
 
 async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float, step: str | None = None) -> Claim:
@@ -138,32 +144,32 @@ async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float,
     an agent whose circuit opened since the step was routed takes none. An
     open circuit is no queue, so a routed step is handed back at once for
     another agent; a step with nowhere else to go (``max_wait_s`` infinite)
-    waits for the cool-down and its trial.
+    waits for the cool-down and a turn at the trial.
 
     ``step`` names the lease (see :func:`step_lease`): a step run again after
-    a pause or after its process died takes back its own slot; one whose
-    lease has expired since is under way all the same (it may have acted),
-    so it waits for a slot as long as it takes rather than be handed back
-    as not run.
+    a pause or after its process died takes back its own slot, whatever the
+    limit or the breaker; one whose lease has expired since is under way all
+    the same (it may have acted), so it waits for a slot as long as it takes
+    rather than be handed back as not run.
     """
     started = time.monotonic()
     deadline = started + max_wait_s  # inf: wait as long as it takes
     pause = POLL_S[0]
-    asked = False
+    why: str | None = None
     while True:
         lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
         now = time.monotonic()
         if lease is not None:
-            return Claim(lease, now - started)
-        if not asked and step is not None:  # only once refused: the first claim usually succeeds
-            asked = True
-            if await health.aholds(step):
-                deadline = float("inf")
-        if deadline != float("inf"):
-            state = await health.ahealth(card.name)
-            if now >= deadline or state.breaker == "open":
-                why = state.why_unavailable(card.max_concurrency) or "its last free slot was just taken"
-                return Claim(None, now - started, why)
+            return Claim(lease, now - started if why else 0.0, why)
+        if why is None and step is not None and await health.aholds(step):  # asked once, only when refused
+            deadline = float("inf")
+        state = await health.ahealth(card.name)
+        first, why = why is None, state.why_unavailable(card.max_concurrency) or "its last free slot was just taken"
+        if deadline != float("inf") and (now >= deadline or state.breaker == "open"):
+            return Claim(None, now - started, why)
+        if first:
+            bound = "as long as it takes" if deadline == float("inf") else f"up to {max_wait_s:g}s"
+            log.info("a step for %s waits for a slot (%s), %s", card.name, why, bound)
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
 
@@ -190,6 +196,13 @@ def step_lease(config: Mapping[str, Any], agent: str) -> str | None:
 def wait_bound(config: Mapping[str, Any], max_wait_s: float) -> float:
     """How long the node's step waits for a slot: ``max_wait_s``, or without end when it has nowhere else to go."""
     return float("inf") if (config.get("configurable") or {}).get(QUEUE_KEY) else max_wait_s
+
+
+def slot_wait(claim: Claim | None) -> SlotWait | None:
+    """The step's wait for its slot, for its handoff record; ``None`` when the first claim took one."""
+    if claim is None or claim.why is None:
+        return None
+    return SlotWait(why=claim.why, waited_s=round(claim.waited_s, 3))
 
 
 def handed_back(card: AgentCard, claim: Claim) -> str:

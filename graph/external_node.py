@@ -28,9 +28,9 @@ from pydantic import BaseModel
 from switchboard.agents.card import AgentCard
 from switchboard.agents.external import Agent
 from switchboard.agents.health import HealthRegistry
-from switchboard.agents.records import HandoffEvent, ToolCallRecord
+from switchboard.agents.records import HandoffEvent, SlotWait, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode
-from switchboard.graph.backpressure import claim_slot, handed_back, step_lease, wait_bound
+from switchboard.graph.backpressure import Claim, claim_slot, handed_back, slot_wait, step_lease, wait_bound
 from switchboard.graph.state import AgentInput, Assignment
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
         assignment = state["assignment"]
         opening = _opening(assignment["id"], assignment["instruction"], state.get("context") or {})
         lease: str | None = None
+        claim: Claim | None = None
         if health:
             bound = wait_bound(config, max_wait_s)
             claim = await claim_slot(health, card, bound, step_lease(config, card.name))
@@ -62,7 +63,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
             if lease is None:
                 summary = handed_back(card, claim)
                 log.warning("%s", summary)
-                return _handoff(card, assignment, "failed", True, summary, {}, [])
+                return _handoff(card, assignment, "failed", True, summary, {}, [], slot_wait(claim))
         status: Status = "failed"
         retryable = True
         calls: list[ToolCallRecord] = []
@@ -99,7 +100,7 @@ def external_node(agent: Agent, health: HealthRegistry | None = None, *, max_wai
                 summary = f"{card.name} finished without an answer (no final AI message)."
         if health and lease:
             await health.arelease(lease, ok=status == "done")
-        return _handoff(card, assignment, status, retryable, summary, facts, calls)
+        return _handoff(card, assignment, status, retryable, summary, facts, calls, slot_wait(claim))
 
     run.__name__ = card.name
     return run
@@ -113,6 +114,7 @@ def _handoff(
     summary: str,
     facts: dict[str, Any],
     calls: list[ToolCallRecord],
+    wait: SlotWait | None = None,
 ) -> Command[Literal["supervisor"]]:
     handoff = HandoffEvent(
         kind="handoff",
@@ -128,6 +130,8 @@ def _handoff(
         confidence=0.8 if status == "done" else 0.0,
         tool_calls=calls,
     )
+    if wait:
+        handoff["slot_wait"] = wait
     return Command(goto="supervisor", update={"trail": [handoff], "context": facts})
 
 

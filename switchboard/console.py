@@ -131,6 +131,11 @@ class LiveView:
     def handoff(self, event: Mapping[str, Any]) -> None:
         """Render what an agent handed back."""
         color = {"done": "green", "failed": "red", "rejected": "yellow"}[event["status"]]
+        if wait := event.get("slot_wait"):
+            self.console.print(
+                f"  [yellow]{escape(event['agent'])} waited {wait['waited_s']:.1f}s for a slot "
+                f"({escape(wait['why'])})[/yellow]"
+            )
         self.console.print(
             f"  [{color}]{escape(event['agent'])} {event['status']}[/{color}] "
             f"(confidence {event['confidence']:.2f}): {escape(event['summary'])}"

@@ -66,6 +66,26 @@ def test_a_tripped_breaker_is_a_limit_too_one_trial_step_at_a_time(tmp_path: Pat
     assert all(one.acquire("a", limit=5) for _ in range(5)) and one.acquire("a", limit=5) is None
 
 
+async def test_a_step_with_nowhere_else_to_go_waits_out_an_open_circuit_and_takes_the_one_trial() -> None:
+    """A routed step is handed back from an open circuit or a running trial; a workflow step waits for its turn."""
+    clock = Clock()
+    registry = HealthRegistry(failure_threshold=3, cooldown=30, clock=clock)
+    skills = [{"id": "s", "description": "S."}]
+    card = AgentCard.model_validate({"name": "a", "description": "A.", "max_concurrency": 4, "skills": skills})
+    for _ in range(3):
+        registry.release(registry.acquire("a"), ok=False)
+    routed = await claim_slot(registry, card, 30.0)
+    assert routed.lease is None and routed.why == "circuit open after 3 consecutive failures"
+    waiting = asyncio.create_task(claim_slot(registry, card, float("inf"), "workflow-step"))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    clock.now += 31  # the cool-down is over: the waiting step is the trial
+    trial = await asyncio.wait_for(waiting, 5)
+    assert trial.lease == "workflow-step" and trial.why == "circuit open after 3 consecutive failures"
+    behind = await claim_slot(registry, card, 0.1)
+    assert behind.lease is None and behind.why == "circuit half-open: a trial step is already running"
+
+
 def test_capacity_counts_leases_and_expires_dead_ones() -> None:
     clock = Clock()
     registry = HealthRegistry(lease_ttl=60, clock=clock)

@@ -9,6 +9,7 @@ health registry, exactly as those runs' agent nodes hold them.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -108,7 +109,8 @@ async def test_a_step_for_a_saturated_agent_waits_for_its_slot_and_runs(make: Fa
     (wait,) = query.capacity_waits(state.values["trail"])
     assert wait["agent"] == "courier" and not wait["expired"] and 0.2 <= wait["waited_s"] < 30
     assert wait["why"] == "at capacity (1/1 steps in flight)"
-    assert [h["agent"] for h in query.handoffs(state.values["trail"])] == ["courier"]
+    (done,) = query.handoffs(state.values["trail"])
+    assert done["agent"] == "courier" and "slot_wait" not in done  # the supervisor waited; the step did not
     assert health.health("courier").in_flight == 0
 
 
@@ -221,6 +223,13 @@ async def test_a_step_that_loses_its_slot_to_another_run_queues_for_the_next(mak
     model.assert_complete()
     assert seen == [1] and state.values["outcome"] == "resolved"  # it ran alone, once the slot was free
     assert health.health("courier").in_flight == 0
+    (done,) = query.handoffs(state.values["trail"])  # the step's own wait is on its record, and shown
+    assert done["slot_wait"]["why"] == "at capacity (1/1 steps in flight)" and done["slot_wait"]["waited_s"] >= 0.3
+    console = Console(record=True, width=200)
+    print_trail({"thread_id": "t", "status": "completed", "task": "pick up", "trail": state.values["trail"]}, console)
+    assert re.search(
+        r"courier waited \d+\.\ds for a slot \(at capacity \(1/1 steps in flight\)\)", console.export_text()
+    )
 
 
 async def test_a_step_that_finds_no_slot_in_time_is_handed_back_unrun(make: Factory) -> None:
@@ -233,6 +242,7 @@ async def test_a_step_that_finds_no_slot_in_time_is_handed_back_unrun(make: Fact
     (lost,) = query.handoffs(state.values["trail"])
     assert lost["agent"] == "courier" and lost["status"] == "failed" and lost["retryable"]
     assert "for 0.3s (at capacity (1/1 steps in flight))" in lost["summary"] and "without starting" in lost["summary"]
+    assert lost["slot_wait"]["why"] == "at capacity (1/1 steps in flight)"
     assert state.interrupts  # no other agent has the skill: after the supervisor's own wait, a human is asked
     assert health.health("courier").in_flight == 1  # only the other run's step
 
@@ -253,7 +263,8 @@ async def test_a_step_whose_agent_tripped_since_it_was_routed_is_handed_back_at_
     model.assert_complete()
     (lost,) = query.handoffs(state.values["trail"])
     assert lost["agent"] == "courier" and lost["status"] == "failed" and lost["retryable"]
-    assert "for 0.0s (circuit open after 3 consecutive failures)" in lost["summary"]  # not the 30 s queue
+    waited = re.search(r"could not take the step for ([0-9.]+)s \(circuit open after 3 consecutive", lost["summary"])
+    assert waited and float(waited[1]) < 10  # handed back at once, not after the 30 s queue
     assert state.interrupts and health.health("courier").in_flight == 0
 
 
