@@ -157,7 +157,7 @@ async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float,
     pause = POLL_S[0]
     why: str | None = None
     while True:
-        lease = await health.aacquire(card.name, limit=card.max_concurrency, lease=step)
+        lease = await _take(health, card, step)
         now = time.monotonic()
         if lease is not None:
             return Claim(lease, now - started if why else 0.0, why)
@@ -172,6 +172,23 @@ async def claim_slot(health: HealthRegistry, card: AgentCard, max_wait_s: float,
             log.info("a step for %s waits for a slot (%s), %s", card.name, why, bound)
         await asyncio.sleep(min(pause, deadline - now))
         pause = min(2 * pause, POLL_S[1])
+
+
+async def _take(health: HealthRegistry, card: AgentCard, step: str | None) -> str | None:
+    """One claim on a slot. Cancelled while it commits, it parks the lease it took rather than hold it.
+
+    The claim's transaction runs in a worker thread, which a cancel does not
+    stop: unparked, a slot taken there would count against the agent's limit
+    until the lease expired (10 minutes), with no step to release it.
+    """
+    claiming = asyncio.ensure_future(health.aacquire(card.name, limit=card.max_concurrency, lease=step))
+    try:
+        return await asyncio.shield(claiming)
+    except asyncio.CancelledError:
+        lease = await claiming
+        if lease is not None:
+            await health.aforget(lease)  # holds no capacity; a re-run of the step takes it back
+        raise
 
 
 QUEUE_KEY = "switchboard_queue_for_slot"

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -84,6 +85,34 @@ async def test_a_step_with_nowhere_else_to_go_waits_out_an_open_circuit_and_take
     assert trial.lease == "workflow-step" and trial.why == "circuit open after 3 consecutive failures"
     behind = await claim_slot(registry, card, 0.1)
     assert behind.lease is None and behind.why == "circuit half-open: a trial step is already running"
+
+
+async def test_a_step_cancelled_while_its_claim_commits_leaves_no_slot_taken() -> None:
+    """The claim's transaction runs on in its thread after a cancel; the slot it took must not stay held."""
+    committing, committed = threading.Event(), threading.Event()
+
+    class SlowDisk(HealthRegistry):
+        def acquire(self, agent: str, *, limit: int | None = None, lease: str | None = None) -> str | None:
+            committing.set()
+            time.sleep(0.3)  # the commit is under way when the step is cancelled
+            try:
+                return super().acquire(agent, limit=limit, lease=lease)
+            finally:
+                committed.set()
+
+    registry = SlowDisk()
+    skills = [{"id": "s", "description": "S."}]
+    card = AgentCard.model_validate({"name": "a", "description": "A.", "max_concurrency": 1, "skills": skills})
+    claim = asyncio.create_task(claim_slot(registry, card, 30.0, "cancelled-step"))
+    while not committing.is_set():
+        await asyncio.sleep(0.01)
+    claim.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await claim
+    while not committed.is_set():
+        await asyncio.sleep(0.01)
+    assert registry.health("a").in_flight == 0  # not held for the lease's 10 minutes
+    assert registry.holds("cancelled-step")  # parked: a re-run of the step takes it back
 
 
 def test_capacity_counts_leases_and_expires_dead_ones() -> None:
