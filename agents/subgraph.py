@@ -33,6 +33,7 @@ from langgraph.types import Command
 from pydantic import ValidationError
 from typing_extensions import TypedDict
 
+from switchboard.agents.call_ids import distinct_call_ids
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import HANDOFF_TOOL, Findings, HandoffArgs
 from switchboard.agents.guard import content_text, run_guarded
@@ -126,6 +127,7 @@ class AgentLoop:
         reply = await self._ask(agent, state["messages"], config, state.get("skill"), state.get("known") or ())
         if isinstance(reply, Findings):
             return _finish(reply)
+        reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
         calls = reply.tool_calls
         if not calls:

@@ -32,6 +32,7 @@ __all__ = [
     "is_handoff",
     "is_report",
     "last_decision",
+    "orphaned_steps",
     "since_last_decision",
     "tried",
     "unfinished_steps",
@@ -142,3 +143,34 @@ def unfinished_steps(trail: Trail) -> list[Assignment]:
     latest = {h["assignment"]: h["status"] for h in handoffs(trail)}
     steps = {a["id"]: a for d in decisions(trail) for a in d["assignments"]}
     return [a for step, a in steps.items() if latest.get(step) != "done"]
+
+
+def orphaned_steps(values: Mapping[str, Any], nodes: set[str]) -> list[HandoffEvent]:
+    """Failed handoffs for steps whose agent is no longer in the graph.
+
+    A step is orphaned when the last routing decision assigned it, no handoff
+    came back for it, and its agent has since been removed from the team.
+    """
+    trail = values.get("trail") or []
+    last = last_decision(trail)
+    if last is None or finished(trail):
+        return []
+    answered = {h["assignment"] for h in handoffs(current_turn(trail))}
+    return [
+        HandoffEvent(
+            kind="handoff",
+            agent=a["agent"],
+            assignment=a["id"],
+            skill=a["skill"],
+            instruction=a["instruction"],
+            status="failed",
+            retryable=True,
+            confidence=0.0,
+            tool_calls=[],
+            facts={},
+            reasoning="",
+            summary=f"Agent {a['agent']} was removed from the team while this step waited; it must be reassigned.",
+        )
+        for a in last["assignments"]
+        if a["id"] not in answered and a["agent"] not in nodes
+    ]

@@ -26,7 +26,6 @@ from langgraph.types import Command
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
-from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres
 from switchboard.checkpoints.audit import AuditLog
@@ -280,7 +279,7 @@ async def _resume(
     snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.values and not unfinished(snapshot):
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
-    orphans = orphaned_steps(snapshot.values, set(graph.nodes))
+    orphans = query.orphaned_steps(snapshot.values, set(graph.nodes))
     if orphans:
         # The agent a paused step belonged to is gone: LangGraph would drop
         # the step silently, so hand it back to the supervisor as failed.
@@ -360,37 +359,6 @@ async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id:
         if task.name in graph.nodes and values.get("calls") is not None:
             steps.append({"agent": task.name, "tool_calls": list(values.get("calls") or [])})
     return steps
-
-
-def orphaned_steps(values: dict[str, Any], nodes: set[str]) -> list[HandoffEvent]:
-    """Failed handoffs for steps whose agent is no longer in the graph.
-
-    A step is orphaned when the last routing decision assigned it, no handoff
-    came back for it, and its agent has since been removed from the team.
-    """
-    trail = values.get("trail") or []
-    last = query.last_decision(trail)
-    if last is None or query.finished(trail):
-        return []
-    answered = {h["assignment"] for h in query.handoffs(query.current_turn(trail))}
-    return [
-        HandoffEvent(
-            kind="handoff",
-            agent=a["agent"],
-            assignment=a["id"],
-            skill=a["skill"],
-            instruction=a["instruction"],
-            status="failed",
-            retryable=True,
-            confidence=0.0,
-            tool_calls=[],
-            facts={},
-            reasoning="",
-            summary=f"Agent {a['agent']} was removed from the team while this step waited; it must be reassigned.",
-        )
-        for a in last["assignments"]
-        if a["id"] not in answered and a["agent"] not in nodes
-    ]
 
 
 def thread_config(thread_id: str) -> RunnableConfig:

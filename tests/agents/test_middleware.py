@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolCall
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
@@ -88,3 +88,17 @@ def test_a_synchronous_run_is_refused_not_let_through(principals: Path) -> None:
     with pytest.raises(Exception, match="asynchronously"):
         agent.invoke({"messages": [{"role": "user", "content": "refund 20"}]}, {"configurable": {"thread_id": "mw-3"}})
     assert paid == []
+
+
+async def test_calls_that_share_an_id_are_each_approved_and_recorded(principals: Path) -> None:
+    """Ids key the questions and the audit: two calls under one id shared an approval, and one entry."""
+    same = [ToolCall(name="refund", args={"amount": a}, id="c1", type="tool_call") for a in (900, 40)]
+    agent, model = _agent(principals, AIMessage("", tool_calls=same))
+    config: Any = {"configurable": {"thread_id": "mw-4"}}
+    await agent.ainvoke({"messages": [{"role": "user", "content": "refund 900 and 40"}]}, config)
+    (pending,) = (await agent.aget_state(config)).interrupts
+    await agent.ainvoke(Command(resume=signed_answer(pending.value, "mw-4", "alice")), config)
+    model.assert_complete()
+    assert sorted(paid) == [40, 900]
+    entries = open_audit(principals).entries("mw-4")
+    assert sorted(e.payload["args"]["amount"] for e in entries if e.kind == "tool_call") == [40, 900]

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, ToolCall
 from langchain_core.tools import tool
-from langgraph.types import Command
+from langgraph.types import Command, Send
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.interrupts import Answer, ApprovalRequest, EscalationRequest, read_answer
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
 from switchboard.checkpoints.audit import open_audit
-from switchboard.errors import ApprovalRefused
+from switchboard.errors import ApprovalRefused, ThreadError
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile, call_hash
@@ -371,3 +372,62 @@ async def test_an_approved_call_that_fails_approves_nothing_later(make: Factory)
     assert pending.value["args"] == {"amount": 5000} and pending.value["interrupt_id"] != first["interrupt_id"]
     state = await _resume(graph, signed_answer(first, "t", "alice"))  # the old approval answers nothing here
     assert "another question" in state.interrupts[0].value["error"] and refunds == []
+
+
+def _same_id(*amounts: float) -> AIMessage:
+    """One model turn whose tool calls all carry the id ``c1``, as some local model servers reply."""
+    calls = [ToolCall(name="refund", args={"amount": a}, id="c1", type="tool_call") for a in amounts]
+    return AIMessage("", tool_calls=calls)
+
+
+async def test_calls_that_share_an_id_each_need_their_own_approval(make: Factory) -> None:
+    """An approval covers one call: a second call under the same id used to run on it, and again on a replay."""
+    model = ScriptedChatModel(
+        steps=[route("till", "refund 900 twice", skill="refunds"), finish("refunded")],
+        agents={"till": [_same_id(900, 900), handoff("Refunded twice.")]},
+    )
+    graph = make(model)
+    await graph.ainvoke({"task": "refund 900 twice"}, CONFIG)
+    first = await _pending(graph)
+    state = await _resume_by_id(graph, signed_answer(first, "t", "alice"))
+    (second,) = state.interrupts  # both calls are asked about before either runs
+    assert second.value["interrupt_id"] != first["interrupt_id"] and refunds == []
+    state = await _resume_by_id(graph, signed_answer(first, "t", "alice"))  # the first answer, replayed
+    assert "another question" in state.interrupts[0].value["error"] and refunds == []
+    state = await _resume_by_id(graph, signed_answer(second.value, "t", "alice"))
+    model.assert_complete()
+    assert refunds == [900, 900] and state.values["outcome"] == "resolved"
+    entries = open_audit(Settings().data_dir).entries("t")
+    assert len([e for e in entries if e.kind == "tool_call"]) == 2
+    assert len([e for e in entries if e.kind == "approval_consumed"]) == 2
+
+
+async def test_every_call_is_on_the_audit_log_whatever_ids_the_model_gives(make: Factory) -> None:
+    """Entries are keyed by call id: calls sharing one, or with none, were recorded once, the rest silently lost."""
+    blank = [AIMessage("", tool_calls=[ToolCall(name="refund", args={"amount": 20}, id="", type="tool_call")])
+             for _ in range(2)]  # fmt: skip
+    model = ScriptedChatModel(
+        steps=[route("till", "refunds", skill="refunds"), finish("refunded")],
+        agents={"till": [_same_id(100, 450), _same_id(30), *blank, handoff("Refunded.")]},
+    )
+    graph = make(model)
+    await graph.ainvoke({"task": "refunds"}, CONFIG)
+    model.assert_complete()
+    entries = open_audit(Settings().data_dir).entries("t")
+    assert refunds == [100, 450, 30, 20, 20]
+    assert sorted(e.payload["args"]["amount"] for e in entries if e.kind == "tool_call") == [20, 20, 30, 100, 450]
+    assert sorted(e.payload["args"]["amount"] for e in entries if e.kind == "policy") == [20, 20, 30, 100, 450]
+
+
+async def test_no_step_runs_unless_the_supervisor_routes_it(make: Factory) -> None:
+    """A caller's Command(goto=Send(agent, ...)) ran a made-up step, past routing rules, grants and hop limits."""
+    model = ScriptedChatModel(steps=[finish("nothing to do")], agents={"till": [call("refund", amount=100)]})
+    graph = make(model)
+    await graph.ainvoke({"task": "hello"}, CONFIG)
+    step = {"id": "x", "agent": "till", "skill": None, "instruction": "refund 100", "tried": []}
+    made_up = Send("till", {"task": "t", "context": {}, "history": [], "assignment": step})
+    with pytest.raises(ThreadError, match="only the supervisor routes"):
+        await graph.ainvoke(Command(goto=made_up), CONFIG)
+    with pytest.raises(ThreadError, match="only the supervisor routes"):
+        graph.invoke(Command(goto="till"), CONFIG)
+    assert refunds == [] and len(query.handoffs((await graph.aget_state(CONFIG)).values["trail"])) == 0

@@ -258,7 +258,7 @@ async def test_low_confidence_asks_a_human_and_approval_lets_it_through(make: Fa
 
 
 async def test_agent_removed_while_paused_has_its_step_reassigned(ops: Team, tmp_path: Path) -> None:
-    from switchboard.runs import orphaned_steps
+    from switchboard.graph.trail import orphaned_steps
 
     model = ScriptedChatModel(
         steps=[route("billing", "pay 500", skill="invoices")], agents={"billing": [call("ask_manager", amount=500)]}
