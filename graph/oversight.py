@@ -35,7 +35,7 @@ from switchboard.graph.handoffs import refused_handoffs
 from switchboard.graph.state import DecisionEvent, SupervisorState, TrailEvent
 from switchboard.graph.usage import UsageCounter, run_usage
 from switchboard.policies import Usage, budget
-from switchboard.policies.guardians import SHIPPED, GuardianContext, run_guardians
+from switchboard.policies.guardians import GuardianContext, run_guardians
 
 _KINDS: dict[str, AuditKind] = {"decision": "routing", "handoff": "handoff", "escalation": "escalation"}
 
@@ -88,7 +88,7 @@ def govern_results(
         context = GuardianContext(thread_facts(gov.policy, calls), state.get("task") or "")
         start = len(trail) - len(fresh)
         for offset, handoff in enumerate(fresh):
-            for verdict in run_guardians(SHIPPED, handoff, context):
+            for verdict in run_guardians(gov.policy.guardians.in_force, handoff, context):
                 if verdict.ok:
                     continue
                 payload = {"agent": handoff["agent"], "guardian": verdict.guardian, "action": verdict.action,

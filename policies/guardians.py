@@ -8,21 +8,28 @@ plain functions of the handoff (a mapping shaped like
 :class:`GuardianVerdict`; they are pure, so each is unit-tested and its
 verdict can be replayed from the audit trail.
 
-Two ship: :func:`refund_amounts` (an amount the agent reports must be one the
-tools produced, and a refund at most what the order's payments hold) and
-:func:`claimed_actions` (an action the summary claims must have a successful
-write behind it). :func:`llm_judge` builds an optional, model-backed check;
-it takes the model as an argument and is async, so it never runs by accident.
+A policy names the guardians it runs (``guardians`` in the policy file),
+so the core assumes no domain: ``checks`` are guardian functions by import
+path (retail's ``refund_amounts`` lives with the retail domain), and
+``claims`` configure :func:`claimed_actions` (an action the summary claims,
+"refunded", "messaged", must have a successful tool call of the named kind
+behind it). A policy that names none runs none. :func:`llm_judge` builds an
+optional, model-backed check; it takes the model as an argument and is
+async, so it never runs by accident.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from switchboard.policies.scopes import Facts
 
@@ -64,38 +71,7 @@ def run_guardians(
     return tuple(guardian(handoff, context) for guardian in guardians)
 
 
-# Refund amounts -----------------------------------------------------------------------
-
-AMOUNT_KEYS = ("refund_amount", "amount", "refund", "price_difference")
-_DOLLARS = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
-
-
-def refund_amounts(handoff: Mapping[str, Any], context: GuardianContext) -> GuardianVerdict:
-    """Amounts the agent reports must come from its tool results; refunds at most what was paid.
-
-    Reported amounts are the ``facts`` under :data:`AMOUNT_KEYS` and the
-    dollar figures in the summary. Backed amounts are every number in the
-    handoff's successful tool results, plus the sum of a return's items.
-    """
-    name = "refund_amounts"
-    results = _results(handoff)
-    backed = {round(n, 2) for result in results for n in _numbers(result)}
-    backed |= {t for r in results if isinstance(r, Mapping) and (t := _returned_total(r)) is not None}
-    facts = handoff.get("facts") or {}
-    claimed_refunds = [n for k in AMOUNT_KEYS if (n := _number(facts.get(k))) is not None]
-    claimed = claimed_refunds + [float(m.replace(",", "")) for m in _DOLLARS.findall(str(handoff.get("summary", "")))]
-    for amount in claimed:
-        if amount < 0:
-            return GuardianVerdict(name, "block", f"the agent reports a negative amount {amount:.2f}")
-        if not any(abs(amount - b) < 0.005 for b in backed):
-            return GuardianVerdict(name, "block", f"the agent reports {amount:.2f}, which no tool result shows")
-    paid = [p for result in results if isinstance(result, Mapping) and (p := _paid(result)) is not None]
-    for amount in claimed_refunds:
-        if paid and amount > max(paid) + 0.005:
-            return GuardianVerdict(
-                name, "block", f"the refund {amount:.2f} is more than the order's payments hold ({max(paid):.2f})"
-            )
-    return GuardianVerdict(name)
+# Reading tool results ------------------------------------------------------------------
 
 
 def succeeded(call: Mapping[str, Any]) -> bool:
@@ -103,7 +79,8 @@ def succeeded(call: Mapping[str, Any]) -> bool:
     return call.get("outcome") == "ok"
 
 
-def _results(handoff: Mapping[str, Any]) -> list[Any]:
+def results_of(handoff: Mapping[str, Any]) -> list[Any]:
+    """The handoff's successful tool results that parse as JSON, in order."""
     parsed = []
     for call in handoff.get("tool_calls") or []:
         if not succeeded(call):
@@ -115,20 +92,22 @@ def _results(handoff: Mapping[str, Any]) -> list[Any]:
     return parsed
 
 
-def _numbers(value: Any) -> Iterable[float]:
+def numbers_in(value: Any) -> Iterable[float]:
+    """Every number in a parsed JSON value, however deep (booleans are not numbers)."""
     if isinstance(value, bool):
         return
     if isinstance(value, int | float):
         yield float(value)
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _numbers(item)
+            yield from numbers_in(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _numbers(item)
+            yield from numbers_in(item)
 
 
-def _number(value: Any) -> float | None:
+def number_of(value: Any) -> float | None:
+    """A number, or a string that reads as one; otherwise ``None``."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
@@ -137,57 +116,29 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _returned_total(order: Mapping[str, Any]) -> float | None:
-    """The price of a return's items, as ``issue_return_refund`` will pay it."""
-    wanted = list(order.get("return_items") or [])
-    if not wanted or not isinstance(order.get("items"), list):
-        return None
-    total = 0.0
-    for item in order["items"]:
-        if isinstance(item, Mapping) and item.get("item_id") in wanted:
-            wanted.remove(item["item_id"])
-            total += float(item.get("price") or 0)
-    return round(total, 2)
-
-
-def _paid(order: Mapping[str, Any]) -> float | None:
-    history = order.get("payment_history")
-    if not isinstance(history, list):
-        return None
-    paid = sum(float(e.get("amount") or 0) for e in history if isinstance(e, Mapping)
-               and e.get("transaction_type") == "payment")  # fmt: skip
-    return round(paid, 2)
-
-
 # Claimed actions ----------------------------------------------------------------------
 
-READ_ONLY = ("quote_*", "get_*", "find_*", "list_*", "calculate")
-"""Tools that change nothing, so they never back a claimed action."""
-
-CLAIMS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"\bcancell?ed\b", ("cancel_*",)),
-    (r"\brefunded\b|\bissued (?:the |a )?refund", ("*refund*", "cancel_*", "modify_pending_order_*")),
-    (r"\brequested the return\b|\breturn (?:is|was|has been) requested\b", ("return_*",)),
-    (r"\bexchanged\b|\brequested the exchange\b", ("exchange_*", "modify_pending_order_items")),
-    (r"\b(?:changed|updated|modified) the (?:shipping |default )?address\b", ("*address*",)),
-    (r"\b(?:changed|moved|updated) the payment\b", ("modify_pending_order_payment",)),
-    (r"\b(?:scheduled|booked) (?:a |the )?(?:courier |return )?pickup\b", ("schedule_return_pickup",)),
-    (r"\brestocked\b|\bback in stock\b", ("receive_returned_items",)),
-    (r"\b(?:notified|emailed|messaged)\b", ("notify_customer",)),
-)
-"""Claim (regular expression over the summary) and the write tools that can back it."""
-
-_NEGATION = re.compile(r"\b(?:not|n't|never|unable|cannot|could not|failed to|no)\b[^.]{0,40}$", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|n't|never|unable|cannot|could not|failed to|no|nothing)\b[^.]{0,40}$", re.IGNORECASE)
 
 
 def claimed_actions(
     handoff: Mapping[str, Any],
     context: GuardianContext,
     *,
-    claims: Sequence[tuple[str, Collection[str]]] = CLAIMS,
-    read_only: Collection[str] = READ_ONLY,
+    claims: Sequence[tuple[str, Collection[str]]],
+    read_only: Collection[str] = (),
 ) -> GuardianVerdict:
-    """An action the summary claims must have a successful, non-read tool call behind it."""
+    """An action the summary claims must have a successful tool call behind it.
+
+    Args:
+        handoff: The agent's result.
+        context: Unused; the guardian signature.
+        claims: Per claim, a regular expression over the summary and the
+            tool names (globs) that can back it; a policy's
+            ``guardians.claims``.
+        read_only: Tools (globs) that change nothing, so never back a claim
+            even when a claim's glob matches them.
+    """
     name = "claimed_actions"
     summary = str(handoff.get("summary") or "")
     done = [
@@ -206,8 +157,78 @@ def claimed_actions(
     return GuardianVerdict(name)
 
 
-SHIPPED: tuple[Guardian, ...] = (refund_amounts, claimed_actions)
-"""The guardians run by default."""
+def policy_guardians(checks: Sequence[str], claims: Sequence[tuple[str, Collection[str]]],
+                     read_only: Collection[str]) -> tuple[Guardian, ...]:  # fmt: skip
+    """The guardians a policy names: its ``checks`` by import path, then its ``claims`` check if any.
+
+    Raises:
+        ValueError: A check cannot be imported, or is not callable.
+    """
+    found: list[Guardian] = [_import(path) for path in checks]
+    if claims:
+        found.append(partial(claimed_actions, claims=tuple(claims), read_only=tuple(read_only)))
+    return tuple(found)
+
+
+def _import(path: str) -> Guardian:
+    module, _, attr = path.partition(":")
+    if not module or not attr:
+        raise ValueError(f"{path!r} is not 'module:function'")
+    try:
+        check = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot import {path!r}: {exc}") from exc
+    if not callable(check):
+        raise ValueError(f"{path!r} is not a function")
+    return cast(Guardian, check)
+
+
+# The policy's guardians -----------------------------------------------------------------
+
+
+class ClaimCheck(BaseModel):
+    """One kind of action an agent may claim, and the tools that can back the claim."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    says: str
+    """A regular expression over the agent's summary, case-insensitive, such as ``'\\brefunded\\b'``."""
+    tools: tuple[str, ...] = Field(min_length=1)
+    """Tool names (globs); one of them, called successfully in the same step, backs the claim."""
+
+    @field_validator("says")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return pattern
+
+
+class GuardianPolicy(BaseModel):
+    """A policy file's ``guardians``: which checks read every agent result before the supervisor does."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checks: tuple[str, ...] = ()
+    """Guardian functions by import path, ``'module:function'``: ``(handoff, GuardianContext) -> GuardianVerdict``."""
+    claims: tuple[ClaimCheck, ...] = ()
+    """Actions a summary may claim; with any, :func:`claimed_actions` runs."""
+    read_only: tuple[str, ...] = ()
+    """Tools (globs) that change nothing, so never back a claim."""
+    _in_force: tuple[Guardian, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _resolve(self) -> GuardianPolicy:
+        claims = [(c.says, c.tools) for c in self.claims]
+        self._in_force = policy_guardians(self.checks, claims, self.read_only)  # an import error: at load time
+        return self
+
+    @property
+    def in_force(self) -> tuple[Guardian, ...]:
+        """The guardians to run, in order."""
+        return self._in_force
 
 
 # LLM judge ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from switchboard.policies.budgets import Budgets
 from switchboard.policies.constraints import Constraint, Range
 from switchboard.policies.escalations import EscalationPath
 from switchboard.policies.grants import Grant
+from switchboard.policies.guardians import GuardianPolicy
 from switchboard.policies.measure import Measure
 from switchboard.policies.scopes import Scopes
 
@@ -159,6 +160,8 @@ class PolicyFile(BaseModel):
     scopes: Scopes | None = None
     escalations: tuple[EscalationPath, ...] = ()
     budgets: Budgets = Budgets()
+    guardians: GuardianPolicy = GuardianPolicy()
+    """Checks on every agent result before the supervisor reads it; none unless named."""
     source: Path | None = None
 
     @field_validator("escalation_approvers")

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
+from pydantic import ValidationError
 
 from switchboard.domains.retail import DEMO_PERSONAS, RetailOperations, RetailStore
-from switchboard.policies.guardians import (
-    SHIPPED,
-    GuardianContext,
-    claimed_actions,
-    llm_judge,
-    refund_amounts,
-    run_guardians,
-)
+from switchboard.domains.retail.guardians import refund_amounts
+from switchboard.policies import PolicyFile, load_policy
+from switchboard.policies.guardians import GuardianContext, claimed_actions, llm_judge, run_guardians
 from switchboard.testing import ScriptedChatModel
 
 MIA = DEMO_PERSONAS["mia_chen"]
 CONTEXT = GuardianContext()
+RETAIL = load_policy("retail.yaml").guardians
+"""The shipped retail policy's guardians: its amount check and its claims."""
+
+
+def retail_claims(report: dict[str, Any]) -> Any:
+    return claimed_actions(
+        report, CONTEXT, claims=[(c.says, c.tools) for c in RETAIL.claims], read_only=RETAIL.read_only
+    )
 
 
 def record(tool: str, result: Any, ok: bool = True) -> dict[str, Any]:
@@ -55,7 +60,7 @@ def amount(calls: list[dict[str, Any]]) -> float:
 def test_a_truthful_report_passes_every_guardian(returned: list[dict[str, Any]]) -> None:
     value = amount(returned)
     report = handoff(f"Requested the return for a refund of ${value:,.2f}.", {"refund_amount": value}, returned)
-    assert all(v.ok for v in run_guardians(SHIPPED, report, CONTEXT))
+    assert all(v.ok for v in run_guardians(RETAIL.in_force, report, CONTEXT))
 
 
 def test_an_inflated_refund_is_blocked(returned: list[dict[str, Any]]) -> None:
@@ -84,18 +89,43 @@ def test_negative_amounts_are_blocked() -> None:
 
 def test_an_action_no_tool_performed_is_blocked(returned: list[dict[str, Any]]) -> None:
     report = handoff("I cancelled the order and refunded the customer.", {}, returned[:1])
-    verdict = claimed_actions(report, CONTEXT)
+    verdict = retail_claims(report)
     assert verdict.action == "block" and "cancelled" in verdict.reason
 
 
 def test_a_failed_write_does_not_back_a_claim(returned: list[dict[str, Any]]) -> None:
     failed = [returned[0], {**returned[1], "outcome": "refused"}]
-    assert claimed_actions(handoff("Requested the return of both items.", {}, failed), CONTEXT).action == "block"
-    assert claimed_actions(handoff("Requested the return of both items.", {}, returned), CONTEXT).ok
+    assert retail_claims(handoff("Requested the return of both items.", {}, failed)).action == "block"
+    assert retail_claims(handoff("Requested the return of both items.", {}, returned)).ok
 
 
 def test_negated_claims_are_not_claims() -> None:
-    assert claimed_actions(handoff("The order could not be cancelled: it shipped.", {}, []), CONTEXT).ok
+    assert retail_claims(handoff("The order could not be cancelled: it shipped.", {}, [])).ok
+    assert retail_claims(handoff("Checked the order; nothing was refunded.", {}, [])).ok
+
+
+def test_a_policy_runs_the_guardians_it_names_and_no_others() -> None:
+    """The core assumed retail: "Messaged Ann" was blocked for a clinic whose SMS tool is not notify_customer."""
+    sent = {"tool": "send_sms", "args": {}, "outcome": "ok", "result": "sent", "policy": None}
+    report = handoff("Messaged Ann about her appointment. Refunded 20 EUR.", {"refund_amount": 20}, [sent])
+    assert PolicyFile.model_validate({"name": "clinic"}).guardians.in_force == ()
+    clinic = PolicyFile.model_validate(
+        {"name": "clinic", "guardians": {"claims": [{"says": r"\bmessaged\b", "tools": ["send_*"]}]}}
+    ).guardians
+    assert all(v.ok for v in run_guardians(clinic.in_force, report, CONTEXT))
+    (verdict,) = run_guardians(clinic.in_force, handoff("Messaged Ann.", {}, []), CONTEXT)
+    assert verdict.action == "block" and "'Messaged'" in verdict.reason
+
+
+def test_a_guardian_a_policy_cannot_load_is_refused_with_the_reason() -> None:
+    for guardians, problem in [
+        ({"checks": ["clinic.checks:nope"]}, "cannot import 'clinic.checks:nope'"),
+        ({"checks": ["refund_amounts"]}, "is not 'module:function'"),
+        ({"claims": [{"says": "(unclosed", "tools": ["x"]}]}, "is not a regular expression"),
+        ({"claims": [{"says": "sent", "tools": []}]}, "at least 1 item"),
+    ]:
+        with pytest.raises(ValidationError, match=re.escape(problem)):
+            PolicyFile.model_validate({"name": "clinic", "guardians": guardians})
 
 
 async def test_llm_judge_takes_the_model_and_reads_its_verdict() -> None:
