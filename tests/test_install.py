@@ -151,7 +151,7 @@ def test_wheel_claims_only_the_switchboard_namespace(wheel: Path) -> None:
         top_level = archive.read(next(n for n in names if n.endswith(".dist-info/top_level.txt"))).decode()
     assert {name.split("/")[0] for name in names if ".dist-info/" not in name} == {"switchboard"}
     assert top_level.split() == ["switchboard"]
-    for data in ("switchboard/agents/teams/retail.yaml", "switchboard/policies/retail.yaml"):
+    for data in ("switchboard/agents/teams/retail.yaml", "switchboard/policies/retail.yaml", "switchboard/py.typed"):
         assert data in names
     for package in ("graph", "agents", "policies", "checkpoints", "domains/retail"):
         assert f"switchboard/{package}/__init__.py" in names

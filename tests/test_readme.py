@@ -82,6 +82,8 @@ def test_python_block_runs_as_a_script(line: int, code: str, tmp_path: Path, pri
         check=False,
     )
     assert done.returncode == 0, f"README.md:{line} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    if "AgentSpec(" in code:  # the bring-your-own example: every agent it builds must finish its step
+        assert "weather done:" in done.stdout and "money done:" in done.stdout, done.stdout
 
 
 def _command_lines() -> list[tuple[int, str]]:
