@@ -209,6 +209,10 @@ async def _decide(
         allowed = ", ".join(card.tools) or "none"
         return PolicyDecision("deny", "card", f"{card.name} may not use {name!r}; its tools: {allowed}")
     if toolbox.get(name) is None:
+        if not toolbox.names:  # built without the team's servers: nothing could ever run it
+            why = (f"tool {name!r} is not available: the graph was built without a toolbox; pass "
+                   "build_graph(toolbox=...) from `async with Toolbox.for_team(team) as toolbox`")  # fmt: skip
+            return PolicyDecision("deny", "card", why)
         return PolicyDecision("deny", "card", f"tool {name!r} is not available right now")
     if replay_key and await toolbox.already_done(name, call["args"], replay_key):
         # Done before a crash (approved then, if it needed approval): deciding it

@@ -15,6 +15,7 @@ governed at the handoff (see ``external_node``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -49,6 +50,8 @@ from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutpu
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.graph.workflows import Workflow, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
+
+log = logging.getLogger(__name__)
 
 AgentLike = AgentCard | AgentSpec | Agent | Runnable[Any, Any]
 """What ``build_graph(agents=[...])`` accepts: a card of MCP-tool agent, a spec
@@ -123,8 +126,8 @@ def build_graph(
     policy = policy if policy is not None else team.load_policy()
     gov = Governance.of(policy, registry=principals, audit=audit)
     models = _Models(team, model)
+    _check_tools(roster, toolbox or Toolbox({}), policy, warn=toolbox is None)
     toolbox = toolbox or Toolbox({})
-    _check_tools(roster, toolbox, policy)
     health = health or HealthRegistry()
     builder = StateGraph(SupervisorState, input_schema=SupervisorInput, output_schema=SupervisorOutput)
     nodes = _agent_nodes(roster, models, toolbox, gov, health, sync_turns)
@@ -183,15 +186,25 @@ def _agent_nodes(
     return nodes
 
 
-def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile) -> None:
+def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn: bool = False) -> None:
     """Every tool a card or the policy names must exist, checked now, not at run time.
 
     MCP tools can only be checked once the toolbox is open; when no card
     needs them, the specs' tools are all there is, so a policy rule naming
-    any other tool is a mistake (a misspelt rule would govern nothing).
+    any other tool is a mistake (a misspelt rule would govern nothing). With
+    ``warn``, no toolbox was given at all while cards name MCP tools: said
+    now, since every such call would be refused (a graph built only to read
+    threads passes an empty toolbox on purpose).
     """
-    needs_mcp = any(card.tools for card in roster.team.agents if card.name not in roster.specs)
+    needs_mcp = [card.name for card in roster.team.agents if card.tools and card.name not in roster.specs]
     if needs_mcp and not toolbox.names:
+        if not warn:
+            return
+        log.warning(
+            "build_graph: %s name MCP tools, but no toolbox was given, so every call of theirs will be refused; "
+            "pass toolbox= from `async with Toolbox.for_team(team) as toolbox` to start the team's servers",
+            ", ".join(needs_mcp[:5]) + (f" and {len(needs_mcp) - 5} more" if len(needs_mcp) > 5 else ""),
+        )
         return
     held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
     own = [tool for spec in roster.specs.values() for tool in spec.tools]

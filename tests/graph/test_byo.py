@@ -390,3 +390,24 @@ def test_the_graph_package_does_not_depend_on_the_embedded_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_a_team_built_without_a_toolbox_says_so_at_build_and_at_each_call(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cards name MCP tools; with no toolbox every call was refused as 'not available right now', and nothing more."""
+    file = tmp_path / "clinic.yaml"
+    file.write_text(
+        "name: clinic\nagents:\n  - name: nurse\n    description: Vaccination records.\n"
+        "    tools: [find_pet]\n    skills: [{id: records, description: Look up a pet.}]\n"
+    )
+    model = ScriptedChatModel(
+        steps=[route("nurse", "look up Rex", skill="records"), finish("looked")],
+        agents={"nurse": [call("find_pet", name="Rex"), handoff("Could not look Rex up.", status="failed")]},
+    )
+    with caplog.at_level("WARNING", logger="switchboard.graph.builder"):
+        graph = build_graph(team=load_team(file), model=model, policy=PolicyFile(name="clinic"))
+    assert "nurse name MCP tools, but no toolbox was given" in caplog.text
+    state = await graph.ainvoke({"task": "Is Rex vaccinated?"}, {"configurable": {"thread_id": "no-tools"}})
+    (refused,) = [c for h in state["trail"] if h["kind"] == "handoff" for c in h["tool_calls"]]
+    assert refused["outcome"] == "refused" and "built without a toolbox" in refused["result"]
