@@ -250,9 +250,11 @@ def resolve_model(spec: str | None, team: Team | None = None, *, env: ModelOptio
     bare, options = parse_spec((spec or EMBEDDED).strip(), env)
     if bare == EMBEDDED:
         from switchboard.engine import EMPTY_PLAYBOOK, EmbeddedChatModel, load_playbook
+        from switchboard.engine.model import card_views
 
         playbook = load_playbook(team.engine) if team and team.engine else EMPTY_PLAYBOOK
-        return _with_options(EmbeddedChatModel(playbook=playbook), EMBEDDED, bare, options)
+        cards = card_views(team.agents) if team else {}
+        return _with_options(EmbeddedChatModel(playbook=playbook, cards=cards), EMBEDDED, bare, options)
     provider, _, name = bare.partition(":")
     if not provider or not name:
         raise ConfigError(f"model {spec!r} is not `embedded` or `provider:model` (e.g. openai:gpt-4.1-mini)")

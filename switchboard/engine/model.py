@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -28,7 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, field_validator
 
 from switchboard.engine.agent import act
-from switchboard.engine.parse import read_agent, read_routing
+from switchboard.engine.parse import read_agent, read_routing, with_cards
 from switchboard.engine.playbook import EMPTY_PLAYBOOK, Call, Handoff, Playbook, load_playbook
 from switchboard.engine.router import decide
 from switchboard.errors import ConfigError
@@ -51,6 +51,14 @@ class EmbeddedChatModel(BaseChatModel):
 
     playbook: Playbook = Field(default=EMPTY_PLAYBOOK)
     """The domain knowledge; a ``"module:ATTR"`` string is loaded on construction."""
+    cards: Mapping[str, Mapping[str, Any]] = Field(default_factory=dict)
+    """The team's cards as the engine may know them (see :func:`card_views`).
+
+    The routing prompt is compact for a real model: cards by name, a line of
+    description and skill ids, with examples only when the shortlist is
+    ambiguous. A model that knows the world reads "Is my dog vaccinated?"
+    into a nurse's ``check_vaccines``; this engine matches words, so it
+    reads the full cards of the agents on offer instead."""
 
     @field_validator("playbook", mode="before")
     @classmethod
@@ -83,7 +91,7 @@ class EmbeddedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = respond(self.playbook, messages, kwargs.get("tools") or [])
+        message = respond(self.playbook, messages, kwargs.get("tools") or [], self.cards)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     async def _agenerate(
@@ -105,8 +113,13 @@ def _tool_names(tools: Sequence[Any]) -> list[str]:
     return names
 
 
-def respond(playbook: Playbook, messages: Sequence[BaseMessage], tools: Sequence[Any]) -> AIMessage:
-    """The engine's answer to ``messages`` given the bound ``tools``.
+def respond(
+    playbook: Playbook,
+    messages: Sequence[BaseMessage],
+    tools: Sequence[Any],
+    cards: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AIMessage:
+    """The engine's answer to ``messages`` given the bound ``tools`` (and the team's ``cards``, for routing).
 
     Raises:
         ConfigError: Neither ``RoutingDecision`` nor ``handoff`` is bound, so the
@@ -114,7 +127,7 @@ def respond(playbook: Playbook, messages: Sequence[BaseMessage], tools: Sequence
     """
     names = _tool_names(tools)
     if ROUTING_TOOL in names:
-        decision = decide(playbook, read_routing(messages))
+        decision = decide(playbook, with_cards(read_routing(messages), cards or {}))
         target = f" -> {decision.agent} ({decision.skill})" if decision.agent else ""
         content = f"{decision.action}{target}: {decision.reason}"
         return _message(messages, names, content, ROUTING_TOOL, decision.args())
@@ -161,3 +174,14 @@ def _fingerprint(messages: Sequence[BaseMessage], names: list[str]) -> str:
     payload = [[m.type, m.content, getattr(m, "tool_calls", None), getattr(m, "tool_call_id", None)] for m in messages]
     blob = json.dumps([payload, names], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def card_views(cards: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """What the engine keeps of agent cards: per agent, its description and each skill's description and examples."""
+    return {
+        card.name: {
+            "description": card.description,
+            "skills": {s.id: {"description": s.description, "examples": list(s.examples)} for s in card.skills},
+        }
+        for card in cards
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -80,6 +80,29 @@ def read_routing(messages: Sequence[BaseMessage]) -> RoutingPrompt:
         context=_memory(progress, context if isinstance(context, dict) else {}),
         feedback=(found.get("feedback") or "").strip() or None,
     )
+
+
+def with_cards(prompt: RoutingPrompt, cards: Mapping[str, Mapping[str, Any]]) -> RoutingPrompt:
+    """``prompt`` with each agent on offer filled in from its full card: description, skill descriptions, examples.
+
+    Only agents and skills the prompt lists are filled in, so what is on
+    offer (load, health, the shortlist) is still the prompt's to say.
+    """
+    if not cards:
+        return prompt
+    agents = []
+    for agent in prompt.agents:
+        card = cards.get(str(agent.get("name")))
+        if card is None:
+            agents.append(agent)
+            continue
+        known = card.get("skills") or {}
+        skills = [
+            {**known.get(str(s.get("id")), {}), **{k: v for k, v in s.items() if v}} if isinstance(s, dict) else s
+            for s in agent.get("skills") or []
+        ]
+        agents.append({**agent, "description": card.get("description") or agent.get("description"), "skills": skills})
+    return replace(prompt, agents=agents)
 
 
 def _with_skills(agents: Any, skills: Any) -> Any:

@@ -349,6 +349,24 @@ async def test_the_default_model_routes_by_cards_when_there_is_no_playbook() -> 
     assert result["outcome"] == "resolved"
 
 
+async def test_the_default_model_routes_by_a_cards_examples_the_compact_prompt_leaves_out() -> None:
+    """The routing prompt lists skill ids only; the engine escalated a task word for word a skill's example."""
+    nurse, billing = (create_agent(fake(AIMessage(answer)), [], name=name)
+                      for name, answer in (("nurse", "Rex is vaccinated."), ("billing", "Paid.")))  # fmt: skip
+    skill = {"id": "check_vaccines", "description": "Check a pet's shots.", "examples": ["Is my dog vaccinated?"]}
+    graph = build_graph([
+        Agent(nurse, card=AgentCard.model_validate({"name": "nurse", "description": "Vaccination desk.",
+                                                    "skills": [skill]})),
+        Agent(billing, card=AgentCard.model_validate({"name": "billing", "description": "Invoices.",
+                                                      "skills": [{"id": "charge", "description": "Charge a bill.",
+                                                                  "examples": ["Pay my vet bill"]}]})),
+    ])  # fmt: skip
+    for task, agent in (("Is my dog vaccinated?", "nurse"), ("Pay my vet bill", "billing")):
+        result = await graph.ainvoke({"task": task})
+        first = trail_of(result, "decision")[0]
+        assert (first["action"], first["agent"]) == ("route", agent), task
+
+
 async def test_a_task_no_card_matches_goes_to_a_human_under_the_default_model(
     saver: BaseCheckpointSaver[Any],
 ) -> None:
