@@ -28,7 +28,7 @@ from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
-from switchboard.errors import SwitchboardError
+from switchboard.errors import ConfigError, SwitchboardError
 from switchboard.graph import trail as query
 from switchboard.graph.backpressure import queued
 from switchboard.graph.decision import PlanStep, RoutingDecision, decision_schema
@@ -151,8 +151,14 @@ class Router:
         self._bound: dict[tuple[str, ...], StructuredCall] = {}
         self._shortlister = Shortlister(team)
         self._rules = [(rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in self.settings.rules]
-        for rule in self.settings.rules:
-            team.card(rule.agent)  # a rule naming an unknown agent fails at build time
+        where = f" in {policy.source}" if policy.source else ""
+        for rule in self.settings.rules:  # a rule naming an unknown agent fails at build time
+            if rule.agent not in team.names:
+                raise ConfigError(
+                    f"routing rule {rule.id!r}{where} routes to {rule.agent!r}, which is no agent of team "
+                    f"{team.name!r}; its agents: {', '.join(team.names)}"
+                )
+
 
     def rank(self, text: str) -> list[tuple[AgentCard, float]]:
         """Every card by capability match with ``text``, best first."""

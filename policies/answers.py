@@ -64,9 +64,10 @@ class Answer(BaseModel):
 EXAMPLE = {
     "approved": True,
     "note": "checked",
-    "approver": "alice",
-    "approval": {"principal": "alice", "role": "finance_manager", "signature": "..."},
+    "approver": "NAME",
+    "approval": {"principal": "NAME", "role": "ROLE", "signature": "..."},
 }
+"""The shape of an answer, for every team: placeholders, not one team's principals."""
 
 
 class ResumeShape(BaseModel):

@@ -16,6 +16,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.errors import ConfigError
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
@@ -429,3 +430,12 @@ async def test_two_branches_paused_at_once_are_answered_one_at_a_time(make: Fact
     done = await _run(graph, Command(resume={second.id: signed_answer(second.value, "t")}))
     model.assert_complete()
     assert sorted(h["summary"] for h in _handoffs(done)) == ["paid A", "paid B"]
+
+
+def test_a_rule_routing_to_an_agent_the_team_lacks_is_refused_with_the_rule_and_file(ops: Team, tmp_path: Path) -> None:
+    """The error named neither the rule nor its file. (Grants may name agents of other teams sharing the policy.)"""
+    rule = {"id": "invoices-first", "pattern": "invoice", "agent": "biling"}
+    source = tmp_path / "ops-policy.yaml"
+    pinned = PolicyFile.model_validate({"name": "ops", "source": source, "routing": {"rules": [rule]}})
+    with pytest.raises(ConfigError, match=r"routing rule 'invoices-first' in .*ops-policy.yaml routes to 'biling'"):
+        build_graph(team=ops, model=ScriptedChatModel(steps=[]), toolbox=_tools(), policy=pinned)
