@@ -121,6 +121,8 @@ def build_graph(
             card names a tool no server provides, or a setting is invalid;
             raised here, before any run.
     """
+    if max_hops < 1:
+        raise ConfigError(f"max_hops is {max_hops}; a run needs at least 1 agent step before a human is asked")
     roster = _Roster.of(agents, team)
     team = roster.team
     policy = policy if policy is not None else team.load_policy()

@@ -9,6 +9,7 @@ question are reset, so a thread can take one chat message after another.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -25,7 +26,8 @@ def validate_task(task: Any) -> str:
     """The task as text, or a clear refusal.
 
     Raises:
-        TaskError: The task is missing, not text, empty, or too long.
+        TaskError: The task is missing, not text (or not valid UTF-8, or
+            holding control characters), empty, or too long.
     """
     if task is None:
         raise TaskError(f"there is no task; {_HOW}")
@@ -36,6 +38,13 @@ def validate_task(task: Any) -> str:
         raise TaskError("the task is empty; describe what the agents should do")
     if len(text) > MAX_TASK_CHARS:
         raise TaskError(f"the task has {len(text)} characters; keep it under {MAX_TASK_CHARS}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: bytes a shell or a file gave that were not UTF-8
+        raise TaskError(f"the task holds bytes that are not text (at character {exc.start}); send it as UTF-8") from exc
+    controls = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t"})
+    if controls:  # escape sequences would reach operators' terminals through show and the dashboard
+        raise TaskError(f"the task holds control characters ({', '.join(controls[:5])}); send plain text")
     return text
 
 

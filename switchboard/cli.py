@@ -276,14 +276,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         from switchboard.settings import invalid_settings
 
         bad = invalid_settings(exc)  # nothing ran: no state to speak of
-        return _fail(args, bad or f"{_describe(exc)}; the thread's state is checkpointed up to its last step")
+        return _fail(args, bad or _unexpected(exc))
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def _describe(exc: BaseException) -> str:
     """One line for an unexpected error, unwrapping task-group wrappers."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"
+    inner = _innermost(exc)
+    return f"{type(inner).__name__}: {inner}"
+
+
+def _unexpected(exc: BaseException) -> str:
+    """What to tell the operator about an error nothing expected, without claiming what it cannot know."""
+    import sqlite3
+
+    inner = _innermost(exc)
+    if isinstance(inner, sqlite3.DatabaseError) and not isinstance(inner, sqlite3.OperationalError):
+        from switchboard.settings import Settings
+
+        settings = Settings()
+        return (
+            f"{_describe(inner)}: a SQLite file Switchboard keeps is damaged: the checkpoints "
+            f"({settings.checkpoint_target}) or a file in {settings.data_dir} (audit.sqlite, health.sqlite, "
+            "telemetry.sqlite); restore it from a backup, or move it aside to start it afresh"
+        )
+    return f"{_describe(inner)}; a run that had started keeps its state to its last checkpoint (`switchboard threads`)"
 
 
 if __name__ == "__main__":

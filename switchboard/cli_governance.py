@@ -196,8 +196,9 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
         console.print("nothing is waiting for a human")
     for row in rows:
         who = ", ".join(row["roles"]) or "any principal"
+        until = f" until {datetime.fromtimestamp(row['deadline'], UTC).isoformat()[:19]}" if row["deadline"] else ""
         console.print(
-            f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]} for {who}"
+            f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]}{until} for {who}"
             f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] != 'waiting' else ''}"
             f": {row['question']}",
             markup=False,

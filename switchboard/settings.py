@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     """SQLite file of live agent load and health, shared by every process
     that uses it; default ``health.sqlite`` beside a SQLite checkpoint file,
     or in ``home``."""
-    max_hops: int = 12
+    max_hops: int = Field(default=12, ge=1)
     """Agent steps in a run before the supervisor must ask a human."""
     lock_ttl: float = Field(default=30.0, gt=0)
     """Seconds after which a SQLite thread lock whose holder stopped

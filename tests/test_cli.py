@@ -111,6 +111,17 @@ def test_an_invalid_setting_names_its_variable(cli: Any) -> None:
     assert code == 1 and out["status"] == "failed"
     assert "SWITCHBOARD_MCP_KEEPALIVE='-1'" in out["error"] and "greater than or equal to 0" in out["error"]
     assert "checkpointed" not in out["error"]  # nothing ran, so no thread state to speak of
+    code, out = cli("run", "hello", "--json", extra_env={"SWITCHBOARD_MAX_HOPS": "-3"})  # paused every run before
+    assert code == 1 and "SWITCHBOARD_MAX_HOPS='-3'" in out["error"]
+
+
+def test_a_damaged_database_is_named_not_called_checkpointed(cli: Any, tmp_path: Path) -> None:
+    """'file is not a database; the thread's state is checkpointed up to its last step' named no file, and was false."""
+    (tmp_path / "cp.sqlite").write_bytes(b"not a database, just garbage" * 100)
+    code, out = cli("threads", "--json")
+    assert code == 1 and "checkpointed" not in out["error"]
+    assert "file is not a database" in out["error"] and "is damaged" in out["error"]
+    assert str(tmp_path / "cp.sqlite") in out["error"]
 
 
 def test_agents_lists_the_cards(cli: Any) -> None:

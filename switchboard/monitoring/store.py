@@ -156,12 +156,29 @@ class TelemetryStore:
                 stop = len(rows) < len(batch)
                 try:
                     if rows:
-                        db.table("events").insert_all(rows, replace=True)
-                except sqlite3.Error:  # a full disk or a locked file must not stop the run: log and go on
-                    log.exception("could not write %d telemetry events to %s", len(rows), self.path)
+                        _insert(db, rows, self.path)
                 finally:
                     for _ in batch:
                         self._queue.task_done()
+
+
+def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]], path: Path) -> None:
+    """Write a batch; nothing may stop the writer thread, or every later event is lost and ``flush`` never returns.
+
+    A full disk or a locked file loses the batch (logged). A row SQLite
+    cannot take (text with undecodable bytes) loses only itself: the batch
+    is written again row by row.
+    """
+    try:
+        db.table("events").insert_all(rows, replace=True)
+    except sqlite3.Error:  # a full disk or a locked file must not stop the run: log and go on
+        log.exception("could not write %d telemetry events to %s", len(rows), path)
+    except Exception:
+        for row in rows:
+            try:
+                db.table("events").insert(row, replace=True)
+            except Exception:
+                log.exception("could not write a %s telemetry event to %s; skipped", row.get("kind"), path)
 
 
 def read_rows(path: str | Path, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:

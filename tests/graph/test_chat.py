@@ -60,6 +60,8 @@ async def test_each_chat_turn_is_a_new_task_with_its_own_report(desk_graph: Grap
         ({"task": "   "}, "the task is empty"),
         ({"task": 42}, "a task must be text, not int"),
         ({"task": "x" * (MAX_TASK_CHARS + 1)}, f"keep it under {MAX_TASK_CHARS}"),
+        ({"task": "cancel order \udcff\udcfe please"}, "bytes that are not text"),  # argv that was not UTF-8
+        ({"task": "cancel order \x1b[31m now\x07"}, "control characters"),  # a terminal escape for the operator
         ({"messages": [{"role": "user", "content": " "}]}, "the task is empty"),
         ({"messages": [{"role": "assistant", "content": "hello"}]}, "there is no task"),
         ({}, "there is no task"),

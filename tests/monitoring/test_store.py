@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -36,3 +37,17 @@ def test_a_changed_view_is_replaced_and_rows_are_kept(tmp_path: Path) -> None:
     ensure_schema(path)
     assert "old" not in {r["name"] for r in read_rows(path, "SELECT name FROM pragma_table_info('alerts')")}
     assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["r"]
+
+
+def test_a_row_the_database_cannot_take_is_skipped_and_the_writer_goes_on(tmp_path: Path) -> None:
+    """A task with undecodable bytes killed the writer thread: its telemetry was lost and flush() hung forever."""
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+    store.record(TelemetryEvent(kind="run", name="bad \udcff", thread_id="t1", outcome="completed"))
+    store.record(TelemetryEvent(kind="run", name="good", thread_id="t2", outcome="completed"))
+    done = threading.Thread(target=store.flush, daemon=True)
+    done.start()
+    done.join(10)
+    assert not done.is_alive()  # flush returned
+    store.close()
+    assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["good"]

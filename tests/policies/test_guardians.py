@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import ValidationError
 
+from switchboard.agents.card import Team
 from switchboard.domains.retail import DEMO_PERSONAS, RetailOperations, RetailStore
 from switchboard.domains.retail.guardians import refund_amounts
+from switchboard.graph import build_graph
 from switchboard.policies import PolicyFile, load_policy
 from switchboard.policies.guardians import GuardianContext, claimed_actions, llm_judge, run_guardians
-from switchboard.testing import ScriptedChatModel
+from switchboard.testing import ScriptedChatModel, escalate, route
+from switchboard.testing import handoff as step_handoff
 
 MIA = DEMO_PERSONAS["mia_chen"]
 CONTEXT = GuardianContext()
@@ -140,3 +144,29 @@ async def test_llm_judge_takes_the_model_and_reads_its_verdict() -> None:
     assert (await judge(report, CONTEXT)).action == "flag"
     assert "refund my order" in model.calls[0].text
     model.assert_complete()
+
+
+@pytest.mark.parametrize("status", ["failed", "done"])
+async def test_guardians_read_finished_steps_not_the_reasons_a_step_failed(status: str) -> None:
+    """A step that failed because the order 'is already cancelled' was paused as if it claimed to cancel it."""
+    team = Team.model_validate(
+        {"name": "shop", "agents": [{"name": "desk", "description": "Orders.",
+                                     "skills": [{"id": "cancel", "description": "Cancel an order."}]}]}
+    )  # fmt: skip
+    policy = PolicyFile.model_validate(
+        {"name": "shop", "guardians": {"claims": [{"says": r"\bcancell?ed\b", "tools": ["cancel_*"]}]}}
+    )
+    supervisor = [route("desk", "cancel #1", skill="cancel")]
+    if status == "failed":  # the supervisor reads the failure and asks a human itself
+        supervisor.append(escalate("desk could not cancel order #1: it is cancelled already. Close the request?"))
+    model = ScriptedChatModel(
+        steps=supervisor,
+        agents={"desk": [step_handoff("Order #1 is 'cancelled' already; nothing was changed.", status=status)]},
+    )
+    graph = build_graph(team=team, model=model, policy=policy, checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": status}}
+    await graph.ainvoke({"task": "cancel order #1"}, config)
+    model.assert_complete()
+    (pending,) = (await graph.aget_state(config)).interrupts
+    checked = "A check on desk's result failed (claimed_actions)" in pending.value["question"]
+    assert checked == (status == "done")  # a finished step's claim is checked; a failed step's reason is not
