@@ -29,8 +29,9 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from switchboard.policies.regex import Regex
 from switchboard.policies.scopes import Facts
 
 Action = Literal["pass", "flag", "block"]
@@ -191,19 +192,10 @@ class ClaimCheck(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    says: str
+    says: Regex
     """A regular expression over the agent's summary, case-insensitive, such as ``'\\brefunded\\b'``."""
     tools: tuple[str, ...] = Field(min_length=1)
     """Tool names (globs); one of them, called successfully in the same step, backs the claim."""
-
-    @field_validator("says")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
-        return pattern
 
 
 class GuardianPolicy(BaseModel):

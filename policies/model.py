@@ -6,7 +6,6 @@ owner can move a threshold or add a tool to a rule without touching Python.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from switchboard.policies.escalations import EscalationPath
 from switchboard.policies.grants import Grant
 from switchboard.policies.guardians import GuardianPolicy
 from switchboard.policies.measure import Measure
+from switchboard.policies.regex import Regex
 from switchboard.policies.scopes import Scopes
 
 
@@ -90,20 +90,11 @@ class RoutingRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
-    pattern: str
+    pattern: Regex
     agent: str
     skill: str | None = None
     instruction: str = "{task}"
     """``{task}`` and ``{match}`` (the matched text) are filled in."""
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
-        return pattern
 
 
 class RoutingPolicy(BaseModel):

@@ -125,7 +125,7 @@ def test_a_guardian_a_policy_cannot_load_is_refused_with_the_reason() -> None:
     for guardians, problem in [
         ({"checks": ["clinic.checks:nope"]}, "cannot import 'clinic.checks:nope'"),
         ({"checks": ["refund_amounts"]}, "is not 'module:function'"),
-        ({"claims": [{"says": "(unclosed", "tools": ["x"]}]}, "is not a regular expression"),
+        ({"claims": [{"says": "(unclosed", "tools": ["x"]}]}, "is not a valid regular expression"),
         ({"claims": [{"says": "sent", "tools": []}]}, "at least 1 item"),
     ]:
         with pytest.raises(ValidationError, match=re.escape(problem)):
