@@ -34,7 +34,8 @@ def distinct_call_ids(reply: AIMessage, earlier: Iterable[BaseMessage]) -> AIMes
     Returns:
         ``reply`` itself when every id is already unique and non-empty;
         otherwise a copy whose missing or repeated ids are replaced, in
-        order, by ``<id or "call">~<n>`` with the smallest ``n`` not taken.
+        order, by ``<id or "call">_<n>`` with the smallest ``n`` not taken
+        (letters, digits, ``_`` and ``-`` only, as providers require of ids).
     """
     taken = {str(c["id"]) for m in earlier if isinstance(m, AIMessage) for c in m.tool_calls if c.get("id")}
     calls, changed = [], False
@@ -42,9 +43,9 @@ def distinct_call_ids(reply: AIMessage, earlier: Iterable[BaseMessage]) -> AIMes
         ident = str(call.get("id") or "")
         if not ident or ident in taken:
             base, n = ident or "call", 2
-            while f"{base}~{n}" in taken:
+            while f"{base}_{n}" in taken:
                 n += 1
-            ident, changed = f"{base}~{n}", True
+            ident, changed = f"{base}_{n}", True
             call = {**call, "id": ident}
         taken.add(ident)
         calls.append(call)

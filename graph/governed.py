@@ -44,27 +44,29 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
     """A compiled supervisor graph whose state writes never drop a pending question."""
 
     def bulk_update_state(self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]) -> RunnableConfig:
-        """Refuse on a paused thread (see module doc); otherwise LangGraph's own."""
-        _refuse_if_paused(self.get_state(config), config)
+        """Refuse on a paused thread, or a write that steers (see module doc); otherwise LangGraph's own."""
+        _refuse_goto_in(supersteps, config)
+        _refuse_if_paused(self.get_state(_latest(config)), config)
         return super().bulk_update_state(config, supersteps)
 
     async def abulk_update_state(
         self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]
     ) -> RunnableConfig:
-        """Refuse on a paused thread (see module doc); otherwise LangGraph's own."""
-        _refuse_if_paused(await self.aget_state(config), config)
+        """Refuse on a paused thread, or a write that steers (see module doc); otherwise LangGraph's own."""
+        _refuse_goto_in(supersteps, config)
+        _refuse_if_paused(await self.aget_state(_latest(config)), config)
         return await super().abulk_update_state(config, supersteps)
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
         """Refuse a ``Command`` that writes to a paused thread or steers past the supervisor (module doc)."""
         if _steers(input):
-            _refuse_steering(input, self.get_state(config or {}), config or {}, set(self.nodes))
+            _refuse_steering(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
         yield from super().stream(input, config, **kwargs)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Refuse a ``Command`` that writes to a paused thread or steers past the supervisor (module doc)."""
         if _steers(input):
-            _refuse_steering(input, await self.aget_state(config or {}), config or {}, set(self.nodes))
+            _refuse_steering(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
         async for chunk in super().astream(input, config, **kwargs):
             yield chunk
 
@@ -88,29 +90,52 @@ def _refuse_if_paused(snapshot: StateSnapshot, config: RunnableConfig, *, what: 
     )
 
 
+def _latest(config: RunnableConfig | None) -> RunnableConfig:
+    """The thread's config without a ``checkpoint_id``: the checks read where the thread stands now.
+
+    A write or a run aimed at an earlier checkpoint forks the thread from
+    there; checked against that checkpoint, a fork from before a question
+    would leave the question behind.
+    """
+    config = config or {}
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k != "checkpoint_id"}
+    return {**config, "configurable": configurable}
+
+
 def _steers(input: Any) -> bool:
     return isinstance(input, Command) and (bool(input.goto) or input.update is not None)
 
 
-_RECOVERY_GOTO = frozenset({"supervisor", "finalize"})
-_RECOVERY_UPDATE = frozenset({"trail", "outcome"})
+def _refuse_goto_in(supersteps: Sequence[Sequence[StateUpdate]], config: RunnableConfig) -> None:
+    """A state write may write values, never schedule a step: ``update_state(Command(goto=...))`` would."""
+    for superstep in supersteps:
+        for update in superstep:
+            if isinstance(update.values, Command) and update.values.goto:
+                raise ThreadError(_NOT_ROUTED.format(thread=(config.get("configurable") or {}).get("thread_id")))
+
+
+_NOT_ROUTED = (
+    "thread {thread!r}: only the supervisor routes steps; a goto from outside (Command(goto=...) as a run's input "
+    "or in update_state) would run a step past the routing rules, handoff grants and hop limit. Start a turn with "
+    "{{'task': ...}}, or answer a question with Command(resume={{INTERRUPT_ID: ANSWER}})"
+)
+
+
+def _is_recovery(command: Command[Any], snapshot: StateSnapshot, nodes: set[str]) -> bool:
+    """``resume`` handing back, as failed, the steps whose agent left the team, and nothing else."""
+    orphans = orphaned_steps(snapshot.values or {}, nodes)
+    if not orphans or command.goto not in ("supervisor", "finalize") or not isinstance(command.update, dict):
+        return False
+    expected: dict[str, Any] = {"trail": orphans}
+    if command.goto == "finalize":
+        expected["outcome"] = "rejected"
+    return command.update == expected
 
 
 def _refuse_steering(command: Command[Any], snapshot: StateSnapshot, config: RunnableConfig, nodes: set[str]) -> None:
-    thread = (config.get("configurable") or {}).get("thread_id")
-    update = command.update if isinstance(command.update, dict) else {}
-    if (
-        isinstance(command.goto, str)
-        and command.goto in _RECOVERY_GOTO
-        and set(update) <= _RECOVERY_UPDATE
-        and orphaned_steps(snapshot.values or {}, nodes)
-    ):
-        return  # resume handing back a step whose agent left the team: nothing else can move the thread
+    if isinstance(command.goto, str) and _is_recovery(command, snapshot, nodes):
+        return  # nothing else can move such a thread
     if command.goto:
-        raise ThreadError(
-            f"thread {thread!r}: only the supervisor routes steps; Command(goto=...) from outside would run a step "
-            "past the routing rules, handoff grants and hop limit. Start a turn with {'task': ...}, or answer a "
-            "question with Command(resume={INTERRUPT_ID: ANSWER})"
-        )
+        raise ThreadError(_NOT_ROUTED.format(thread=(config.get("configurable") or {}).get("thread_id")))
     if snapshot.interrupts:
         _refuse_if_paused(snapshot, config, what="Command(update=...)")

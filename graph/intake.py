@@ -19,6 +19,8 @@ from switchboard.errors import TaskError
 from switchboard.graph.state import SupervisorState
 
 MAX_TASK_CHARS = 8000
+_LINE_BREAKS = str.maketrans({"\v": "\n", "\f": "\n"})
+"""Vertical tabs and form feeds, as pasted from office documents and PDFs, are line breaks."""
 _HOW = 'send {"task": "..."} or {"messages": [{"role": "user", "content": "..."}]}'
 
 
@@ -33,7 +35,7 @@ def validate_task(task: Any) -> str:
         raise TaskError(f"there is no task; {_HOW}")
     if not isinstance(task, str):
         raise TaskError(f"a task must be text, not {type(task).__name__}; {_HOW}")
-    text = task.strip()
+    text = task.translate(_LINE_BREAKS).strip()
     if not text:
         raise TaskError("the task is empty; describe what the agents should do")
     if len(text) > MAX_TASK_CHARS:

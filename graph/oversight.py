@@ -88,8 +88,6 @@ def govern_results(
         context = GuardianContext(thread_facts(gov.policy, calls), state.get("task") or "")
         start = len(trail) - len(fresh)
         for offset, handoff in enumerate(fresh):
-            if handoff.get("kind") != "handoff" or handoff.get("status") != "done":
-                continue  # a failed step's summary says why it failed; its facts are never taken into the context
             for verdict in run_guardians(gov.policy.guardians.in_force, handoff, context):
                 if verdict.ok:
                     continue

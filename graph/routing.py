@@ -159,7 +159,6 @@ class Router:
                     f"{team.name!r}; its agents: {', '.join(team.names)}"
                 )
 
-
     def rank(self, text: str) -> list[tuple[AgentCard, float]]:
         """Every card by capability match with ``text``, best first."""
         return self._shortlister.rank(text)

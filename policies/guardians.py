@@ -119,6 +119,8 @@ def number_of(value: Any) -> float | None:
 
 # Claimed actions ----------------------------------------------------------------------
 
+_CLAUSE = re.compile(r"[.;:!?]")
+"""Where a clause ends: a negation counts only in the claim's own clause ("Nothing to fix: I refunded it")."""
 _NEGATION = re.compile(r"\b(?:not|n't|never|unable|cannot|could not|failed to|no|nothing)\b[^.]{0,40}$", re.IGNORECASE)
 
 
@@ -134,6 +136,10 @@ def claimed_actions(
     Args:
         handoff: The agent's result.
         context: Unused; the guardian signature.
+
+    Only a finished step's summary is read: a failed step's says why it
+    failed, often in the words of the state it found ("the order is
+    'cancelled' already"), which is no claim to have acted.
         claims: Per claim, a regular expression over the summary and the
             tool names (globs) that can back it; a policy's
             ``guardians.claims``.
@@ -141,6 +147,8 @@ def claimed_actions(
             even when a claim's glob matches them.
     """
     name = "claimed_actions"
+    if handoff.get("status", "done") != "done":  # a failed step's summary says why ("is cancelled already")
+        return GuardianVerdict(name)
     summary = str(handoff.get("summary") or "")
     done = [
         str(call.get("tool"))
@@ -149,7 +157,7 @@ def claimed_actions(
     ]
     for pattern, tools in claims:
         for match in re.finditer(pattern, summary, re.IGNORECASE):
-            if _NEGATION.search(summary[: match.start()].split(".")[-1]):
+            if _NEGATION.search(_CLAUSE.split(summary[: match.start()])[-1]):
                 continue
             if not any(fnmatchcase(tool, p) for tool in done for p in tools):
                 return GuardianVerdict(

@@ -296,7 +296,7 @@ def _unexpected(exc: BaseException) -> str:
     import sqlite3
 
     inner = _innermost(exc)
-    if isinstance(inner, sqlite3.DatabaseError) and not isinstance(inner, sqlite3.OperationalError):
+    if type(inner) is sqlite3.DatabaseError:  # "file is not a database", "database disk image is malformed"
         from switchboard.settings import Settings
 
         settings = Settings()

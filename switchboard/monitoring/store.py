@@ -166,19 +166,22 @@ def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]], path: Path) -
     """Write a batch; nothing may stop the writer thread, or every later event is lost and ``flush`` never returns.
 
     A full disk or a locked file loses the batch (logged). A row SQLite
-    cannot take (text with undecodable bytes) loses only itself: the batch
-    is written again row by row.
+    cannot take (text with undecodable bytes, a value of the wrong type)
+    loses only itself: the batch is written again row by row.
     """
     try:
         db.table("events").insert_all(rows, replace=True)
-    except sqlite3.Error:  # a full disk or a locked file must not stop the run: log and go on
+        return
+    except sqlite3.OperationalError:  # a full disk or a locked file: no row would fare better; log and go on
         log.exception("could not write %d telemetry events to %s", len(rows), path)
-    except Exception:
-        for row in rows:
-            try:
-                db.table("events").insert(row, replace=True)
-            except Exception:
-                log.exception("could not write a %s telemetry event to %s; skipped", row.get("kind"), path)
+        return
+    except Exception:  # one row SQLite cannot take (undecodable text, a wrong type): write the others
+        pass
+    for row in rows:
+        try:
+            db.table("events").insert(row, replace=True)
+        except Exception:
+            log.exception("could not write a %s telemetry event to %s; skipped", row.get("kind"), path)
 
 
 def read_rows(path: str | Path, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:

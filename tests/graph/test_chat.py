@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from switchboard.errors import TaskError
 from switchboard.graph import trail as query
-from switchboard.graph.intake import MAX_TASK_CHARS
+from switchboard.graph.intake import MAX_TASK_CHARS, validate_task
 from switchboard.testing import ScriptedChatModel, finish, handoff, route
 from tests.graph.conftest import GraphFactory
 
@@ -74,6 +74,10 @@ async def test_a_malformed_task_is_refused_inside_the_graph(
     with pytest.raises(TaskError, match=error):
         await desk_graph(model).ainvoke(payload, CONFIG)
     assert model.calls == []  # refused before anything ran
+
+
+def test_pasted_page_and_line_breaks_are_line_breaks_not_refusals() -> None:
+    assert validate_task("Order #W1\fpage 2\vline 3\twith a tab") == "Order #W1\npage 2\nline 3\twith a tab"
 
 
 def test_input_and_output_schemas_fit_chat_clients(desk_graph: GraphFactory) -> None:

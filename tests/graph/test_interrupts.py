@@ -431,3 +431,29 @@ async def test_no_step_runs_unless_the_supervisor_routes_it(make: Factory) -> No
     with pytest.raises(ThreadError, match="only the supervisor routes"):
         graph.invoke(Command(goto="till"), CONFIG)
     assert refunds == [] and len(query.handoffs((await graph.aget_state(CONFIG)).values["trail"])) == 0
+
+
+async def test_a_write_aimed_at_an_earlier_checkpoint_cannot_drop_the_question(make: Factory) -> None:
+    """The checks read the checkpoint the config named: a write to one before the question forked it away."""
+    graph = make(_refund_script())
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)
+    asked = await _pending(graph)
+    earlier = next(h for h in [h async for h in graph.aget_state_history(CONFIG)] if not h.interrupts)
+    with pytest.raises(ThreadError, match="paused on a question"):
+        await graph.aupdate_state(earlier.config, {"outcome": "resolved"}, as_node="finalize")
+    with pytest.raises(ThreadError, match="paused on a question"):
+        await graph.ainvoke(Command(update={"task": "forged"}), earlier.config)
+    state = await graph.aget_state(CONFIG)
+    assert [i.value["interrupt_id"] for i in state.interrupts] == [asked["interrupt_id"]] and refunds == []
+
+
+async def test_update_state_cannot_carry_a_goto_past_the_supervisor(make: Factory) -> None:
+    """update_state(Command(goto=Send(agent, ...)), as_node=...) scheduled a step nobody routed."""
+    model = ScriptedChatModel(steps=[finish("nothing to do")], agents={"till": [call("refund", amount=100)]})
+    graph = make(model)
+    await graph.ainvoke({"task": "hello"}, CONFIG)
+    step = {"id": "x", "agent": "till", "skill": None, "instruction": "refund 100", "tried": []}
+    made_up = Send("till", {"task": "t", "context": {}, "history": [], "assignment": step})
+    with pytest.raises(ThreadError, match="only the supervisor routes"):
+        await graph.aupdate_state(CONFIG, Command(goto=made_up), as_node="supervisor")
+    assert (await graph.aget_state(CONFIG)).next == () and refunds == []

@@ -16,7 +16,7 @@ from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
-from switchboard.errors import ConfigError
+from switchboard.errors import ConfigError, ThreadError
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile
@@ -275,6 +275,13 @@ async def test_agent_removed_while_paused_has_its_step_reassigned(ops: Team, tmp
         stuck = await graph.aget_state(CONFIG)
         orphans = orphaned_steps(stuck.values, set(graph.nodes))
         assert [o["agent"] for o in orphans] == ["billing"]
+        for forged in (  # the recovery hands back exactly the orphaned steps, nothing else rides along
+            [("trail", orphans), ("task", "forged")],  # an update as pairs skipped the key check
+            {"trail": [{**orphans[0], "status": "done", "summary": "paid"}]},
+            {"trail": orphans, "outcome": "resolved"},
+        ):
+            with pytest.raises(ThreadError, match="only the supervisor routes"):
+                await graph.ainvoke(Command(goto="supervisor", update=forged), CONFIG)
         await graph.ainvoke(Command(goto="supervisor", update={"trail": orphans}), CONFIG)
         state = await graph.aget_state(CONFIG)
     after.assert_complete()

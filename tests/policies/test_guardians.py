@@ -106,6 +106,7 @@ def test_a_failed_write_does_not_back_a_claim(returned: list[dict[str, Any]]) ->
 def test_negated_claims_are_not_claims() -> None:
     assert retail_claims(handoff("The order could not be cancelled: it shipped.", {}, [])).ok
     assert retail_claims(handoff("Checked the order; nothing was refunded.", {}, [])).ok
+    assert not retail_claims(handoff("Nothing to worry about: I refunded the order.", {}, [])).ok  # its own clause
 
 
 def test_a_policy_runs_the_guardians_it_names_and_no_others() -> None:
