@@ -380,6 +380,6 @@ def _escalation(card: AgentCard, decision: PolicyDecision, verdict: ApprovalVerd
         rule=decision.rule_id,
         approved=verdict.approved,
         note=verdict.note,
-        approver=verdict.principal or None,
+        approver=verdict.answered_by,
         at_call=0,
     )

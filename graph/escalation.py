@@ -47,7 +47,7 @@ def escalation_node(gov: Governance) -> EscalationNode:
             rule=None,
             approved=verdict.approved,
             note=verdict.note,
-            approver=verdict.principal or None,
+            approver=verdict.answered_by,
             at_call=0,
         )
         update = {"trail": [event], "pending": None}

@@ -117,6 +117,13 @@ class ApprovalVerdict:
     signed: bool = True
     """``False`` for an unsigned rejection (a rejection moves nothing)."""
 
+    @property
+    def answered_by(self) -> str | None:
+        """Who answered, for the trail: the verified principal, or the name an unsigned answer claimed, marked so."""
+        if not self.principal:
+            return None
+        return self.principal if self.signed else f"{self.principal} (unsigned)"
+
 
 def sign_approval(
     principal_name: str,

@@ -169,9 +169,11 @@ async def test_a_rejection_needs_no_signature_and_runs_nothing(make: Factory) ->
     )
     graph = make(model)
     await graph.ainvoke({"task": "refund 900"}, CONFIG)
-    state = await _resume(graph, {"approved": False, "note": "no receipt"})
+    state = await _resume(graph, {"approved": False, "note": "no receipt", "approver": "mallory"})
     model.assert_complete()
     assert refunds == [] and not state.interrupts and state.values["outcome"] == "rejected"
+    (human,) = query.escalations(state.values["trail"])  # a name nobody checked is not recorded as a principal's
+    assert human["approver"] == "mallory (unsigned)" and not human["approved"]
 
 
 async def test_the_approval_payload_says_what_who_and_how(make: Factory) -> None:
