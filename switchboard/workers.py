@@ -151,11 +151,11 @@ async def submit_resume(
     """
     settings = settings or Settings()
     answer: dict[str, Any] = {"approved": approved, "note": note, "approver": approver}
+    thread = await read_thread(thread_id, settings=settings)  # a rejection too: a job that cannot work is refused now
+    pending = thread.get("pending")
+    if thread["status"] != "paused" or not pending:
+        raise ThreadError(f"thread {thread_id!r} is not waiting for an answer ({thread['status']})")
     if approved and approver:
-        thread = await read_thread(thread_id, settings=settings)
-        pending = thread.get("pending")
-        if thread["status"] != "paused" or not pending:
-            raise ThreadError(f"thread {thread_id!r} is not waiting for an answer ({thread['status']})")
         registry = principals_for(settings, load_team(settings.team))
         answer = sign_answer(
             registry, settings.data_dir / "keys", approver, pending, thread_id=thread_id,

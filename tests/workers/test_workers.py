@@ -157,6 +157,8 @@ async def test_a_paused_run_is_answered_through_the_queue_from_the_command_line(
 
     refused = _cli("submit", "--resume", "q-return")
     assert refused.returncode == 2 and "--approve or --reject" in refused.stderr
+    late = _cli("submit", "--resume", "q-return", "--reject")  # was queued, to fail in the worker's log
+    assert late.returncode == 2 and "is not waiting for an answer (completed)" in late.stderr
     assert len(await _jobs(queue_db)) == 2  # a refused submit queues nothing
 
 
