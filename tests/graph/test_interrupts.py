@@ -432,7 +432,10 @@ async def test_no_step_runs_unless_the_supervisor_routes_it(make: Factory) -> No
         await graph.ainvoke(Command(goto=made_up), CONFIG)
     with pytest.raises(ThreadError, match="only the supervisor routes"):
         graph.invoke(Command(goto="till"), CONFIG)
-    assert refunds == [] and len(query.handoffs((await graph.aget_state(CONFIG)).values["trail"])) == 0
+    with pytest.raises(ThreadError, match="only the supervisor routes"):  # a state write may not schedule it either
+        await graph.aupdate_state(CONFIG, Command(goto=made_up), as_node="supervisor")
+    state = await graph.aget_state(CONFIG)
+    assert refunds == [] and state.next == () and len(query.handoffs(state.values["trail"])) == 0
 
 
 async def test_a_write_aimed_at_an_earlier_checkpoint_cannot_drop_the_question(make: Factory) -> None:
@@ -447,15 +450,3 @@ async def test_a_write_aimed_at_an_earlier_checkpoint_cannot_drop_the_question(m
         await graph.ainvoke(Command(update={"task": "forged"}), earlier.config)
     state = await graph.aget_state(CONFIG)
     assert [i.value["interrupt_id"] for i in state.interrupts] == [asked["interrupt_id"]] and refunds == []
-
-
-async def test_update_state_cannot_carry_a_goto_past_the_supervisor(make: Factory) -> None:
-    """update_state(Command(goto=Send(agent, ...)), as_node=...) scheduled a step nobody routed."""
-    model = ScriptedChatModel(steps=[finish("nothing to do")], agents={"till": [call("refund", amount=100)]})
-    graph = make(model)
-    await graph.ainvoke({"task": "hello"}, CONFIG)
-    step = {"id": "x", "agent": "till", "skill": None, "instruction": "refund 100", "tried": []}
-    made_up = Send("till", {"task": "t", "context": {}, "history": [], "assignment": step})
-    with pytest.raises(ThreadError, match="only the supervisor routes"):
-        await graph.aupdate_state(CONFIG, Command(goto=made_up), as_node="supervisor")
-    assert (await graph.aget_state(CONFIG)).next == () and refunds == []
