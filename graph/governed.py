@@ -133,7 +133,7 @@ def _is_recovery(command: Command[Any], snapshot: StateSnapshot, nodes: set[str]
 
 
 def _refuse_steering(command: Command[Any], snapshot: StateSnapshot, config: RunnableConfig, nodes: set[str]) -> None:
-    if isinstance(command.goto, str) and _is_recovery(command, snapshot, nodes):
+    if _is_recovery(command, snapshot, nodes):
         return  # nothing else can move such a thread
     if command.goto:
         raise ThreadError(_NOT_ROUTED.format(thread=(config.get("configurable") or {}).get("thread_id")))

@@ -133,13 +133,13 @@ def claimed_actions(
 ) -> GuardianVerdict:
     """An action the summary claims must have a successful tool call behind it.
 
-    Args:
-        handoff: The agent's result.
-        context: Unused; the guardian signature.
-
     Only a finished step's summary is read: a failed step's says why it
     failed, often in the words of the state it found ("the order is
     'cancelled' already"), which is no claim to have acted.
+
+    Args:
+        handoff: The agent's result.
+        context: Unused; the guardian signature.
         claims: Per claim, a regular expression over the summary and the
             tool names (globs) that can back it; a policy's
             ``guardians.claims``.
@@ -147,7 +147,7 @@ def claimed_actions(
             even when a claim's glob matches them.
     """
     name = "claimed_actions"
-    if handoff.get("status", "done") != "done":  # a failed step's summary says why ("is cancelled already")
+    if handoff.get("status", "done") != "done":
         return GuardianVerdict(name)
     summary = str(handoff.get("summary") or "")
     done = [
