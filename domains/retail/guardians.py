@@ -26,8 +26,13 @@ def refund_amounts(handoff: Mapping[str, Any], context: GuardianContext) -> Guar
     Reported amounts are the ``facts`` under :data:`AMOUNT_KEYS` and the
     dollar figures in the summary. Backed amounts are every number in the
     handoff's successful tool results, plus the sum of a return's items.
+    Only a finished step reports amounts: a failed or paused one's summary
+    says what went wrong ("the refund of $75.00 was refused"), and its step
+    is reassigned or asked about, not believed.
     """
     name = "refund_amounts"
+    if handoff.get("status", "done") != "done":
+        return GuardianVerdict(name)
     results = results_of(handoff)
     backed = {round(n, 2) for result in results for n in numbers_in(result)}
     backed |= {t for r in results if isinstance(r, Mapping) and (t := _returned_total(r)) is not None}

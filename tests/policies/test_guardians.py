@@ -86,6 +86,13 @@ def test_a_refund_above_the_payments_is_blocked() -> None:
     assert verdict.action == "block" and "more than the order's payments" in verdict.reason
 
 
+def test_a_failed_step_mentions_amounts_without_reporting_them() -> None:
+    failed = {**handoff("The refund of $75.00 was refused: the order is pending.", {"refund_amount": 75.0}, []),
+              "status": "failed"}  # fmt: skip
+    assert refund_amounts(failed, CONTEXT).ok
+    assert refund_amounts({**failed, "status": "done"}, CONTEXT).action == "block"
+
+
 def test_negative_amounts_are_blocked() -> None:
     report = handoff("x", {"refund_amount": -5}, [record("calculate", -5)])
     assert refund_amounts(report, CONTEXT).action == "block"
