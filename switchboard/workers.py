@@ -117,17 +117,25 @@ async def ensure_schema(app: procrastinate.App, url: str) -> None:
 async def submit(task: str, *, thread_id: str | None = None, settings: Settings | None = None) -> tuple[str, int]:
     """Put a run on the queue; a worker will start it. Returns the thread id and job id.
 
+    A thread takes one queued job at a time (procrastinate's queueing lock,
+    keyed by the thread id), and a run only for a thread that does not exist
+    yet: either would fail in the worker, where only its log would say so.
+
     Raises:
         TaskError: The task is malformed (checked here, before it is queued).
         ConfigError: Checkpoints are not on Postgres.
+        ThreadError: ``thread_id`` exists already, or has a job queued.
     """
     text = validate_task(task)
-    thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
     app = build_app(settings)
+    if thread_id is None:
+        thread_id = new_thread_id()
+    elif await _exists(thread_id, settings):
+        raise ThreadError(f"thread {thread_id!r} exists already: give a new --thread, or answer it with --resume")
     async with app.open_async():
         await ensure_schema(app, queue_url(settings))
-        job_id = await app.tasks[RUN_TASK].defer_async(task=text, thread_id=thread_id)
+        job_id = await _defer(app, RUN_TASK, thread_id, task=text)
     return thread_id, job_id
 
 
@@ -164,7 +172,31 @@ async def submit_resume(
     app = build_app(settings)
     async with app.open_async():
         await ensure_schema(app, queue_url(settings))
-        return await app.tasks[RESUME_TASK].defer_async(thread_id=thread_id, answer=answer)
+        return await _defer(app, RESUME_TASK, thread_id, answer=answer)
+
+
+async def _defer(app: procrastinate.App, name: str, thread_id: str, **kwargs: Any) -> int:
+    """Queue the task ``name`` for ``thread_id`` unless a job for the thread is queued already.
+
+    Raises:
+        ThreadError: A job for the thread is waiting in the queue.
+    """
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    try:
+        return await app.tasks[name].configure(queueing_lock=thread_id).defer_async(thread_id=thread_id, **kwargs)
+    except AlreadyEnqueued:
+        raise ThreadError(
+            f"a job for thread {thread_id!r} is already queued; `switchboard show {thread_id}` follows it"
+        ) from None
+
+
+async def _exists(thread_id: str, settings: Settings) -> bool:
+    try:
+        await read_thread(thread_id, settings=settings)
+    except ThreadError:
+        return False
+    return True
 
 
 async def work(*, concurrency: int = 1, until_idle: bool = False, settings: Settings | None = None) -> None:

@@ -26,10 +26,10 @@ import pytest
 
 from switchboard.checkpoints import open_checkpointer
 from switchboard.domains.retail import RetailStore
-from switchboard.errors import ConfigError, TaskError
+from switchboard.errors import ConfigError, TaskError, ThreadError
 from switchboard.runs import read_thread
 from switchboard.settings import Settings
-from switchboard.workers import RUN_TASK, submit
+from switchboard.workers import RUN_TASK, build_app, submit, submit_resume
 from tests.workers.conftest import Workers
 
 RUNS = int(os.environ.get("SWITCHBOARD_TEST_WORKER_RUNS", "12"))
@@ -85,7 +85,9 @@ async def test_two_writers_on_one_thread_one_wins_and_history_does_not_fork(
     pool = workers(2)
     first, second = _tracking(mia), _tracking(omar)
     await submit(first, thread_id="contested", settings=settings)
-    await submit(second, thread_id="contested", settings=settings)
+    app = build_app(settings)  # a second submitter past submit's checks: the thread lock alone must hold
+    async with app.open_async():
+        await app.tasks[RUN_TASK].defer_async(task=second, thread_id="contested")
     async with await psycopg.AsyncConnection.connect(queue_db) as conn:
         cursor = await conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s", [RUN_TASK])
         assert (await cursor.fetchone()) == (2,)
@@ -118,6 +120,23 @@ async def test_submit_refuses_bad_input_and_a_non_postgres_store(tmp_path: Any) 
         await submit("Where is my order?", settings=Settings(checkpoint_db=str(tmp_path / "c.sqlite")))
     with pytest.raises(TaskError):
         await submit("   ", settings=Settings(checkpoint_db="postgresql://nobody@/nowhere?host=/nonexistent"))
+
+
+async def test_submit_refuses_a_thread_that_is_queued_or_exists(
+    queue_db: str, workers: Callable[[int], Workers], mia: Any
+) -> None:
+    settings = Settings()
+    await submit(_tracking(mia), thread_id="twice", settings=settings)
+    with pytest.raises(ThreadError, match="already queued"):
+        await submit(_tracking(mia), thread_id="twice", settings=settings)
+    with pytest.raises(ThreadError, match="no thread 'twice'"):
+        await submit_resume("twice", approved=False, settings=settings)  # queued, not started: nothing to answer
+    pool = workers(1)
+    assert await _wait_for_jobs(queue_db, 1) == ["succeeded"]
+    assert pool.stop() == [0], pool.stderr()
+    with pytest.raises(ThreadError, match="exists already"):
+        await submit(_tracking(mia), thread_id="twice", settings=settings)
+    assert len(await _jobs(queue_db)) == 1
 
 
 async def _wait_for_jobs(url: str, count: int) -> list[str]:
