@@ -162,6 +162,18 @@ def steps_named(condition: Condition) -> set[str]:
     return steps_named(condition.not_)
 
 
+def status_tests(condition: Condition) -> list[StatusTest]:
+    """Every status test in a condition, however deeply nested, for checks at load time."""
+    if isinstance(condition, StatusTest):
+        return [condition]
+    if isinstance(condition, FactTest):
+        return []
+    if isinstance(condition, AllOf | AnyOf):
+        parts = condition.all_ if isinstance(condition, AllOf) else condition.any_
+        return [test for part in parts for test in status_tests(part)]
+    return status_tests(condition.not_)
+
+
 def _same(value: Any, expected: Any) -> bool:
     """Equality that keeps YAML's ``true`` from matching the number 1."""
     if isinstance(value, bool) or isinstance(expected, bool):

@@ -71,6 +71,11 @@ def test_a_valid_file_loads_with_its_steps_in_order(tmp_path: Path) -> None:
             " when: {step: a, fact: f, equals: 1, present: true}}",
             "needs exactly one of equals, not_equals, one_of, present",
         ),
+        (
+            "- {id: a, agent: x, instruction: i}\n  - {id: b, agent: x, instruction: i, needs: [a],"
+            " when: {any: [{step: a, status: done}, {step: a, status: [rejected]}]}}",
+            "step 'b': its `when` waits for 'a' to end rejected, but a failure of 'a' stops the workflow",
+        ),
         ("- {id: Bad-Id, agent: x, instruction: i}", "must be lower_snake_case"),
         ("- {id: a, agent: x, instruction: i, on_failure: retry}", "step 'a', field on_failure"),
         ("- {id: a, agent: x, instruction: i, compensate: {agent: y}}", "step 'a', field compensate.instruction"),
@@ -131,7 +136,7 @@ def condition(raw: dict[str, object]) -> object:
         {
             "name": "w",
             "steps": [
-                {"id": "s", "agent": "a", "instruction": "i"},
+                {"id": "s", "agent": "a", "instruction": "i", "on_failure": "continue"},
                 {"id": "t", "agent": "a", "instruction": "i", "needs": ["s"], "when": raw},
             ],
         }
