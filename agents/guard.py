@@ -39,6 +39,7 @@ from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda, ensure_config
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
+from pydantic import ValidationError
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.facts import parse_result, thread_facts
@@ -112,7 +113,9 @@ async def run_guarded(
     messages, results = [], []
     try:
         for call, decision, key in zip(calls, decisions, keys, strict=True):
-            result = await _execute(call, decision, toolbox, card.timeout_s, key)
+            result = await _execute(
+                call, decision, toolbox, card.timeout_s, key, write=not toolbox.read_only(call["name"])
+            )
             results.append(result)
             messages.append(_message(call, result["result"], ok=result["outcome"] == "ok"))
             records.append((
@@ -303,8 +306,18 @@ def _number(value: Any) -> float | None:
 
 
 async def _execute(
-    call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float, key: str | None
+    call: ToolCall, decision: PolicyDecision, toolbox: Toolbox, timeout: float, key: str | None, *, write: bool
 ) -> ToolCallRecord:
+    """Run one decided call and record how it ended.
+
+    A call that raised has no answer from the server. A read that raised
+    ``crashed``: nothing happened, and another agent may retry it. A write
+    that raised once its arguments were accepted (the server died, the
+    connection dropped) is as ``uncertain`` as one that timed out: it may
+    have taken effect, so its step goes to a human instead of to an agent
+    that would send it again (a server that ignores idempotency keys would
+    then act twice).
+    """
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
 
@@ -324,7 +337,12 @@ async def _execute(
         raise
     except TimeoutError:
         return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
+    except ValidationError as exc:  # refused before it was sent
+        return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
+        if write:
+            return record("uncertain", f"{name} failed mid-call ({type(exc).__name__}: {exc}); "
+                          "whether it took effect is unknown")  # fmt: skip
         return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
     failed = getattr(message, "status", "success") == "error"
     return record("refused" if failed else "ok", content_text(message.content))

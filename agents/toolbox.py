@@ -116,9 +116,14 @@ class Toolbox:
     @classmethod
     def of(cls, tools: Iterable[BaseTool]) -> Toolbox:
         """A toolbox over tools already in hand (in-process tools, or tools a
-        caller loaded from sessions it manages itself)."""
+        caller loaded from sessions it manages itself).
+
+        A tool whose ``metadata`` has ``readOnlyHint`` (as MCP tools loaded
+        by langchain-mcp-adapters do) is a read, as for the team's servers.
+        """
         box = cls({})
         box._tools = {tool.name: tool for tool in tools}
+        box._read_only.update(name for name, tool in box._tools.items() if (tool.metadata or {}).get("readOnlyHint"))
         return box
 
     async def open(self) -> Toolbox:

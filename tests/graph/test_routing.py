@@ -42,7 +42,7 @@ agents:
     skills: [{id: invoices, description: Invoices and payments.}]
     max_concurrency: 1
     fallbacks: {invoices: [billing_backup]}
-    tools: [wait_for_peer, ask_manager, slow_write, flaky_write]
+    tools: [wait_for_peer, ask_manager, slow_write, flaky_write, flaky_read]
   - name: billing_backup
     description: Second billing desk, used when billing is down or busy.
     skills: [{id: invoices, description: Invoices and payments.}]
@@ -93,7 +93,14 @@ def _tools() -> Toolbox:
         """A write whose server crashes."""
         raise RuntimeError("connection reset by the payment server")
 
-    return Toolbox.of([wait_for_peer, ask_manager, slow_write, flaky_write])
+    @tool
+    def flaky_read(invoice: str) -> str:
+        """A read whose server crashes."""
+        raise RuntimeError("connection reset by the invoice server")
+
+    flaky_read.metadata = {"readOnlyHint": True}  # as langchain-mcp-adapters marks an MCP read
+
+    return Toolbox.of([wait_for_peer, ask_manager, slow_write, flaky_write, flaky_read])
 
 
 POLICY = PolicyFile.model_validate(
@@ -401,11 +408,24 @@ async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_pa
     assert state.next == ("escalate",)  # the supervisor was asked, not billing_backup
 
 
-async def test_a_crashed_tool_makes_the_step_retryable_elsewhere(make: Factory) -> None:
+async def test_a_write_cut_off_mid_call_is_uncertain_not_retried_elsewhere(make: Factory) -> None:
+    model = ScriptedChatModel(
+        steps=[route("billing", "pay", skill="invoices"), escalate("The payment may or may not have gone through.")],
+        agents={"billing": [call("flaky_write", amount=10), handoff("the payment server failed", status="failed")]},
+    )
+    state = await _run(make(model), {"task": "pay"})
+    model.assert_complete()
+    (only,) = _handoffs(state)
+    (cut,) = only["tool_calls"]
+    assert cut["outcome"] == "uncertain" and "connection reset" in cut["result"] and "unknown" in cut["result"]
+    assert not only["retryable"]  # the supervisor was asked, not billing_backup, who would send it again
+
+
+async def test_a_crashed_read_makes_the_step_retryable_elsewhere(make: Factory) -> None:
     model = ScriptedChatModel(
         steps=[route("billing", "pay", skill="invoices"), finish()],
         agents={
-            "billing": [call("flaky_write", amount=10), handoff("the payment server failed", status="failed")],
+            "billing": [call("flaky_read", invoice="A1"), handoff("the invoice server failed", status="failed")],
             "billing_backup": [handoff("paid by backup")],
         },
     )
