@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from switchboard.agents.questions import QUESTION_KIND, read_reply
 from switchboard.errors import ReplyRefused, ThreadError
-from switchboard.runs import EventSink, RunResult, drive, open_graph, thread_config, thread_lock
+from switchboard.runs import EventSink, RunResult, drive, open_graph, thread_config, thread_lock, thread_settings
 from switchboard.settings import Settings
 
 __all__ = ["reply_run"]
@@ -48,20 +49,32 @@ async def reply_run(
     """
     read_reply(text)  # refused here, before anything opens, as the graph would refuse it
     settings = settings or Settings()
-    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        snapshot = await graph.aget_state(thread_config(thread_id))
-        if not snapshot.values:
-            raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
-        question = next((i for i in snapshot.interrupts if _kind(i.value) == QUESTION_KIND), None)
-        if question is None:
-            raise ThreadError(_not_a_question(thread_id, [i.value for i in snapshot.interrupts]))
-        result = await drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, on_event)
-        after = await graph.aget_state(thread_config(thread_id))
-        for item in after.interrupts:
-            value = item.value if isinstance(item.value, dict) else {}
-            if value.get("interrupt_id") == question.value.get("interrupt_id") and value.get("error"):
-                raise ReplyRefused(f"{value['error']}. The thread is still paused on the same question")
-        return result
+    async with thread_lock(settings, thread_id):
+        settings = await thread_settings(settings, thread_id, model)
+        async with open_graph(settings, model=model) as graph:
+            return await _reply(graph, thread_id, text, on_event, None if model is not None else settings.model)
+
+
+async def _reply(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    thread_id: str,
+    text: str,
+    on_event: EventSink | None,
+    spec: str | None,
+) -> RunResult:
+    snapshot = await graph.aget_state(thread_config(thread_id))
+    if not snapshot.values:
+        raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+    question = next((i for i in snapshot.interrupts if _kind(i.value) == QUESTION_KIND), None)
+    if question is None:
+        raise ThreadError(_not_a_question(thread_id, [i.value for i in snapshot.interrupts]))
+    result = await drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, on_event, model=spec)
+    after = await graph.aget_state(thread_config(thread_id))
+    for item in after.interrupts:
+        value = item.value if isinstance(item.value, dict) else {}
+        if value.get("interrupt_id") == question.value.get("interrupt_id") and value.get("error"):
+            raise ReplyRefused(f"{value['error']}. The thread is still paused on the same question")
+    return result
 
 
 def _kind(value: Any) -> Any:

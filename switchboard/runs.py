@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 import time
 import uuid
@@ -27,7 +28,7 @@ from langgraph.types import Command
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.toolbox import Toolbox
-from switchboard.checkpoints import hold_thread, is_postgres
+from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
 from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
@@ -43,6 +44,11 @@ from switchboard.settings import HOME_VARIABLE, Settings
 
 Status = Literal["completed", "paused", "failed"]
 EventSink = Callable[[tuple[str, ...], dict[str, Any]], None]
+
+MODEL_METADATA_KEY = "switchboard_model"
+"""Checkpoint (and trace) metadata: the model spec a run used, so a resume that names none continues with it."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ async def start_run(
         config = thread_config(thread_id)
         if await _exists(graph, config):
             raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
-        return await drive(graph, {"task": text}, thread_id, on_event)
+        return await drive(graph, {"task": text}, thread_id, on_event, model=_spec(settings, model))
 
 
 async def resume_run(
@@ -240,8 +246,45 @@ async def resume_run(
     """
     settings = settings or Settings()
     answerer = _Answerer(settings, approved, note, approver, role, dict(answer) if answer else None)
-    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
-        return await _resume(graph, thread_id, answerer, on_event)
+    async with thread_lock(settings, thread_id):
+        settings = await thread_settings(settings, thread_id, model)
+        async with open_graph(settings, model=model) as graph:
+            return await _resume(graph, thread_id, answerer, on_event, _spec(settings, model))
+
+
+async def thread_settings(settings: Settings, thread_id: str, model: BaseChatModel | None) -> Settings:
+    """The settings to continue a thread with: its own model, unless the caller names one.
+
+    A thread started with ``--model openai:…`` and resumed without it would
+    otherwise go on with whatever model this process defaults to (the
+    embedded engine), which would then decide, and make, the thread's next
+    writes. A model the caller names (``--model``, ``SWITCHBOARD_MODEL``, a
+    model object) wins, and a switch from the thread's own is logged.
+    """
+    if model is not None:
+        return settings
+    recorded = await recorded_model(settings, thread_id)
+    if recorded is None or recorded == settings.model:
+        return settings
+    if "model" in settings.model_fields_set:
+        _log.warning(
+            "thread %s started with the model %r; continuing with %r as asked", thread_id, recorded, settings.model
+        )
+        return settings
+    return settings.model_copy(update={"model": recorded})
+
+
+async def recorded_model(settings: Settings, thread_id: str) -> str | None:
+    """The model spec the thread's last run used, as its latest checkpoint records it (``None``: not recorded)."""
+    async with open_checkpointer(settings.checkpoint_target) as saver:
+        found = await saver.aget_tuple(thread_config(thread_id))
+    value = (found.metadata or {}).get(MODEL_METADATA_KEY) if found is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _spec(settings: Settings, model: BaseChatModel | None) -> str | None:
+    """The model spec to record for a run: none for a model object, which no later process can rebuild."""
+    return None if model is not None else settings.model
 
 
 @dataclass(frozen=True)
@@ -274,6 +317,7 @@ async def _resume(
     thread_id: str,
     answer: _Answerer,
     on_event: EventSink | None,
+    spec: str | None,
 ) -> RunResult:
     approved = answer.approved
     snapshot = await graph.aget_state(thread_config(thread_id))
@@ -288,7 +332,7 @@ async def _resume(
             if approved is False
             else Command(goto="supervisor", update={"trail": orphans})
         )
-        return await drive(graph, command, thread_id, on_event)
+        return await drive(graph, command, thread_id, on_event, model=spec)
     if not snapshot.interrupts and unfinished(snapshot):
         # The process running the thread died mid-run: continue from the last
         # checkpoint. Steps that finished are not run again.
@@ -297,7 +341,7 @@ async def _resume(
                 f"thread {thread_id!r} stopped mid-run (its process ended) and asks nothing to reject; "
                 f"`switchboard resume {thread_id}` continues it from its last checkpoint"
             )
-        return await drive(graph, None, thread_id, on_event)
+        return await drive(graph, None, thread_id, on_event, model=spec)
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} has finished ({snapshot.values.get('outcome')}); nothing to resume")
     # one question at a time, even with parallel branches paused; a customer's question is `reply`'s
@@ -314,7 +358,7 @@ async def _resume(
             f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`"
         )
     value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
-    result = await drive(graph, Command(resume={pending.id: value}), thread_id, on_event)
+    result = await drive(graph, Command(resume={pending.id: value}), thread_id, on_event, model=spec)
     refusal = await _refusal(graph, thread_id, pending.value)
     if refusal:
         raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME (a principal)")
@@ -374,12 +418,16 @@ async def drive(
     payload: Any,
     thread_id: str,
     on_event: EventSink | None,
+    *,
+    model: str | None = None,
 ) -> RunResult:
     """Stream ``payload`` (an input or a ``Command``) through a thread's graph, recorded, and report where it ended.
 
     The one place runs go through: telemetry is recorded, the LangSmith trace
     is labelled, and every step is checkpointed before the next starts.
-    Callers hold the thread's lock.
+    Callers hold the thread's lock. ``model``, the spec the graph's model
+    was resolved from, goes into every checkpoint's metadata (and the
+    trace's), where :func:`thread_settings` finds it for the next resume.
     """
     config = thread_config(thread_id)
     # Local telemetry, always on (the process's monitor, or the CLI's own); LangSmith when it is on.
@@ -391,6 +439,8 @@ async def drive(
             task = payload.get("task") if not resume else (await graph.aget_state(config)).values.get("task")
             previous = await asyncio.to_thread(monitor.last_run, thread_id) if monitor is not None and resume else None
             root = root_config(thread_id, task, resume=resume, continues=previous)
+            if model is not None:
+                root["metadata"][MODEL_METADATA_KEY] = model
             labelled = cast(RunnableConfig, {**config, **root, "callbacks": callbacks})
             # durability="sync": each step's checkpoint is on disk before the next
             # step starts, so a killed process never re-runs a step that finished.
