@@ -49,10 +49,11 @@ class Thresholds(BaseModel):
     ping_pong_cycles: int = Field(default=3, ge=2)
     """Ping-pong: routing alternates between the same two agents this many round trips."""
     error_burst: int = Field(default=3, ge=1)
-    """Error burst: failures of one agent within ``error_window_s``."""
+    """Error burst: failed steps of one agent (one each, whatever failed inside) within ``error_window_s``."""
     error_window_s: float = Field(default=60.0, gt=0)
     latency_factor: float = Field(default=5.0, gt=1.0)
-    """Latency: a step slower than this multiple of the agent's recent median..."""
+    """Latency: a step slower than this multiple of the agent's recent median for steps like it
+    (calling a model, or not)..."""
     latency_floor_ms: float = Field(default=1000.0, ge=0)
     """...and slower than this, so fast agents' jitter is not an anomaly."""
     latency_min_samples: int = Field(default=5, ge=1)

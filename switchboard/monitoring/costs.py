@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +31,22 @@ from switchboard.policies.budgets import Budgets
 
 CHARS_PER_TOKEN = 4
 """The approximation used when a provider reports no usage."""
+
+
+_PROVIDER = re.compile(r"^[a-z][a-z_-]*:(?=.)")
+"""A LangChain provider id and its colon (``anthropic:``, ``google_genai:``).
+
+Letters only, so an Ollama tag (``llama3.1:8b``) is not split into a
+provider and a name."""
+
+_DATED = re.compile(r"[-@](?:\d{8}|\d{4}-\d{2}-\d{2})$")
+"""A pinned version's date: ``-20250929`` (Anthropic, ``@`` on Vertex) or ``-2025-04-14`` (OpenAI)."""
+
+
+def _names_of(model: str) -> list[str]:
+    """The names ``model`` may be keyed under, most specific first: as given, then without its provider."""
+    bare = _PROVIDER.sub("", model, count=1)
+    return [model] if bare == model else [model, bare]
 
 
 class ModelPrice(BaseModel):
@@ -69,13 +86,31 @@ class PriceTable(BaseModel):
             raise ConfigError(f"price file {path or 'prices.yaml'} is invalid: {exc}") from exc
 
     def price(self, model: str | None) -> ModelPrice:
-        """The price of ``model``: an exact key, then the longest ``prefix*`` key, then the default."""
+        """The price of ``model``, or the default when no key matches.
+
+        Telemetry names a model ``provider:name`` and a provider's response
+        names it bare, often pinned to a dated version
+        (``anthropic:claude-sonnet-4-5-20250929``), while the table keys
+        families. So the provider-qualified name is tried first, then the
+        bare name; each as an exact key, then without its date, then against
+        the longest ``prefix*`` key. The provider's own keys win, so
+        ``ollama:*`` still prices a local model that borrowed a hosted name.
+        """
         if not model:
             return self.default
-        if model in self.models:
-            return self.models[model]
-        prefixes = [k for k in self.models if k.endswith("*") and model.startswith(k[:-1])]
-        return self.models[max(prefixes, key=len)] if prefixes else self.default
+        for name in _names_of(model):
+            found = self._match(name)
+            if found is not None:
+                return found
+        return self.default
+
+    def _match(self, name: str) -> ModelPrice | None:
+        """The price keyed for ``name`` exactly, or undated, or by its longest ``prefix*`` key."""
+        for exact in (name, _DATED.sub("", name)):
+            if exact in self.models:
+                return self.models[exact]
+        prefixes = [k for k in self.models if k.endswith("*") and name.startswith(k[:-1])]
+        return self.models[max(prefixes, key=len)] if prefixes else None
 
     def cost(self, model: str | None, tokens_in: int, tokens_out: int) -> float:
         """What a call with these tokens cost."""

@@ -91,6 +91,24 @@ def metadata(database: str, health_db: Path) -> dict[str, Any]:
     }
 
 
+def ensure_health_schema(health_db: Path) -> None:
+    """Create the health database and its tables, if a process has not already.
+
+    The plugin attaches it read-only to every telemetry connection, and
+    SQLite cannot attach a missing file: without this a data directory where
+    nothing has run yet answers every page with an error. The registry
+    creates its schema only when it first opens the database, so it is made
+    to read once (an empty file, created but never written, is fixed too).
+    """
+    from switchboard.agents.health import HealthRegistry
+
+    registry = HealthRegistry(health_db)
+    try:
+        registry.health("supervisor")  # any read opens the database, which creates the schema
+    finally:
+        registry.close()
+
+
 def make_app(telemetry_db: Path, health_db: Path) -> Any:
     """The dashboard's ASGI app over the telemetry database, with health attached."""
     try:
@@ -99,12 +117,10 @@ def make_app(telemetry_db: Path, health_db: Path) -> Any:
     except ImportError as exc:
         raise ConfigError("the dashboard needs Datasette: pip install 'switchboard[dashboard]'") from exc
 
-    from switchboard.agents.health import HealthRegistry
     from switchboard.monitoring import datasette_plugin
 
     ensure_schema(telemetry_db)
-    if not health_db.exists():
-        HealthRegistry(health_db).close()  # creates the schema, so the agents query always works
+    ensure_health_schema(health_db)
     if pm.get_plugin(PLUGIN) is None:
         pm.register(datasette_plugin, name=PLUGIN)
     datasette = Datasette(

@@ -85,7 +85,14 @@ def _alternates(seq: list[str]) -> bool:
 
 
 class ErrorBurstDetector:
-    """Several failures of one agent in a short window."""
+    """Several failed steps of one agent in a short window.
+
+    A step fails either by raising (a ``step`` event in error) or by handing
+    back a failed handoff. The model and tool errors inside a step are its
+    causes, not more failures: counting them too made one failed step count
+    two or three times, and an agent that recovered from a tool error count
+    as failing.
+    """
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.count = thresholds.error_burst
@@ -93,10 +100,7 @@ class ErrorBurstDetector:
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
     def observe(self, event: TelemetryEvent) -> list[Alert]:
-        failed = (event.kind in {"step", "tool", "llm"} and event.outcome == "error") or (
-            event.kind == "handoff" and event.outcome == "failed"
-        )
-        if not failed or not event.agent:
+        if not _failed_step(event) or not event.agent:
             return []
         if not _burst(self._failures[event.agent], event.started, self.window, self.count):
             return []
@@ -110,26 +114,60 @@ class ErrorBurstDetector:
         ]
 
 
+def _failed_step(event: TelemetryEvent) -> bool:
+    """Whether ``event`` is a step that failed: it raised, or its agent handed back a failure."""
+    return (event.kind == "step" and event.outcome == "error") or (
+        event.kind == "handoff" and event.outcome == "failed"
+    )
+
+
 class LatencyDetector:
-    """A step far slower than the same agent's recent norm."""
+    """A step far slower than the same agent's recent norm for steps like it.
+
+    Steps that call a model and steps that do not keep separate histories: a
+    supervisor decision that follows the plan takes milliseconds, one that
+    asks the model takes a second or more, and measured against each other
+    every model call looked like an anomaly. A step called a model when a
+    model call of the same agent in the same run ended since that agent's
+    last step did (a call ends before the step around it).
+    """
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.t = thresholds
-        self._history: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=thresholds.latency_history))
+        self._history: dict[tuple[str, bool], deque[float]] = defaultdict(
+            lambda: deque(maxlen=thresholds.latency_history)
+        )
+        self._called: set[tuple[str | None, str]] = set()
+        """``(run, agent)`` pairs with a model call since the agent's last step."""
 
     def observe(self, event: TelemetryEvent) -> list[Alert]:
-        ms = event.duration_ms
-        if event.kind != "step" or not event.agent or ms is None or event.outcome == "paused":
+        if event.kind == "run":
+            self._called = {key for key in self._called if key[0] != event.run_id}
+        if not event.agent or event.kind not in {"llm", "step"}:
             return []
-        history = self._history[event.agent]
+        key = (event.run_id, event.agent)
+        if event.kind == "llm":
+            self._called.add(key)
+            return []
+        called = key in self._called
+        self._called.discard(key)
+        ms = event.duration_ms
+        if ms is None or event.outcome == "paused":
+            return []
+        return self._compare(event, ms, self._history[(event.agent, called)], called)
+
+    def _compare(self, event: TelemetryEvent, ms: float, history: deque[float], called: bool) -> list[Alert]:
+        """An alert when ``ms`` is far above the median of ``history``; then ``ms`` joins it."""
         alerts = []
         if len(history) >= self.t.latency_min_samples:
             norm = statistics.median(history)
             if ms > self.t.latency_floor_ms and ms > self.t.latency_factor * norm:
+                kind = "steps that call a model" if called else "steps without a model call"
                 message = (
-                    f"{event.agent} took {ms:.0f} ms, {ms / max(norm, 1e-9):.1f}x its recent median of {norm:.0f} ms"
+                    f"{event.agent} took {ms:.0f} ms, {ms / max(norm, 1e-9):.1f}x its recent median "
+                    f"of {norm:.0f} ms for {kind}"
                 )
-                alerts.append(_alert("latency", event, message, duration_ms=ms, median_ms=norm))
+                alerts.append(_alert("latency", event, message, duration_ms=ms, median_ms=norm, model_call=called))
         history.append(ms)
         return alerts
 

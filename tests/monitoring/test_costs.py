@@ -83,3 +83,39 @@ def test_monitoring_config_reads_a_file_and_the_environment(tmp_path: Path, monk
 
 def test_the_default_database_is_in_the_data_dir(tmp_path: Path) -> None:
     assert MonitoringConfig.load().database() == tmp_path / "home" / "telemetry.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("model", "key"),
+    [
+        ("anthropic:claude-sonnet-4-5-20250929", "claude-sonnet-4-5*"),  # what ChatAnthropic reports, pinned
+        ("anthropic:claude-haiku-4-5-20251001", "claude-haiku-4-5*"),
+        ("openai:gpt-4.1-mini-2025-04-14", "gpt-4.1-mini*"),
+        ("openai:gpt-4.1-2025-04-14", "gpt-4.1*"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5*"),  # a bare name, as a response reports it
+    ],
+)
+def test_a_pinned_model_costs_what_its_family_costs(model: str, key: str) -> None:
+    prices = PriceTable.load()
+    assert prices.price(model) == prices.models[key]
+
+
+def test_a_provider_key_prices_its_pinned_versions_and_wins_over_a_bare_rule(tmp_path: Path) -> None:
+    file = tmp_path / "prices.yaml"
+    file.write_text(
+        "models:\n"
+        "  'openai:house': {input: 1, output: 1}\n"
+        "  'ollama:*': {input: 0, output: 0}\n"
+        "  'gpt-4.1*': {input: 2, output: 8}\n"
+    )
+    prices = PriceTable.load(file)
+    assert prices.price("openai:house-2025-04-14") == prices.models["openai:house"]
+    assert prices.price("openai:house-20250414") == prices.models["openai:house"]
+    assert prices.price("ollama:gpt-4.1-local") == prices.models["ollama:*"]  # run locally, not OpenAI's
+
+
+def test_unrelated_models_keep_the_default_price() -> None:
+    prices = PriceTable.load()
+    for model in ("anthropic:claude-opus-4-1-20250805", "openai:o3-2025-04-16", "llama3.1:8b", "mistral:7b"):
+        assert prices.price(model) == prices.default, model
+    assert prices.price("ollama:llama3.1:8b").input == 0.0

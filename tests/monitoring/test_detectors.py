@@ -76,6 +76,35 @@ def test_error_burst_is_quiet_when_failures_are_spread_out_or_shared() -> None:
     assert alerts == []
 
 
+def failed_step(agent: str, at: float, *, tool: bool = False) -> list[TelemetryEvent]:
+    """What one failed step of ``agent`` records: its causes (a tool, the model), then the failed handoff."""
+    causes = [ev("tool", "lookup", at=at, agent=agent, outcome="error")] if tool else []
+    causes.append(ev("llm", "model", at=at + 0.1, agent=agent, outcome="error", reason="provider timed out"))
+    return [*causes, ev("handoff", at=at + 0.2, agent=agent, outcome="failed", reason="model call failed")]
+
+
+def test_error_burst_counts_one_failure_per_failed_step() -> None:
+    detector = ErrorBurstDetector(T)
+    alerts = []
+    for at in (0.0, 10.0):  # two failed steps, each with its own causes, under the threshold of three
+        for event in failed_step("customer_service", at, tool=True):
+            alerts += detector.observe(event)
+    assert alerts == []
+    for event in failed_step("customer_service", 20.0):
+        alerts += detector.observe(event)
+    assert [(a.detector, a.message) for a in alerts] == [
+        ("error_burst", "customer_service failed 3 times within 60s; last: model call failed")
+    ]
+
+
+def test_error_burst_ignores_a_tool_error_the_agent_recovered_from() -> None:
+    detector = ErrorBurstDetector(T)
+    alerts = []
+    for at in (0.0, 1.0, 2.0):
+        alerts += detector.observe(ev("tool", "lookup", at=at, agent="finance", outcome="error"))
+    assert alerts == []
+
+
 def step(agent: str, ms: float, at: float = 0.0, outcome: str = "ok") -> TelemetryEvent:
     return ev("step", agent, at=at, ended=at + ms / 1000, agent=agent, outcome=outcome)
 
@@ -98,6 +127,33 @@ def test_latency_is_quiet_within_the_norm_below_the_floor_or_without_history() -
         detector.observe(step("inventory", 1000))
     assert detector.observe(step("inventory", 3000)) == []  # 3x, under the factor of 5
     assert detector.observe(step("inventory", 60_000, outcome="paused")) == []  # waiting for a human is not slowness
+
+
+def model_step(agent: str, ms: float, at: float = 0.0) -> list[TelemetryEvent]:
+    """A step that calls the model: the call (most of its time), then the step."""
+    call = ev("llm", "model", at=at, ended=at + (ms - 5) / 1000, agent=agent, outcome="ok")
+    return [call, step(agent, ms, at)]
+
+
+def test_latency_is_quiet_when_a_model_backed_step_follows_model_free_ones() -> None:
+    detector = LatencyDetector(T)
+    events = model_step("supervisor", 1344)  # the first decision asks the model
+    for at in range(1, 6):
+        events.append(step("supervisor", 5, at=at))  # the next ones follow the plan, no model call
+    events += model_step("supervisor", 1219, at=10)  # the last one asks the model again
+    assert [a.message for e in events for a in detector.observe(e)] == []
+
+
+def test_latency_compares_steps_with_steps_like_them() -> None:
+    detector = LatencyDetector(T)
+    for at in range(5):
+        for event in model_step("supervisor", 1200, at=at):
+            detector.observe(event)
+        detector.observe(step("supervisor", 5, at=at + 0.5))
+    (slow_model,) = [a for e in model_step("supervisor", 9000, at=10) for a in detector.observe(e)]
+    assert "7.5x" in slow_model.message
+    (slow_plan,) = detector.observe(step("supervisor", 2000, at=11))  # no model call, yet 400x its kind's norm
+    assert "400.0x" in slow_plan.message
 
 
 def test_denial_burst_fires_on_refusals_close_together() -> None:

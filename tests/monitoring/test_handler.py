@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from langchain_core.language_models import LangSmithParams
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages.ai import UsageMetadata
+
 from switchboard.monitoring import Monitor, MonitoringConfig, recording
 from switchboard.monitoring.store import read_rows
 from switchboard.runs import start_run
@@ -164,3 +170,26 @@ async def test_an_instrumented_graph_records_without_any_context(tmp_path: Path)
         ("step", "finalize", "finalize", "ok"),
         ("report", "finalize", "resolved", "resolved"),
     ]
+
+
+class _PinnedAnthropic(GenericFakeChatModel):
+    """Reports what ``ChatAnthropic`` reports for a pinned model: provider, dated name, usage."""
+
+    model: str = "claude-sonnet-4-5-20250929"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        return LangSmithParams(ls_provider="anthropic", ls_model_name=self.model, ls_model_type="chat")
+
+
+def test_a_pinned_model_call_is_priced_as_its_family(tmp_path: Path) -> None:
+    usage = UsageMetadata(input_tokens=1_000_000, output_tokens=100_000, total_tokens=1_100_000)
+    monitor = Monitor(MonitoringConfig(telemetry_db=tmp_path / "t.sqlite", sinks=()))
+    try:
+        model = _PinnedAnthropic(messages=iter([AIMessage("ok", usage_metadata=usage)]))
+        model.invoke([HumanMessage("hi")], config={"callbacks": [monitor.handler], "metadata": {"thread_id": "p1"}})
+        monitor.flush()
+        (row,) = monitor.store.rows("SELECT name, cost FROM events WHERE kind = 'llm'")
+    finally:
+        monitor.close()
+    assert row["name"] == "anthropic:claude-sonnet-4-5-20250929"
+    assert row["cost"] == pytest.approx(4.5)  # 1M in at $3 and 0.1M out at $15, as the graph's own accounting says
