@@ -37,6 +37,7 @@ from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda, ensure_config
+from langchain_core.tools import ToolException
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 from pydantic import ValidationError
@@ -310,7 +311,9 @@ async def _execute(
 ) -> ToolCallRecord:
     """Run one decided call and record how it ended.
 
-    A call that raised has no answer from the server. A read that raised
+    A tool that reports its own error (an MCP ``isError`` result, or
+    LangChain's ``ToolException`` from an in-process tool) ``refused`` the
+    call. Any other exception is no answer at all. A read that raised
     ``crashed``: nothing happened, and another agent may retry it. A write
     that raised once its arguments were accepted (the server died, the
     connection dropped) is as ``uncertain`` as one that timed out: it may
@@ -339,6 +342,8 @@ async def _execute(
         return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
     except ValidationError as exc:  # refused before it was sent
         return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
+    except ToolException as exc:  # the tool's own answer that it did not do it (LangChain's idiom)
+        return record("refused", str(exc) or f"{name} reported an error")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
         if write:
             return record("uncertain", f"{name} failed mid-call ({type(exc).__name__}: {exc}); "

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable
+from langchain_core.tools import ToolException
 from pydantic import ValidationError
 
 from switchboard.agents.card import AgentCard, Skill
@@ -15,7 +16,7 @@ from switchboard.agents.spec import AgentSpec
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
-from switchboard.testing import ScriptedChatModel, finish, handoff, route
+from switchboard.testing import ScriptedChatModel, escalate, finish, handoff, route
 
 CONFIG: Any = {"configurable": {"thread_id": "t"}}
 STOCK: dict[str, int] = {}
@@ -24,7 +25,7 @@ STOCK: dict[str, int] = {}
 def restock(item: str, count: int) -> str:
     """Put ``count`` units of ``item`` back into stock."""
     if count <= 0:
-        raise ValueError("count must be positive")
+        raise ToolException("count must be positive")  # the tool's refusal: nothing was stocked
     STOCK[item] = STOCK.get(item, 0) + count
     return f"{item}: {STOCK[item]} in stock"
 
@@ -71,13 +72,14 @@ async def test_a_handoff_with_the_last_tool_call_ends_the_step_in_one_model_call
 async def test_a_handoff_next_to_a_failed_call_is_not_taken(tmp_path: Path) -> None:
     STOCK.clear()
     model = ScriptedChatModel(
-        steps=[route("stock", "Restock one mug")],  # the crash leaves no one to reassign to: a human is asked
+        steps=[route("stock", "Restock one mug"), escalate("The restock was refused.")],
         agents={"stock": [_call_and_handoff(0), handoff("Could not restock.", status="failed")]},
     )
     values = await _run(model, tmp_path)
     model.assert_complete()
     (step,) = query.handoffs(values["trail"])
     assert step["status"] == "failed" and STOCK == {} and values["pending"]
+    assert [(c["tool"], c["outcome"]) for c in step["tool_calls"]] == [("restock", "refused")]
     second = [c for c in model.calls if c.agent == "stock"][1]
     assert "did not succeed" in second.text  # the model was told why its handoff did not count
 
