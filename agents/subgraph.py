@@ -18,12 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolCall, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    InvalidToolCall,
+    ToolCall,
+    ToolMessage,
+)
 from langchain_core.runnables import RunnableBinding, RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import START, StateGraph
@@ -118,7 +127,15 @@ class AgentLoop:
     async def think(
         self, state: AgentState, config: RunnableConfig
     ) -> Command[Literal["act", "ask", "think", "__end__"]]:
-        """Ask the model for the next move: tool calls, or the handoff."""
+        """Ask the model for the next move: tool calls, or the handoff.
+
+        A call whose arguments were not valid JSON (LangChain keeps it in
+        ``invalid_tool_calls``) is a move too, not an answer in text: it is
+        answered with the parse error (here when it is the reply's only
+        kind of call, else by the node that answers the others) and the
+        model calls again. Unanswered, it would stay in the history without
+        a tool result, and the provider refuses the next request for that.
+        """
         agent = self.member(config)
         turns = state.get("turns", 0)
         if turns >= self.max_turns:
@@ -128,8 +145,12 @@ class AgentLoop:
         if isinstance(reply, Findings):
             return _finish(reply)
         reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them
+        reply = _distinct_invalid_ids(reply, state["messages"])  # each is answered under its own id
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
         calls = reply.tool_calls
+        if not calls and reply.invalid_tool_calls:  # nothing to run: the malformed calls are answered here
+            answers, records = _malformed(reply)
+            return Command(goto="think", update={**update, "messages": [reply, *answers], "calls": records})
         if not calls:
             # An answer in text is not an act: tool calls written as text, or
             # an empty reply, must never count as a finished step. One nudge,
@@ -143,7 +164,7 @@ class AgentLoop:
                 return _finish(Findings(status="unable", summary=summary, reasoning=reasoning, confidence=0.0), update)
             nudge = HumanMessage(_CUT_NUDGE if cut_off(reply) else _NUDGE)
             return Command(goto="think", update={**update, "messages": [reply, nudge], "nudged": True})
-        if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL:
+        if len(calls) == 1 and calls[0]["name"] == HANDOFF_TOOL and not reply.invalid_tool_calls:
             try:
                 return _finish(HandoffArgs.model_validate(calls[0]["args"]), update)
             except ValidationError as exc:
@@ -207,8 +228,9 @@ class AgentLoop:
         """Run the requested tool calls through the guard.
 
         A ``handoff`` asked for in the same turn ends the step once every
-        other call has succeeded; if one did not, the model reads the
-        results and hands off again.
+        other call has succeeded; if one did not (a call whose arguments
+        were not valid JSON never does), the model reads the results and
+        hands off again.
         """
         agent = self.member(config)
         reply = state["messages"][-1]
@@ -219,9 +241,10 @@ class AgentLoop:
         outcome = await run_guarded(
             calls, card=agent.card, toolbox=agent.toolbox, gov=self.gov, config=config, history=history
         )
+        answers, malformed = _malformed(reply)
         update: dict[str, Any] = {
-            "messages": list(outcome.messages),
-            "calls": outcome.calls,
+            "messages": [*outcome.messages, *answers],
+            "calls": [*outcome.calls, *malformed],
             "escalations": [{**e, "at_call": len(state.get("calls") or [])} for e in outcome.escalations],
         }
         if outcome.rejected is not None:
@@ -230,7 +253,7 @@ class AgentLoop:
             rejected = Findings(status="rejected", summary=summary, confidence=1.0)
             return Command(goto="__end__", update={**update, "findings": rejected.model_dump()})
         if handoffs:
-            finished = _handoff_with(handoffs, outcome.calls)
+            finished = _handoff_with(handoffs, update["calls"])
             if isinstance(finished, Findings):
                 return _finish(finished, update)
             update["messages"] += [_tool_error(c, finished) for c in handoffs]
@@ -242,7 +265,8 @@ class AgentLoop:
         assert isinstance(reply, AIMessage)
         agent = self.member(config).card.name
         messages, records = await put_questions(reply, agent=agent, gov=self.gov, config=config)
-        return Command(goto="think", update={"messages": messages, "calls": records})
+        answers, malformed = _malformed(reply)
+        return Command(goto="think", update={"messages": [*messages, *answers], "calls": [*records, *malformed]})
 
 
 def build_agent_graph(
@@ -343,6 +367,73 @@ def _call_bound(bound: Any, messages: list[AnyMessage], config: RunnableConfig) 
 
 def _tool_error(call: ToolCall, text: str) -> ToolMessage:
     return ToolMessage(text, tool_call_id=call["id"] or "", name=HANDOFF_TOOL, status="error")
+
+
+_JSON_ERROR = re.compile(r"JSONDecodeError (.+?)(?:\nFor troubleshooting|$)", re.DOTALL)
+"""The decoder's own words in LangChain's parse error, which also repeats the arguments and adds a link."""
+
+
+def invalid_args_error(call: InvalidToolCall) -> str:
+    """Why a call's arguments did not parse, in one short line the model (or a person) can act on.
+
+    LangChain's error for a Chat Completions call repeats the whole argument
+    text, which a call cut off at the token cap makes long; the decoder's
+    message (where the JSON broke) is what says how to fix it.
+    """
+    error = str(call.get("error") or "")
+    found = _JSON_ERROR.search(error)
+    text = " ".join((found.group(1) if found else error).split())
+    return text[:300] or "they could not be parsed"
+
+
+def _malformed(reply: AIMessage) -> tuple[list[ToolMessage], list[ToolCallRecord]]:
+    """An error answer and a ``refused`` record for each of ``reply``'s calls whose arguments were not valid JSON.
+
+    Nothing is run for them and the guard never sees them: there are no
+    arguments to decide on, so no policy decision or approval is asked for
+    and the audit trail has nothing to record. The step's trail does list
+    them, so a step that gives up shows what its model kept sending.
+    """
+    answers: list[ToolMessage] = []
+    records: list[ToolCallRecord] = []
+    cut = cut_off(reply)  # a call cut off mid-arguments fails to parse too: it needs to be shorter
+    why = "were cut off at the token cap and are" if cut else "were"
+    fix = "a shorter JSON object" if cut else "a JSON object"
+    for call in reply.invalid_tool_calls:
+        name = call.get("name") or ""
+        again = f"call {name} again" if name else "call the tool again"
+        text = f"Not run: the arguments {why} not valid JSON: {invalid_args_error(call)}; {again} with {fix}."
+        answers.append(ToolMessage(text, tool_call_id=call.get("id") or "", name=name, status="error"))
+        records.append(ToolCallRecord(tool=name or "unknown", args={}, outcome="refused", result=text, policy=None))
+    return answers, records
+
+
+def _distinct_invalid_ids(reply: AIMessage, earlier: Sequence[BaseMessage]) -> AIMessage:
+    """``reply`` with each invalid call's id unique, as :func:`distinct_call_ids` makes its valid calls' ids.
+
+    Each invalid call is answered under its id; two under one id (or a call
+    with none) would leave a call the provider sees without an answer.
+    Missing or repeated ids are replaced the same way, by ``<id or "call">_<n>``.
+    """
+    if not reply.invalid_tool_calls:
+        return reply
+    taken = {str(c["id"]) for c in reply.tool_calls}  # made unique already
+    for message in earlier:
+        if isinstance(message, AIMessage):
+            taken.update(str(c["id"]) for c in [*message.tool_calls, *message.invalid_tool_calls] if c.get("id"))
+    calls: list[InvalidToolCall] = []
+    changed = False
+    for call in reply.invalid_tool_calls:
+        ident = str(call.get("id") or "")
+        if not ident or ident in taken:
+            base, n = ident or "call", 2
+            while f"{base}_{n}" in taken:
+                n += 1
+            ident, changed = f"{base}_{n}", True
+            call = {**call, "id": ident}
+        taken.add(ident)
+        calls.append(call)
+    return reply.model_copy(update={"invalid_tool_calls": calls}) if changed else reply
 
 
 def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Findings | str:

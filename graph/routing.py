@@ -23,11 +23,13 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import InvalidToolCall
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.health import AgentHealth, HealthRegistry
+from switchboard.agents.subgraph import invalid_args_error
 from switchboard.errors import ConfigError, SwitchboardError
 from switchboard.graph import trail as query
 from switchboard.graph.backpressure import queued
@@ -335,8 +337,9 @@ class Router:
     def _validate(self, output: Any, offer: Offer) -> tuple[RoutingDecision | None, str]:
         parsed = output.get("parsed") if isinstance(output, dict) else output
         if not isinstance(parsed, RoutingDecision) and isinstance(output, dict):
-            parsed = self._from_text(output.get("raw"), offer)
-            if parsed is None and (output.get("parsing_error") or self.method != "function_calling"):
+            raw = output.get("raw")
+            parsed = self._from_text(raw, offer)
+            if parsed is None and (output.get("parsing_error") or self.method != "function_calling" or _broken(raw)):
                 explained = self._explain(output, offer)
                 if explained:
                     return None, explained
@@ -390,6 +393,9 @@ class Router:
     def _explain(self, output: dict[str, Any], offer: Offer) -> str | None:
         """Why an answer that did not parse was wrong, in terms the model can fix."""
         raw = output.get("raw")
+        broken = _broken(raw)
+        if broken:
+            return f"the RoutingDecision arguments were not valid JSON ({invalid_args_error(broken[0])})"
         calls = getattr(raw, "tool_calls", None) or []
         answers = [c.get("args") or {} for c in calls if c.get("name") == "RoutingDecision"]
         content = getattr(raw, "content", None)
@@ -413,3 +419,14 @@ class Router:
                 f"agent {agent!r} is unavailable ({offer.unavailable[agent]}); choose one of {', '.join(offer.names)}"
             )
         return f"agent {agent!r} does not exist; choose one of {', '.join(offer.names)}"
+
+
+def _broken(raw: Any) -> list[InvalidToolCall]:
+    """The answer's RoutingDecision calls whose arguments were not valid JSON.
+
+    LangChain keeps such a call apart (``invalid_tool_calls``), so the
+    parser finds no call at all; told "no tool call was made", the model
+    cannot see what to fix, and neither can the human it is escalated to.
+    """
+    calls: list[InvalidToolCall] = getattr(raw, "invalid_tool_calls", None) or []
+    return [call for call in calls if call.get("name") == "RoutingDecision"]
