@@ -18,8 +18,11 @@ slot in one write transaction when it starts (:meth:`HealthRegistry.acquire`
 with a ``limit``), so runs that saw the same free slot, or the same
 half-open agent, cannot all start.
 
-Leases of a process that died are not leaked forever: they expire after
-``lease_ttl`` seconds.
+Leases of a process that died are not leaked: each names the process that
+took it (host and pid), and one whose process is known to be gone (same host,
+pid no longer running, as for thread locks) holds no slot from then on. Any
+other lease (another host, a platform where a pid cannot be probed, one an
+earlier release wrote) expires after ``lease_ttl`` seconds.
 
 The registry is used from graph nodes, on an event loop that a server shares
 with every other request, so it never touches the disk there: the database is
@@ -31,6 +34,7 @@ are for synchronous callers (the CLI, scripts, tests).
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
 
+from switchboard.checkpoints.locks import HOST, process_gone
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 
 Breaker = Literal["closed", "open", "half_open"]
@@ -49,17 +54,27 @@ KEPT_S = 30 * 24 * 3600.0
 """How long a step's lease row is kept, parked or expired, for the step to
 come back to (a step resumed later than that is treated as a new one)."""
 
-# ``parked`` is a table of its own, not a column of ``leases``: processes of an
-# earlier release may share the file, and they read and write ``leases`` as it was.
+# ``parked`` and ``lease_owners`` are tables of their own, not columns of ``leases``:
+# processes of an earlier release may share the file, and they read and write
+# ``leases`` as it was. They write no owners, and may re-take or replace a lease
+# that has one, so an owner row speaks for its lease only while its ``started``
+# is the lease's: otherwise the lease's process is unknown, and the TTL decides.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, agent TEXT NOT NULL, started REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS leases_agent ON leases(agent);
 CREATE TABLE IF NOT EXISTS parked (id TEXT PRIMARY KEY, agent TEXT NOT NULL, since REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS lease_owners (
+    id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outcomes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, ok INTEGER NOT NULL,
     latency REAL NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS outcomes_agent ON outcomes(agent, seq);
 """
+
+_LIVE = """
+SELECT o.host, o.pid FROM leases AS l LEFT JOIN lease_owners AS o ON o.id = l.id AND o.started = l.started
+WHERE l.agent = ? AND l.started > ?"""
+"""The agent's leases younger than the TTL, each with its process if known (else ``NULL, NULL``)."""
 
 
 @dataclass(frozen=True)
@@ -180,35 +195,58 @@ class HealthRegistry:
                 after its process died while its lease is still live.
                 Handing such a step back would drop the answer it resumes
                 with, or lock it out behind its own lease. (Once its lease
-                has expired, it counts like any step: see :meth:`holds`.)
+                has expired, or its process is known to be gone, which
+                frees its slot for others, it counts like any step: see
+                :meth:`holds`.)
         """
         lease = lease or uuid.uuid4().hex
         now = self._clock()
-        insert = "INSERT OR REPLACE INTO leases (id, agent, started) VALUES (?, ?, ?)"
         with self._connection() as db:
             if limit is None:
                 with _transaction(db):
                     db.execute("DELETE FROM parked WHERE id = ?", (lease,))
-                    db.execute(insert, (lease, agent, now))
+                    _take(db, lease, agent, now)
                 return lease
             with _transaction(db):
                 if db.execute("DELETE FROM parked WHERE id = ? AND agent = ?", (lease, agent)).rowcount:
-                    db.execute(insert, (lease, agent, now))  # resumed after a pause
+                    _take(db, lease, agent, now)  # resumed after a pause
                     return lease
-                own = db.execute("SELECT started FROM leases WHERE id = ? AND agent = ?", (lease, agent)).fetchone()
-                if own is not None and own[0] > now - self.lease_ttl:
-                    db.execute("UPDATE leases SET started = ? WHERE id = ?", (now, lease))  # its process died
+                if self._still_holds(db, lease, agent, now):
+                    _take(db, lease, agent, now)  # its process died unseen (another host): its slot is still its own
                     return lease
                 db.execute("DELETE FROM leases WHERE started <= ?", (now - KEPT_S,))
+                db.execute("DELETE FROM lease_owners WHERE started <= ?", (now - KEPT_S,))
                 db.execute("DELETE FROM parked WHERE since <= ?", (now - KEPT_S,))
-                taken = db.execute(
-                    "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
-                ).fetchone()[0]
+                taken = self._in_flight(db, agent, now)
                 breaker, _ = self._breaker(self._recent(db, agent), now)
                 if taken >= {"closed": limit, "half_open": 1, "open": 0}[breaker]:
                     return None
-                db.execute(insert, (lease, agent, now))
+                _take(db, lease, agent, now)
         return lease
+
+    def _still_holds(self, db: sqlite3.Connection, lease: str, agent: str, now: float) -> bool:
+        """Whether the step's own lease on ``agent`` still holds a slot: younger than the TTL, its process not gone.
+
+        Only then may the step take it back over the limit. A slot freed
+        because its process was seen gone may have gone to another step
+        since, so taking it back regardless would overrun the limit.
+        """
+        own = db.execute(
+            "SELECT l.started, o.host, o.pid FROM leases AS l LEFT JOIN lease_owners AS o"
+            " ON o.id = l.id AND o.started = l.started WHERE l.id = ? AND l.agent = ?",
+            (lease, agent),
+        ).fetchone()
+        return own is not None and own[0] > now - self.lease_ttl and not process_gone(own[1], own[2])
+
+    def _in_flight(self, db: sqlite3.Connection, agent: str, now: float) -> int:
+        """The leases holding ``agent``'s slots: younger than the TTL, and not of a process known to be gone.
+
+        One query, and a liveness probe (a signal 0, no I/O) only for the
+        leases of this host: those are the only ones whose process can be
+        seen from here.
+        """
+        rows = db.execute(_LIVE, (agent, now - self.lease_ttl)).fetchall()
+        return sum(1 for host, pid in rows if not process_gone(host, pid))
 
     def holds(self, lease: str) -> bool:
         """Whether a step has been here before under ``lease``: running, parked, or expired with its process.
@@ -227,6 +265,7 @@ class HealthRegistry:
         now = self._clock()
         with self._connection() as db, _transaction(db):
             row = db.execute("SELECT agent, started FROM leases WHERE id = ?", (lease,)).fetchone()
+            db.execute("DELETE FROM lease_owners WHERE id = ?", (lease,))
             if row is None:
                 return
             db.execute("DELETE FROM leases WHERE id = ?", (lease,))
@@ -244,6 +283,7 @@ class HealthRegistry:
         with self._connection() as db, _transaction(db):
             row = db.execute("SELECT agent FROM leases WHERE id = ?", (lease,)).fetchone()
             db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            db.execute("DELETE FROM lease_owners WHERE id = ?", (lease,))  # a parked step has no process
             if row is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO parked (id, agent, since) VALUES (?, ?, ?)", (lease, row[0], self._clock())
@@ -261,9 +301,7 @@ class HealthRegistry:
         """The current load and health of one agent."""
         now = self._clock()
         with self._connection() as db:
-            in_flight = db.execute(
-                "SELECT COUNT(*) FROM leases WHERE agent = ? AND started > ?", (agent, now - self.lease_ttl)
-            ).fetchone()[0]
+            in_flight = self._in_flight(db, agent, now)  # as a claim counts it, or routing would queue for nothing
             recent = self._recent(db, agent)
         breaker, streak = self._breaker(recent, now)
         errors = sum(1 for ok, _, _ in recent if not ok)
@@ -324,6 +362,19 @@ class HealthRegistry:
     async def asnapshot(self, agents: Iterable[str]) -> dict[str, AgentHealth]:
         """:meth:`snapshot`, off the event loop."""
         return await asyncio.to_thread(self.snapshot, list(agents))
+
+
+def _take(db: sqlite3.Connection, lease: str, agent: str, now: float) -> None:
+    """Write ``lease`` for ``agent`` as of ``now``, and this process as its owner.
+
+    The owner row carries the lease's ``started``, so it is void once an
+    earlier release re-takes or replaces the lease (it writes no owner).
+    """
+    db.execute("INSERT OR REPLACE INTO leases (id, agent, started) VALUES (?, ?, ?)", (lease, agent, now))
+    db.execute(
+        "INSERT OR REPLACE INTO lease_owners (id, host, pid, started) VALUES (?, ?, ?, ?)",
+        (lease, HOST, os.getpid(), now),
+    )
 
 
 @contextmanager

@@ -52,7 +52,8 @@ DEFAULT_TTL = 30.0
 """Seconds a SQLite claim stays valid without a heartbeat."""
 
 _log = logging.getLogger(__name__)
-_HOST = socket.gethostname()
+HOST = socket.gethostname()
+"""This machine, as recorded beside a claim (a thread lock, a capacity lease) to tell its process's fate later."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS switchboard_thread_locks (
     thread_id TEXT PRIMARY KEY,
@@ -163,7 +164,7 @@ class SqliteThreadLock:
                 _log.warning("taking over thread %r from a holder that is gone (%s pid %s)", self.thread_id, *row[:2])
             db.execute(
                 "INSERT OR REPLACE INTO switchboard_thread_locks VALUES (?, ?, ?, ?, ?, ?)",
-                (self.thread_id, self.owner, _HOST, os.getpid(), now, now + self.ttl),
+                (self.thread_id, self.owner, HOST, os.getpid(), now, now + self.ttl),
             )
             db.execute("COMMIT")
         except BaseException:
@@ -203,7 +204,7 @@ class SqliteThreadLock:
     def _stale(host: str, pid: int, expires_at: float, now: float) -> bool:
         if now > expires_at:
             return True
-        return host == _HOST and not _running(pid)
+        return process_gone(host, pid)
 
 
 _CONNECTIONS = 8
@@ -312,6 +313,16 @@ class _Heartbeat:
 _HEARTBEAT = _Heartbeat()
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="switchboard-lock")
 """Runs every SQLite claim and release of the process, in order (SQLite writes one at a time anyway)."""
+
+
+def process_gone(host: str | None, pid: int | None) -> bool:
+    """Whether the process that made a claim is known to have ended: it ran on this host and runs no more.
+
+    Another host's process, or one not known (``None``), or one that cannot
+    be probed here, is not known to be gone: the claim's expiry decides. A
+    pid reused since by another process reads as alive, which errs the same way.
+    """
+    return host == HOST and pid is not None and not _running(pid)
 
 
 def _running(pid: int) -> bool:

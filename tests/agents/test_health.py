@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +14,7 @@ from blockbuster import BlockingError, blockbuster_ctx
 from switchboard.agents.card import AgentCard
 from switchboard.agents.health import HealthRegistry
 from switchboard.graph.backpressure import claim_slot
+from tests.agents.test_dead_leases import holder
 
 
 class Clock:
@@ -196,14 +195,9 @@ def test_paused_steps_release_capacity_without_an_outcome() -> None:
 
 def test_load_is_shared_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "health.sqlite"
-    script = (
-        "import sys; from switchboard.agents.health import HealthRegistry;"
-        "r = HealthRegistry(sys.argv[1]); r.acquire('finance'); r.acquire('finance');"
-        "r.release(r.acquire('finance'), ok=False)"
-    )
-    subprocess.run([sys.executable, "-c", script, str(db)], check=True, cwd=Path(__file__).parents[2])
-    mine = HealthRegistry(db)
-    health = mine.health("finance")
+    body = "r.acquire('finance'); r.acquire('finance'); r.release(r.acquire('finance'), ok=False)"
+    with holder(db, body):  # alive: its two steps are in flight
+        health = HealthRegistry(db).health("finance")
     assert health.in_flight == 2 and health.error_rate == 1.0
 
 
