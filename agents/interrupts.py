@@ -40,7 +40,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
-from switchboard.checkpoints.audit import AuditKind, AuditLog, event_id, open_audit
+from switchboard.checkpoints.audit import AuditEntry, AuditKind, AuditLog, event_id, open_audit
 from switchboard.errors import ApprovalRefused
 from switchboard.policies import PolicyFile, Registry, load_principals
 from switchboard.policies.answers import (
@@ -67,6 +67,7 @@ __all__ = [
     "ResumeShape",
     "ask",
     "read_answer",
+    "recorded_verdict",
     "thread_of",
 ]
 
@@ -170,6 +171,18 @@ async def ask(
         attempt += 1
         summary = {"interrupt_id": rid, "attempt": attempt, "answer": _summary(value)}
         arrived = await gov.record(("answer", rid, attempt), thread, "approval", summary)
+        entries = await asyncio.to_thread(gov.audit.entries, thread)
+        earlier = recorded_verdict(entries, rid)
+        if earlier is not None:
+            # Accepted before, and its process ended before the step did: that answer stands (its calls may have
+            # run under it). Any other answer sent since is on record as refused, and never applied.
+            if not _repeats(value, earlier):
+                await gov.record(
+                    ("refused", rid, "answered", attempt), thread, "approval_refused",
+                    {"interrupt_id": rid, "reason": "answered", "principal": _claimed(value),
+                     "message": f"already answered by {earlier.answered_by or 'a human'}; that answer stands"},
+                )  # fmt: skip
+            return request, earlier
         claim = timeout_claim(value)
         if claim is not None:
             moved = await _on_timeout(gov, thread, rid, attempt, request, arrived, claim.by)
@@ -179,7 +192,7 @@ async def ask(
             continue
         own = {
             e.payload.get("token_id")
-            for e in await asyncio.to_thread(gov.audit.entries, thread)
+            for e in entries
             if e.kind == "approval_consumed" and e.payload.get("interrupt_id") == rid
         }
         consumed = await asyncio.to_thread(gov.audit.consumed_approvals, thread)
@@ -248,6 +261,45 @@ async def _on_timeout(
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def recorded_verdict(entries: Sequence[AuditEntry], interrupt_id: str) -> ApprovalVerdict | None:
+    """The answer the graph accepted for question ``interrupt_id``, as the audit log records it, if any.
+
+    A verdict is on record before anything runs under it, so a step re-run
+    after its process died (or a thread that still lists the question)
+    finds the answer it was given, whatever answer arrives next.
+    """
+    for entry in entries:
+        payload = entry.payload
+        if entry.kind == "approval" and payload.get("interrupt_id") == interrupt_id and "approved" in payload:
+            return ApprovalVerdict(
+                principal=str(payload.get("principal") or ""), role=str(payload.get("role") or ""),
+                approved=bool(payload["approved"]), note=str(payload.get("note") or ""),
+                token_id=str(payload.get("token_id") or ""), issued_at=0, expires_at=0,
+                signed=bool(payload.get("signed", True)),
+            )  # fmt: skip
+    return None
+
+
+def _claimed(value: Any) -> str | None:
+    """Who an answer says it is from (signed or not), for the record."""
+    if not isinstance(value, Mapping):
+        return None
+    approval = value.get("approval")
+    name = approval.get("principal") if isinstance(approval, Mapping) else value.get("approver")
+    return str(name) if name else None
+
+
+def _repeats(value: Any, verdict: ApprovalVerdict) -> bool:
+    """Whether ``value`` is the accepted answer again (LangGraph re-delivers it to a re-run step), or no answer."""
+    if not isinstance(value, Mapping) or value.get(CONTINUE_KEY):
+        return True
+    return _claimed(value) == (verdict.principal or None) and bool(value.get("approved")) == verdict.approved
+
+
+CONTINUE_KEY = "continue_answered"
+"""A resume value that answers nothing: it wakes a step whose question was answered before its process ended."""
 
 
 def _summary(value: Any) -> Any:

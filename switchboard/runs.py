@@ -23,13 +23,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
+from switchboard.agents.interrupts import CONTINUE_KEY, recorded_verdict
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
-from switchboard.checkpoints.audit import AuditLog
+from switchboard.checkpoints.audit import AuditLog, open_audit
 from switchboard.errors import ApprovalError, ConfigError, ThreadError
 from switchboard.graph import trail as query
 from switchboard.graph.builder import build_graph
@@ -333,6 +334,16 @@ async def _resume(
             else Command(goto="supervisor", update={"trail": orphans})
         )
         return await drive(graph, command, thread_id, on_event, model=spec)
+    answered = await answered_question(graph, thread_id, answer.settings) if snapshot.interrupts else None
+    if answered is not None:
+        # Answered, then the process died before the answer's step ended: the step goes on with that answer.
+        if approved is not None or answer.signed is not None:
+            raise ThreadError(
+                f"thread {thread_id!r} was already {answered[1]} before its process ended, and that answer "
+                f"stands; `switchboard resume {thread_id}` continues it without a new one"
+            )
+        wake: Command[Any] = Command(resume={answered[0]: {CONTINUE_KEY: True}})
+        return await drive(graph, wake, thread_id, on_event, model=spec)
     if not snapshot.interrupts and unfinished(snapshot):
         # The process running the thread died mid-run: continue from the last
         # checkpoint. Steps that finished are not run again.
@@ -387,10 +398,61 @@ async def read_thread(thread_id: str, *, settings: Settings | None = None) -> di
         if not snapshot.values:
             raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
         result = result_of(thread_id, snapshot)
+        answered = await answered_question(graph, thread_id, settings or Settings()) if snapshot.interrupts else None
+        if answered is not None:
+            error = (
+                f"the question was {answered[1]} before its process ended; "
+                f"`switchboard resume {thread_id}` continues it"
+            )
+            result = RunResult(thread_id, "failed", "", None, result.agents, error=error)
         thread = {**result.to_json(), "task": snapshot.values.get("task"), "trail": snapshot.values.get("trail", [])}
         if snapshot.interrupts:
             thread["in_progress"] = await _in_progress(graph, thread_id)
         return thread
+
+
+async def answered_question(
+    graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, settings: Settings
+) -> tuple[str, str] | None:
+    """The question a thread still lists though it was answered, and how: ``(interrupt id, "approved by alice")``.
+
+    An accepted answer is on the audit record before anything runs under
+    it, and a step's own checkpoint keeps the answer LangGraph hands it; the
+    thread lists the question until the step ends. A process killed in
+    between leaves a thread that looks paused on a question already
+    answered: a second answer would be taken, then overruled by the first
+    as the step goes on.
+    """
+    snapshot = await graph.aget_state(thread_config(thread_id), subgraphs=True)
+    if not snapshot.interrupts:
+        return None
+    audit = open_audit(settings.data_dir)
+    try:
+        entries = await asyncio.to_thread(audit.entries, thread_id)
+    finally:
+        audit.close()
+    for task in snapshot.tasks:
+        for item in task.interrupts:
+            asked = item.value if isinstance(item.value, Mapping) else {}
+            verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""))
+            if verdict is not None:
+                return (
+                    item.id,
+                    f"{'approved' if verdict.approved else 'rejected'} by {verdict.answered_by or 'a human'}",
+                )
+            if isinstance(task.state, StateSnapshot) and not _waits_on(task.state, item.id):
+                return item.id, "answered"
+    return None
+
+
+def _waits_on(snapshot: StateSnapshot, interrupt_id: str) -> bool:
+    """Whether a step's state (or a step nested in it) still waits for the answer to ``interrupt_id``."""
+    for task in snapshot.tasks:
+        if any(item.id == interrupt_id for item in task.interrupts):
+            return True
+        if isinstance(task.state, StateSnapshot) and _waits_on(task.state, interrupt_id):
+            return True
+    return False
 
 
 async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:
