@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must st
 
     from switchboard.monitoring import Alert, MonitoringConfig
     from switchboard.monitoring.events import TelemetryEvent
+    from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
 RECORDED = frozenset({"run", "resume"})
@@ -102,7 +103,6 @@ def _trace(args: argparse.Namespace, console: Console) -> int:
     from switchboard.monitoring import MonitoringConfig
     from switchboard.monitoring.store import read_rows
     from switchboard.monitoring.trace import build_tree
-    from switchboard.runs import read_thread
     from switchboard.settings import Settings
 
     config = MonitoringConfig.load()
@@ -113,7 +113,7 @@ def _trace(args: argparse.Namespace, console: Console) -> int:
         else []
     )
     try:
-        thread: dict[str, Any] | None = asyncio.run(read_thread(args.thread, settings=Settings()))
+        thread: dict[str, Any] | None = asyncio.run(_read_thread(args.thread, Settings()))
     except ThreadError:
         thread = None
     if not events and thread is None:
@@ -123,6 +123,21 @@ def _trace(args: argparse.Namespace, console: Console) -> int:
         return 0
     console.print(build_tree(events, thread))
     return 0
+
+
+async def _read_thread(thread_id: str, settings: Settings) -> dict[str, Any]:
+    """The thread's checkpoint, with the status ``switchboard threads`` gives it.
+
+    A thread a live process holds is running, though its checkpoint alone
+    reads as stopped mid-run (failed): the two commands must not disagree.
+    """
+    from switchboard.checkpoints import held_threads
+    from switchboard.runs import read_thread
+
+    thread = await read_thread(thread_id, settings=settings)
+    if thread_id in await held_threads(settings.checkpoint_target, [thread_id]):
+        thread = {**thread, "status": "running", "error": None}
+    return thread
 
 
 def _dashboard(args: argparse.Namespace, console: Console) -> int:

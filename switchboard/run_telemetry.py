@@ -38,6 +38,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from switchboard.agents.card import load_team
 from switchboard.monitoring import Monitor, MonitoringConfig, current_monitor
 from switchboard.monitoring.config import CONFIG_VARIABLE
+from switchboard.monitoring.monitor import open_monitor
+from switchboard.monitoring.session import telemetry_unavailable
 from switchboard.settings import Settings
 
 __all__ = ["KEEP", "run_telemetry"]
@@ -68,13 +70,14 @@ async def run_telemetry() -> AsyncIterator[list[BaseCallbackHandler]]:
     every node, subgraph and model call of the run (as ``instrument`` does
     for served graphs); the monitor is flushed in a worker thread when the
     block ends. Inside an active ``recording()`` block nothing is added: its
-    monitor records the run already.
+    monitor records the run already (or its database could not be opened,
+    and the run goes unrecorded, as it said).
     """
-    if current_monitor() is not None:
+    if current_monitor() is not None or telemetry_unavailable():
         yield []
         return
     shared = await asyncio.to_thread(_claim)
-    if shared is None:  # telemetry is off
+    if shared is None:  # telemetry is off, or its database cannot be opened
         yield []
         return
     try:
@@ -90,7 +93,10 @@ def _claim() -> _Shared | None:
     with _guard:
         shared = _monitors.get(key)
         if shared is None:
-            shared = _monitors[key] = _Shared(Monitor(config))
+            monitor = open_monitor(config)
+            if monitor is None:  # its database cannot be opened (logged): this run goes on unrecorded
+                return None
+            shared = _monitors[key] = _Shared(monitor)
         _monitors.move_to_end(key)
         shared.users += 1
         return shared

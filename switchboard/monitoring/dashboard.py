@@ -61,7 +61,10 @@ ORDER BY t.agent""",
     },
     "escalations": {
         "title": "Open escalations",
-        "description": "Questions waiting for a human; answer with `switchboard resume THREAD`.",
+        "description": (
+            "Questions waiting for a human; answer with `switchboard resume THREAD` "
+            '(an approval) or `switchboard reply THREAD "TEXT"` (a question to the customer).'
+        ),
         "sql": "SELECT thread_id, agent, question, asked, waiting_s FROM open_escalations ORDER BY started",
     },
     "alerts": {

@@ -73,7 +73,8 @@ class TelemetryEvent:
     outcome: str | None = None
     """ok, error, paused, completed; route/finish/escalate for decisions;
     done/failed/rejected for handoffs; waiting/approved/rejected for
-    escalations; warning/critical for alerts."""
+    escalations (answered when a customer replied to a question);
+    warning/critical for alerts."""
     reason: str | None = None
     """Why: the decision's reason, the handoff's summary, the error, the alert."""
     id: str = field(default_factory=new_event_id)

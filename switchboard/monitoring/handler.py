@@ -9,7 +9,9 @@ trail. LangChain's own wrappers (``RunnableSequence``, parsers) are skipped.
 
 The handler runs inline on the event loop, so it does no I/O: events go to
 the :class:`~switchboard.monitoring.monitor.Monitor`, which queues them for
-a background writer.
+a background writer. The root run is recorded twice, under one id: as it
+starts (no outcome: ``running``), so a run still going or whose process died
+is in ``trace`` and the dashboard, and as it ends, which replaces that row.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from langgraph.types import Command
 
 from switchboard.monitoring.costs import message_chars, usage_of
 from switchboard.monitoring.events import Kind, TelemetryEvent
-from switchboard.monitoring.trail import denial_events, trail_events, update_of, waiting_events
+from switchboard.monitoring.trail import denial_events, reply_events, trail_events, update_of, waiting_events
 
 if TYPE_CHECKING:
     from switchboard.monitoring.monitor import Monitor
@@ -87,6 +89,7 @@ class TelemetryHandler(BaseCallbackHandler):
             task = inputs.get("task") if isinstance(inputs, Mapping) else None
             reason = str(task)[:_TASK_CHARS] if task else "resume" if isinstance(inputs, Command) else None
             self._start(run_id, "run", name, None, meta, reason=reason)
+            self.monitor.observe(self._open[run_id].event)  # on disk while it runs; its end replaces it (same id)
             log.info("thread %s: %s started", self._threads[run_id], "resume" if reason == "resume" else "run")
             return
         self._roots[run_id] = self._roots[parent_run_id]
@@ -111,7 +114,11 @@ class TelemetryHandler(BaseCallbackHandler):
             return
         ended = self._end(event, "ok")
         update = update_of(outputs)
-        derived = trail_events(update, ended) if event.kind == "step" else denial_events(update, ended)
+        derived = (
+            trail_events(update, ended)
+            if event.kind == "step"
+            else [*denial_events(update, ended), *reply_events(update, ended)]
+        )
         for item in derived:
             self.monitor.observe(item)
 

@@ -23,7 +23,7 @@ from switchboard.monitoring.detectors import Detector, EscalationWatch, default_
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.handler import TelemetryHandler
 from switchboard.monitoring.sinks import Sink, build_sinks
-from switchboard.monitoring.store import TelemetryStore
+from switchboard.monitoring.store import TelemetryStore, TelemetryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,21 @@ class Monitor:
             listener(alert)
         self._pending = [f for f in self._pending if not f.done()]
         self._pending += [self._delivery.submit(_deliver, sink, alert) for sink in self._sinks]
+
+
+def open_monitor(config: MonitoringConfig, *, listeners: Sequence[Sink] = ()) -> Monitor | None:
+    """A monitor on ``config``'s database, or ``None`` when that database cannot be opened.
+
+    Telemetry watches the business and must not stop it: a telemetry file
+    that is locked, unwritable or corrupt turns telemetry off for the run
+    (nothing is recorded, no detector runs), with a warning that says so and
+    how to fix it. The next run tries the file again.
+    """
+    try:
+        return Monitor(config, listeners=listeners)
+    except TelemetryUnavailable as exc:
+        log.warning("telemetry is off for this run, which goes on unrecorded: %s", exc)
+        return None
 
 
 def _deliver(sink: Sink, alert: Alert) -> None:

@@ -26,13 +26,14 @@ from langgraph.config import get_config
 from switchboard.monitoring.alerts import Alert
 from switchboard.monitoring.config import MonitoringConfig
 from switchboard.monitoring.handler import TelemetryHandler
-from switchboard.monitoring.monitor import Monitor
+from switchboard.monitoring.monitor import Monitor, open_monitor
 from switchboard.monitoring.sinks import Sink
 
 log = logging.getLogger(__name__)
 G = TypeVar("G", bound=Any)
 
 _active: ContextVar[TelemetryHandler | None] = ContextVar("switchboard_telemetry", default=None)
+_unavailable: ContextVar[bool] = ContextVar("switchboard_telemetry_unavailable", default=False)
 _hooked = threading.Lock()
 _registered = False
 
@@ -51,6 +52,16 @@ def current_monitor() -> Monitor | None:
     return handler.monitor if handler else None
 
 
+def telemetry_unavailable() -> bool:
+    """Whether this context is in a ``recording()`` block whose database could not be opened.
+
+    The block has warned already; runs inside it (``run_telemetry``) must not
+    try the same file again, which would warn twice and, on a locked file,
+    wait out the busy timeout twice.
+    """
+    return _unavailable.get()
+
+
 @contextmanager
 def recording(
     monitor: Monitor | None = None,
@@ -63,7 +74,8 @@ def recording(
     Re-entrant: inside an active block the outer monitor keeps recording and
     is yielded again, so a library call that records does not split the CLI's
     telemetry. A monitor created here is flushed and closed on exit. Yields
-    ``None`` when the configuration turns telemetry off.
+    ``None`` when the configuration turns telemetry off, or when its database
+    cannot be opened (logged): the runs inside still run.
     """
     outer = _active.get()
     if outer is not None:
@@ -75,7 +87,14 @@ def recording(
         if not config.enabled:
             yield None
             return
-        monitor = Monitor(config, listeners=listeners)
+        monitor = open_monitor(config, listeners=listeners)
+        if monitor is None:  # its database cannot be opened (logged): the block's runs go on unrecorded
+            unavailable = _unavailable.set(True)
+            try:
+                yield None
+            finally:
+                _unavailable.reset(unavailable)
+            return
     assert monitor is not None
     _register()
     log.info("recording telemetry to %s", monitor.store.path)
@@ -100,7 +119,9 @@ def instrument(graph: G, monitor: Monitor | None = None) -> G:
     lives as long as the process and is flushed when it exits.
     """
     if monitor is None:
-        monitor = Monitor(MonitoringConfig.for_runs())
+        monitor = open_monitor(MonitoringConfig.for_runs())
+        if monitor is None:  # its database cannot be opened (logged): the graph runs unrecorded
+            return graph
         atexit.register(monitor.flush)
     return graph.with_config(callbacks=[monitor.handler])
 

@@ -51,6 +51,13 @@ _GATHER_S = 0.05
 """After the first queued row, the writer waits this long and writes what came in as one batch:
 one short transaction per burst instead of one per event, and no wake-up per event competing
 with the event loop for the interpreter."""
+_BUSY_S = 2.0
+"""How long a write waits for another process's lock before the batch is held back for the next try.
+A healthy writer holds the file for milliseconds; waiting longer only held up ``flush``."""
+_RETRY_S = 1.0
+"""With events held back and nothing new queued, the writer tries them again this often."""
+_HELD = 50_000
+"""At most this many events are held back while the file stays locked; older ones are dropped (logged)."""
 _STOP = object()
 
 
@@ -59,28 +66,43 @@ _NOT_NULL = {"kind", "name", "started"}
 _INDEXES = (("thread_id", "started"), ("run_id",), ("agent", "kind", "started"))
 
 
+class TelemetryUnavailable(ConfigError):
+    """The telemetry database cannot be created or opened: locked, unwritable, or not a database.
+
+    A kind of ``ConfigError`` (the fix is the file or ``SWITCHBOARD_TELEMETRY_DB``),
+    apart so that runs can go on without telemetry (see ``open_monitor``)
+    while a mistake in the monitoring configuration still stops them.
+    """
+
+
 def ensure_schema(path: str | Path) -> None:
     """Create the table, its indexes and the views (idempotent, and safe when processes race).
 
     Several workers may open the same database at once, so the schema is
     written in one ``BEGIN IMMEDIATE`` transaction (one writer at a time) and
-    a view is only replaced when its definition changed.
+    a view is only replaced when its definition changed. That transaction is
+    only begun when something is missing: checking takes no lock, so a file
+    another process holds a write lock on (a ``sqlite3`` shell, a backup)
+    still opens at once instead of waiting out the busy timeout.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     ensure_wal(path)
+    # As sqlite_master keeps them, without trailing whitespace: else no view ever compared equal,
+    # and every open dropped and rewrote them all.
+    wanted = {name: f"CREATE VIEW [{name}] AS {sql.rstrip()}" for name, sql in VIEWS.items()}
     with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as conn:
+        if _schema_is_current(conn, wanted):
+            return
         columns = ", ".join(
             f"[{name}] {_SQL_TYPES[kind]}{' PRIMARY KEY' if name == 'id' else ''}"
             f"{' NOT NULL' if name in _NOT_NULL else ''}"
             for name, kind in COLUMNS.items()
         )
-        wanted = {name: f"CREATE VIEW [{name}] AS {sql}" for name, sql in VIEWS.items()}
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(f"CREATE TABLE IF NOT EXISTS [events] ({columns})")
             for index in _INDEXES:
-                name = "idx_events_" + "_".join(index)
-                conn.execute(f"CREATE INDEX IF NOT EXISTS [{name}] ON [events] ({', '.join(index)})")
+                conn.execute(f"CREATE INDEX IF NOT EXISTS [{_index_name(index)}] ON [events] ({', '.join(index)})")
             existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
             for name, sql in wanted.items():
                 if existing.get(name) != sql:
@@ -92,6 +114,20 @@ def ensure_schema(path: str | Path) -> None:
             raise
 
 
+def _schema_is_current(conn: sqlite3.Connection, views: dict[str, str]) -> bool:
+    """Whether the table, every index and every view (as ``views`` defines it) are there: a read, no lock."""
+    found = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index', 'view')"))
+    return (
+        "events" in found
+        and all(_index_name(index) in found for index in _INDEXES)
+        and all(found.get(name) == sql for name, sql in views.items())
+    )
+
+
+def _index_name(columns: tuple[str, ...]) -> str:
+    return "idx_events_" + "_".join(columns)
+
+
 class TelemetryStore:
     """Append events to a telemetry database from any thread, without blocking.
 
@@ -99,7 +135,7 @@ class TelemetryStore:
         path: The SQLite file; created with its schema if missing.
 
     Raises:
-        ConfigError: The file cannot be created or opened.
+        TelemetryUnavailable: The file cannot be created or opened.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -107,7 +143,7 @@ class TelemetryStore:
         try:
             ensure_schema(self.path)
         except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
+            raise TelemetryUnavailable(
                 f"cannot open the telemetry database {self.path}: {exc}; "
                 "set SWITCHBOARD_TELEMETRY_DB to a writable file, or to off"
             ) from exc
@@ -124,7 +160,7 @@ class TelemetryStore:
         self._queue.put(event.row())
 
     def flush(self) -> None:
-        """Wait until every queued event is on disk."""
+        """Wait until every queued event is on disk, or held back (logged) while another process locks the file."""
         self._queue.join()
 
     def close(self) -> None:
@@ -141,40 +177,102 @@ class TelemetryStore:
         return read_rows(self.path, sql, params)
 
     def _write_loop(self) -> None:
-        with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-            db = sqlite_utils.Database(conn)
-            stop = False
-            while not stop:
-                batch = [self._queue.get()]
-                time.sleep(_GATHER_S)
-                while len(batch) < _BATCH:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                rows = [item for item in batch if item is not _STOP]
-                stop = len(rows) < len(batch)
-                try:
-                    if rows:
-                        _insert(db, rows, self.path)
-                finally:
-                    for _ in batch:
-                        self._queue.task_done()
+        db, inode = self._connect()
+        held: list[dict[str, Any]] = []
+        stop = False
+        while not stop:
+            batch = self._next_batch(wait=not held)
+            rows = [item for item in batch if item is not _STOP]
+            stop = len(rows) < len(batch)
+            try:
+                db, inode = self._reopen_if_gone(db, inode)
+                held = self._write(db, held, rows)
+            except Exception:  # nothing may stop the writer thread, or flush() never returns
+                log.exception("could not write %d telemetry events to %s", len(held) + len(rows), self.path)
+                held = []
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+        if held:
+            log.warning("telemetry store %s closed while locked; dropped %d events", self.path, len(held))
+        db.conn.close()
+
+    def _write(
+        self, db: sqlite_utils.Database, held: list[dict[str, Any]], rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write the events held back and the new ones; the ones to hold back now, warned of once per lock."""
+        if not held and not rows:
+            return []
+        kept = _insert(db, held + rows, self.path)
+        if kept and not held:
+            log.warning("telemetry database %s is locked by another process; holding events back", self.path)
+        elif held and not kept:
+            log.warning("telemetry database %s is free again; wrote %d held events", self.path, len(held))
+        return kept
+
+    def _next_batch(self, *, wait: bool) -> list[Any]:
+        """The next burst of queued rows; with events held back, an empty one after ``_RETRY_S`` to try them again."""
+        try:
+            batch = [self._queue.get(timeout=None if wait else _RETRY_S)]
+        except queue.Empty:
+            return []
+        time.sleep(_GATHER_S)
+        while len(batch) < _BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _connect(self) -> tuple[sqlite_utils.Database, int | None]:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_S)
+        return sqlite_utils.Database(conn), _inode(self.path)
+
+    def _reopen_if_gone(self, db: sqlite_utils.Database, inode: int | None) -> tuple[sqlite_utils.Database, int | None]:
+        """The writer's database, made again if the file was deleted or replaced since it was opened.
+
+        A clean-up script or a retention job may delete the file under a
+        long-lived process; its open connection would go on writing into the
+        unlinked file, where nobody can read it. One ``stat`` per batch finds out.
+        """
+        now = _inode(self.path)
+        if now is not None and now == inode:
+            return db, inode
+        db.conn.close()
+        ensure_schema(self.path)
+        log.warning("telemetry database %s was deleted or replaced while in use; made again", self.path)
+        return self._connect()
 
 
-def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]], path: Path) -> None:
-    """Write a batch; nothing may stop the writer thread, or every later event is lost and ``flush`` never returns.
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
-    A full disk or a locked file loses the batch (logged). A row SQLite
-    cannot take (text with undecodable bytes, a value of the wrong type)
-    loses only itself: the batch is written again row by row.
+
+def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
+    """Write a batch; returns the rows to try again with the next one (a locked file's).
+
+    Nothing may stop the writer thread, or every later event is lost and
+    ``flush`` never returns. A file another process holds locked past
+    ``_BUSY_S`` keeps the rows back (the newest ``_HELD`` of them) for the next
+    try: a lock is usually short, and waiting it out here would hold up every
+    ``flush``. A full disk loses the batch (logged). A row SQLite cannot take
+    (text with undecodable bytes, a value of the wrong type) loses only
+    itself: the batch is written again row by row.
     """
     try:
         db.table("events").insert_all(rows, replace=True)
-        return
-    except sqlite3.OperationalError:  # a full disk or a locked file: no row would fare better; log and go on
+        return []
+    except sqlite3.OperationalError as exc:  # a full disk or a locked file: no row would fare better
+        if "locked" in str(exc) or "busy" in str(exc):
+            kept = rows[-_HELD:]
+            if len(kept) < len(rows):
+                log.error("telemetry database %s is locked; dropped %d older events", path, len(rows) - len(kept))
+            return kept
         log.exception("could not write %d telemetry events to %s", len(rows), path)
-        return
+        return []
     except Exception:  # one row SQLite cannot take (undecodable text, a wrong type): write the others
         pass
     for row in rows:
@@ -182,6 +280,7 @@ def _insert(db: sqlite_utils.Database, rows: list[dict[str, Any]], path: Path) -
             db.table("events").insert(row, replace=True)
         except Exception:
             log.exception("could not write a %s telemetry event to %s; skipped", row.get("kind"), path)
+    return []
 
 
 def read_rows(path: str | Path, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:

@@ -51,7 +51,7 @@ def build_tree(events: Sequence[Mapping[str, Any]], thread: Mapping[str, Any] | 
     for run in runs:
         mine = [e for e in events if e["run_id"] == run["run_id"] and e["kind"] != "run"]
         label = "resume" if run.get("reason") == "resume" else "start"
-        branch = root.add(f"[bold]{label}[/bold] {escape(str(run.get('outcome') or 'running'))} {_ms(run)}")
+        branch = root.add(f"[bold]{label}[/bold] {escape(_run_outcome(run, status))} {_ms(run)}")
         _add_steps(branch, mine)
     if not runs and thread.get("trail"):
         root.add("[yellow]no telemetry for this thread; the trail from its checkpoint:[/yellow]")
@@ -61,6 +61,13 @@ def build_tree(events: Sequence[Mapping[str, Any]], thread: Mapping[str, Any] | 
     if pending:
         root.add(f"[bold yellow]⏸ waiting for a human:[/bold yellow] {escape(str(pending.get('question')))}")
     return root
+
+
+def _run_outcome(run: Mapping[str, Any], status: str) -> str:
+    """How a run ended; one with no end yet runs on only while its thread does, else its process died."""
+    if run.get("outcome"):
+        return str(run["outcome"])
+    return "running" if status in {"running", "unknown"} else "stopped mid-run"
 
 
 def _add_steps(branch: Tree, events: Sequence[Mapping[str, Any]]) -> None:

@@ -5,7 +5,9 @@ The supervisor graph writes its reasons into the thread's trail (see
 adds, so when a node ends the handler turns them into telemetry events: the
 supervisor's decision with its reason and confidence, an agent's handoff
 with its summary, a human's answer, the final report. Tool calls refused by
-policy are read from the agent's ``act`` step, as soon as they happen.
+policy are read from the agent's ``act`` step, as soon as they happen, and the
+customer's replies to its questions from its ``ask`` step: a reply writes no
+trail entry, and without an event of its own the question stayed open forever.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from switchboard.monitoring.events import TelemetryEvent
 SUPERVISOR = "supervisor"
 REFUSED = ": refused"
 """Suffix of a tool call record's ``policy`` when a rule (or the card) refused it."""
+ASK_TOOL = "ask_customer"
+"""The tool an agent asks the customer with (``switchboard.agents.questions.ASK_TOOL``)."""
+QUESTION = "question"
+"""The name of a customer question's escalation events (its interrupt's ``kind``)."""
+ANSWERED = "answered"
+"""The outcome of the escalation event that closes a customer question."""
 
 
 def update_of(output: Any) -> Mapping[str, Any]:
@@ -64,6 +72,21 @@ def denial_events(update: Mapping[str, Any], base: TelemetryEvent) -> list[Telem
         )
         for call in update.get("calls") or ()
         if isinstance(call, Mapping) and not call.get("ok") and str(call.get("policy") or "").endswith(REFUSED)
+    ]
+
+
+def reply_events(update: Mapping[str, Any], base: TelemetryEvent) -> list[TelemetryEvent]:
+    """Escalation events that close the customer questions answered in an agent's ``ask`` step.
+
+    The step only returns once every question has an accepted reply (a refused
+    one is asked again inside the step), so each ``ask_customer`` record in
+    its update is an answer. The reply's text is left out: it is the
+    customer's own words, and the question is enough to follow the chain.
+    """
+    return [
+        _event(base, "escalation", QUESTION, base.agent, ANSWERED, (call.get("args") or {}).get("question"))
+        for call in update.get("calls") or ()
+        if isinstance(call, Mapping) and call.get("tool") == ASK_TOOL and call.get("outcome") == "ok"
     ]
 
 

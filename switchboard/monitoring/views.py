@@ -54,7 +54,8 @@ VIEWS: dict[str, str] = {
                MAX(day) AS last_day
         FROM agent_daily GROUP BY agent
     """,
-    # Questions to a human that nobody has answered yet.
+    # Questions to a human that nobody has answered yet. Any later answer in the thread closes them
+    # (approved, rejected, or a customer's reply: answered), as in the EscalationWatch detector.
     "open_escalations": """
         SELECT e.thread_id, e.run_id, e.agent, e.reason AS question,
                strftime('%Y-%m-%d %H:%M:%f', e.started, 'unixepoch') AS asked,
@@ -63,7 +64,7 @@ VIEWS: dict[str, str] = {
         WHERE e.kind = 'escalation' AND e.outcome = 'waiting'
           AND NOT EXISTS (
             SELECT 1 FROM events a WHERE a.thread_id = e.thread_id AND a.kind = 'escalation'
-              AND a.outcome IN ('approved', 'rejected') AND a.started >= e.started)
+              AND a.outcome != 'waiting' AND a.started >= e.started)
     """,
     "alerts": """
         SELECT strftime('%Y-%m-%d %H:%M:%f', started, 'unixepoch') AS at, name AS detector, outcome AS severity,

@@ -6,6 +6,8 @@ the telemetry database are real.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
 
+from switchboard.cli_monitoring import check_escalations
 from switchboard.monitoring import Monitor, MonitoringConfig, recording
 from switchboard.monitoring.store import read_rows
+from switchboard.replies import reply_run
 from switchboard.runs import start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
@@ -85,6 +89,47 @@ async def test_an_unanswered_question_is_an_open_escalation(
         assert result.status == "paused"
     (row,) = read_rows(config.database(), "SELECT thread_id, agent, question FROM open_escalations")
     assert row["thread_id"] == "open-1" and row["agent"] == "finance" and "$500" in row["question"]
+
+
+async def test_a_question_answered_with_a_reply_is_closed(settings: Settings, mia: Any, tmp_path: Path) -> None:
+    """A customer's reply answers the question: it is no open escalation, and ``alerts --check`` does not page."""
+    config = MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", sinks=())
+    model = ScriptedChatModel(
+        steps=[route("customer_service", "look her up", skill="identify_customer"), finish("found")],
+        agents={
+            "customer_service": [
+                call("ask_customer", question="What is the email on your account?"),
+                call("find_user_id_by_email", email=mia.email),
+                handoff("found"),
+            ]
+        },
+    )
+    with recording(config=config):
+        paused = await start_run("who am i?", thread_id="asked", settings=settings, model=model)
+        assert paused.status == "paused"
+        done = await reply_run("asked", mia.email, settings=settings, model=model)
+        assert done.status == "completed"
+    assert read_rows(config.database(), "SELECT thread_id FROM open_escalations") == []
+    (answer,) = read_rows(
+        config.database(), "SELECT who, what, outcome FROM chain WHERE kind = 'escalation' AND outcome != 'waiting'"
+    )
+    assert answer == {"who": "customer_service", "what": "question", "outcome": "answered"}
+    assert check_escalations(config, time.time() + 10 * config.thresholds.escalation_wait_s) == []
+
+
+async def test_a_run_goes_on_when_the_telemetry_database_cannot_be_opened(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telemetry watches the business and must not stop it: no telemetry for the run, and a loud warning."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    config = MonitoringConfig(telemetry_db=blocker / "telemetry.sqlite", sinks=())
+    model = ScriptedChatModel(steps=[finish("nothing to do")])
+    with caplog.at_level(logging.WARNING, logger="switchboard"), recording(config=config) as monitor:
+        assert monitor is None
+        result = await start_run("say hello", thread_id="unrecorded", settings=settings, model=model)
+    assert result.status == "completed"
+    assert "telemetry is off" in caplog.text and str(blocker) in caplog.text
 
 
 async def test_provider_usage_and_prices_make_the_cost(settings: Settings, retail_db: Path, tmp_path: Path) -> None:

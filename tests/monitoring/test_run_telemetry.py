@@ -7,6 +7,7 @@ policy) took milliseconds of CPU per run, on which concurrent runs queued.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -54,3 +55,17 @@ async def test_the_configuration_is_read_again_only_when_a_source_changes(
     monkeypatch.setenv("SWITCHBOARD_TELEMETRY_DB", "off")  # the environment is a source too
     async with run_telemetry() as callbacks:
         assert callbacks == []
+
+
+async def test_a_telemetry_database_that_cannot_be_opened_turns_telemetry_off_for_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A telemetry file that cannot be opened stopped the business run; now it goes on, unrecorded, with a warning."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path))
+    monkeypatch.setenv("SWITCHBOARD_TELEMETRY_DB", str(blocker / "telemetry.sqlite"))
+    with caplog.at_level(logging.WARNING, logger="switchboard"):
+        async with run_telemetry() as callbacks:
+            assert callbacks == []
+    assert "telemetry is off" in caplog.text and "cannot open the telemetry database" in caplog.text

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.store import TelemetryStore, ensure_schema, read_rows
@@ -51,3 +55,63 @@ def test_a_row_the_database_cannot_take_is_skipped_and_the_writer_goes_on(tmp_pa
     assert not done.is_alive()  # flush returned
     store.close()
     assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["good"]
+
+
+def _holding_the_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's open write transaction (a `sqlite3` shell, a backup), as the tester held it."""
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    lock.execute("INSERT INTO events (id, kind, name, started) VALUES ('x', 'run', 'x', 0)")
+    return lock
+
+
+def test_an_existing_schema_opens_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    """Opening took a write lock to check the schema: a held lock stopped `switchboard run` for 35 s, then failed it."""
+    path = tmp_path / "telemetry.sqlite"
+    ensure_schema(path)
+    lock = _holding_the_write_lock(path)
+    try:
+        opened = threading.Thread(target=ensure_schema, args=(path,), daemon=True)
+        started = time.monotonic()
+        opened.start()
+        opened.join(5)
+        assert not opened.is_alive() and time.monotonic() - started < 5
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
+def test_a_lock_held_mid_run_delays_events_without_losing_them_or_blocking_flush(tmp_path: Path) -> None:
+    """A write lock taken while a store was open lost every batch after a 30 s wait each, and flush() waited it out."""
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+    lock = _holding_the_write_lock(path)
+    try:
+        store.record(TelemetryEvent(kind="run", name="during", thread_id="t", outcome="completed"))
+        flushed = threading.Thread(target=store.flush, daemon=True)
+        started = time.monotonic()
+        flushed.start()
+        flushed.join(10)
+        assert not flushed.is_alive() and time.monotonic() - started < 10
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    store.record(TelemetryEvent(kind="run", name="after", thread_id="t", outcome="completed"))
+    store.close()
+    assert sorted(r["name"] for r in read_rows(path, "SELECT name FROM events")) == ["after", "during"]
+
+
+def test_a_deleted_database_is_made_again_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Deleted under a long-lived process, the file took every later event with it, unlinked, and nobody was told."""
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+    store.record(TelemetryEvent(kind="run", name="before", thread_id="t", outcome="completed"))
+    store.flush()
+    for file in tmp_path.glob("telemetry.sqlite*"):  # a clean-up script, a retention job
+        file.unlink()
+    with caplog.at_level(logging.WARNING, logger="switchboard"):
+        store.record(TelemetryEvent(kind="run", name="after", thread_id="t", outcome="completed"))
+        store.close()
+    assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["after"]
+    assert set(VIEWS) <= {r["name"] for r in read_rows(path, "SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert "made again" in caplog.text
