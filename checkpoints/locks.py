@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
+from switchboard.checkpoints import fence
 from switchboard.checkpoints.factory import is_postgres
 from switchboard.checkpoints.pg_locks import held_postgres, hold_postgres
 from switchboard.checkpoints.sqlite_wal import ensure_wal
@@ -99,7 +100,8 @@ async def hold_thread(target: str | Path, thread_id: str, *, ttl: float = DEFAUL
     try:
         await loop.run_in_executor(_WORKER, lock.acquire)
         _HEARTBEAT.add(lock)  # from a thread, so that a busy event loop does not make a live holder look dead
-        yield
+        with fence.holding(thread_id, lock.owner):  # its checkpoint writes check the claim is still its own
+            yield
     finally:
         await loop.run_in_executor(_WORKER, lock.release)  # which stops the heartbeats first
 
