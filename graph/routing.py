@@ -288,6 +288,10 @@ class Router:
                 method=self.method,
             )
             output = await self._call(structured, messages, config)
+            if isinstance(output, Unparsed):  # the provider's own parser refused the answer: a bad answer
+                errors.append(output.reason)
+                feedback = refusal_feedback(output.reason, self.method)
+                continue
             if isinstance(output, BaseException):
                 error = f"the routing model failed {self.retries + 1} time(s): {type(output).__name__}: {output}"
                 return self._escalate(f"The supervisor's model is not answering ({error}).", offer, attempt, error)
@@ -304,8 +308,8 @@ class Router:
 
     async def _call(
         self, structured: StructuredCall, messages: Any, config: RunnableConfig | None
-    ) -> StructuredAnswer | BaseException:
-        """The model's answer, or the last error once the retries are spent."""
+    ) -> StructuredAnswer | Unparsed | BaseException:
+        """The model's answer, why its provider could not parse it, or the last error once the retries are spent."""
         delay = self.backoff
         for attempt in range(self.retries + 1):
             try:
@@ -313,6 +317,9 @@ class Router:
             except (SwitchboardError, GraphBubbleUp):
                 raise  # our own misconfiguration, or LangGraph's control flow: not a model failure
             except Exception as exc:  # any provider error: retried, then escalated with its name
+                unparsed = unparsed_answer(exc)
+                if unparsed is not None:
+                    return unparsed  # the same prompt would get the same answer: the model needs to be told
                 if attempt == self.retries:
                     return exc
                 await asyncio.sleep(delay)
@@ -430,3 +437,33 @@ def _broken(raw: Any) -> list[InvalidToolCall]:
     """
     calls: list[InvalidToolCall] = getattr(raw, "invalid_tool_calls", None) or []
     return [call for call in calls if call.get("name") == "RoutingDecision"]
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """An answer the provider's client received and could not parse (it raised inside the model call)."""
+
+    reason: str
+    """Why, worded for the model's feedback and the human's escalation."""
+
+
+_PARSE_ERRORS = frozenset({"ValidationError", "OutputParserException", "JSONDecodeError"})
+"""Exceptions (by class name, so no provider package is imported) that mean the answer arrived but did not parse."""
+
+
+def unparsed_answer(exc: BaseException) -> Unparsed | None:
+    """Why an exception from a structured model call means a bad answer rather than a failing provider, if it does.
+
+    Clients that parse structured output themselves (langchain-openai with
+    ``json_schema``) raise inside the call: a ``ValidationError`` for JSON in
+    a fence or of the wrong shape, ``LengthFinishReasonError`` for an answer
+    cut off at ``max_tokens``. Retrying the same prompt would only get the
+    same answer; telling the model what was wrong may not.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "LengthFinishReasonError" in names:
+        return Unparsed("the answer was cut off at the token cap before it was complete; answer briefly")
+    if names & _PARSE_ERRORS:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return Unparsed(f"the answer did not parse as a RoutingDecision ({type(exc).__name__}: {first})")
+    return None
