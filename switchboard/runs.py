@@ -37,7 +37,7 @@ from switchboard.graph.builder import build_graph
 from switchboard.graph.intake import validate_task
 from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
-from switchboard.monitoring import TelemetryHandler, current_monitor, langsmith_tracing, root_config
+from switchboard.monitoring import Monitor, TelemetryHandler, current_monitor, langsmith_tracing, root_config
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.run_telemetry import run_telemetry
@@ -499,7 +499,9 @@ async def drive(
             # The root run is named after the task and linked to the run it continues (see monitoring.labels).
             resume = not isinstance(payload, dict)
             task = payload.get("task") if not resume else (await graph.aget_state(config)).values.get("task")
-            previous = await asyncio.to_thread(monitor.last_run, thread_id) if monitor is not None and resume else None
+            previous = (
+                await asyncio.to_thread(_continuing, monitor, thread_id) if monitor is not None and resume else None
+            )
             root = root_config(thread_id, task, resume=resume, continues=previous)
             if model is not None:
                 root["metadata"][MODEL_METADATA_KEY] = model
@@ -515,6 +517,12 @@ async def drive(
                     namespace, update = item
                     on_event(tuple(namespace), update)
     return result_of(thread_id, await graph.aget_state(config))
+
+
+def _continuing(monitor: Monitor, thread_id: str) -> str | None:
+    """Ready ``monitor`` for a resume of ``thread_id``: its budgets count what earlier runs spent; its last run."""
+    monitor.prime(thread_id)
+    return monitor.last_run(thread_id)
 
 
 async def _exists(graph: CompiledStateGraph[Any, Any, Any, Any], config: RunnableConfig) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from switchboard.monitoring.alerts import Alert
@@ -190,12 +190,29 @@ class DenialBurstDetector:
 
 
 class BudgetDetector:
-    """Token and cost budgets nearly (``warn_at``) or fully spent."""
+    """Token and cost budgets nearly (``warn_at``) or fully spent.
+
+    Run budgets count one start or resume; thread and agent budgets count
+    the whole thread, across the processes that ran it: :meth:`seed` takes
+    in what the telemetry database says the thread spent, and which of its
+    budget alerts were raised, before this process saw it.
+    """
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self._spent: dict[tuple[str, str | None], float] = defaultdict(float)
         self._fired: set[tuple[str, str | None, str]] = set()
+
+    def seed(self, thread_id: str, spent: Mapping[str, float], fired: Iterable[tuple[str, str]]) -> None:
+        """Count what ``thread_id`` spent elsewhere: ``spent`` by thread limit, ``fired`` as ``(limit, level)``.
+
+        The larger of the two counts stands, so a thread this process has
+        seen already (its own events may not be on disk yet) is not counted twice.
+        """
+        for limit, amount in spent.items():
+            key = (limit, thread_id)
+            self._spent[key] = max(self._spent[key], amount)
+        self._fired |= {(limit, thread_id, level) for limit, level in fired}
 
     def observe(self, event: TelemetryEvent) -> list[Alert]:
         if event.kind != "llm":

@@ -9,17 +9,19 @@ sinks (a command, a webhook) run on a background thread.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 from switchboard.monitoring.alerts import Alert
 from switchboard.monitoring.config import MonitoringConfig
 from switchboard.monitoring.costs import PriceTable
-from switchboard.monitoring.detectors import Detector, EscalationWatch, default_detectors
+from switchboard.monitoring.detectors import BudgetDetector, Detector, EscalationWatch, default_detectors
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.handler import TelemetryHandler
 from switchboard.monitoring.sinks import Sink, build_sinks
@@ -90,6 +92,37 @@ class Monitor:
             pending = self._pauses.get(thread_id)
             return pending.pop(0) if pending else None
 
+    def prime(self, thread_id: str) -> None:
+        """Take in what earlier processes spent on ``thread_id``, for its thread and agent budgets.
+
+        A resume runs in a process of its own; without this, a thread's
+        budget counted only what the current process saw. Reads the
+        database: call it off the event loop (``drive`` does, per resume).
+        """
+        budgets = [d for d in self.detectors if isinstance(d, BudgetDetector)]
+        if not budgets:
+            return
+        used = self.store.rows(
+            "SELECT agent, SUM(tokens_in + tokens_out) AS tokens, SUM(cost) AS cost FROM events"
+            " WHERE kind = 'llm' AND thread_id = ? GROUP BY agent",
+            (thread_id,),
+        )
+        spent: dict[str, float] = {
+            "thread_tokens": float(sum(row["tokens"] or 0 for row in used)),
+            "thread_cost": float(sum(row["cost"] or 0.0 for row in used)),
+        }
+        spent |= {f"agent_cost:{row['agent']}": float(row["cost"] or 0.0) for row in used if row["agent"]}
+        raised = self.store.rows(
+            "SELECT outcome, metadata FROM events WHERE kind = 'alert' AND name = 'budget' AND thread_id = ?",
+            (thread_id,),
+        )
+        fired = [(str(details["limit"]), "spent" if row["outcome"] == "critical" else "near")
+                 for row in raised if "limit" in (details := _details(row["metadata"]))]  # fmt: skip
+        fired += [(limit, "near") for limit, level in fired if level == "spent"]
+        with self._lock:
+            for detector in budgets:
+                detector.seed(thread_id, spent, fired)
+
     def last_run(self, thread_id: str) -> str | None:
         """The id of the thread's latest root run (a start or resume) recorded here, if any.
 
@@ -141,6 +174,17 @@ def open_monitor(config: MonitoringConfig, *, listeners: Sequence[Sink] = ()) ->
     except TelemetryUnavailable as exc:
         log.warning("telemetry is off for this run, which goes on unrecorded: %s", exc)
         return None
+
+
+def _details(metadata: Any) -> dict[str, Any]:
+    """An alert event's details, as the database keeps them (JSON text)."""
+    if isinstance(metadata, dict):
+        return metadata
+    try:
+        value = json.loads(metadata or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _deliver(sink: Sink, alert: Alert) -> None:
