@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from switchboard.agents.card import AgentCard, Team, load_team
 from switchboard.agents.external import Agent
+from switchboard.agents.findings import handoff_tool_schema
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.interrupts import Governance
 from switchboard.agents.spec import AgentSpec
@@ -39,6 +40,7 @@ from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints.audit import AuditLog
 from switchboard.errors import ConfigError
 from switchboard.graph.agent_node import agent_node
+from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.escalation import escalation_node
 from switchboard.graph.external_node import external_node
 from switchboard.graph.finalize import finalize
@@ -47,6 +49,7 @@ from switchboard.graph.handoffs import check_workflows, workflow_entries
 from switchboard.graph.intake import intake
 from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
+from switchboard.graph.structured import check_structured, model_label
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.graph.workflows import Workflow, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
@@ -118,8 +121,10 @@ def build_graph(
 
     Raises:
         ConfigError: Two agents share a name, a brought graph has no name, a
-            card names a tool no server provides, or a setting is invalid;
-            raised here, before any run.
+            card names a tool no server provides, an agent's model has no
+            tool calling, the supervisor's model no structured output (by
+            its ``?structured=`` method), or a setting is invalid; raised
+            here, before any run.
     """
     if max_hops < 1:
         raise ConfigError(f"max_hops is {max_hops}; a run needs at least 1 agent step before a human is asked")
@@ -141,6 +146,7 @@ def build_graph(
     # rules and the routing model can choose one; steps still run the agents.
     offered = team.model_copy(update={"agents": (*team.agents, *(w.card() for w in workflows))})
     router = Router(offered, supervisor_model or models.default, policy, health)
+    check_structured(router.model, RoutingDecision, router.method, role="the supervisor's model")
     supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)
     builder.add_node(
         "supervisor",
@@ -175,6 +181,7 @@ def _agent_nodes(
         if card.name not in roster.brought:
             spec = roster.specs.get(card.name)
             crew.append(Member(card, models.of(card, spec), Toolbox.of(spec.tools) if spec else toolbox))
+    _check_tool_calling(crew)
     shared = build_crew_graph(crew, gov=gov) if crew else None
     # LangGraph's add_node overloads do not model async Command-returning nodes
     # that take a config, so the nodes are passed untyped; compile() checks them.
@@ -186,6 +193,37 @@ def _agent_nodes(
         elif shared is not None:
             nodes[card.name] = agent_node(card, shared, health, sync_turns=sync_turns, max_wait_s=max_wait_s)
     return nodes
+
+
+def _check_tool_calling(crew: Sequence[Member]) -> None:
+    """Every agent model must bind tools: agents act and hand off only through tool calls.
+
+    Checked by binding the ``handoff`` tool once per distinct model (no
+    request is made), so a model without tool calling is refused now, not
+    by a bare ``NotImplementedError`` on the first step, after the thread
+    exists. No ``?structured=`` option helps here: it changes only how the
+    supervisor asks for its decision.
+
+    Raises:
+        ConfigError: A model's ``bind_tools`` is not implemented; the
+            message names the model and the agents that use it.
+    """
+    users: dict[int, list[str]] = {}
+    models: dict[int, BaseChatModel] = {}
+    for member in crew:
+        users.setdefault(id(member.model), []).append(member.card.name)
+        models[id(member.model)] = member.model
+    for key, model in models.items():
+        try:
+            model.bind_tools([handoff_tool_schema()])
+        except NotImplementedError as exc:
+            names = users[key]
+            who = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            raise ConfigError(
+                f"the model {model_label(model)} of agent(s) {who} has no tool calling (its bind_tools is not "
+                "implemented), and agents act and hand off only through tool calls; give them a chat model "
+                "with tool calling (e.g. openai:gpt-4.1-mini, ollama:qwen2.5:7b, or the offline `embedded` engine)"
+            ) from exc
 
 
 def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn: bool = False) -> None:
