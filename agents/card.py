@@ -91,8 +91,10 @@ class AgentCard(BaseModel):
     """Skill id to the agents that take over that skill when this one fails
     or is unavailable, in order of preference."""
     timeout_s: float = Field(default=120.0, gt=0)
-    """Longest a single model or tool call of this agent may take (for an
-    agent you bring as a compiled graph: its whole step)."""
+    """Longest a single tool call of this agent may take, and a single model
+    call when its model names no timeout of its own (``?timeout=``,
+    ``SWITCHBOARD_MODEL_TIMEOUT``); for an agent you bring as a compiled
+    graph: its whole step."""
     model: str | None = None
     """This agent's own model spec (``embedded`` or ``provider:model``, see
     ``switchboard.models``); ``None`` uses the graph's agent model. The

@@ -52,7 +52,7 @@ from switchboard.agents.questions import ASK_TOOL, ask_customer_tool_schema, put
 from switchboard.agents.records import EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
 from switchboard.errors import ConfigError
-from switchboard.models import cut_off, model_slot
+from switchboard.models import cut_off, model_slot, request_timeout
 
 AGENT_METADATA_KEY = "switchboard_agent"
 """Run-config metadata naming the agent a step (and every model call in it)
@@ -189,17 +189,19 @@ class AgentLoop:
         with the call, so the model sees the step's metadata (which agent it
         works for) and the trace nests under the step. The clock starts once
         the model's request slot is held: waiting behind other steps for a
-        one-slot endpoint is not the model being slow.
+        one-slot endpoint is not the model being slow. How long the model
+        may take is :func:`_call_limit`.
         """
         card = agent.card
+        limit = _call_limit(agent)
         try:
             bound = self._bound(agent, skill, known)
             async with model_slot(agent.model):
-                reply = await asyncio.wait_for(_call_bound(bound, messages, config), card.timeout_s)
+                reply = await asyncio.wait_for(_call_bound(bound, messages, config), limit)
         except GraphBubbleUp:
             raise
         except TimeoutError:
-            return _unable(f"{card.name}'s model did not answer within {card.timeout_s:g}s.")
+            return _unable(f"{card.name}'s model did not answer within {limit:g}s.")
         except Exception as exc:  # reported as a retryable failure, never swallowed
             return _unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
@@ -343,6 +345,18 @@ _CUT_NUDGE = (
     "Your answer ran past the token cap and was cut off. Answer briefly: call one tool, "
     "or the `handoff` tool, with short arguments and no text around the call."
 )
+
+
+def _call_limit(agent: Member) -> float:
+    """Seconds one model call of ``agent`` may take: its model's own request timeout, else the card's ``timeout_s``.
+
+    A timeout set on the model (``?timeout=600`` in its spec, or
+    ``SWITCHBOARD_MODEL_TIMEOUT``) says how slow that model is known to be;
+    the card's ``timeout_s`` is a default for any model. Were the card's
+    the limit, a slow local model allowed 600 s by its own client would
+    still be cut off at the card's 120 s and every step of it reassigned.
+    """
+    return request_timeout(agent.model) or agent.card.timeout_s
 
 
 def _call_bound(bound: Any, messages: list[AnyMessage], config: RunnableConfig) -> Any:

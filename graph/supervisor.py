@@ -33,6 +33,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
 from switchboard.agents.interrupts import Governance
+from switchboard.agents.questions import ASK_TOOL, REPLY_FIELD
 from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
@@ -46,6 +47,7 @@ from switchboard.graph.state import (
     DecisionEvent,
     HandoffEvent,
     SupervisorState,
+    ToolCallRecord,
     TrailEvent,
 )
 from switchboard.monitoring import pause_point
@@ -232,12 +234,33 @@ def _fallback_for(handoff: HandoffEvent, tried: list[str], router: Router) -> st
 
 
 def _with_history(handoff: HandoffEvent) -> str:
-    done = [{"tool": c["tool"], "args": c["args"], "outcome": c["outcome"]} for c in handoff["tool_calls"]]
+    """The failed step's instruction for its fallback: what was asked, what went wrong, what was tried.
+
+    The instruction is sent with every model call of the new step, so tool
+    results stay out of it (a read can return pages); the fallback reads
+    again what it needs. The customer's replies are the exception: they
+    exist nowhere else, and without them the fallback asks the same
+    question again (see :func:`_tried`).
+    """
+    done = [_tried(call) for call in handoff["tool_calls"]]
     return (
         f"{handoff['instruction']}\n\nThis step was first given to {handoff['agent']}, which failed: "
-        f"{handoff['summary']} Tool calls it made (do not repeat a write that succeeded): "
-        f"{json.dumps(done, default=str)}"
+        f"{handoff['summary']} Tool calls it made (do not repeat a write that succeeded, "
+        f"nor a question the customer answered): {json.dumps(done, default=str)}"
     )
+
+
+def _tried(call: ToolCallRecord) -> dict[str, Any]:
+    """One tool call of a failed step, as its fallback is told of it: no result but the customer's reply.
+
+    A reply is bounded (``MAX_REPLY_CHARS``), so keeping it costs the new
+    step's every model call little, while asking again costs the customer a
+    second round trip.
+    """
+    tried: dict[str, Any] = {"tool": call["tool"], "args": call["args"], "outcome": call["outcome"]}
+    if call["tool"] == ASK_TOOL and call["outcome"] == "ok":
+        tried[REPLY_FIELD] = call["result"]
+    return tried
 
 
 async def _hold(result: RouteResult, router: Router) -> RouteResult | Command[Any]:

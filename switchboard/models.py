@@ -81,6 +81,17 @@ def model_options(model: BaseChatModel) -> ModelOptions:
     return ModelOptions.model_validate({k: v for k, v in stored.items() if k != "provider"})
 
 
+def request_timeout(model: BaseChatModel) -> float | None:
+    """Seconds one request to ``model`` may take, if its spec or ``SWITCHBOARD_MODEL_TIMEOUT`` set it.
+
+    The provider's client enforces it on each request. Whoever puts a clock
+    of their own around a call (an agent step) reads it here, so a slow
+    model given ``timeout=600`` is not cut off sooner by some other default.
+    ``None`` for a model that names none (or was built elsewhere).
+    """
+    return model_options(model).timeout
+
+
 def structured_method(model: BaseChatModel) -> StructuredMethod:
     """How to ask ``model`` for structured output."""
     stored = (model.metadata or {}).get(OPTIONS_KEY)
