@@ -40,7 +40,6 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda, ensure_conf
 from langchain_core.tools import ToolException
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
-from pydantic import ValidationError
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.facts import parse_result, thread_facts
@@ -315,11 +314,13 @@ async def _execute(
     LangChain's ``ToolException`` from an in-process tool) ``refused`` the
     call. Any other exception is no answer at all. A read that raised
     ``crashed``: nothing happened, and another agent may retry it. A write
-    that raised once its arguments were accepted (the server died, the
-    connection dropped) is as ``uncertain`` as one that timed out: it may
-    have taken effect, so its step goes to a human instead of to an agent
-    that would send it again (a server that ignores idempotency keys would
-    then act twice).
+    that raised (the server died, the connection dropped, its reply did not
+    validate) is as ``uncertain`` as one that timed out: it may have taken
+    effect, so its step goes to a human instead of to an agent that would
+    send it again (a server that ignores idempotency keys would then act
+    twice). Which of those errors came before the request left cannot be
+    told from here (the MCP client validates the server's reply with the
+    same pydantic errors an argument check raises), so none is trusted to.
     """
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
@@ -340,8 +341,6 @@ async def _execute(
         raise
     except TimeoutError:
         return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
-    except ValidationError as exc:  # refused before it was sent
-        return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
     except ToolException as exc:  # the tool's own answer that it did not do it (LangChain's idiom)
         return record("refused", str(exc) or f"{name} reported an error")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed

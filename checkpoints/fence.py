@@ -13,6 +13,10 @@ saver checks, in the write's own transaction, that the lock row still names
 that owner. A takeover commits before or after that transaction, never in
 the middle, so a write either lands while its process holds the thread or
 is refused with :class:`~switchboard.errors.ThreadError`.
+
+The owner token reaches the write through the context: ``asyncio.to_thread``
+(how the saver's async methods reach their worker thread) carries it, but a
+bare ``loop.run_in_executor`` would not, and such a write would go unfenced.
 """
 
 from __future__ import annotations
@@ -59,7 +63,12 @@ def check(conn: sqlite3.Connection, thread_id: str, owner: str) -> None:
     if not conn.in_transaction:
         conn.execute("BEGIN IMMEDIATE")
     row = conn.execute("SELECT owner FROM switchboard_thread_locks WHERE thread_id = ?", (thread_id,)).fetchone()
-    if row is None or row[0] != owner:
+    if row is None:
+        raise ThreadError(
+            f"this process no longer holds thread {thread_id!r} (its lock was released or expired and cleared); "
+            "it stops without writing: `switchboard show` the thread for where it stands"
+        )
+    if row[0] != owner:
         raise ThreadError(
             f"this process lost thread {thread_id!r} to another (its lock expired while it was stopped or stalled); "
             "it stops without writing: `switchboard show` the thread for where the other left it"

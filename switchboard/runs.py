@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import logging
 import os
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -23,7 +24,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, StateSnapshot
+from langgraph.types import Command
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
@@ -416,14 +417,16 @@ async def answered_question(
 ) -> tuple[str, str] | None:
     """The question a thread still lists though it was answered, and how: ``(interrupt id, "approved by alice")``.
 
-    An accepted answer is on the audit record before anything runs under
-    it, and a step's own checkpoint keeps the answer LangGraph hands it; the
-    thread lists the question until the step ends. A process killed in
-    between leaves a thread that looks paused on a question already
-    answered: a second answer would be taken, then overruled by the first
-    as the step goes on.
+    An accepted answer (an approval's or an escalation's verdict) is on the
+    audit record before anything runs under it, and the thread lists the
+    question until its step ends. A process killed in between leaves a
+    thread that looks paused on a question already answered: a second
+    answer would be taken, then overruled by the first as the step goes on.
+    The audit record is the only witness trusted here: a customer's reply
+    or a timeout records no verdict, and a step's checkpoints alone cannot
+    say which answer, if any, it was given.
     """
-    snapshot = await graph.aget_state(thread_config(thread_id), subgraphs=True)
+    snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.interrupts:
         return None
     audit = open_audit(settings.data_dir)
@@ -431,28 +434,13 @@ async def answered_question(
         entries = await asyncio.to_thread(audit.entries, thread_id)
     finally:
         audit.close()
-    for task in snapshot.tasks:
-        for item in task.interrupts:
-            asked = item.value if isinstance(item.value, Mapping) else {}
-            verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""))
-            if verdict is not None:
-                return (
-                    item.id,
-                    f"{'approved' if verdict.approved else 'rejected'} by {verdict.answered_by or 'a human'}",
-                )
-            if isinstance(task.state, StateSnapshot) and not _waits_on(task.state, item.id):
-                return item.id, "answered"
+    for item in snapshot.interrupts:
+        asked = item.value if isinstance(item.value, Mapping) else {}
+        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""))
+        if verdict is not None:
+            how = "approved" if verdict.approved else "rejected"
+            return item.id, f"{how} by {verdict.answered_by or 'a human'}"
     return None
-
-
-def _waits_on(snapshot: StateSnapshot, interrupt_id: str) -> bool:
-    """Whether a step's state (or a step nested in it) still waits for the answer to ``interrupt_id``."""
-    for task in snapshot.tasks:
-        if any(item.id == interrupt_id for item in task.interrupts):
-            return True
-        if isinstance(task.state, StateSnapshot) and _waits_on(task.state, interrupt_id):
-            return True
-    return False
 
 
 async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:
@@ -520,9 +508,18 @@ async def drive(
 
 
 def _continuing(monitor: Monitor, thread_id: str) -> str | None:
-    """Ready ``monitor`` for a resume of ``thread_id``: its budgets count what earlier runs spent; its last run."""
-    monitor.prime(thread_id)
-    return monitor.last_run(thread_id)
+    """Ready ``monitor`` for a resume of ``thread_id``: its budgets count what earlier runs spent; its last run.
+
+    Telemetry never stops a run: a telemetry file that cannot be read (gone,
+    corrupt) leaves the resume without the budget history and the link to
+    the run it continues, with a warning.
+    """
+    try:
+        monitor.prime(thread_id)
+        return monitor.last_run(thread_id)
+    except sqlite3.Error as exc:
+        _log.warning("telemetry of thread %s cannot be read (%s); the resume goes on without it", thread_id, exc)
+        return None
 
 
 async def _exists(graph: CompiledStateGraph[Any, Any, Any, Any], config: RunnableConfig) -> bool:

@@ -162,16 +162,18 @@ def steps_named(condition: Condition) -> set[str]:
     return steps_named(condition.not_)
 
 
-def status_tests(condition: Condition) -> list[StatusTest]:
-    """Every status test in a condition, however deeply nested, for checks at load time."""
+def required_status_tests(condition: Condition) -> list[StatusTest]:
+    """The status tests that must hold for ``condition`` to hold: itself, or the members of an ``all``.
+
+    A test under ``any`` is one way among others, and one under ``not``
+    holds when its step did something else, so neither makes a condition
+    that can never hold; load-time checks look only at these.
+    """
     if isinstance(condition, StatusTest):
         return [condition]
-    if isinstance(condition, FactTest):
-        return []
-    if isinstance(condition, AllOf | AnyOf):
-        parts = condition.all_ if isinstance(condition, AllOf) else condition.any_
-        return [test for part in parts for test in status_tests(part)]
-    return status_tests(condition.not_)
+    if isinstance(condition, AllOf):
+        return [test for part in condition.all_ for test in required_status_tests(part)]
+    return []
 
 
 def _same(value: Any, expected: Any) -> bool:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from switchboard.agents.card import AgentCard, Skill
 from switchboard.errors import ConfigError
-from switchboard.graph.workflows.conditions import Condition, status_tests, steps_named
+from switchboard.graph.workflows.conditions import Condition, required_status_tests, steps_named
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 WORKFLOWS_DIR = Path(str(resources.files("switchboard.agents") / "workflows"))
@@ -126,12 +126,12 @@ class Workflow(BaseModel):
         return self
 
     def _reachable(self, step: Step) -> None:
-        """Refuse a test for a failure the workflow never goes on after: it could only be dead code."""
+        """Refuse a condition that can never hold: it requires a failure the workflow never goes on after."""
         assert step.when is not None
-        for test in status_tests(step.when):
+        for test in required_status_tests(step.when):
             ended = {test.status} if isinstance(test.status, str) else set(test.status)
-            failures = sorted(ended - {"done"})
-            if failures and self.step(test.step).on_failure == "stop":
+            failures = sorted(ended)
+            if "done" not in ended and self.step(test.step).on_failure == "stop":
                 raise ValueError(
                     f"step {step.id!r}: its `when` waits for {test.step!r} to end {' or '.join(failures)}, but a "
                     f"failure of {test.step!r} stops the workflow; give {test.step!r} `on_failure: continue` to "

@@ -239,6 +239,9 @@ class TelemetryStore:
         if now is not None and now == inode:
             return db, inode
         db.conn.close()
+        if now is None:  # a new file must not pick up the old one's write-ahead log: SQLite would apply it
+            for leftover in (self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm")):
+                leftover.unlink(missing_ok=True)
         ensure_schema(self.path)
         log.warning("telemetry database %s was deleted or replaced while in use; made again", self.path)
         return self._connect()

@@ -47,6 +47,23 @@ def test_a_valid_file_loads_with_its_steps_in_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "when",
+    [
+        "{not: {step: a, status: failed}}",  # "unless a failed": holds whenever a finished done
+        "{step: a, status: [done, failed]}",
+        "{any: [{step: a, status: done}, {step: a, status: failed}]}",
+    ],
+)
+def test_a_condition_that_can_still_hold_on_a_stop_step_loads(tmp_path: Path, when: str) -> None:
+    file = tmp_path / "flow.yaml"
+    file.write_text(
+        "name: flow\nsteps:\n  - {id: a, agent: x, instruction: i}\n"
+        f"  - {{id: b, agent: x, instruction: i, needs: [a], when: {when}}}\n"
+    )
+    assert load_workflow(file).step("b").when is not None
+
+
+@pytest.mark.parametrize(
     ("steps", "expected"),
     [
         (
@@ -73,8 +90,8 @@ def test_a_valid_file_loads_with_its_steps_in_order(tmp_path: Path) -> None:
         ),
         (
             "- {id: a, agent: x, instruction: i}\n  - {id: b, agent: x, instruction: i, needs: [a],"
-            " when: {any: [{step: a, status: done}, {step: a, status: [rejected]}]}}",
-            "step 'b': its `when` waits for 'a' to end rejected, but a failure of 'a' stops the workflow",
+            " when: {all: [{step: a, fact: f, present: true}, {step: a, status: [failed, rejected]}]}}",
+            "step 'b': its `when` waits for 'a' to end failed or rejected, but a failure of 'a' stops the workflow",
         ),
         ("- {id: Bad-Id, agent: x, instruction: i}", "must be lower_snake_case"),
         ("- {id: a, agent: x, instruction: i, on_failure: retry}", "step 'a', field on_failure"),

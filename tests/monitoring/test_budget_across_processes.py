@@ -9,10 +9,14 @@ and which budget alerts it raised, from the telemetry database.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from switchboard.monitoring import Budget, Monitor, MonitoringConfig
 from switchboard.monitoring.events import TelemetryEvent
+from switchboard.runs import _continuing
 
 
 def _monitor(db: Path) -> Monitor:
@@ -45,3 +49,16 @@ def test_a_resume_in_another_process_counts_what_the_thread_spent_before(tmp_pat
         "budget agent_cost:finance spent: 1.05 of 1 (105%)",
         "budget thread_tokens spent: 10500 of 10000 (105%)",
     ]  # and the warnings the first process raised are not raised again
+
+
+def test_a_resume_goes_on_when_the_threads_telemetry_cannot_be_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "telemetry.sqlite"
+    monitor = _monitor(db)
+    for file in tmp_path.glob("telemetry.sqlite*"):  # a retention job removed it under the process
+        file.unlink()
+    with caplog.at_level(logging.WARNING, logger="switchboard.runs"):
+        assert _continuing(monitor, "t") is None
+    assert "cannot be read" in caplog.text and "the resume goes on without it" in caplog.text
+    monitor.close()
