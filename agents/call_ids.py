@@ -17,15 +17,22 @@ from its checkpoint reads the same ids.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, InvalidToolCall, ToolCall
 
 __all__ = ["distinct_call_ids"]
+
+_Call = TypeVar("_Call", ToolCall, InvalidToolCall)
 
 
 def distinct_call_ids(reply: AIMessage, earlier: Iterable[BaseMessage]) -> AIMessage:
     """``reply`` with each tool call's id unique among its calls and ``earlier`` messages' calls.
+
+    Calls whose arguments did not parse (``invalid_tool_calls``) count too:
+    each is answered under its own id, and a provider refuses a history in
+    which a call id has no answer.
 
     Args:
         reply: The model's message, as it came.
@@ -37,9 +44,25 @@ def distinct_call_ids(reply: AIMessage, earlier: Iterable[BaseMessage]) -> AIMes
         order, by ``<id or "call">_<n>`` with the smallest ``n`` not taken
         (letters, digits, ``_`` and ``-`` only, as providers require of ids).
     """
-    taken = {str(c["id"]) for m in earlier if isinstance(m, AIMessage) for c in m.tool_calls if c.get("id")}
-    calls, changed = [], False
-    for call in reply.tool_calls:
+    taken = {
+        str(c["id"])
+        for m in earlier
+        if isinstance(m, AIMessage)
+        for c in [*m.tool_calls, *m.invalid_tool_calls]
+        if c.get("id")
+    }
+    calls, renamed = _renamed(reply.tool_calls, taken)
+    invalid, renamed_invalid = _renamed(reply.invalid_tool_calls, taken)
+    if not (renamed or renamed_invalid):
+        return reply
+    return reply.model_copy(update={"tool_calls": calls, "invalid_tool_calls": invalid})
+
+
+def _renamed(calls: Sequence[_Call], taken: set[str]) -> tuple[list[_Call], bool]:
+    """``calls`` with missing or taken ids replaced, each id added to ``taken``; whether any was replaced."""
+    out: list[_Call] = []
+    changed = False
+    for call in calls:
         ident = str(call.get("id") or "")
         if not ident or ident in taken:
             base, n = ident or "call", 2
@@ -48,5 +71,5 @@ def distinct_call_ids(reply: AIMessage, earlier: Iterable[BaseMessage]) -> AIMes
             ident, changed = f"{base}_{n}", True
             call = {**call, "id": ident}
         taken.add(ident)
-        calls.append(call)
-    return reply.model_copy(update={"tool_calls": calls}) if changed else reply
+        out.append(call)
+    return out, changed

@@ -27,7 +27,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
-    BaseMessage,
     HumanMessage,
     InvalidToolCall,
     ToolCall,
@@ -144,8 +143,7 @@ class AgentLoop:
         reply = await self._ask(agent, state["messages"], config, state.get("skill"), state.get("known") or ())
         if isinstance(reply, Findings):
             return _finish(reply)
-        reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them
-        reply = _distinct_invalid_ids(reply, state["messages"])  # each is answered under its own id
+        reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them, and each is answered
         update: dict[str, Any] = {"messages": [reply], "turns": turns + 1}
         calls = reply.tool_calls
         if not calls and reply.invalid_tool_calls:  # nothing to run: the malformed calls are answered here
@@ -420,34 +418,6 @@ def _malformed(reply: AIMessage) -> tuple[list[ToolMessage], list[ToolCallRecord
         answers.append(ToolMessage(text, tool_call_id=call.get("id") or "", name=name, status="error"))
         records.append(ToolCallRecord(tool=name or "unknown", args={}, outcome="refused", result=text, policy=None))
     return answers, records
-
-
-def _distinct_invalid_ids(reply: AIMessage, earlier: Sequence[BaseMessage]) -> AIMessage:
-    """``reply`` with each invalid call's id unique, as :func:`distinct_call_ids` makes its valid calls' ids.
-
-    Each invalid call is answered under its id; two under one id (or a call
-    with none) would leave a call the provider sees without an answer.
-    Missing or repeated ids are replaced the same way, by ``<id or "call">_<n>``.
-    """
-    if not reply.invalid_tool_calls:
-        return reply
-    taken = {str(c["id"]) for c in reply.tool_calls}  # made unique already
-    for message in earlier:
-        if isinstance(message, AIMessage):
-            taken.update(str(c["id"]) for c in [*message.tool_calls, *message.invalid_tool_calls] if c.get("id"))
-    calls: list[InvalidToolCall] = []
-    changed = False
-    for call in reply.invalid_tool_calls:
-        ident = str(call.get("id") or "")
-        if not ident or ident in taken:
-            base, n = ident or "call", 2
-            while f"{base}_{n}" in taken:
-                n += 1
-            ident, changed = f"{base}_{n}", True
-            call = {**call, "id": ident}
-        taken.add(ident)
-        calls.append(call)
-    return reply.model_copy(update={"invalid_tool_calls": calls}) if changed else reply
 
 
 def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Findings | str:
