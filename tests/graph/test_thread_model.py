@@ -22,35 +22,18 @@ from switchboard import runs
 from switchboard.agents.card import Team
 from switchboard.runs import resume_run, start_run
 from switchboard.settings import Settings
-from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
+from switchboard.testing import ScriptedChatModel
+from tests.monitoring.conftest import return_script
 
 pytestmark = pytest.mark.usefixtures("principals")
 
 SPEC = "openai:gpt-test"
 
 
-def _script(mia: Any, retail_db: Path) -> list[Any]:
-    from switchboard.domains.retail import RetailStore
-
-    order_id = mia.orders["delivered_over_500"]
-    with RetailStore.open(retail_db) as store:
-        order = store.get_order(order_id)
-    assert order is not None
-    items = [item["item_id"] for item in order["items"]]
-    method = order["payment_history"][0]["payment_method_id"]
-    return [
-        route("finance", f"Return {items} of {order_id}", skill="process_return"),
-        call("find_user_id_by_email", email="mia.chen@example.com"),
-        call("return_delivered_order_items", order_id=order_id, item_ids=items, payment_method_id=method),
-        handoff("Return requested.", order_id=order_id),
-        finish("return requested"),
-    ]
-
-
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch, mia: Any, retail_db: Path) -> ScriptedChatModel:
     """The scripted model every resolution of ``SPEC`` returns; other specs resolve as usual."""
-    scripted = ScriptedChatModel(steps=_script(mia, retail_db))
+    scripted = ScriptedChatModel(steps=return_script(retail_db, mia))
     resolve = runs.resolve_model
 
     def resolve_spec(spec: str, team: Team) -> BaseChatModel:
