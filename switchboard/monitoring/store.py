@@ -148,6 +148,7 @@ class TelemetryStore:
                 "set SWITCHBOARD_TELEMETRY_DB to a writable file, or to off"
             ) from exc
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._gone_warned = False
         self._writer = threading.Thread(target=self._write_loop, name="switchboard-telemetry", daemon=True)
         self._writer.start()
         self._closed = False
@@ -237,6 +238,12 @@ class TelemetryStore:
         """
         now = _inode(self.path)
         if now is not None and now == inode:
+            return db, inode
+        if now is None and not self.path.parent.is_dir():
+            # The whole directory went (a temporary home, a reset): not a file to restore behind its owner's back.
+            if not self._gone_warned:
+                log.warning("telemetry directory %s was removed; this process records no more events", self.path.parent)
+                self._gone_warned = True
             return db, inode
         db.conn.close()
         if now is None:  # a new file must not pick up the old one's write-ahead log: SQLite would apply it

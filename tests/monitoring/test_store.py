@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -115,3 +116,17 @@ def test_a_deleted_database_is_made_again_with_a_warning(tmp_path: Path, caplog:
     assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["after"]
     assert set(VIEWS) <= {r["name"] for r in read_rows(path, "SELECT name FROM sqlite_master WHERE type = 'view'")}
     assert "made again" in caplog.text
+
+
+def test_a_removed_directory_is_not_made_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Removing the whole data directory (a temporary one, a reset) is not a file to restore: nothing comes back."""
+    home = tmp_path / "home"
+    store = TelemetryStore(home / "telemetry.sqlite")
+    store.record(TelemetryEvent(kind="run", name="before", thread_id="t", outcome="completed"))
+    store.flush()
+    shutil.rmtree(home)
+    with caplog.at_level(logging.WARNING, logger="switchboard"):
+        store.record(TelemetryEvent(kind="run", name="after", thread_id="t", outcome="completed"))
+        store.close()
+    assert not home.exists()
+    assert "was removed" in caplog.text
