@@ -18,8 +18,10 @@ from langchain_core.language_models import BaseChatModel
 
 from switchboard.agents.card import load_team
 from switchboard.errors import DataError
+from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.intake import validate_task
 from switchboard.graph.routing import Router, RouteResult
+from switchboard.graph.structured import check_structured
 from switchboard.models import resolve_model
 from switchboard.settings import Settings
 
@@ -55,10 +57,20 @@ class EvalReport:
 
 
 def make_router(settings: Settings | None = None, model: BaseChatModel | None = None) -> Router:
-    """A router for the configured team, with no live load (every agent idle)."""
+    """A router for the configured team, with no live load (every agent idle).
+
+    The model is checked as ``build_graph`` checks the supervisor's, so
+    ``switchboard route`` and ``eval-routing`` refuse a model without
+    structured output up front, with the fix, and not on the first task.
+
+    Raises:
+        ConfigError: The model cannot give the routing decision.
+    """
     settings = settings or Settings()
     team = load_team(settings.team)
-    return Router(team, model or resolve_model(settings.model, team), team.load_policy())
+    router = Router(team, model or resolve_model(settings.model, team), team.load_policy())
+    check_structured(router.model, RoutingDecision, router.method, role="the routing model")
+    return router
 
 
 def describe(result: RouteResult) -> dict[str, Any]:

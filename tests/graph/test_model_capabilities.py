@@ -88,3 +88,12 @@ def test_models_that_can_do_the_work_still_build(desk: Team) -> None:
     assert scripted.calls == []
     build_graph(team=desk, model=resolve_model("embedded", desk))
     build_graph()  # the shipped retail team on the embedded engine
+
+
+def test_the_routing_lab_checks_its_model_too() -> None:
+    """``switchboard route`` and ``eval-routing`` build a router without ``build_graph``: same check, same fix."""
+    from switchboard.lab import make_router
+
+    with pytest.raises(ConfigError) as caught:
+        make_router(model=_no_tools())
+    assert "GenericFakeChatModel" in str(caught.value) and "structured output" in str(caught.value)
