@@ -171,7 +171,7 @@ async def ask(
         attempt += 1
         summary = {"interrupt_id": rid, "attempt": attempt, "answer": _summary(value)}
         arrived = await gov.record(("answer", rid, attempt), thread, "approval", summary)
-        entries = await asyncio.to_thread(gov.audit.entries, thread)
+        entries = await asyncio.to_thread(gov.audit.trusted_entries, thread)  # decided on: verified first
         earlier = recorded_verdict(entries, rid)
         if earlier is not None:
             # Accepted before, and its process ended before the step did: that answer stands (its calls may have

@@ -275,8 +275,8 @@ class AuditLog:
                     if existing is not None:
                         written.append(existing)
                         continue
-                    seq, prev, total = heads.get(ALL) or self._head_tuple(ALL)
-                    _, thread_prev, in_thread = heads.get(thread) or self._head_tuple(thread)
+                    seq, prev, total = heads.get(ALL) or self._sound_head(ALL)
+                    _, thread_prev, in_thread = heads.get(thread) or self._sound_head(thread)
                     seq += 1
                     digest = entry_hash(seq, event, thread, kind, stamp, text, prev, thread_prev)
                     self._conn.execute(_INSERT, (seq, event, thread, kind, stamp, text, prev, thread_prev, digest))
@@ -311,10 +311,40 @@ class AuditLog:
         rows = self._rows("select * from audit_heads where scope = ?", [scope])
         return rows[0] if rows else None
 
-    def _head_tuple(self, scope: str) -> tuple[int, str, int]:
-        """``(seq, hash, count)`` of a scope's head; ``(0, GENESIS, 0)`` before its first entry."""
-        row = self._conn.execute("select seq, hash, count from audit_heads where scope = ?", [scope]).fetchone()
-        return (row[0], row[1], row[2]) if row else (0, GENESIS, 0)
+    def _sound_head(self, scope: str) -> tuple[int, str, int]:
+        """``(seq, hash, count)`` of a scope's head, checked before an append extends and signs it.
+
+        ``(0, GENESIS, 0)`` before the scope's first entry. The head must
+        carry its HMAC (with a key) and name the scope's last entry: an
+        append that extended a head moved by someone without the key would
+        sign their rows, and ``verify`` would then pass a rewritten log.
+
+        Raises:
+            AuditError: The head or the scope's last entry was changed
+                outside the log; nothing is appended until it is looked into.
+        """
+        row = self._conn.execute("select seq, hash, count, mac from audit_heads where scope = ?", [scope]).fetchone()
+        if scope == ALL:
+            last = self._conn.execute("select seq, hash from audit_log order by seq desc limit 1").fetchone()
+        else:
+            last = self._conn.execute(
+                "select seq, hash from audit_log where thread = ? order by seq desc limit 1", [scope]
+            ).fetchone()
+        if row is None and last is None:
+            return (0, GENESIS, 0)
+        name = "the log" if scope == ALL else f"thread {scope!r}"
+        if row is None:
+            problem = f"the head record of {name} is missing"
+        elif self._key is not None and row[3] != self._mac(scope, row[0], row[1], row[2]):
+            problem = f"the head record of {name} was rewritten without the audit key"
+        elif last is None or (row[0], row[1]) != (last[0], last[1]):
+            problem = f"{name} does not end where its head record says (entry {row[0]})"
+        else:
+            return (row[0], row[1], row[2])
+        raise AuditError(
+            f"the audit log {self.path} was changed outside Switchboard: {problem}. Nothing more is recorded "
+            "(and so nothing runs) until it is looked into: `switchboard audit verify` names the first bad entry"
+        )
 
     def seen_keys(self, keys: Iterable[str]) -> frozenset[str]:
         """Which idempotency keys a ``policy`` entry already names (see :mod:`~switchboard.agents.guard`).
@@ -360,9 +390,34 @@ class AuditLog:
             row = self._head(thread or ALL)
         return None if row is None else (row["seq"], row["hash"])
 
+    def trusted_entries(self, thread: str) -> list[AuditEntry]:
+        """A thread's entries, once its chain and head verify: what the graph may decide on.
+
+        The graph reads its own past decisions back (an answer that stands,
+        the approvals already used up); read unchecked, a row inserted by
+        someone without the audit key would count as one of them.
+
+        Raises:
+            AuditError: The thread's entries do not verify; the message names
+                the first bad one.
+        """
+        from switchboard.checkpoints._audit_verify import verify_rows
+
+        with self._lock:
+            rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
+            heads = {row["scope"]: row for row in self._rows("select * from audit_heads where scope = ?", [thread])}
+        problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=None)
+        if problem is not None:
+            raise AuditError(
+                f"the audit trail of thread {thread!r} in {self.path} does not verify ({problem.message}, "
+                f"entry {problem.seq}); nothing is decided on it until it is looked into: `switchboard audit verify`"
+            )
+        return [_entry(row) for row in rows]
+
     def consumed_approvals(self, thread: str) -> frozenset[str]:
-        """Token ids of approvals used up in ``thread`` (``approval_consumed`` entries)."""
-        return frozenset(str(e.payload.get("token_id")) for e in self.entries(thread) if e.kind == "approval_consumed")
+        """Token ids of approvals used up in ``thread`` (``approval_consumed`` entries, verified first)."""
+        entries = self.trusted_entries(thread)
+        return frozenset(str(e.payload.get("token_id")) for e in entries if e.kind == "approval_consumed")
 
     # Verifying ---------------------------------------------------------------------
 

@@ -431,7 +431,7 @@ async def answered_question(
         return None
     audit = open_audit(settings.data_dir)
     try:
-        entries = await asyncio.to_thread(audit.entries, thread_id)
+        entries = await asyncio.to_thread(audit.trusted_entries, thread_id)
     finally:
         audit.close()
     for item in snapshot.interrupts:

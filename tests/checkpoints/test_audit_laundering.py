@@ -1,0 +1,107 @@
+"""A forger without the audit key cannot get the graph to sign their rows, nor to act on them.
+
+The head records' HMAC is what a forger who can write ``audit.sqlite`` but
+not read the key cannot make. An outside review found two ways around it:
+
+- the log's next append extended whatever head it found and signed it, so a
+  rewritten middle, a cut-off tail or an added row, with the heads pointed
+  at it, verified clean after the graph's next entry ("laundered");
+- the graph read its own decisions back (an approval that stands, the
+  approvals already used up) from rows it had not checked, so one inserted
+  ``approval`` row with a correct hash was taken as a signed approval.
+
+Now an append first checks the heads it extends (their HMAC, and that each
+ends where its scope's last entry does) and refuses on a mismatch, and the
+entries the graph decides on are read through :meth:`AuditLog.trusted_entries`,
+which verifies the thread first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from switchboard.checkpoints.audit import AuditLog, entry_hash
+from switchboard.errors import AuditError
+
+KEY = b"k" * 32
+
+
+def _log(path: Path) -> AuditLog:
+    log = AuditLog(path, key=KEY)
+    for i in range(1, 5):
+        log.append(f"e{i}", "A" if i % 2 else "B", "tool_call", {"n": i})
+    return log
+
+
+def _forge_row(path: Path, thread: str, kind: str, payload: str, *, fix_heads: bool) -> None:
+    """Append a row with a correct hash and links, as a forger with the schema and no key can."""
+    with sqlite3.connect(path) as conn:
+        seq, prev = conn.execute("select seq, hash from audit_log order by seq desc limit 1").fetchone()
+        last = conn.execute(
+            "select hash from audit_log where thread = ? order by seq desc limit 1", (thread,)
+        ).fetchone()
+        thread_prev = last[0] if last else "0" * 64
+        at = "2026-01-01T00:00:00.000000+00:00"
+        digest = entry_hash(seq + 1, "forged", thread, kind, at, payload, prev, thread_prev)
+        conn.execute(
+            "insert into audit_log values (?, 'forged', ?, ?, ?, ?, ?, ?, ?)",
+            (seq + 1, thread, kind, at, payload, prev, thread_prev, digest),
+        )
+        if fix_heads:
+            conn.execute("update audit_heads set seq = ?, hash = ?, count = count + 1 where scope in ('*', ?)",
+                         (seq + 1, digest, thread))  # fmt: skip
+
+
+@pytest.mark.parametrize("fix_heads", [False, True], ids=["heads-left", "heads-pointed-at-it"])
+def test_an_append_after_a_forged_row_is_refused_and_the_forgery_stays_visible(tmp_path: Path, fix_heads: bool) -> None:
+    path = tmp_path / "audit.sqlite"
+    _log(path).close()
+    _forge_row(path, "A", "approval", '{"approved":true,"interrupt_id":"q1","principal":"alice"}', fix_heads=fix_heads)
+    log = AuditLog(path, key=KEY)
+    with pytest.raises(AuditError, match=r"without the audit key|does not end where"):
+        log.append("e5", "A", "tool_call", {"n": 5})
+    assert not log.verify().ok  # nothing was signed over it
+
+
+def test_a_cut_off_tail_is_not_laundered_by_the_next_append(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    _log(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("delete from audit_log where seq = 4")
+    log = AuditLog(path, key=KEY)
+    with pytest.raises(AuditError):
+        log.append("e5", "A", "tool_call", {"n": 5})
+    assert not log.verify().ok
+
+
+def test_another_threads_head_is_checked_before_it_is_extended(tmp_path: Path) -> None:
+    """A thread head rewritten (a smaller count) would be re-signed by that thread's next entry."""
+    path = tmp_path / "audit.sqlite"
+    _log(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("update audit_heads set count = 1 where scope = 'B'")
+    log = AuditLog(path, key=KEY)
+    log.append("e5", "A", "tool_call", {"n": 5})  # thread A's and the log's heads are sound
+    with pytest.raises(AuditError, match="thread 'B'"):
+        log.append("e6", "B", "tool_call", {"n": 6})
+
+
+def test_trusted_entries_refuse_a_thread_with_a_forged_row(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    _log(path).close()
+    log = AuditLog(path, key=KEY)
+    assert [e.event_id for e in log.trusted_entries("A")] == ["e1", "e3"]
+    _forge_row(path, "A", "approval_consumed", '{"token_id":"t"}', fix_heads=False)
+    with pytest.raises(AuditError, match="entry 5"):
+        log.trusted_entries("A")
+    with pytest.raises(AuditError):
+        log.consumed_approvals("A")
+
+
+def test_an_honest_log_keeps_appending(tmp_path: Path) -> None:
+    log = _log(tmp_path / "audit.sqlite")
+    log.append_many([("e5", "C", "tool_call", {"n": 5}), ("e6", "A", "tool_call", {"n": 6})])
+    assert log.verify().ok and len(log.trusted_entries("A")) == 3
