@@ -1,28 +1,34 @@
-"""The compiled supervisor graph, with state writes that cannot skip a question.
+"""The compiled supervisor graph: its state changes only by running it.
 
-``update_state`` writes a new checkpoint "as if" a node had run. On a thread
-paused on a question that drops the paused step: LangGraph plans the next
-steps from the written node, so the agent step holding the refund (and its
-``interrupt()``) is simply never run again, and the question with it. Nothing
-moves money that way (the call never runs), but the thread loses its step
-and ends without an outcome, which is "skipping the approval" all the same.
+The guard learns its facts (whose orders these are, which customer the
+thread serves) from the thread's own tool results, and the budgets, hop
+limits and questions read the trail. ``update_state`` writes a checkpoint
+"as if" a node had run, so a write from outside could plant a tool result no
+tool returned (another customer's order "shown" as this one's) or a handoff
+no agent made. On a thread paused on a question it also drops the paused
+step: LangGraph plans the next steps from the written node, so the step
+holding the refund (and its ``interrupt()``) never runs again, and the
+question goes with it.
 
-So the graph refuses such writes, whatever the entry point (Python, Studio,
-a LangGraph server): while a question is pending, the only way forward is an
-answer (``Command(resume=...)``), which the graph checks.
+So the graph refuses every state write, whatever the entry point (Python,
+Studio, a LangGraph server): a thread moves on only by running, with a new
+turn (``{"task": ...}``) or an answer (``Command(resume=...)``), which the
+graph checks. And while a question is pending, the only way forward is its
+answer: a new turn would start over and leave the question behind.
 
 A ``Command`` given as the input of a run can write and steer too, and is
 held to the same rules:
 
-- ``Command(update=...)`` is a state write: refused while a question is
-  pending, like ``update_state``;
+- ``Command(update=...)`` is a state write: refused;
 - ``Command(goto=...)`` starts a node, or a ``Send`` with a made-up step,
   that the supervisor never routed, past the routing rules, handoff grants,
-  confidence threshold and hop limit: refused always. Steps run only when
-  the supervisor routes them. The one exception is how ``resume`` recovers
-  a thread whose paused step belongs to an agent since removed from the
-  team (see :func:`~switchboard.graph.trail.orphaned_steps`): it hands the
-  step back, as failed, to the supervisor or to ``finalize``.
+  confidence threshold and hop limit: refused. Steps run only when the
+  supervisor routes them.
+
+The one exception is how ``resume`` recovers a thread whose paused step
+belongs to an agent since removed from the team (see
+:func:`~switchboard.graph.trail.orphaned_steps`): it hands the step back, as
+failed, to the supervisor or to ``finalize``.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.constants import CONFIG_KEY_CHECKPOINTER
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StateUpdate
 
+from switchboard.agents.questions import QUESTION_KIND
 from switchboard.errors import ThreadError
 from switchboard.graph.trail import orphaned_steps
 
@@ -41,34 +49,47 @@ __all__ = ["GovernedGraph", "governed"]
 
 
 class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
-    """A compiled supervisor graph whose state writes never drop a pending question."""
+    """A compiled supervisor graph whose state only its own runs write (see module doc)."""
 
     def bulk_update_state(self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]) -> RunnableConfig:
-        """Refuse on a paused thread, or a write that steers (see module doc); otherwise LangGraph's own."""
+        """Refuse: a state write from outside a run (module doc)."""
         _refuse_goto_in(supersteps, config)
         _refuse_if_paused(self.get_state(_latest(config)), config)
-        return super().bulk_update_state(config, supersteps)
+        raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="update_state"))
 
     async def abulk_update_state(
         self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]
     ) -> RunnableConfig:
-        """Refuse on a paused thread, or a write that steers (see module doc); otherwise LangGraph's own."""
+        """Refuse: a state write from outside a run (module doc)."""
         _refuse_goto_in(supersteps, config)
         _refuse_if_paused(await self.aget_state(_latest(config)), config)
-        return await super().abulk_update_state(config, supersteps)
+        raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="update_state"))
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Refuse a ``Command`` that writes to a paused thread or steers past the supervisor (module doc)."""
-        if _steers(input):
-            _refuse_steering(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
+        """Refuse a ``Command`` that writes or steers, and a new turn while a question waits (module doc)."""
+        if _checked(input) and self._has_state(input, config):
+            _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
         yield from super().stream(input, config, **kwargs)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Refuse a ``Command`` that writes to a paused thread or steers past the supervisor (module doc)."""
-        if _steers(input):
-            _refuse_steering(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
+        """Refuse a ``Command`` that writes or steers, and a new turn while a question waits (module doc)."""
+        if _checked(input) and self._has_state(input, config):
+            _refuse_input(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
         async for chunk in super().astream(input, config, **kwargs):
             yield chunk
+
+    def _has_state(self, input: Any, config: RunnableConfig | None) -> bool:
+        """Whether a new turn has a thread of its own to check: a checkpointer, and not run inside another graph.
+
+        Without a checkpointer nothing can be paused; inside a parent graph
+        the thread, and its pause, are the parent's. A ``Command`` is always
+        checked (LangGraph refuses one without a checkpointer anyway).
+        """
+        if isinstance(input, Command):
+            return True
+        configurable = (config or {}).get("configurable") or {}
+        saver = configurable.get(CONFIG_KEY_CHECKPOINTER, self.checkpointer)
+        return bool(saver) and not configurable.get("checkpoint_ns")
 
 
 def governed(graph: CompiledStateGraph[Any, Any, Any, Any]) -> GovernedGraph:
@@ -77,16 +98,25 @@ def governed(graph: CompiledStateGraph[Any, Any, Any, Any]) -> GovernedGraph:
     return graph  # type: ignore[return-value]
 
 
+def _thread(config: RunnableConfig) -> Any:
+    return (config.get("configurable") or {}).get("thread_id")
+
+
 def _refuse_if_paused(snapshot: StateSnapshot, config: RunnableConfig, *, what: str = "update_state") -> None:
     if not snapshot.interrupts:
         return
-    thread = (config.get("configurable") or {}).get("thread_id")
     asked = snapshot.interrupts[0].value
     question = asked.get("question") if isinstance(asked, dict) else None
+    if isinstance(asked, dict) and asked.get("kind") == QUESTION_KIND:
+        answer = 'Reply instead: `switchboard reply THREAD "TEXT"`, or Command(resume={INTERRUPT_ID: {"reply": TEXT}})'
+    else:
+        answer = (
+            "Answer it instead: `switchboard resume THREAD --approve --as NAME` (or reject), "
+            "or Command(resume={INTERRUPT_ID: <sign_answer(...)>})"
+        )
     raise ThreadError(
-        f"thread {thread!r} is paused on a question ({question or 'waiting for a human'}); {what} would "
-        "write around the paused step and its question. Answer it instead: `switchboard resume THREAD --approve "
-        "--as NAME` (or reject), or Command(resume={INTERRUPT_ID: <sign_answer(...)>})"
+        f"thread {_thread(config)!r} is paused on a question ({question or 'waiting for a human'}); {what} would "
+        f"go around the paused step and its question. {answer}"
     )
 
 
@@ -102,8 +132,11 @@ def _latest(config: RunnableConfig | None) -> RunnableConfig:
     return {**config, "configurable": configurable}
 
 
-def _steers(input: Any) -> bool:
-    return isinstance(input, Command) and (bool(input.goto) or input.update is not None)
+def _checked(input: Any) -> bool:
+    """A run input that can write or steer (a ``Command`` with ``goto``/``update``), or start a new turn."""
+    if isinstance(input, Command):
+        return bool(input.goto) or input.update is not None
+    return input is not None  # None continues where the thread stands; an answer is a Command(resume=...)
 
 
 def _refuse_goto_in(supersteps: Sequence[Sequence[StateUpdate]], config: RunnableConfig) -> None:
@@ -111,9 +144,14 @@ def _refuse_goto_in(supersteps: Sequence[Sequence[StateUpdate]], config: Runnabl
     for superstep in supersteps:
         for update in superstep:
             if isinstance(update.values, Command) and update.values.goto:
-                raise ThreadError(_NOT_ROUTED.format(thread=(config.get("configurable") or {}).get("thread_id")))
+                raise ThreadError(_NOT_ROUTED.format(thread=_thread(config)))
 
 
+_NOT_WRITTEN = (
+    "thread {thread!r}: the state of a governed thread changes only by running it; {what} would write tool "
+    "results, facts or decisions that no step made, and the guard, budgets and questions trust the trail. Start a "
+    "turn with {{'task': ...}}, or answer a question with Command(resume={{INTERRUPT_ID: ANSWER}})"
+)
 _NOT_ROUTED = (
     "thread {thread!r}: only the supervisor routes steps; a goto from outside (Command(goto=...) as a run's input "
     "or in update_state) would run a step past the routing rules, handoff grants and hop limit. Start a turn with "
@@ -132,10 +170,13 @@ def _is_recovery(command: Command[Any], snapshot: StateSnapshot, nodes: set[str]
     return command.update == expected
 
 
-def _refuse_steering(command: Command[Any], snapshot: StateSnapshot, config: RunnableConfig, nodes: set[str]) -> None:
+def _refuse_input(command: Any, snapshot: StateSnapshot, config: RunnableConfig, nodes: set[str]) -> None:
+    if not isinstance(command, Command):
+        _refuse_if_paused(snapshot, config, what="a new turn")
+        return
     if _is_recovery(command, snapshot, nodes):
         return  # nothing else can move such a thread
     if command.goto:
-        raise ThreadError(_NOT_ROUTED.format(thread=(config.get("configurable") or {}).get("thread_id")))
-    if snapshot.interrupts:
-        _refuse_if_paused(snapshot, config, what="Command(update=...)")
+        raise ThreadError(_NOT_ROUTED.format(thread=_thread(config)))
+    _refuse_if_paused(snapshot, config, what="Command(update=...)")
+    raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="Command(update=...)"))
