@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,13 +164,24 @@ def _audit_verify(args: argparse.Namespace, console: Console) -> int:
 def _audit_show(args: argparse.Namespace, console: Console) -> int:
     from switchboard.checkpoints.audit import open_audit
 
-    entries = open_audit(_settings().data_dir).entries(args.thread)
+    log = open_audit(_settings().data_dir)
+    entries = log.entries(args.thread)
+    bad = log.verify(args.thread).first_bad  # a shown entry is only as good as the chain behind it
     if args.json:
         print(json.dumps([e.__dict__ for e in entries], default=dict))
+    else:
+        for e in entries:
+            mark = "!" if bad is not None and (bad.seq is None or e.seq >= bad.seq) else " "
+            console.print(f"{mark}{e.seq:>5} {e.at[:19]} {e.thread} {e.kind}: {json.dumps(e.payload)}", markup=False)
+    if bad is None:
         return 0
-    for e in entries:
-        console.print(f"{e.seq:>5} {e.at[:19]} {e.thread} {e.kind}: {json.dumps(e.payload)}", markup=False)
-    return 0
+    where = f"entry {bad.seq}" if bad.seq is not None else "the log"
+    print(
+        f"tampered at {where} ({bad.problem}): {bad.message}; entries from there on (marked !) cannot be trusted. "
+        "`switchboard audit verify` for the report",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _audit_head(args: argparse.Namespace, console: Console) -> int:

@@ -78,6 +78,22 @@ def test_audit_verify_exits_1_naming_the_first_bad_entry(capsys: pytest.CaptureF
     assert cli(capsys, "audit", "verify", "--thread", "t1")[0] == 1
 
 
+def test_audit_show_marks_what_it_cannot_vouch_for(capsys: pytest.CaptureFixture[str], home: Path) -> None:
+    """``show`` printed a forged row like any other, exit 0 (outside review): it now says so, and exits 1."""
+    log = open_audit(home)
+    for i in range(3):
+        log.append(f"e{i}", "t1", "tool_call", {"outcome": "refused", "i": i})
+    assert cli(capsys, "audit", "show", "--thread", "t1")[0] == 0
+    with sqlite3.connect(home / "audit.sqlite") as conn:
+        conn.execute('update audit_log set payload = \'{"outcome":"ok","i":1}\' where seq = 2')
+    code, out = cli(capsys, "audit", "show", "--thread", "t1")
+    lines = [line for line in out.splitlines() if "tool_call" in line]
+    assert code == 1 and "tampered at entry 2 (changed)" in out
+    assert [line.startswith("!") for line in lines] == [False, True, True]
+    code, out = cli(capsys, "audit", "show", "--thread", "t1", "--json")
+    assert code == 1 and "tampered at entry 2" in out
+
+
 def test_audit_verify_checks_an_anchor(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     open_audit(home).append("e", "t", "routing", {})
     assert cli(capsys, "audit", "verify", "--anchor", "1:" + "0" * 64)[0] == 1
