@@ -133,14 +133,11 @@ def _settle_progress(playbook: Playbook, prompt: RoutingPrompt) -> Decision | No
         return Decision("finish", f"Handed over to a human{_quoted(note)}.", 0.9)
     agent, skill = latest.get("agent"), latest.get("skill")
     summary = str(latest.get("summary") or "no summary").strip()
+    step = f"'{skill}'" if skill else "its step"  # a pinned rule's or a workflow's step may name no skill
     if latest.get("status") == "failed" and not _failure_redirects(playbook, prompt, str(skill)):
-        return Decision(
-            "escalate",
-            f"{agent} could not complete '{skill}': {summary} How should we proceed?",
-            0.9,
-        )
+        return Decision("escalate", f"{agent} could not complete {step}: {summary} How should we proceed?", 0.9)
     if latest.get("status") == "rejected":
-        return Decision("finish", f"The '{skill}' step of {agent} was rejected: {summary}", 0.9)
+        return Decision("finish", f"The {f'{step} step' if skill else 'step'} of {agent} was rejected: {summary}", 0.9)
     return None
 
 

@@ -276,3 +276,13 @@ def test_structured_output_with_the_graphs_agent_enum(model: EmbeddedChatModel, 
     out = model.with_structured_output(schema, include_raw=True).invoke(routing_messages(RETURN_TASK, cards, [], {}))
     assert isinstance(out, dict) and out["parsing_error"] is None
     assert out["parsed"].agent == "finance"
+
+
+def test_a_failed_step_without_a_skill_is_not_called_none(
+    model: EmbeddedChatModel, cards: list[dict[str, Any]]
+) -> None:
+    """A pinned rule's step has no skill: the question read "could not complete 'None'" (outside review)."""
+    failed = {**_done("finance", "x"), "skill": None, "status": "failed", "summary": "The invoice was not found."}
+    args = route(model, "Please look into invoice INV-99999.", cards, [failed])
+    assert args["action"] == "escalate" and "'None'" not in args["reason"]
+    assert "finance could not complete its step: The invoice was not found." in args["reason"]
