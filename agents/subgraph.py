@@ -319,11 +319,13 @@ def build_crew_graph(
         name: The compiled graph's name (a run names the agent instead).
 
     Raises:
-        ConfigError: ``crew`` is empty or two of its agents share a name.
+        ConfigError: ``crew`` is empty, two of its agents share a name, or
+            an agent's tool takes the name of a built-in one.
     """
     members = {member.card.name: member for member in crew}
     if not members or len(members) != len(crew):
         raise ConfigError("an agent subgraph needs at least one agent, and its agents unique names")
+    _check_reserved(crew, asks_customer)
     loop = AgentLoop(members, gov, max_turns, asks_customer)
     builder = StateGraph(AgentState)
     builder.add_node("think", loop.think)
@@ -331,6 +333,25 @@ def build_crew_graph(
     builder.add_node("ask", loop.ask)
     builder.add_edge(START, "think")
     return builder.compile(name=name)
+
+
+def _check_reserved(crew: Sequence[Member], asks_customer: bool) -> None:
+    """No tool of an agent's may be called ``handoff`` (or ``ask_customer``, when offered).
+
+    The loop takes those calls for its own: a tool of that name was bound
+    twice (providers refuse duplicate names) and never ran; its calls ended
+    the step, or paused the thread for a customer who was never meant to be
+    asked.
+    """
+    reserved = {HANDOFF_TOOL, ASK_TOOL} if asks_customer else {HANDOFF_TOOL}
+    for member in crew:
+        taken = sorted(tool.name for tool in member.toolbox.tools_for(member.card) if tool.name in reserved)
+        if taken:
+            raise ConfigError(
+                f"agent {member.card.name!r} has a tool named {', '.join(map(repr, taken))}, the name of a tool "
+                "Switchboard gives every agent (`handoff` ends a step with its findings, `ask_customer` pauses for "
+                "the customer); rename the tool"
+            )
 
 
 _NUDGE = (

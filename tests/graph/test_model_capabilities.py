@@ -97,3 +97,21 @@ def test_the_routing_lab_checks_its_model_too() -> None:
     with pytest.raises(ConfigError) as caught:
         make_router(model=_no_tools())
     assert "GenericFakeChatModel" in str(caught.value) and "structured output" in str(caught.value)
+
+
+def ask_customer(question: str) -> str:
+    """Ask the customer something (a tool of the user's own, named like the built-in one)."""
+    return "yes"
+
+
+def handoff(summary: str) -> str:
+    """Hand the case to the next desk (named like the built-in one)."""
+    return summary
+
+
+@pytest.mark.parametrize("tool", [ask_customer, handoff], ids=lambda t: t.__name__)
+def test_a_tool_named_like_a_built_in_is_refused_at_build(desk: Team, tool: Any) -> None:
+    """It was bound twice and never ran: its calls paused for the customer or ended the step (outside review)."""
+    spec = AgentSpec(name="gamma", description="Asks things.", tools=[tool], model=ScriptedChatModel(steps=[]))
+    with pytest.raises(ConfigError, match=rf"'gamma' has a tool named '{tool.__name__}'.*rename"):
+        build_graph([spec], team=desk, model=ScriptedChatModel(steps=[]))
