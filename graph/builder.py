@@ -22,6 +22,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -53,6 +54,7 @@ from switchboard.graph.structured import check_structured, model_label
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.graph.workflows import Workflow, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
+from switchboard.policies.loader import check_argument_names
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +236,9 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
     any other tool is a mistake (a misspelt rule would govern nothing). With
     ``warn``, no toolbox was given at all while cards name MCP tools: said
     now, since every such call would be refused (a graph built only to read
-    threads passes an empty toolbox on purpose).
+    threads passes an empty toolbox on purpose). Once the tools are known,
+    every argument a policy rule names is checked against them too: a
+    misspelt one would silently disable its rule.
     """
     needs_mcp = [card.name for card in roster.team.agents if card.tools and card.name not in roster.specs]
     if needs_mcp and not toolbox.names:
@@ -249,6 +253,25 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
     held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
     own = [tool for spec in roster.specs.values() for tool in spec.tools]
     Toolbox.of([*held, *own]).check(roster.team, policy.guarded_tools())
+    tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of
+    check_argument_names(policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools() if name in tools})
+
+
+def _arguments_of(tool: BaseTool) -> frozenset[str] | None:
+    """The arguments a model may call ``tool`` with, as the guard sees them; ``None`` if its schema does not say.
+
+    An MCP tool's ``args_schema`` is a JSON-schema dict; a LangChain tool's
+    is a pydantic model, read through ``tool.args`` (without injected
+    arguments, which never reach the guard).
+    """
+    schema = tool.args_schema
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        return frozenset(properties) if isinstance(properties, dict) else None
+    try:
+        return frozenset(tool.args)
+    except Exception:  # a schema that cannot be read is not the policy's mistake
+        return None
 
 
 @dataclass(frozen=True)

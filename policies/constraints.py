@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -36,6 +37,45 @@ Quotes = Mapping[str, Any]
 """Parsed results of the read-only quote calls, by constraint or rule id."""
 
 
+Loc = tuple[str | int, ...]
+"""Where a value sits in a policy file, as pydantic spells it (``("deny", 0, "when", "order_id")``)."""
+
+
+@dataclass(frozen=True)
+class NamedArgument:
+    """One place a policy names a tool argument, to check against the arguments the tools really take.
+
+    Nothing at load time knows the tools, and a misspelt name loads fine:
+    the rule then silently never applies (a deny whose ``when`` names
+    ``orderid`` never matches a call with ``order_id``). So every such place
+    is listed, and the graph builder checks them once the tools are known.
+    """
+
+    rule: str
+    """The rule, for messages: ``deny rule 'no-cancel'``."""
+    name: str
+    """The argument named."""
+    tools: tuple[str, ...]
+    """The tools it must be an argument of; one of them taking it is enough."""
+    loc: Loc
+    """Where it is written, for the line in messages."""
+
+
+def measure_arguments(measure: Measure | None, rule: str, tools: tuple[str, ...], loc: Loc) -> list[NamedArgument]:
+    """The arguments a measure names: the quote tool's own (keys) and the guarded call's (values).
+
+    A wrong one leaves the quote without its input, so the call cannot be
+    priced or checked.
+    """
+    if measure is None or measure.tool is None:
+        return []
+    named = []
+    for theirs, ours in measure.args.items():
+        where = (*loc, "measure", "args", theirs)
+        named += [NamedArgument(rule, theirs, (measure.tool,), where), NamedArgument(rule, ours, tools, where)]
+    return named
+
+
 class _Base(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,12 +84,24 @@ class _Base(BaseModel):
     reason: str = ""
     """Shown to the agent when refused; a default explains the check."""
 
+    def named_arguments(self, loc: Loc) -> list[NamedArgument]:
+        """Every call argument this constraint reads, with where it is written (``loc`` is the constraint's)."""
+        rule = f"constraint {self.id!r}"
+        return [NamedArgument(rule, name, self.tools, (*loc, *where)) for name, where in self._arguments()]
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        """The call arguments the check reads, each with its place within the constraint."""
+        return []
+
 
 class PlainIds(_Base):
     """Ids must be plain ASCII: no look-alikes."""
 
     check: Literal["plain_ids"]
     args: tuple[str, ...] = Field(min_length=1)
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(name, ("args", index)) for index, name in enumerate(self.args)]
 
 
 class Pattern(_Base):
@@ -68,12 +120,18 @@ class Pattern(_Base):
                 raise ValueError(f"pattern for {name!r} is not a valid regular expression: {exc}") from exc
         return args
 
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(name, ("args", name)) for name in self.args]
+
 
 class Distinct(_Base):
     """A list argument may not repeat an element."""
 
     check: Literal["distinct"]
     args: tuple[str, ...] = Field(min_length=1)
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(name, ("args", index)) for index, name in enumerate(self.args)]
 
 
 class Within(_Base):
@@ -86,6 +144,9 @@ class Within(_Base):
     kind: str
     attr: str
     """The resource's attribute holding the allowed list (learned facts)."""
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(self.arg, ("arg",)), (self.resource, ("resource",))]
 
 
 class Range(_Base):
@@ -111,6 +172,15 @@ class Range(_Base):
             raise ValueError(f"range {self.id!r} reads a quote, so it needs a `measure` to get one")
         return self
 
+    def named_arguments(self, loc: Loc) -> list[NamedArgument]:
+        """The argument read, and those the quote is asked with (see :func:`measure_arguments`)."""
+        return super().named_arguments(loc) + measure_arguments(
+            self.measure, f"constraint {self.id!r}", self.tools, loc
+        )
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(self.arg, ("arg",))] if self.arg is not None else []
+
 
 class RefundDestination(_Base):
     """Refunds go to the order's original method or a gift card of its customer."""
@@ -123,6 +193,9 @@ class RefundDestination(_Base):
     source_attr: str = "source"
     """The payment method's attribute naming its kind."""
     gift_card: str = "gift_card"
+
+    def _arguments(self) -> list[tuple[str, Loc]]:
+        return [(self.order, ("order",)), (self.method, ("method",))]
 
 
 Constraint = Annotated[PlainIds | Pattern | Distinct | Within | Range | RefundDestination, Field(discriminator="check")]

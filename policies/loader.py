@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 
 from switchboard.errors import ConfigError
-from switchboard.policies.model import PolicyFile
+from switchboard.policies.constraints import Loc, NamedArgument
+from switchboard.policies.model import DenyRule, PolicyFile
 from switchboard.policies.principals import Registry, expand_path, load_registry
-from switchboard.policies.yaml_source import validate_yaml
+from switchboard.policies.yaml_source import line_of, read_tree, validate_yaml
+
+ToolArguments = Mapping[str, frozenset[str] | None]
+"""The arguments each tool takes, by tool name; ``None`` where its schema does not say."""
 
 POLICIES_DIR = Path(__file__).parent
 
@@ -73,3 +78,92 @@ def load_principals(policy: PolicyFile, env: Mapping[str, str] | None = None) ->
                 f"declares ({', '.join(str(f) for f in registry.sources)}); declare them under `roles:`"
             )
     return registry
+
+
+def check_argument_names(policy: PolicyFile, takes: ToolArguments) -> None:
+    """Every tool argument a rule names must be one of its tools', checked when the tools are known.
+
+    A misspelt argument loads fine and silently disables its rule: a deny
+    whose ``when`` names ``orderid`` never matches a call with ``order_id``,
+    so the call it was written to stop goes through. A name is accepted when
+    at least one of the rule's tools takes it, since a rule over a shared
+    list of tools names ids only some of them take, and each check reads an
+    argument only where it is given. A deny rule's conditions must hold in
+    one call, so one of its tools must take them all. A tool whose schema
+    does not list its arguments is given the benefit of the doubt.
+
+    Args:
+        policy: The policy in force.
+        takes: The arguments of every tool the policy names (see ``guarded_tools``).
+
+    Raises:
+        ConfigError: Naming the policy file and line of each problem, the
+            rule, the argument, the arguments its tools take and the
+            closest one.
+    """
+    problems = [(named.loc, problem) for named in policy.named_arguments() if (problem := _unknown(named, takes))]
+    problems += [
+        (("deny", i, "when"), problem) for i, rule in enumerate(policy.deny) if (problem := _apart(rule, takes))
+    ]
+    if not problems:
+        return
+    where = _positions(policy)
+    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
+    raise ConfigError(
+        f"{what} names tool arguments its rules' tools do not take, so those rules would not work as "
+        "written (a deny would let the call through); fix the names:\n"
+        + "\n".join(f"{where(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
+    )
+
+
+def _unknown(named: NamedArgument, takes: ToolArguments) -> str | None:
+    """Why ``named`` is no argument of its tools, or ``None`` when one takes it (or cannot tell)."""
+    known = [takes.get(tool) for tool in named.tools]
+    arguments = [args for args in known if args is not None]
+    if len(arguments) < len(known) or any(named.name in args for args in arguments):
+        return None
+    offered = sorted(set().union(*arguments))
+    close = get_close_matches(named.name, offered, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{named.rule} names argument {named.name!r}, which {_takers(named.tools, offered)}{hint}"
+
+
+def _takers(tools: Sequence[str], offered: Sequence[str]) -> str:
+    """What the tools take instead, said for one tool or several."""
+    taken = _some(offered, 20) or "no arguments"
+    if len(tools) == 1:
+        return f"{tools[0]} does not take: {tools[0]} takes {taken}"
+    return f"none of {_some(tools, 5)} takes: they take {taken}"
+
+
+def _some(names: Sequence[str], limit: int) -> str:
+    """The first ``limit`` names, and how many more: a rule may list dozens of tools."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _apart(rule: DenyRule, takes: ToolArguments) -> str | None:
+    """Why a deny rule whose conditions each name some tool's argument can still never apply."""
+    known = [takes.get(tool) for tool in rule.tools]
+    arguments = [args for args in known if args is not None]
+    wanted = set(rule.when)
+    if len(wanted) < 2 or len(arguments) < len(known) or any(wanted <= args for args in arguments):
+        return None
+    if not all(any(name in args for args in arguments) for name in wanted):
+        return None  # a name no tool takes is reported as such
+    return (
+        f"deny rule {rule.id!r} can never apply: its `when` conditions must hold in one call, and no tool among "
+        f"{_some(rule.tools, 5)} takes all of {', '.join(sorted(wanted))}; split it into one rule per tool"
+    )
+
+
+def _positions(policy: PolicyFile) -> Callable[[Loc], str]:
+    """``FILE:LINE`` of a place in the policy's file, for problems found after it was loaded."""
+    root = read_tree(policy.source) if policy.source is not None else None
+
+    def where(loc: Loc) -> str:
+        if policy.source is None:
+            return f"policy {policy.name!r}"
+        return f"{policy.source}:{line_of(root, loc)}" if root is not None else str(policy.source)
+
+    return where

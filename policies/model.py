@@ -6,19 +6,24 @@ owner can move a threshold or add a tool to a rule without touching Python.
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from switchboard.policies.budgets import Budgets
-from switchboard.policies.constraints import Constraint, Range
+from switchboard.policies.constraints import Constraint, Loc, NamedArgument, Range, measure_arguments
 from switchboard.policies.escalations import EscalationPath
 from switchboard.policies.grants import Grant
 from switchboard.policies.guardians import GuardianPolicy
 from switchboard.policies.measure import Measure
 from switchboard.policies.regex import Regex
-from switchboard.policies.scopes import Scopes
+from switchboard.policies.scopes import LearnRule, Scopes
+
+QUESTION_FIELDS = frozenset({"value", "threshold", "tool", "args"})
+"""Placeholders of an approval question that are not call arguments."""
 
 
 class ApprovalRule(BaseModel):
@@ -66,6 +71,30 @@ class ApprovalRule(BaseModel):
             raise ValueError(f"rule {self.id!r} has a threshold but no `measure` to compare it to")
         return self
 
+    def named_arguments(self, loc: Loc) -> list[NamedArgument]:
+        """The call arguments this rule reads: its subject, its measure's, and its question's placeholders.
+
+        A wrong subject makes one approval cover every call of the rule in
+        the thread; a wrong measure leaves the call unpriced.
+        """
+        rule = f"approval rule {self.id!r}"
+        named = [NamedArgument(rule, self.subject, self.tools, (*loc, "subject"))] if self.subject else []
+        if self.measure is not None and self.measure.tool is None:  # the value is read from the call itself
+            named.append(NamedArgument(rule, self.measure.field, self.tools, (*loc, "measure", "field")))
+        named += measure_arguments(self.measure, rule, self.tools, loc)
+        named += [NamedArgument(rule, name, self.tools, (*loc, "question")) for name in _placeholders(self.question)]
+        return named
+
+
+def _placeholders(question: str) -> list[str]:
+    """The call arguments a question's ``{placeholders}`` name (``{order_id}``, ``{args[x]}`` is ``args``)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(question) if name]
+    except ValueError:  # not a valid format string: the guard falls back to a plain question
+        return []
+    names = [re.split(r"[.\[]", name, maxsplit=1)[0] for name in fields]
+    return [name for name in dict.fromkeys(names) if name.isidentifier() and name not in QUESTION_FIELDS]
+
 
 class DenyRule(BaseModel):
     """A rule that refuses a tool call outright, with the reason given."""
@@ -77,6 +106,10 @@ class DenyRule(BaseModel):
     reason: str
     when: dict[str, Any] = Field(default_factory=dict)
     """Refuse only when every named argument equals the given value."""
+
+    def named_arguments(self, loc: Loc) -> list[NamedArgument]:
+        """The call arguments the ``when`` conditions compare: a wrong one and the rule never refuses."""
+        return [NamedArgument(f"deny rule {self.id!r}", name, self.tools, (*loc, "when", name)) for name in self.when]
 
 
 class RoutingRule(BaseModel):
@@ -191,6 +224,15 @@ class PolicyFile(BaseModel):
         """The approval rules that guard ``tool``."""
         return tuple(rule for rule in self.approvals if tool in rule.tools)
 
+    def named_arguments(self) -> list[NamedArgument]:
+        """Every place a rule names a tool argument, to check against the tools once they are known."""
+        named = [arg for i, rule in enumerate(self.deny) for arg in rule.named_arguments(("deny", i))]
+        named += [arg for i, rule in enumerate(self.approvals) for arg in rule.named_arguments(("approvals", i))]
+        named += [arg for i, c in enumerate(self.constraints) for arg in c.named_arguments(("constraints", i))]
+        if self.scopes is not None:
+            named += _scope_arguments(self.scopes)
+        return named
+
     def guarded_tools(self) -> frozenset[str]:
         """Every tool some rule mentions, for validation against the team."""
         names = {t for r in self.approvals for t in r.tools} | {t for r in self.deny for t in r.tools}
@@ -200,3 +242,32 @@ class PolicyFile(BaseModel):
         if self.scopes is not None:
             names |= set(self.scopes.tools) | set(self.scopes.customer_from) | {r.tool for r in self.scopes.learn}
         return frozenset(names)
+
+
+def _scope_arguments(scopes: Scopes) -> list[NamedArgument]:
+    """The call arguments scopes read: a wrong one and the resource it names is never checked for its owner."""
+    named = [NamedArgument("scopes", name, scopes.tools, ("scopes", "args", name)) for name in scopes.args]
+    for index, rule in enumerate(scopes.learn):
+        loc = ("scopes", "learn", index)
+        label = f"scopes learn rule for {rule.tool}"
+        if rule.fetch is not None:
+            named.append(NamedArgument(label, rule.fetch.arg, (rule.tool,), (*loc, "fetch", "arg")))
+        named += [NamedArgument(label, name, (rule.tool,), (*loc, *where)) for name, where in _call_paths(rule)]
+    return named
+
+
+def _call_paths(rule: LearnRule) -> list[tuple[str, Loc]]:
+    """The arguments a learn rule's paths read from the call (``args.user_id``), with where each is written.
+
+    ``owner`` and ``each`` are read from the call; ``id`` and ``attrs`` too
+    when there is no ``each`` (otherwise they are read within an element).
+    """
+    paths: list[tuple[str | None, Loc]] = [(rule.owner, ("owner",)), (rule.each, ("each",))]
+    if rule.each is None:
+        paths += [(rule.id, ("id",)), *((path, ("attrs", name)) for name, path in rule.attrs.items())]
+    named = []
+    for path, where in paths:
+        parts = (path or "").split(".")
+        if len(parts) > 1 and parts[0] == "args" and parts[1] not in ("*", "@", ""):
+            named.append((parts[1], where))
+    return named

@@ -4,6 +4,11 @@ An operations person editing a policy should read "retail.yaml:42: threshold:
 Input should be a valid number", not a pydantic location tuple. YAML's
 composed node tree keeps the position of every value, so each error's
 location is walked down that tree to the nearest node that exists.
+
+A key given twice in one mapping is refused before anything is validated:
+YAML's reader keeps the last value silently, so a reviewer reading
+``threshold: 500`` in a diff could be overruled by a second ``threshold``
+further down the same rule.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
         extra: Fields added to the file's mapping before validation (its source path).
 
     Raises:
-        ConfigError: The file is unreadable, not YAML, not a mapping, or
-            invalid; each problem is given as ``FILE:LINE: field: message``.
+        ConfigError: The file is unreadable, not YAML, gives a key twice in
+            one mapping, is not a mapping, or is invalid; each problem is
+            given as ``FILE:LINE: field: message``.
     """
     try:
         text = file.read_text(encoding="utf-8")
@@ -45,6 +51,7 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{kind} {file} is not valid YAML:\n{file}:{line}: {problem}") from exc
+    _refuse_duplicate_keys(root, file, kind)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -57,6 +64,86 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
             for err in exc.errors()
         ]
         raise ConfigError(f"{kind} {file} is invalid:\n" + "\n".join(problems)) from exc
+
+
+def _refuse_duplicate_keys(root: yaml.Node | None, file: Path, kind: str) -> None:
+    """Refuse a file where one mapping gives the same key twice.
+
+    Raises:
+        ConfigError: Naming each duplicated key by its path, with both lines.
+    """
+    problems = [
+        f"{file}:{second}: {'.'.join(str(p) for p in loc)}: given twice, {_lines(first, second)}; "
+        "YAML would silently keep only the last value: delete one of the two"
+        for loc, first, second in duplicate_keys(root)
+    ]
+    if problems:
+        raise ConfigError(f"{kind} {file} gives a key twice in the same mapping:\n" + "\n".join(problems))
+
+
+def _lines(first: int, second: int) -> str:
+    return f"both on line {first}" if first == second else f"on lines {first} and {second}"
+
+
+def duplicate_keys(root: yaml.Node | None) -> list[tuple[tuple[int | str, ...], int, int]]:
+    """Every key given twice in one mapping of the tree: its path, and the 1-based lines of both.
+
+    Keys are compared by the value YAML reads (``1`` and ``0x1`` are the same
+    key). A key brought in by a merge (``<<: *base``) and then given again is
+    YAML's way to override, not a duplicate, so merged keys are not counted.
+    A node shared through an alias is looked at once.
+    """
+    found: list[tuple[tuple[int | str, ...], int, int]] = []
+    seen: set[int] = set()
+    reader = yaml.SafeLoader("")
+    pending: list[tuple[yaml.Node, tuple[int | str, ...]]] = [(root, ())] if root is not None else []
+    while pending:  # depth first in file order, so a shared node is named where its anchor is
+        node, loc = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[int | str, ...]]] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = [(child, (*loc, index)) for index, child in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            found.extend(_repeated(reader, node, loc))
+            children = [(value, (*loc, key.value)) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
+        pending.extend(reversed(children))
+    return sorted(found, key=lambda hit: hit[2])
+
+
+def _repeated(
+    reader: yaml.SafeLoader, node: yaml.MappingNode, loc: tuple[int | str, ...]
+) -> list[tuple[tuple[int | str, ...], int, int]]:
+    """The keys of one mapping given a second time, with the line of the first."""
+    first: dict[object, int] = {}
+    repeated = []
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        try:
+            value: object = reader.construct_object(key, deep=True)
+            hash(value)
+        except (yaml.YAMLError, TypeError):
+            value = (key.tag, key.value)  # not readable as a key: YAML will say so when loading
+        line = key.start_mark.line + 1
+        if value in first:
+            repeated.append(((*loc, key.value), first[value], line))
+        else:
+            first[value] = line
+    return repeated
+
+
+def read_tree(file: Path) -> yaml.Node | None:
+    """The composed node tree of a file already loaded, to give lines in later messages.
+
+    ``None`` when it can no longer be read: the message then names the file
+    without a line.
+    """
+    try:
+        return yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
 
 
 def line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int:
