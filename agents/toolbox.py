@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import contextvars
 import io
+import logging
 import os
 import stat
 import sys
@@ -38,6 +39,8 @@ from mcp.shared.exceptions import McpError
 from switchboard.agents.card import AgentCard, Team
 from switchboard.agents.idempotency import call_tool_with_key, idempotency_interceptor, was_replayed
 from switchboard.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 PING_TIMEOUT_S = 5.0
 """How long a server kept open between runs has to answer a ping before it counts as gone."""
@@ -160,7 +163,13 @@ class Toolbox:
         return self
 
     async def aclose(self) -> None:
-        """Stop the MCP servers; open() may start them again later."""
+        """Stop the MCP servers; open() may start them again later.
+
+        A server that died while open (killed, or an HTTP server gone) left
+        its transport's error behind in the task that held the sessions. It
+        is logged, not raised: the run that used the server has had its
+        calls fail already, and closing is no place to fail it again.
+        """
         owner, stop = self._owner, self._stop
         self._owner = self._ready = self._stop = None
         if owner is None or stop is None:
@@ -172,7 +181,7 @@ class Toolbox:
             self._tools, self._sessions = {}, {}
         error = None if owner.cancelled() else owner.exception()
         if error is not None:
-            raise error
+            log.warning("an MCP server had failed before the toolbox closed: %s", _describe(error))
 
     async def revive(self, timeout: float = PING_TIMEOUT_S) -> None:
         """Make sure every server still answers, restarting them all if one does not.
@@ -218,10 +227,16 @@ class Toolbox:
         client = MultiServerMCPClient(self._connections)  # type: ignore[arg-type]
         for name, conn in self._connections.items():
             opened = _stdio_session(conn) if _needs_errlog(conn) else client.session(name)
-            session = await stack.enter_async_context(opened)
-            # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
-            keyed = [idempotency_interceptor(session, self._read_only)]
-            loaded = await load_mcp_tools(session, server_name=name, tool_interceptors=keyed)
+            try:
+                session = await stack.enter_async_context(opened)
+                # Keyed calls (see agents/idempotency.py) go out with their key in `_meta`.
+                keyed = [idempotency_interceptor(session, self._read_only)]
+                loaded = await load_mcp_tools(session, server_name=name, tool_interceptors=keyed)
+            except Exception as exc:
+                raise ConfigError(
+                    f"MCP server {name!r} ({_where(conn)}) did not start or answer: {_describe(exc)}; "
+                    "run its command (or open its URL) by hand to see why, or fix the team file's `servers` entry"
+                ) from exc
             self._read_only.update(tool.name for tool in loaded if (tool.metadata or {}).get("readOnlyHint"))
             self._sessions.update((tool.name, session) for tool in loaded)
             for tool in loaded:
@@ -300,3 +315,17 @@ class Toolbox:
         unknown = sorted(set(extra) - set(self._tools))
         if unknown:
             raise ConfigError(f"the policy file names tools no MCP server provides: {', '.join(unknown)}")
+
+
+def _where(conn: Mapping[str, Any]) -> str:
+    """How a server is reached, for a message: its URL, or its command line."""
+    if conn.get("url"):
+        return str(conn["url"])
+    return " ".join([str(conn.get("command") or "?"), *map(str, conn.get("args") or [])])[:200]
+
+
+def _describe(exc: BaseException) -> str:
+    """The innermost errors of an exception group (what anyio's task groups raise), else the error itself."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe(inner) for inner in exc.exceptions)
+    return f"{type(exc).__name__}: {exc}"
