@@ -52,7 +52,10 @@ class Findings(BaseModel):
         description="Ids and values the next agent needs (user_id, order_id, item_ids, ...).",
     )
     reasoning: str = Field(default="", description="Why the agent acted as it did.")
-    confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="Between 0 and 1.")
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0, description="Between 0 and 1.")
+    """Unstated, it is 0.5: below the plan's threshold (``graph.plan.PLAN_CONFIDENCE``), so a
+    handoff that says nothing of its confidence sends the run back to the routing model rather
+    than on to the next planned step as if it were sure."""
 
     @field_validator("summary", "reasoning", mode="after")
     @classmethod

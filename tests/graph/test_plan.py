@@ -11,7 +11,7 @@ from switchboard.agents.card import Team, load_team
 from switchboard.checkpoints import open_checkpointer
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
-from switchboard.testing import ScriptedChatModel, escalate, fail, finish, handoff, route
+from switchboard.testing import ScriptedChatModel, call, escalate, fail, finish, handoff, route
 
 CONFIG: Any = {"configurable": {"thread_id": "t"}}
 
@@ -94,6 +94,17 @@ async def test_a_low_confidence_handoff_sends_the_run_back_to_the_model(team: Te
     model.assert_complete()
     assert _sources(values) == ["model", "model"]
     assert _supervisor_calls(model) == 2
+
+
+async def test_a_handoff_that_states_no_confidence_sends_the_run_back_to_the_model(team: Team, tmp_path: Path) -> None:
+    """Unstated confidence read as 0.8, and the plan went on as if the agent were sure (outside review)."""
+    model = ScriptedChatModel(
+        steps=[route("alpha", "Count the apples", skill="apples", plan=PLAN), finish("enough")],
+        agents={"alpha": [call("handoff", status="done", summary="3 apples")]},
+    )
+    values = await _run(team, tmp_path, model)
+    model.assert_complete()
+    assert _sources(values) == ["model", "model"]
 
 
 async def test_a_new_value_for_a_fact_the_plan_quotes_sends_the_run_back_to_the_model(
