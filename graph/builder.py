@@ -252,7 +252,17 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
         return
     held = [tool for name in toolbox.names if (tool := toolbox.get(name)) is not None]
     own = [tool for spec in roster.specs.values() for tool in spec.tools]
-    Toolbox.of([*held, *own]).check(roster.team, policy.guarded_tools())
+    known = Toolbox.of([*held, *own])
+    if roster.brought:
+        # A brought agent's tools live inside it (a create_agent governed by SwitchboardGuard, say), out
+        # of sight here: a rule naming a tool no server or spec provides may be one of them, so it is said, not refused.
+        known.check(roster.team)
+        unseen = sorted(set(policy.guarded_tools()) - set(known.names))
+        if unseen:
+            log.info("build_graph: the policy names tools no MCP server or spec provides (%s); "
+                     "they can only be a brought agent's own", ", ".join(unseen))  # fmt: skip
+    else:
+        known.check(roster.team, policy.guarded_tools())
     tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of
     check_argument_names(policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools() if name in tools})
 

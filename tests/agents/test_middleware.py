@@ -102,3 +102,14 @@ async def test_calls_that_share_an_id_are_each_approved_and_recorded(principals:
     assert sorted(paid) == [40, 900]
     entries = open_audit(principals).entries("mw-4")
     assert sorted(e.payload["args"]["amount"] for e in entries if e.kind == "tool_call") == [40, 900]
+
+
+async def test_a_guarded_agent_and_the_same_policy_build_one_graph(principals: Path) -> None:
+    """The policy names the agent's own tools, which no MCP server serves: build_graph refused it (outside review)."""
+    from switchboard.agents import Agent
+    from switchboard.graph import build_graph
+
+    agent, _ = _agent(principals, call("refund", amount=20))
+    model = ScriptedChatModel(steps=[])
+    graph = build_graph([Agent(agent, description="Refunds at the till.")], model=model, policy=POLICY)
+    assert "till" in graph.nodes
