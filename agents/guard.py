@@ -22,15 +22,21 @@ under ids derived from the thread, the node's namespace and the call id, so a
 re-run after a resume writes nothing twice. A batch's decisions are on disk
 before any of its calls can change anything (a batch of reads that asks
 nobody writes them with its results, in one commit), and each decision names
-its call's idempotency key: a key no decision names was never sent, so only a
-call whose key is named may have run before, and only then is its server
-asked whether it did (one round trip fewer per write on a first attempt).
+its call's idempotency key and the questions its batch waits for. Only a call
+that an earlier pass may actually have *sent* is looked up on its server
+(``Toolbox.already_done``, a replay-only request): one whose decision let it
+run and whose batch's questions were all approved before this pass, as after
+a crash once the approvals were in. A denied call, one still waiting for an
+answer, one rejected, and an approved one on its way to running for the first
+time are never looked up: a server that does not honour the replay-only flag
+would answer the lookup by acting. A key no decision names was never sent, so
+a first attempt asks the server nothing (one round trip fewer per write).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -44,18 +50,26 @@ from langgraph.errors import GraphBubbleUp
 from switchboard.agents.card import AgentCard
 from switchboard.agents.facts import parse_result, thread_facts
 from switchboard.agents.idempotency import STEP_METADATA_KEY, call_identity, idempotency_key, keyed_call
-from switchboard.agents.interrupts import ApprovalRequest, Governance, Record, ask, thread_of
+from switchboard.agents.interrupts import ApprovalRequest, Governance, Record, ask, recorded_verdict, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
+from switchboard.checkpoints.audit import AuditEntry, AuditLog
 from switchboard.monitoring.labels import POLICY_TAG
 from switchboard.policies import Facts, PolicyDecision, PolicyFile, check_call, evaluate, learn, measure_calls
-from switchboard.policies.answers import call_hash
+from switchboard.policies.answers import call_hash, request_id
 from switchboard.policies.approvals import ApprovalVerdict
 from switchboard.policies.constraints import Range, check_constraints
 from switchboard.policies.engine import missing_facts
 from switchboard.policies.grants import check_tool_grant
 
 _VERDICT = {"allow": "allowed", "deny": "refused", "approve": "approved by a human"}
+
+WAITS_FOR = "waits_for"
+"""A ``policy`` entry's field: the questions (request ids) its batch waited for.
+
+None of a batch's calls is sent before every one of them was answered with
+an approval, so this is what says whether an earlier pass may have sent the
+call (see :func:`sent_keys`)."""
 
 
 @dataclass(frozen=True)
@@ -143,22 +157,87 @@ async def _decide_batch(
     calls: Sequence[ToolCall], keys: Sequence[str | None], card: AgentCard, toolbox: Toolbox, gov: Governance,
     where: tuple[str, str], history: Sequence[ToolCallRecord],
 ) -> tuple[list[PolicyDecision], list[Record]]:  # fmt: skip
-    """Every call's decision, and its audit entry (with the call's idempotency key) to write."""
+    """Every call's decision, and its audit entry (with the call's key and its batch's questions) to write."""
     (thread, namespace), facts = where, thread_facts(gov.policy, history)
-    # A key no earlier decision names was never sent, so its call cannot have run: no replay lookup.
+    # Only a call an earlier pass may have sent is looked up: a lookup of any other reaches a server that may act.
     # (Reads are never looked up: they change nothing, so a batch of them asks the log nothing either.)
     writes = [key for call, key in zip(calls, keys, strict=True) if key and not toolbox.read_only(call["name"])]
-    seen = await asyncio.to_thread(gov.audit.seen_keys, writes) if writes else frozenset()
-    decisions: list[PolicyDecision] = []
+    sent = await _sent_before(gov.audit, thread, writes)
+    decisions = [
+        await _policy_check(call, card, toolbox, gov.policy, facts, key, key in sent)
+        for call, key in zip(calls, keys, strict=True)
+    ]
+    # The questions this batch waits for, under the ids ask() gives them: none of its calls is sent before.
+    waits = [request_id(thread, namespace, str(c["id"])) for c, d in zip(calls, decisions, strict=True)
+             if d.effect == "approve"]  # fmt: skip
     records: list[Record] = []
-    for call, key in zip(calls, keys, strict=True):
-        decision = await _policy_check(call, card, toolbox, gov.policy, facts, key, key in seen)
-        decisions.append(decision)
+    for call, key, decision in zip(calls, keys, decisions, strict=True):
         payload = {"agent": card.name, "tool": call["name"], "args": call["args"], "effect": decision.effect,
                    "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
-                   "reason": decision.reason, "key": key}  # fmt: skip
+                   "reason": decision.reason, "key": key, WAITS_FOR: waits}  # fmt: skip
         records.append(((namespace, call["id"], "policy"), thread, "policy", payload))
     return decisions, records
+
+
+async def _sent_before(audit: AuditLog, thread: str, keys: Sequence[str]) -> frozenset[str]:
+    """Which of ``keys`` an earlier pass may have sent, so that only those are looked up on their server.
+
+    A key no decision names was never sent, which one indexed read tells, so
+    a first attempt reads nothing more. A named one is judged by
+    :func:`sent_keys` on the thread's verified entries: a forged row must not
+    make the guard send a lookup that a server may answer by acting.
+    """
+    named = await asyncio.to_thread(audit.seen_keys, keys) if keys else frozenset()
+    if not named:
+        return frozenset()
+    entries = await asyncio.to_thread(audit.trusted_entries, thread)
+    return sent_keys(entries, named)
+
+
+def sent_keys(entries: Sequence[AuditEntry], keys: Collection[str]) -> frozenset[str]:
+    """The ``keys`` whose calls an earlier pass may have sent, as the thread's audit ``entries`` tell.
+
+    The guard never sends a denied call, and sends a batch's other calls only
+    once every question the batch asked was answered with an approval. So a
+    call may have been sent only if a recorded decision on its key let it run
+    (``allow`` or ``approve``) and every question that decision's batch
+    waited for (:data:`WAITS_FOR`) has an accepted approval on record. Its
+    key is then looked up, so that a call done before a crash is replayed
+    instead of being decided again against the world it changed.
+
+    A decision recorded before decisions named their batch's questions (no
+    :data:`WAITS_FOR`) counts if it was ``allow``; an ``approve`` one does
+    not, since its question cannot be told: not looking a call up costs at
+    most a fresh decision, looking up one never sent may carry it out.
+
+    Args:
+        entries: The thread's verified entries (``AuditLog.trusted_entries``).
+        keys: The idempotency keys in question.
+    """
+    wanted = set(keys)
+    verdicts: dict[str, bool] = {}
+
+    def approved(rid: str) -> bool:
+        if rid not in verdicts:
+            verdict = recorded_verdict(entries, rid)
+            verdicts[rid] = verdict is not None and verdict.approved
+        return verdicts[rid]
+
+    return frozenset(
+        str(e.payload["key"])
+        for e in entries
+        if e.kind == "policy" and e.payload.get("key") in wanted and _let_run(e.payload, approved)
+    )
+
+
+def _let_run(decision: Mapping[str, Any], approved: Callable[[str], bool]) -> bool:
+    """Whether a recorded ``policy`` decision let its call be sent: see :func:`sent_keys`."""
+    effect, waits = decision.get("effect"), decision.get(WAITS_FOR)
+    if effect not in ("allow", "approve"):
+        return False
+    if not isinstance(waits, list):  # recorded before decisions named their batch's questions
+        return effect == "allow"
+    return all(approved(str(rid)) for rid in waits)
 
 
 def approval_builder(call: ToolCall, decision: PolicyDecision, agent: str, policy: PolicyFile) -> Any:
@@ -312,15 +391,16 @@ async def _execute(
 
     A tool that reports its own error (an MCP ``isError`` result, or
     LangChain's ``ToolException`` from an in-process tool) ``refused`` the
-    call. Any other exception is no answer at all. A read that raised
-    ``crashed``: nothing happened, and another agent may retry it. A write
-    that raised (the server died, the connection dropped, its reply did not
-    validate) is as ``uncertain`` as one that timed out: it may have taken
-    effect, so its step goes to a human instead of to an agent that would
-    send it again (a server that ignores idempotency keys would then act
-    twice). Which of those errors came before the request left cannot be
-    told from here (the MCP client validates the server's reply with the
-    same pydantic errors an argument check raises), so none is trusted to.
+    call. Any other exception, or no reply in time, is no answer at all. A
+    read that raised or timed out ``crashed``: a read changes nothing, so
+    another agent may retry it. A write that raised (the server died, the
+    connection dropped, its reply did not validate) is as ``uncertain`` as one
+    that timed out: it may have taken effect, so its step goes to a human
+    instead of to an agent that would send it again (a server that ignores
+    idempotency keys would then act twice). Which of those errors came
+    before the request left cannot be told from here (the MCP client
+    validates the server's reply with the same pydantic errors an argument
+    check raises), so none is trusted to.
     """
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
@@ -340,7 +420,9 @@ async def _execute(
     except GraphBubbleUp:
         raise
     except TimeoutError:
-        return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
+        if write:
+            return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
+        return record("crashed", f"{name} timed out after {timeout:g}s (a read: nothing changed)")
     except ToolException as exc:  # the tool's own answer that it did not do it (LangChain's idiom)
         return record("refused", str(exc) or f"{name} reported an error")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed

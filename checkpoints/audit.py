@@ -351,9 +351,12 @@ class AuditLog:
 
         The guard records a call's decision, with its key, before the call
         runs, so a key not named here has never been sent: the call cannot
-        have run before. Read through the calling thread's own read-only
-        connection (WAL readers never wait for a writer, nor for this log's
-        lock); it is still disk I/O, so call it off the event loop.
+        have run before. A named key is no proof that it was sent (a denied
+        call's decision names its key too); the guard tells that from the
+        thread's verified entries (``switchboard.agents.guard.sent_keys``).
+        Read through the calling thread's own read-only connection (WAL
+        readers never wait for a writer, nor for this log's lock); it is
+        still disk I/O, so call it off the event loop.
         """
         wanted = sorted(set(keys))
         if not wanted:
