@@ -327,6 +327,12 @@ async def decide_call(policy: PolicyFile, agent: str, toolbox: Toolbox, call: To
         result = fetched[asked]
         if isinstance(result, str):
             return PolicyDecision("deny", quote.key, f"{quote.key} could not price this call: {result}")
+        if quote.field and quote.field not in result:  # a misspelt field would read as "no price": say which
+            fields = ", ".join(sorted(map(str, result))[:20]) or "none"
+            return PolicyDecision(
+                "deny", quote.key, f"{quote.key} could not price this call: {quote.tool}'s answer has no field "
+                f"{quote.field!r} (it has: {fields}); fix the rule's measure.field in the policy file",
+            )  # fmt: skip
         quotes[quote.key] = result
         measured[quote.key] = _number(result.get(quote.field)) if quote.field else None
     for rule in policy.approval_rules_for(name):

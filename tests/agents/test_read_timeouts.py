@@ -105,3 +105,37 @@ async def test_a_write_that_timed_out_stays_uncertain(team: Team, tmp_path: Path
     (hung,) = only["tool_calls"]
     assert hung["outcome"] == "uncertain" and "whether it took effect is unknown" in hung["result"]
     assert not only["retryable"] and state.next  # it waits for a human; billing_backup never sent it again
+
+
+async def test_a_quote_without_the_measured_field_says_which_field_is_missing() -> None:
+    """A misspelt ``measure.field`` read as "could not price this call; check its arguments" (outside review)."""
+    from langchain_core.messages import ToolCall
+    from langchain_core.tools import StructuredTool
+
+    from switchboard.agents.guard import decide_call
+    from switchboard.agents.toolbox import Toolbox
+    from switchboard.policies import Facts, PolicyFile
+
+    def quote_access_risk(employee_id: str, system: str) -> str:
+        """The risk score of granting ``system`` to an employee."""
+        return '{"risk": 9, "system": "payroll"}'
+
+    def grant_access(employee_id: str, system: str) -> str:
+        """Grant access."""
+        return "granted"
+
+    policy = PolicyFile.model_validate({"name": "desk", "approvals": [{
+        "id": "risky-access", "tools": ["grant_access"], "threshold": 5, "roles": ["it_manager"],
+        "measure": {"tool": "quote_access_risk", "args": {"employee_id": "employee_id", "system": "system"},
+                    "field": "risc"},
+    }]})  # fmt: skip
+    call = ToolCall(name="grant_access", args={"employee_id": "E1", "system": "payroll"}, id="c1", type="tool_call")
+    decision = await decide_call(
+        policy,
+        "identity",
+        Toolbox.of([StructuredTool.from_function(f) for f in (quote_access_risk, grant_access)]),
+        call,
+        Facts(),
+    )
+    assert decision.effect == "deny"
+    assert "quote_access_risk's answer has no field 'risc' (it has: risk, system)" in decision.reason
