@@ -52,7 +52,7 @@ from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.structured import check_structured, model_label
 from switchboard.graph.supervisor import supervisor_node
-from switchboard.graph.workflows import Workflow, workflow_nodes
+from switchboard.graph.workflows import Workflow, routing_team, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
 from switchboard.policies.loader import check_argument_names
 
@@ -146,7 +146,7 @@ def build_graph(
     flows: dict[str, Any] = dict(workflow_nodes(workflows, nodes, team)) if workflows else {}
     # Workflows are offered like agents: a card each, so shortlisting, pinned
     # rules and the routing model can choose one; steps still run the agents.
-    offered = team.model_copy(update={"agents": (*team.agents, *(w.card() for w in workflows))})
+    offered = routing_team(team, workflows)
     router = Router(offered, supervisor_model or models.default, policy, health)
     check_structured(router.model, RoutingDecision, router.method, role="the supervisor's model")
     supervisor: Any = supervisor_node(router, max_hops=max_hops, gov=gov)

@@ -136,12 +136,22 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
 
 
 def _agents(as_json: bool, console: Console) -> int:
+    """Print the cards the router is offered: the team's agents, then a card per workflow with who runs each step.
+
+    Workflows are listed because routing (and its rules) can choose them
+    like agents; a JSON workflow card carries ``workflow``: its name and
+    each step's (and compensation's) agent.
+    """
     from switchboard.agents.card import load_team
+    from switchboard.graph.workflows import step_agents
     from switchboard.settings import Settings
 
     team = load_team(Settings().team)
+    flows = [(w.card(), w.name, step_agents(w, team)) for w in team.load_workflows()]
     if as_json:
-        print(json.dumps([card.model_dump(mode="json") for card in team.agents], indent=1))
+        cards = [card.model_dump(mode="json") for card in team.agents]
+        cards += [{**card.model_dump(mode="json"), "workflow": {"name": n, "steps": s}} for card, n, s in flows]
+        print(json.dumps(cards, indent=1))
         return 0
     for card in team.agents:
         console.print(f"[bold]{card.name}[/bold]: {card.description}")
@@ -154,6 +164,9 @@ def _agents(as_json: bool, console: Console) -> int:
             then = f" (fallback: {', '.join(fallbacks)})" if fallbacks else ""
             console.print(f"  - {skill.id}: {skill.description}{then}", markup=False)
         console.print(f"  tools: {', '.join(card.tools)}", markup=False)
+    for card, _, steps in flows:
+        console.print(f"[bold]{card.name}[/bold] (workflow): {card.skills[0].description}")
+        console.print(f"  steps: {', '.join(f'{step} → {agent}' for step, agent in steps.items())}", markup=False)
     return 0
 
 

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage
 from rich.console import Console
 from rich.markup import escape
 
+from switchboard.errors import SwitchboardError
 from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 
@@ -38,11 +39,24 @@ def _short(value: Any, limit: int = MAX_RESULT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class LiveView:
-    """Prints each step of a run as the graph streams it."""
+StepAgents = Mapping[str, Mapping[str, str]]
+"""Workflow node name -> node of its graph (a step, or ``undo__<step>``) -> the agent that runs it."""
 
-    def __init__(self, console: Console | None = None) -> None:
+
+class LiveView:
+    """Prints each step of a run as the graph streams it.
+
+    Args:
+        console: Where to print.
+        workflows: Who runs each workflow step (see :data:`StepAgents`); by
+            default read from the configured team's workflows the first time
+            a workflow step streams, since the stream names the step's node
+            and not its agent.
+    """
+
+    def __init__(self, console: Console | None = None, workflows: StepAgents | None = None) -> None:
         self.console = console or Console(highlight=False)
+        self._workflows = workflows
 
     def __call__(self, namespace: tuple[str, ...], update: Mapping[str, Any]) -> None:
         """Render one ``(namespace, update)`` pair from ``astream(subgraphs=True)``.
@@ -51,7 +65,7 @@ class LiveView:
         step (a namespace under the agent's node) carry its tool-call records
         and its model's messages.
         """
-        agent = namespace[0].split(":")[0] if namespace else None
+        agent = self.agent_of(namespace) if namespace else None
         for key, values in update.items():
             if key == _INTERRUPT:
                 if not namespace:
@@ -70,6 +84,28 @@ class LiveView:
                 text = str(message.content or "").strip() if isinstance(message, AIMessage) else ""
                 if text:
                     self.console.print(f"    [dim]{escape(agent)} thinks: {escape(_short(text))}[/dim]")
+
+    def agent_of(self, namespace: tuple[str, ...]) -> str:
+        """Who works in ``namespace``: the agent whose node it is under, or the agent of a workflow's step.
+
+        Inside a workflow (``workflow_x:…|step:…``) the outer node is the
+        workflow, not an agent; the step's agent is credited, or, if the
+        team does not say, ``workflow/step``. Deeper namespaces under an
+        agent (a brought graph's own subgraphs) are still that agent's.
+        """
+        outer = _node(namespace[0])
+        if len(namespace) < 2:
+            return outer
+        steps = self._step_agents().get(outer)
+        if steps is None:
+            return outer
+        step = _node(namespace[1])
+        return steps.get(step) or f"{outer}/{step}"
+
+    def _step_agents(self) -> StepAgents:
+        if self._workflows is None:
+            self._workflows = configured_step_agents()
+        return self._workflows
 
     def event(self, event: Mapping[str, Any]) -> None:
         """Render one trail event."""
@@ -151,6 +187,29 @@ class LiveView:
         self.console.print(f"[bold yellow]⏸ waiting for {who}:[/bold yellow] {escape(str(value.get('question')))}")
         if value.get("roles"):
             self.console.print(f"  may answer: a principal with role {escape(' or '.join(value['roles']))}")
+
+
+def configured_step_agents() -> dict[str, dict[str, str]]:
+    """Who runs each step of the configured team's workflows, as :class:`LiveView` credits calls.
+
+    The team is the one runs build their graph from (``SWITCHBOARD_TEAM``).
+    A team that cannot be read gives nothing: the view then names steps,
+    and the run itself reports the error.
+    """
+    from switchboard.agents.card import load_team
+    from switchboard.graph.workflows import step_agents
+    from switchboard.settings import Settings
+
+    try:
+        team = load_team(Settings().team)
+        return {w.node_name: step_agents(w, team) for w in team.load_workflows()}
+    except SwitchboardError:
+        return {}
+
+
+def _node(segment: str) -> str:
+    """The node name of one namespace segment (``name:task_id``)."""
+    return segment.split(":", 1)[0]
 
 
 def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> None:

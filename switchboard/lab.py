@@ -3,7 +3,8 @@
 ``switchboard route`` makes the first routing decision of a run without
 running anything; ``switchboard eval-routing`` scores a labelled file of
 tasks. Both go through the same :class:`~graph.routing.Router` a run uses,
-so the lab measures the product, not a copy of it.
+offered the same cards (the team's workflows included) and reading the same
+live health, so the lab measures the product, not a copy of it.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from switchboard.agents.card import load_team
+from switchboard.agents.health import HealthRegistry
 from switchboard.errors import DataError
 from switchboard.graph.decision import RoutingDecision
 from switchboard.graph.intake import validate_task
 from switchboard.graph.routing import Router, RouteResult
 from switchboard.graph.structured import check_structured
+from switchboard.graph.workflows import routing_team
 from switchboard.models import resolve_model
+from switchboard.runs import health_path
 from switchboard.settings import Settings
 
 
@@ -57,20 +61,36 @@ class EvalReport:
 
 
 def make_router(settings: Settings | None = None, model: BaseChatModel | None = None) -> Router:
-    """A router for the configured team, with no live load (every agent idle).
+    """The router a run of the configured team uses, so the lab measures what runs do.
 
-    The model is checked as ``build_graph`` checks the supervisor's, so
-    ``switchboard route`` and ``eval-routing`` refuse a model without
-    structured output up front, with the fix, and not on the first task.
+    Like ``build_graph``, it offers the team's workflows as cards (a routing
+    rule may name one), and it reads the data directory's health registry, as
+    runs do, so an agent whose circuit is open or that is at capacity is not
+    offered here either. The model is checked as ``build_graph`` checks the
+    supervisor's, so ``switchboard route`` and ``eval-routing`` refuse a
+    model without structured output up front, with the fix, and not on the
+    first task.
 
     Raises:
-        ConfigError: The model cannot give the routing decision.
+        ConfigError: The model cannot give the routing decision, a workflow
+            is invalid, or a routing rule names neither an agent nor a workflow.
     """
     settings = settings or Settings()
     team = load_team(settings.team)
-    router = Router(team, model or resolve_model(settings.model, team), team.load_policy())
+    offered = routing_team(team, team.load_workflows())
+    model = model or resolve_model(settings.model, team)
+    router = Router(offered, model, team.load_policy(), _live_health(settings))
     check_structured(router.model, RoutingDecision, router.method, role="the routing model")
     return router
+
+
+def _live_health(settings: Settings) -> HealthRegistry | None:
+    """The health registry runs share, if there is one; ``None`` (every agent idle) if no run has made it.
+
+    The lab runs nothing, so it does not create the file a first run would.
+    """
+    path = health_path(settings)
+    return HealthRegistry(path) if path.is_file() else None
 
 
 def describe(result: RouteResult) -> dict[str, Any]:
@@ -86,6 +106,7 @@ def describe(result: RouteResult) -> dict[str, Any]:
         "source": result.source,
         "rule": result.rule,
         "shortlist": list(result.offer.shortlist),
+        "unavailable": dict(result.offer.unavailable),
         "also": [s.model_dump() for s in d.also],
     }
 

@@ -11,9 +11,9 @@ model again.
 
 from __future__ import annotations
 
-from switchboard.graph.workflows.compile import build_workflow_graph, compile_workflow
+from switchboard.graph.workflows.compile import build_workflow_graph, compile_workflow, step_agents
 from switchboard.graph.workflows.conditions import AllOf, AnyOf, Condition, FactTest, Not, StatusTest
-from switchboard.graph.workflows.node import WorkflowNode, workflow_node, workflow_nodes
+from switchboard.graph.workflows.node import WorkflowNode, routing_team, workflow_node, workflow_nodes
 from switchboard.graph.workflows.outcome import WorkflowOutcome, outcome_of
 from switchboard.graph.workflows.spec import WORKFLOWS_DIR, Action, Step, Workflow, load_workflow
 from switchboard.graph.workflows.state import WorkflowInput, WorkflowState
@@ -42,6 +42,8 @@ __all__ = [
     "from_agent_node",
     "load_workflow",
     "outcome_of",
+    "routing_team",
+    "step_agents",
     "workflow_node",
     "workflow_nodes",
 ]

@@ -21,7 +21,7 @@ supervisor through :func:`~switchboard.graph.workflows.outcome.workflow_node`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -130,6 +130,8 @@ def _gate(workflow: Workflow, candidates: tuple[Step, ...], halt: str) -> Route:
             context=dict(state.get("context") or {}),
             history=_history(state),
         )
+        if state.get("run"):
+            payload["run"] = state["run"]
         sends: list[Send | str] = [Send(s.id, payload) for s in candidates if _ready(s, results)]
         return sends or [END]
 
@@ -174,6 +176,7 @@ def _step_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             task=state["task"],
             context=state["context"],
             history=tuple(state["history"]),
+            run=state.get("run"),
         )
         outcome = await _run(runner, request, config)
         handoff = outcome.handoff
@@ -204,6 +207,7 @@ def _undo_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             task=state.get("task", ""),
             context=dict(state.get("context") or {}),
             history=tuple(_history(state)),
+            run=state.get("run"),
         )
         outcome = await _run(runner, request, config)
         return {
@@ -248,9 +252,25 @@ def _failed(request: StepRequest, summary: str) -> HandoffEvent:
     )
 
 
-def _agent_for(
-    workflow: Workflow, where: str, action: Action, runners: Mapping[str, StepRunner], team: Team | None
-) -> str:
+def step_agents(workflow: Workflow, team: Team) -> dict[str, str]:
+    """Every node of the workflow's graph that runs an agent, with that agent, as the supervisor compiles it.
+
+    Steps are keyed by their id and compensations by their ``undo__<id>``
+    node, the names a run's stream and checkpoints show, so the console and
+    ``switchboard agents`` can say who does each without compiling anything.
+
+    Raises:
+        ConfigError: A step names an agent the team lacks, or a skill none of its agents has.
+    """
+    agents = {step.id: _agent_for(workflow, step.id, step, team.names, team) for step in workflow.steps}
+    for step in workflow.steps:
+        if step.compensate is not None:
+            where = f"undo__{step.id}"
+            agents[where] = _agent_for(workflow, where, step.compensate, team.names, team)
+    return agents
+
+
+def _agent_for(workflow: Workflow, where: str, action: Action, runners: Collection[str], team: Team | None) -> str:
     """The agent that runs ``action``: the one it names, or the team's first with the skill."""
     label = f"workflow {workflow.source or workflow.name}, step {where!r}"
     if action.agent is not None:

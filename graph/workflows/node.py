@@ -4,7 +4,8 @@
 graph, with the same input and the same ``Command`` back to the supervisor as
 an agent node, so the supervisor routes to a workflow as it routes to an
 agent; :func:`workflow_nodes` builds them from the supervisor's own agent
-nodes, which is all the builder needs.
+nodes, and :func:`routing_team` offers them to the router as cards, which is
+all the builder needs.
 """
 
 from __future__ import annotations
@@ -51,13 +52,35 @@ def workflow_nodes(
     runners = {name: from_agent_node(node) for name, node in agent_nodes.items()}
     nodes: dict[str, WorkflowNode] = {}
     for workflow in workflows:
-        name = workflow.node_name
-        if name in nodes or name in team.names:
-            raise ConfigError(
-                f"workflow {workflow.source or workflow.name}: node name {name!r} is already taken; rename it"
-            )
-        nodes[name] = workflow_node(workflow, compile_workflow(workflow, runners, team=team))
+        _check_free(workflow, (*team.names, *nodes))
+        nodes[workflow.node_name] = workflow_node(workflow, compile_workflow(workflow, runners, team=team))
     return nodes
+
+
+def routing_team(team: Team, workflows: Sequence[Workflow]) -> Team:
+    """The team as the router sees it: its agents, then a card per workflow.
+
+    A workflow is offered like an agent (see :meth:`Workflow.card`), so
+    shortlisting, pinned routing rules and the routing model can choose it.
+    ``build_graph`` and the routing lab both route with this team, so the
+    lab's decision is the one a run would make.
+
+    Raises:
+        ConfigError: A workflow's node name is taken by an agent or another workflow.
+    """
+    cards = list(team.agents)
+    for workflow in workflows:
+        _check_free(workflow, [c.name for c in cards])
+        cards.append(workflow.card())
+    return team.model_copy(update={"agents": tuple(cards)})
+
+
+def _check_free(workflow: Workflow, taken: Sequence[str]) -> None:
+    """Refuse a workflow whose node name an agent or another workflow already has: nodes and cards are by name."""
+    if workflow.node_name in taken:
+        raise ConfigError(
+            f"workflow {workflow.source or workflow.name}: node name {workflow.node_name!r} is already taken; rename it"
+        )
 
 
 def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, Any]) -> WorkflowNode:
@@ -73,6 +96,11 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
     of the thread, and an interrupt inside a step pauses the whole thread and
     resumes where it stopped.
 
+    The supervisor's assignment id is the run's id (``WorkflowInput.run``):
+    each step's assignment id is ``<run>.<step>``, so the writes of a second
+    run in the thread are keyed apart from the first's, and a run that goes
+    on after a pause or a crash keys them as before.
+
     Step handoffs are recorded as not retryable: inside a workflow, what a
     failure leads to is the workflow's decision, already taken.
     """
@@ -80,7 +108,10 @@ def workflow_node(workflow: Workflow, graph: CompiledStateGraph[Any, Any, Any, A
     async def run(state: AgentInput, config: RunnableConfig) -> Command[Literal["supervisor"]]:
         assignment = state["assignment"]
         start = WorkflowInput(
-            task=state["task"], context=dict(state.get("context") or {}), history=list(state.get("history") or [])
+            task=state["task"],
+            context=dict(state.get("context") or {}),
+            history=list(state.get("history") or []),
+            run=assignment["id"],  # new per routing decision, the same when this step runs again
         )
         final: dict[str, Any] = {}
         try:

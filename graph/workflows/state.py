@@ -8,7 +8,7 @@ so steps that finish in the same superstep never overwrite each other.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from switchboard.agents.records import EscalationEvent, HandoffEvent, ToolCallRecord
 from switchboard.graph.state import merge_facts
@@ -23,6 +23,8 @@ class WorkflowInput(TypedDict, total=False):
     context: dict[str, Any]
     history: list[ToolCallRecord]
     """The thread's tool calls before the workflow started."""
+    run: str
+    """Which run of the workflow this is, unique in the thread; see :attr:`WorkflowState.run`."""
 
 
 class WorkflowState(TypedDict, total=False):
@@ -39,6 +41,14 @@ class WorkflowState(TypedDict, total=False):
     """Step id to the handoff of the compensation that ran for it."""
     trail: Annotated[list[WorkflowTrailEvent], operator.add]
     """Every handoff and escalation, in the order they happened."""
+    run: str
+    """Which run of the workflow this is: inside the supervisor, the assignment
+    id of the workflow's own step. Each step's assignment id, and so the
+    idempotency key of its writes, is derived from it, so two runs in one
+    thread (two turns of a chat) never share a key, while a re-run of the
+    same run (a resume, a crash) sends its keys again. A standalone graph,
+    whose thread holds one run, may leave it out: its steps are then named
+    after the workflow."""
 
 
 class StepInput(TypedDict):
@@ -48,3 +58,5 @@ class StepInput(TypedDict):
     context: dict[str, Any]
     history: list[ToolCallRecord]
     """The thread's tool calls so far, the earlier steps' included."""
+    run: NotRequired[str]
+    """The workflow run's id (:attr:`WorkflowState.run`), when it has one."""

@@ -45,11 +45,22 @@ class StepRequest:
     history: tuple[ToolCallRecord, ...] = ()
     """The thread's tool calls so far, the earlier steps' included: the
     policy learns its facts (customer, owners) from them."""
+    run: str | None = None
+    """Which run of the workflow the step belongs to (the supervisor's
+    assignment id of the workflow's step); ``None`` for a standalone run."""
 
     @property
     def assignment(self) -> str:
-        """The id the step's handoff carries in the trail, unique per workflow."""
-        return f"{self.workflow}.{self.step}"
+        """The step's id in the trail: ``<run>.<step>``, the workflow's name standing in for a standalone run.
+
+        The guard keys the step's writes on it (``agents/idempotency.py``),
+        so it must differ between two runs of the workflow in one thread (or
+        the second run's writes are replayed from the first's) and stay the
+        same within a run (so a step re-run after a crash is replayed, not
+        done twice). The run id gives both: it is new for each routing
+        decision and checkpointed with it.
+        """
+        return f"{self.run or self.workflow}.{self.step}"
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,7 @@ async def test_workflow_steps_queue_for_their_agent_and_never_share_a_slot(tmp_p
     """A workflow step has nowhere else to go: at the limit it waits, it does not fail and compensate.
 
     Two runs of one workflow in one thread each take a slot of their own
-    (their step ids are the same; their leases are not).
+    (each run keys its steps by its own assignment id, and takes its own leases).
     """
     file = tmp_path / "shop.yaml"
     file.write_text(PICKER)
@@ -422,7 +422,8 @@ async def test_workflow_steps_queue_for_their_agent_and_never_share_a_slot(tmp_p
         final, _ = await asyncio.gather(graph.ainvoke({"task": "two returns"}, CONFIG), release_soon())
     model.assert_complete()
     steps = [(h["assignment"], h["status"]) for h in query.handoffs(final["trail"]) if h["agent"] != "workflow_ret"]
-    assert sorted(steps) == [("ret.pick", "done")] * 2 + [("ret.refund", "done")] * 2  # nothing undone
+    runs = [a["id"] for d in query.decisions(final["trail"]) for a in d["assignments"]]
+    assert sorted(steps) == sorted((f"{run}.{s}", "done") for run in runs for s in ("pick", "refund"))  # none undone
     assert seen == [1, 1] and final["outcome"] == "resolved"  # one pickup at a time, each alone on the slot
     assert health.health("picker").in_flight == 0
 
