@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from switchboard.errors import ConfigError
+from switchboard.policies.yaml_source import refuse_duplicate_keys
 
 if TYPE_CHECKING:
     from switchboard.policies import PolicyFile
@@ -323,9 +324,11 @@ def _load_team(file: Path, mtime_ns: int, size: int) -> Team:
     connections are made, so one parsed team serves every run.
     """
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read team file {file}: {exc}") from exc
+    refuse_duplicate_keys(text, file, "team file")  # YAML would keep the last value silently
     if not isinstance(raw, dict):
         raise ConfigError(f"team file {file} must hold a mapping with `name` and `agents`")
     try:

@@ -66,6 +66,23 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
         raise ConfigError(f"{kind} {file} is invalid:\n" + "\n".join(problems)) from exc
 
 
+def refuse_duplicate_keys(text: str, file: Path, kind: str) -> None:
+    """Refuse YAML text (already read and loaded by its own reader) that gives a key twice in one mapping.
+
+    For the files that are not validated here (team and workflow files):
+    the same check, on a tree composed by libyaml where it is installed.
+
+    Raises:
+        ConfigError: Naming each duplicated key by its path, with both lines.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:  # its reader has loaded it already; a composer that disagrees is no reason to refuse
+        return
+    _refuse_duplicate_keys(root, file, kind)
+
+
 def _refuse_duplicate_keys(root: yaml.Node | None, file: Path, kind: str) -> None:
     """Refuse a file where one mapping gives the same key twice.
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from switchboard.agents.card import AgentCard, Skill
 from switchboard.errors import ConfigError
 from switchboard.graph.workflows.conditions import Condition, required_status_tests, steps_named
+from switchboard.policies.yaml_source import refuse_duplicate_keys
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 WORKFLOWS_DIR = Path(str(resources.files("switchboard.agents") / "workflows"))
@@ -185,9 +186,11 @@ def load_workflow(path: str | Path) -> Workflow:
     """
     file = _resolve(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read workflow file {file}: {exc}") from exc
+    refuse_duplicate_keys(text, file, "workflow file")  # YAML would keep the last value silently
     if not isinstance(raw, dict):
         raise ConfigError(f"workflow file {file} must hold a mapping with `name` and `steps`")
     try:

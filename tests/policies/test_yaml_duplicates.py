@@ -68,3 +68,21 @@ def test_a_principals_file_with_a_duplicate_key_is_refused(tmp_path: Path) -> No
     file.write_text("roles:\n  finance_manager: Approves refunds.\n  finance_manager: Anyone.\nprincipals: []\n")
     with pytest.raises(ConfigError, match=r"principals\.yaml:3: roles\.finance_manager: .*lines 2 and 3"):
         load_registry([file], required=[file])
+
+
+def test_team_and_workflow_files_refuse_a_key_given_twice(tmp_path: Path) -> None:
+    """Their readers are their own (not validated here), and kept the last value too."""
+    from switchboard.agents.card import load_team
+    from switchboard.graph.workflows.spec import load_workflow
+
+    team = tmp_path / "desk.yaml"
+    team.write_text(
+        "name: desk\nagents:\n  - name: alpha\n    description: Apples.\n"
+        "    max_concurrency: 1\n    max_concurrency: 50\n"
+    )
+    with pytest.raises(ConfigError, match=r"desk\.yaml:6: agents\.0\.max_concurrency: given twice"):
+        load_team(team)
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("name: flow\nname: other\nsteps:\n  - {id: a, agent: alpha, instruction: Do it.}\n")
+    with pytest.raises(ConfigError, match=r"flow\.yaml:2: name: given twice, on lines 1 and 2"):
+        load_workflow(flow)
