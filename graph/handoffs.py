@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 from switchboard.agents.card import Team
 from switchboard.errors import ConfigError
@@ -74,9 +75,13 @@ def check_workflows(policy: PolicyFile, workflows: Iterable[Workflow], team: Tea
     """Refuse, at build time, a workflow whose steps hand work where the grants do not allow.
 
     Raises:
-        ConfigError: Naming the workflow file, the two steps and the grant to add.
+        ConfigError: A step names an agent the team does not have (checked
+            first: a misspelt agent is no grant to add), or hands work where
+            the grants do not allow, naming the workflow file, the two steps
+            and the grant to add.
     """
     for workflow in workflows:
+        _check_agents_exist(workflow, team)
         agents = {s.id: _agent_of(s.agent, s.skill, team) for s in workflow.steps}
         for step in workflow.steps:
             for need in step.needs:
@@ -90,6 +95,20 @@ def check_workflows(policy: PolicyFile, workflows: Iterable[Workflow], team: Tea
                         f"step {need!r} ({source}), a handoff the policy {policy.source or policy.name} does not "
                         f"grant ({decision.reason}); add {target} to grants.{source}.handoffs or change the workflow"
                     )
+
+
+def _check_agents_exist(workflow: Workflow, team: Team) -> None:
+    named = [(s.id, s.agent) for s in workflow.steps] + [
+        (f"{s.id} (compensate)", s.compensate.agent) for s in workflow.steps if s.compensate is not None
+    ]
+    for step, agent in named:
+        if agent is not None and agent not in team.names:
+            close = get_close_matches(agent, list(team.names), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the team has {', '.join(team.names)}"
+            raise ConfigError(
+                f"workflow {workflow.source or workflow.name}: step {step!r} names agent {agent!r}, which team "
+                f"{team.name!r} does not have{hint}"
+            )
 
 
 def refused_handoffs(

@@ -116,3 +116,16 @@ def test_the_shipped_workflows_are_within_the_grants() -> None:
 
 def _shipped_workflows() -> list[Any]:
     return [load_workflow(path) for path in sorted(WORKFLOWS_DIR.glob("retail_*.yaml"))]
+
+
+def test_a_workflow_step_naming_no_agent_of_the_team_says_so_not_add_a_grant() -> None:
+    """A misspelt agent read "add idenity to grants...handoffs" (outside review)."""
+    from switchboard.graph.workflows import Workflow
+
+    flow = Workflow.model_validate({"name": "onboard", "steps": [
+        {"id": "identify", "agent": "finance", "instruction": "Identify the customer."},
+        {"id": "pay", "agent": "finanse", "instruction": "Refund it.", "needs": ["identify"]},
+    ]})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"step 'pay' names agent 'finanse', .*did you mean 'finance'\?") as caught:
+        build_graph(team=load_team(), workflows=[flow])
+    assert "grants" not in str(caught.value)
