@@ -53,6 +53,23 @@ def step_status(findings: Findings, calls: list[ToolCallRecord]) -> tuple[Litera
     return "failed", retryable
 
 
+def counts_against(status: str, retryable: bool, calls: list[ToolCallRecord]) -> bool:
+    """Whether a finished step counts against its agent's health (error rate, circuit breaker).
+
+    The breaker answers "is this agent working?", so only evidence that the
+    agent or its tools did not answer counts: a failure another agent may
+    retry (the agent was ``unable``, its model failed or timed out, a tool
+    ``crashed``), and one whose write is ``uncertain`` (it timed out or was
+    cut off: the server did not answer in time, whatever it did). A step
+    refused by a business rule, the policy or a human (``failed`` with only
+    ``refused`` calls, or ``rejected``) says the work was not allowed, not
+    that the agent is down; counting it would open the circuit of an agent
+    that works and send its next, allowed, work elsewhere. Brought agents
+    are judged by the same rule (:mod:`~switchboard.graph.external_node`).
+    """
+    return status == "failed" and (retryable or any(call["outcome"] == "uncertain" for call in calls))
+
+
 def agent_node(
     card: AgentCard,
     subgraph: CompiledStateGraph[Any, Any, Any, Any],
@@ -178,7 +195,7 @@ class _AgentStep:
         level = logging.WARNING if status == "failed" else logging.DEBUG
         log.log(level, "%s %s step %s: %s", card.name, status, assignment["skill"] or "-", findings.summary)
         if health and lease:
-            await health.arelease(lease, ok=status != "failed" or not retryable)
+            await health.arelease(lease, ok=not counts_against(status, retryable, calls))
         usage = dict(messages_usage(result.get("messages") or []))
         escalations = list(result.get("escalations") or [])
         return _handoff(card, assignment, findings, calls, usage, escalations, slot_wait(claim))

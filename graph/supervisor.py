@@ -3,10 +3,11 @@
 In order, the supervisor:
 
 1. joins what came back since its last decision: a human rejection ends the
-   run; a monitoring alert configured to pause asks a human (see
-   ``switchboard.monitoring.pause_point``); a step that failed for technical
-   reasons is reassigned to a fallback with the context of what was tried
-   (or escalated past the retry budget);
+   run; a step that may have acted before it failed (``uncertain``) asks a
+   human, whatever question came before it; a monitoring alert configured to
+   pause asks a human (see ``switchboard.monitoring.pause_point``); a step
+   that failed for technical reasons is reassigned to a fallback with the
+   context of what was tried (or escalated past the retry budget);
 2. escalates past the hop limit;
 3. follows the plan of the last model decision while its steps go as
    expected (:mod:`~graph.plan`), else asks the
@@ -27,7 +28,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
@@ -53,6 +54,12 @@ from switchboard.graph.state import (
 from switchboard.monitoring import pause_point
 
 SupervisorNode = Callable[[SupervisorState, RunnableConfig], Awaitable[Command[Any]]]
+
+UNCERTAIN_STEP = "uncertain step"
+"""The ``error`` of the decision that puts uncertain steps to a human: how the supervisor knows it asked."""
+
+_SHOWN_CHARS = 300
+"""How much of an uncertain call's arguments and result a question quotes."""
 
 
 def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = None) -> SupervisorNode:
@@ -110,6 +117,9 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         fresh = query.since_last_decision(trail)
         if any(h["status"] == "rejected" for h in fresh):
             return Command(goto="finalize", update={"outcome": "rejected"})
+        uncertain = unasked_uncertain(trail)
+        if uncertain:  # before anything else may hand its work on, and before an alert is taken off its list
+            return _ask_about(uncertain)
         alert = pause_point(config)  # a monitoring alert configured to pause asks a human before the next move
         if alert is not None:
             return _guard(f"Monitoring alert ({alert.detector}): {alert.message}. Continue the run?", "alert")
@@ -142,6 +152,67 @@ def _decider(router: Router, max_hops: int) -> SupervisorNode:
         return _follow(result, state, hops)
 
     return supervisor
+
+
+def is_uncertain(handoff: HandoffEvent) -> bool:
+    """Whether a step failed after an action whose effect is unknown.
+
+    A card agent's write that timed out or was cut off mid-call, and a
+    brought agent stopped, or left without an answer, after its request
+    may have reached it (its run is recorded as one ``uncertain`` call),
+    may have taken effect. Another agent given the step could do it again,
+    so only a human may decide what follows.
+    """
+    return handoff["status"] == "failed" and any(call["outcome"] == "uncertain" for call in handoff["tool_calls"])
+
+
+def unasked_uncertain(trail: Sequence[TrailEvent]) -> list[HandoffEvent]:
+    """The current turn's uncertain steps that no human has been asked about yet.
+
+    Steps are asked about by a decision with error :data:`UNCERTAIN_STEP`;
+    those after the last such decision are not. Counting from there rather
+    than from the last decision keeps a step in view after another question
+    (a budget, a guardian, an alert) came first: a go-ahead on that question
+    says nothing about the uncertain step.
+    """
+    turn = query.current_turn(trail)
+    asked = [i for i, event in enumerate(turn) if query.is_decision(event) and event.get("error") == UNCERTAIN_STEP]
+    since = turn[asked[-1] + 1 :] if asked else turn
+    return [event for event in since if query.is_handoff(event) and is_uncertain(event)]
+
+
+def _ask_about(uncertain: Sequence[HandoffEvent]) -> Command[Literal["escalate"]]:
+    """Pause for a human, who decides what follows a step that may have acted.
+
+    The question names each call whose effect is unknown. Going on sends
+    the run back to the routing model, with the human's note, and it may
+    then give the step to another agent: that is the human's call, not the
+    model's. Rejecting ends the run.
+    """
+    steps = " ".join(_uncertain_step(handoff) for handoff in uncertain)
+    question = (
+        f"{steps} A human should check whether it took effect before anyone tries again. Go on (with a note on "
+        "what you found) to let the supervisor decide the next step, which may give this work to another agent; "
+        "reject to end the run."
+    )
+    return _guard(question, UNCERTAIN_STEP)
+
+
+def _uncertain_step(handoff: HandoffEvent) -> str:
+    calls = "; ".join(
+        f"{call['tool']}({_clip(_arguments(call['args']))}): {_clip(call['result'])}"
+        for call in handoff["tool_calls"]
+        if call["outcome"] == "uncertain"
+    )
+    return f"{handoff['agent']}'s step {handoff['skill'] or _clip(handoff['instruction'])!r} may have acted: {calls}."
+
+
+def _arguments(args: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={json.dumps(value, default=str)}" for name, value in args.items())
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
 def _payload(state: SupervisorState, assignment: Assignment) -> AgentInput:

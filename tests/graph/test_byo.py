@@ -392,13 +392,14 @@ async def test_a_brought_agent_past_its_timeout_is_stopped_and_not_retried_elsew
     card = _forecast_card("slow", timeout_s=0.05, fallbacks={"forecast": ("backup",)})
     slow = Agent(RunnableLambda(dawdle), card=card)
     backup = Agent(weather_agent(fake()), card=_forecast_card("backup"))
-    supervisor = ScriptedChatModel(steps=[route("slow", "Forecast for Paris.", skill="forecast"), finish()])
+    supervisor = ScriptedChatModel(steps=[route("slow", "Forecast for Paris.", skill="forecast")])
     result = await build_graph([slow, backup], supervisor_model=supervisor).ainvoke({"task": "forecast"})
 
     supervisor.assert_complete()
     (step,) = trail_of(result, "handoff")  # the backup was never given the step: the slow one may have acted
     assert step["status"] == "failed" and not step["retryable"]
     assert "did not finish within 0.05s" in step["summary"]
+    assert trail_of(result, "decision")[-1]["error"] == "uncertain step"  # a human is asked, not the model
 
 
 def test_the_graph_package_does_not_depend_on_the_embedded_engine() -> None:

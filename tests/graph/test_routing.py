@@ -25,7 +25,6 @@ from switchboard.settings import Settings
 from switchboard.testing import (
     ScriptedChatModel,
     call,
-    escalate,
     fail,
     finish,
     handoff,
@@ -396,7 +395,7 @@ async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_pa
         }
     )
     model = ScriptedChatModel(
-        steps=[route("billing", "pay", skill="invoices"), escalate("The payment may or may not have gone through.")],
+        steps=[route("billing", "pay", skill="invoices")],  # asked once: the uncertain step goes to a human
         agents={"billing": [call("slow_write", amount=10), handoff("the write hung", status="failed")]},
     )
     async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
@@ -405,12 +404,13 @@ async def test_a_write_that_timed_out_is_not_retried_elsewhere(ops: Team, tmp_pa
     model.assert_complete()
     (only,) = _handoffs(state)
     assert not only["retryable"] and only["tool_calls"][0]["outcome"] == "uncertain"
-    assert state.next == ("escalate",)  # the supervisor was asked, not billing_backup
+    assert state.next == ("escalate",)  # a human is asked, not billing_backup nor the routing model
+    assert query.decisions(state.values["trail"])[-1]["error"] == "uncertain step"
 
 
 async def test_a_write_cut_off_mid_call_is_uncertain_not_retried_elsewhere(make: Factory) -> None:
     model = ScriptedChatModel(
-        steps=[route("billing", "pay", skill="invoices"), escalate("The payment may or may not have gone through.")],
+        steps=[route("billing", "pay", skill="invoices")],  # asked once: the uncertain step goes to a human
         agents={"billing": [call("flaky_write", amount=10), handoff("the payment server failed", status="failed")]},
     )
     state = await _run(make(model), {"task": "pay"})
@@ -418,7 +418,8 @@ async def test_a_write_cut_off_mid_call_is_uncertain_not_retried_elsewhere(make:
     (only,) = _handoffs(state)
     (cut,) = only["tool_calls"]
     assert cut["outcome"] == "uncertain" and "connection reset" in cut["result"] and "unknown" in cut["result"]
-    assert not only["retryable"]  # the supervisor was asked, not billing_backup, who would send it again
+    assert not only["retryable"]  # a human is asked, not billing_backup, who would send it again
+    assert state.next == ("escalate",)
 
 
 async def test_a_crashed_read_makes_the_step_retryable_elsewhere(make: Factory) -> None:
