@@ -40,14 +40,32 @@ from switchboard.policies.guardians import GuardianContext, run_guardians
 _KINDS: dict[str, AuditKind] = {"decision": "routing", "handoff": "handoff", "escalation": "escalation"}
 
 
-def trail_records(config: RunnableConfig, trail: Sequence[TrailEvent], start: int = 0) -> list[Record]:
-    """The audit entries of the trail events from ``start`` on (each one's id is the thread and its position)."""
+def trail_records(
+    config: RunnableConfig, trail: Sequence[TrailEvent], start: int = 0, *, epoch: str = ""
+) -> list[Record]:
+    """The audit entries of the trail events from ``start`` on (ids: thread, :func:`thread_epoch`, position)."""
     thread, _ = thread_of(config)
     return [
-        ((thread, "trail", index), thread, kind, _payload(event))
+        ((thread, epoch, "trail", index), thread, kind, _payload(event))
         for index, event in enumerate(trail[start:], start)
         if (kind := _KINDS.get(event["kind"])) is not None
     ]
+
+
+def thread_epoch(state: SupervisorState) -> str:
+    """What tells this thread's history apart from another's under the same thread id: its first message's id.
+
+    Trail entries are keyed by their place in the trail, which starts at 0
+    again for a thread id used over fresh checkpoints (a notebook run twice
+    with a new ``InMemorySaver`` and the same data directory), and for every
+    run with no thread id at all (``"-"``): their entries were taken for ones
+    already recorded and dropped. The first message (the intake adds one,
+    with a fresh id, when a run starts with ``task``) is checkpointed with
+    the thread, so a node that runs again after a resume keys its entries
+    as before and records nothing twice.
+    """
+    messages = state.get("messages") or []
+    return str(getattr(messages[0], "id", None) or "") if messages else ""
 
 
 def _payload(event: TrailEvent) -> dict[str, Any]:
@@ -81,6 +99,7 @@ def govern_results(
     ``pending``, the audit entries the supervisor writes in one go.
     """
     thread, _ = thread_of(config)
+    epoch = thread_epoch(state)
     trail = state.get("trail") or []
     fresh = query.since_last_decision(trail)
     if fresh:
@@ -93,7 +112,8 @@ def govern_results(
                     continue
                 payload = {"agent": handoff["agent"], "guardian": verdict.guardian, "action": verdict.action,
                            "reason": verdict.reason}  # fmt: skip
-                pending.append(((thread, "guardian", start + offset, verdict.guardian), thread, "guardian", payload))
+                pending.append(((thread, epoch, "guardian", start + offset, verdict.guardian), thread, "guardian",
+                                payload))  # fmt: skip
                 if verdict.action == "block":
                     return Stop(
                         f"A check on {handoff['agent']}'s result failed ({verdict.guardian}): {verdict.reason} "
@@ -111,7 +131,7 @@ def govern_results(
     spent = budget(gov.policy, used)
     if spent.ok:
         return None
-    pending.append(((thread, "budget", len(trail)), thread, "budget", {
+    pending.append(((thread, epoch, "budget", len(trail)), thread, "budget", {
         "exceeded": list(spent.exceeded), "reason": spent.reason, "action": spent.action,
         "tokens": used.tokens, "cost_usd": used.cost_usd, "estimated": models["estimated"],
     }))  # fmt: skip
@@ -144,8 +164,9 @@ def stopped_run(reason: str) -> Command[Any]:
 
 
 def refused_handoff(
-    gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], update: Any, pending: list[Record]
-) -> str | None:
+    gov: Governance, config: RunnableConfig, trail: Sequence[TrailEvent], update: Any, pending: list[Record],
+    *, epoch: str = "",
+) -> str | None:  # fmt: skip
     """Why the supervisor's update would pass work where the policy's handoff grants do not allow, if so.
 
     Every refusal is added to ``pending`` for the audit log (``handoff_refused``);
@@ -158,5 +179,5 @@ def refused_handoff(
     thread, _ = thread_of(config)
     for index, item in enumerate(refused):
         payload = {"source": item.source, "target": item.target, "via": item.via, "reason": item.reason}
-        pending.append(((thread, "handoff_refused", len(trail), index), thread, "handoff_refused", payload))
+        pending.append(((thread, epoch, "handoff_refused", len(trail), index), thread, "handoff_refused", payload))
     return refused[0].question()

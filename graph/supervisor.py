@@ -38,7 +38,14 @@ from switchboard.agents.questions import ASK_TOOL, REPLY_FIELD
 from switchboard.graph import backpressure
 from switchboard.graph import trail as query
 from switchboard.graph.decision import RoutingDecision
-from switchboard.graph.oversight import counted, govern_results, refused_handoff, stopped_run, trail_records
+from switchboard.graph.oversight import (
+    counted,
+    govern_results,
+    refused_handoff,
+    stopped_run,
+    thread_epoch,
+    trail_records,
+)
 from switchboard.graph.plan import next_planned, plan_entries
 from switchboard.graph.routing import Offer, Router, RouteResult
 from switchboard.graph.state import (
@@ -81,7 +88,8 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         # Everything up to this node's previous decision was recorded when it was made (before its
         # checkpoint), so only the events since then are new: the audit costs O(steps), not O(steps²).
         # All of it is written in one transaction before the node returns (so before its checkpoint).
-        pending = trail_records(config, trail, _last_decision_index(trail))
+        epoch = thread_epoch(state)
+        pending = trail_records(config, trail, _last_decision_index(trail), epoch=epoch)
         try:
             stop = govern_results(gov, config, state, pending)
             if stop is not None:
@@ -91,11 +99,11 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         except Exception:
             await gov.record_many(pending)  # what came in is on record even when deciding fails
             raise
-        refused = refused_handoff(gov, config, trail, command.update, pending)
+        refused = refused_handoff(gov, config, trail, command.update, pending, epoch=epoch)
         if refused:
             command = _guard(refused, "handoff not granted")
         update = command.update if isinstance(command.update, dict) else {}
-        pending += trail_records(config, [*trail, *(update.get("trail") or [])], len(trail))
+        pending += trail_records(config, [*trail, *(update.get("trail") or [])], len(trail), epoch=epoch)
         await gov.record_many(pending)
         return command
 
