@@ -56,8 +56,10 @@ class HandoffEvent(TypedDict):
     instruction: str
     status: Literal["done", "failed", "rejected"]
     retryable: bool
-    """For failures: another agent might succeed (the agent raised, timed out,
-    crashed a tool or said it was unable), as opposed to a business refusal."""
+    """For failures: another agent might succeed (the agent raised, crashed a
+    tool or said it was unable), as opposed to a business refusal. A step
+    with an ``uncertain`` call (a write that timed out or was cut off) is
+    never handed on, whatever this says: it goes to a human first."""
     summary: str
     facts: dict[str, Any]
     reasoning: str

@@ -218,6 +218,8 @@ def _print_route(decision: dict[str, Any], as_json: bool, console: Console) -> i
     if decision["instruction"]:
         console.print(f"asks: {decision['instruction']}")
     console.print(f"shortlist: {', '.join(decision['shortlist'])}")
+    for agent, why in (decision.get("unavailable") or {}).items():  # skipped as a run would skip them
+        console.print(f"skipped: {agent} ({why})")
     return 0
 
 

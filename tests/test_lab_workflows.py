@@ -74,3 +74,15 @@ async def test_without_a_health_file_every_agent_is_idle_and_none_is_made() -> N
     decision = await route_once(RETURN, make_router(settings))
     assert decision["agent"] == "finance" and decision["unavailable"] == {}
     assert not health_path(settings).exists()  # the lab runs nothing, so it leaves no data behind
+
+
+def test_route_prints_whom_it_skipped_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from switchboard.cli import _print_route
+
+    decision = {"action": "route", "agent": "finance_backup", "skill": "process_return", "confidence": 0.9,
+                "source": "model", "reason": "returns", "instruction": "", "shortlist": ["finance_backup"],
+                "unavailable": {"finance": "circuit open"}}  # fmt: skip
+    _print_route(decision, False, Console(width=200))
+    assert "skipped: finance (circuit open)" in capsys.readouterr().out
