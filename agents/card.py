@@ -71,6 +71,21 @@ class Skill(BaseModel):
     whose context already holds the facts (see :meth:`AgentCard.tools_of`)."""
 
 
+class A2ASource(BaseModel):
+    """Where a team file's remote agent is: an A2A agent whose card was saved beside the team file.
+
+    The card is read from a file, not fetched, so loading a team and building
+    its graph never wait on a remote server; save it once with
+    ``switchboard.agents.a2a.discover_card`` (or from the agent's
+    ``/.well-known/agent-card.json``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    card: str
+    """The saved A2A card (JSON), relative to the team file; its interfaces say where the agent listens."""
+
+
 class AgentCard(BaseModel):
     """Who an agent is and what it may do."""
 
@@ -103,6 +118,9 @@ class AgentCard(BaseModel):
     instructions: str = ""
     """Extra system-prompt text for an agent Switchboard runs itself (an
     ``AgentSpec``'s prompt); not shown to routing."""
+    a2a: A2ASource | None = None
+    """A remote agent over A2A (see :mod:`switchboard.agents.a2a`): its steps are A2A messages. It
+    has no tools, model or instructions here: it runs them itself, and is governed at the handoff."""
 
     @field_validator("name")
     @classmethod
@@ -113,6 +131,15 @@ class AgentCard(BaseModel):
                 f"{sorted(_RESERVED)}; rename it in the team file"
             )
         return name
+
+    @model_validator(mode="after")
+    def _remote_runs_itself(self) -> AgentCard:
+        if self.a2a is not None and (self.tools or self.model or self.instructions):
+            raise ValueError(
+                f"agent {self.name!r} is a remote A2A agent: it runs its own tools and model, so its card takes no "
+                "`tools`, `model` or `instructions`; drop them, or drop `a2a`"
+            )
+        return self
 
     @model_validator(mode="after")
     def _skill_tools_on_the_card(self) -> AgentCard:

@@ -15,9 +15,11 @@ governed at the handoff (see ``external_node``).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -294,6 +296,14 @@ class _Roster:
 
     @classmethod
     def of(cls, agents: Sequence[AgentLike] | None, team: Team | None) -> _Roster:
+        roster = cls._of(agents, team)
+        for card in roster.team.agents:  # a team file's remote agents, brought like any other
+            if card.a2a is not None and card.name not in roster.brought:
+                roster.brought[card.name] = _remote(card, card.a2a.card, roster.team)
+        return roster
+
+    @classmethod
+    def _of(cls, agents: Sequence[AgentLike] | None, team: Team | None) -> _Roster:
         if agents is None:
             return cls(team or load_team())
         if not agents and team is None:
@@ -318,6 +328,19 @@ class _Roster:
             return cls(Team.model_validate({**base, "agents": cards}), specs, brought)
         except ValidationError as exc:
             raise ConfigError(f"the agents do not form a valid team:\n{exc}") from exc
+
+
+def _remote(card: AgentCard, saved_card: str, team: Team) -> Agent:
+    """The agent of a team file's A2A card: its saved remote card, read from beside the team file."""
+    from switchboard.agents.a2a import a2a_agent_from_card
+
+    base = team.source.parent if team.source is not None else Path.cwd()
+    file = (base / saved_card).resolve()
+    try:
+        saved = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"agent {card.name!r}: cannot read its saved A2A card {file}: {exc}") from exc
+    return a2a_agent_from_card(saved, card=card)
 
 
 def _card_of(item: Any) -> AgentCard:

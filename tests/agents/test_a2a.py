@@ -6,6 +6,7 @@ routes on uvicorn, see ``a2a_server``); only the supervisor is scripted.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,3 +192,43 @@ def test_a_missing_sdk_names_the_install_command(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "a2a.client", None)
     with pytest.raises(ConfigError, match=r"pip install 'switchboard\[a2a\]'"):
         a2a_agent_from_card({"name": "x"})
+
+
+async def test_a_team_file_names_a_remote_agent_by_its_saved_card(
+    remote: RunningAgent, saver: BaseCheckpointSaver[Any], tmp_path: Path
+) -> None:
+    """Teams are configured in files: an agent card with ``a2a: {card: FILE}`` is the remote agent."""
+    from switchboard.agents.card import load_team
+
+    (tmp_path / "forecast.json").write_text(json.dumps(MessageToDict(remote.card)))
+    team_file = tmp_path / "desk.yaml"
+    team_file.write_text(
+        "name: desk\nagents:\n"
+        "  - name: weather\n    description: Weather forecasts for any city.\n"
+        "    skills: [{id: forecast, description: Tomorrow's weather.}]\n"
+        "    a2a: {card: forecast.json}\n"
+    )
+    supervisor = ScriptedChatModel(steps=[route("weather", "Forecast for Oslo.", skill="forecast"), finish()])
+    graph = build_graph(team=load_team(team_file), supervisor_model=supervisor, checkpointer=saver)
+    values = await graph.ainvoke({"task": "Rain in Oslo?"}, {"configurable": {"thread_id": "oslo"}})
+
+    supervisor.assert_complete()
+    (step,) = handoffs(values)
+    assert step["agent"] == "weather" and step["summary"] == "Forecast: light rain, 18 C. (forecast for oslo.)"
+    assert remote.executor.texts == ["Forecast for Oslo."]
+
+
+def test_a_remote_agent_in_a_team_file_takes_no_tools_and_needs_its_card(tmp_path: Path) -> None:
+    from switchboard.agents.card import load_team
+
+    team_file = tmp_path / "desk.yaml"
+    body = (
+        "name: desk\nagents:\n  - name: weather\n    description: Forecasts.\n"
+        "    skills: [{id: forecast, description: x}]\n"
+    )
+    team_file.write_text(body + "    tools: [get_weather]\n    a2a: {card: forecast.json}\n")
+    with pytest.raises(ConfigError, match="takes no `tools`"):
+        load_team(team_file)
+    team_file.write_text(body + "    a2a: {card: missing.json}\n")
+    with pytest.raises(ConfigError, match=r"'weather': cannot read its saved A2A card .*missing\.json"):
+        build_graph(team=load_team(team_file), model=ScriptedChatModel(steps=[]))
