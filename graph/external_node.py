@@ -60,7 +60,7 @@ _UNANSWERED = frozenset(
         "TimeoutException",  # httpx, httpcore: a read or write timeout (connect and pool ones are above)
         "NetworkError",  # httpx, httpcore: a read or write error, a connection dropped mid-call
         "ProtocolError",  # httpx, httpcore, urllib3: the server hung up or answered garbage mid-reply
-        "ConnectionError",  # the standard library's (reset, aborted, broken pipe) and requests'
+        "ConnectionError",  # the standard library's (reset, aborted, broken pipe); requests' is a wrapper
         "Timeout",  # requests
         "ReadTimeoutError",  # urllib3
         "ChunkedEncodingError",  # requests
@@ -243,8 +243,15 @@ def may_have_acted(exc: BaseException) -> BaseException | None:
     return None
 
 
+_WRAPPERS = frozenset({("requests.exceptions", "ConnectionError"), ("urllib3.exceptions", "MaxRetryError")})
+"""Classes that wrap either kind (requests' ``ConnectionError`` is raised for a refused connection and for one
+reset mid-reply alike): what they wrap, in their chain, says which."""
+
+
 def _unanswered(exc: BaseException) -> bool | None:
     """``True``: raised once the request may have arrived; ``False``: before it left; ``None``: it does not say."""
+    if any((cls.__module__, cls.__name__) in _WRAPPERS for cls in type(exc).__mro__):
+        return None
     for cls in type(exc).__mro__:
         if cls.__name__ in _SENT_NOTHING:
             return False

@@ -4,7 +4,7 @@ The README's bring-your-own example runs two tasks with no thread id, and
 the notebook runs its threads again over a fresh ``InMemorySaver`` with the
 same data directory. Trail entries were keyed by thread and position, so the
 second run's routing decisions and handoffs were taken for the first's and
-silently dropped. They are keyed by their content too now; a re-run after a
+silently dropped. They are keyed by the thread's first message id too now; a re-run after a
 resume still records nothing twice (the durability tests cover that).
 """
 

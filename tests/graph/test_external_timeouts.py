@@ -335,3 +335,17 @@ async def test_uncertain_failures_count_against_the_brought_agent(saver: BaseChe
         await _run(_raising(httpx.ReadTimeout("read", request=_REQUEST)), saver, health=health, thread=thread)
     seen = health.health("remote")
     assert seen.error_rate == 1.0 and seen.breaker == "open"
+
+
+def test_a_refused_connection_through_requests_is_nothing_sent() -> None:
+    """requests wraps a refused connection and a reset mid-reply in one ConnectionError (review of this round)."""
+    import requests
+
+    from switchboard.graph.external_node import may_have_acted
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(requests.exceptions.ConnectionError) as refused:
+        requests.post(f"http://127.0.0.1:{port}/rpc", json={}, timeout=5)
+    assert may_have_acted(refused.value) is None
