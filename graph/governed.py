@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.constants import CONFIG_KEY_CHECKPOINTER
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StateUpdate
@@ -82,14 +83,26 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         """Whether a new turn has a thread of its own to check: a checkpointer, and not run inside another graph.
 
         Without a checkpointer nothing can be paused; inside a parent graph
-        the thread, and its pause, are the parent's. A ``Command`` is always
-        checked (LangGraph refuses one without a checkpointer anyway).
+        (this graph as its node, or called from one) the thread and its pause
+        are the parent's. Being inside is told by LangGraph's own run context,
+        not by the caller's config: a ``checkpoint_ns`` anyone can send. A
+        ``Command`` is always checked (LangGraph refuses one without a
+        checkpointer anyway).
         """
         if isinstance(input, Command):
             return True
         configurable = (config or {}).get("configurable") or {}
         saver = configurable.get(CONFIG_KEY_CHECKPOINTER, self.checkpointer)
-        return bool(saver) and not configurable.get("checkpoint_ns")
+        return bool(saver) and not _inside_a_run()
+
+
+def _inside_a_run() -> bool:
+    """Whether this call comes from a node of a running graph (its run config is in the context)."""
+    try:
+        get_config()
+    except RuntimeError:
+        return False
+    return True
 
 
 def governed(graph: CompiledStateGraph[Any, Any, Any, Any]) -> GovernedGraph:
@@ -121,14 +134,16 @@ def _refuse_if_paused(snapshot: StateSnapshot, config: RunnableConfig, *, what: 
 
 
 def _latest(config: RunnableConfig | None) -> RunnableConfig:
-    """The thread's config without a ``checkpoint_id``: the checks read where the thread stands now.
+    """The thread's own config, without a ``checkpoint_id``: the checks read where the thread stands now.
 
     A write or a run aimed at an earlier checkpoint forks the thread from
     there; checked against that checkpoint, a fork from before a question
-    would leave the question behind.
+    would leave the question behind. A ``checkpoint_ns`` (or its map) sent
+    by a caller would point the check at a namespace that holds no pause.
     """
     config = config or {}
-    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k != "checkpoint_id"}
+    dropped = {"checkpoint_id", "checkpoint_ns", "checkpoint_map"}
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k not in dropped}
     return {**config, "configurable": configurable}
 
 

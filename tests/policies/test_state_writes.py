@@ -89,6 +89,10 @@ async def test_a_new_turn_cannot_drop_a_pending_question(settings: Settings, ret
         for turn in ({"task": "never mind, just tell me my balance"}, {"messages": [("user", "hello?")]}):
             with pytest.raises(ThreadError, match="paused on a question"):
                 await graph.ainvoke(turn, config)
+        # A caller's checkpoint_ns does not make the run look nested, where the pause would be a parent's.
+        posing: Any = {"configurable": {"thread_id": paused.thread_id, "checkpoint_ns": "x"}}
+        with pytest.raises(ThreadError, match="paused on a question"):
+            await graph.ainvoke({"task": "never mind"}, posing)
         state = await graph.aget_state(config)
     assert [i.value["interrupt_id"] for i in state.interrupts] == [paused.pending["interrupt_id"]]
     assert snapshot(retail_db) == before
