@@ -65,6 +65,8 @@ def _check_row(
 ) -> AuditProblem | None:
     seq = row["seq"]
     expected = 1 if previous is None else previous["seq"] + 1
+    if seq < 1:
+        return _bad("changed", row, f"entry {seq} is outside the log (entries are numbered from 1): it was added")
     if whole_log and seq != expected:
         return _bad("missing", row, f"entries {expected}..{seq - 1} are missing before entry {seq}")
     recomputed = entry_hash(

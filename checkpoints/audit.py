@@ -270,9 +270,18 @@ class AuditLog:
         try:
             with self._transaction():
                 heads: dict[str, tuple[int, str, int]] = {}
+                found: set[str] = set()
                 for (event, thread, kind, _), text in zip(events, texts, strict=True):
+                    if thread == ALL:
+                        raise AuditError(f"{ALL!r} names the whole log's head, not a thread; use another thread id")
                     existing = self._by_event(event)
                     if existing is not None:
+                        if (existing.thread, existing.kind) != (thread, kind):
+                            raise AuditError(self._forged(
+                                f"entry {existing.seq} holds the id of thread {thread!r}'s {kind} event, but is "
+                                f"a {existing.kind} entry of thread {existing.thread!r}"
+                            ))  # fmt: skip
+                        found.add(thread)
                         written.append(existing)
                         continue
                     seq, prev, total = heads.get(ALL) or self._sound_head(ALL)
@@ -286,6 +295,8 @@ class AuditLog:
                                               digest))  # fmt: skip
                 for scope, (seq, digest, count) in heads.items():
                     self._conn.execute(_UPSERT_HEAD, (scope, seq, digest, count, self._mac(scope, seq, digest, count)))
+                for thread in found:  # a re-run's events, already recorded: are they of the thread's own chain?
+                    self._verified_rows(thread)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot write to the audit log {self.path}: {exc}") from exc
         return written
@@ -326,6 +337,9 @@ class AuditLog:
         row = self._conn.execute("select seq, hash, count, mac from audit_heads where scope = ?", [scope]).fetchone()
         if scope == ALL:
             last = self._conn.execute("select seq, hash from audit_log order by seq desc limit 1").fetchone()
+            first = self._conn.execute("select min(seq) from audit_log").fetchone()[0]
+            if first is not None and first < 1:
+                raise AuditError(self._forged(f"entry {first} is outside the log (entries are numbered from 1)"))
         else:
             last = self._conn.execute(
                 "select seq, hash from audit_log where thread = ? order by seq desc limit 1", [scope]
@@ -341,7 +355,10 @@ class AuditLog:
             problem = f"{name} does not end where its head record says (entry {row[0]})"
         else:
             return (row[0], row[1], row[2])
-        raise AuditError(
+        raise AuditError(self._forged(problem))
+
+    def _forged(self, problem: str) -> str:
+        return (
             f"the audit log {self.path} was changed outside Switchboard: {problem}. Nothing more is recorded "
             "(and so nothing runs) until it is looked into: `switchboard audit verify` names the first bad entry"
         )
@@ -404,18 +421,27 @@ class AuditLog:
             AuditError: The thread's entries do not verify; the message names
                 the first bad one.
         """
+        with self._lock:
+            rows = self._verified_rows(thread)
+        return [_entry(row) for row in rows]
+
+    def _verified_rows(self, thread: str) -> list[dict[str, Any]]:
+        """A thread's rows, in order, once its chain and head verify (call under ``self._lock``).
+
+        Raises:
+            AuditError: They do not; the message names the first bad entry.
+        """
         from switchboard.checkpoints._audit_verify import verify_rows
 
-        with self._lock:
-            rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
-            heads = {row["scope"]: row for row in self._rows("select * from audit_heads where scope = ?", [thread])}
+        rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
+        heads = {row["scope"]: row for row in self._rows("select * from audit_heads where scope = ?", [thread])}
         problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=None)
         if problem is not None:
             raise AuditError(
                 f"the audit trail of thread {thread!r} in {self.path} does not verify ({problem.message}, "
                 f"entry {problem.seq}); nothing is decided on it until it is looked into: `switchboard audit verify`"
             )
-        return [_entry(row) for row in rows]
+        return rows
 
     def consumed_approvals(self, thread: str) -> frozenset[str]:
         """Token ids of approvals used up in ``thread`` (``approval_consumed`` entries, verified first)."""

@@ -89,7 +89,7 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
         # checkpoint), so only the events since then are new: the audit costs O(steps), not O(steps²).
         # All of it is written in one transaction before the node returns (so before its checkpoint).
         epoch = thread_epoch(state)
-        pending = trail_records(config, trail, _last_decision_index(trail), epoch=epoch)
+        pending = trail_records(config, trail, _after_last_decision(trail), epoch=epoch)
         try:
             stop = govern_results(gov, config, state, pending)
             if stop is not None:
@@ -110,10 +110,11 @@ def supervisor_node(router: Router, *, max_hops: int, gov: Governance | None = N
     return supervisor
 
 
-def _last_decision_index(trail: Sequence[TrailEvent]) -> int:
+def _after_last_decision(trail: Sequence[TrailEvent]) -> int:
+    """Where the events this node has not recorded yet start: after its last decision (recorded when made)."""
     for index in range(len(trail) - 1, -1, -1):
         if query.is_decision(trail[index]):
-            return index
+            return index + 1
     return 0
 
 

@@ -105,3 +105,41 @@ def test_an_honest_log_keeps_appending(tmp_path: Path) -> None:
     log = _log(tmp_path / "audit.sqlite")
     log.append_many([("e5", "C", "tool_call", {"n": 5}), ("e6", "A", "tool_call", {"n": 6})])
     assert log.verify().ok and len(log.trusted_entries("A")) == 3
+
+
+def _forge_under_id(path: Path, event: str, thread: str, kind: str, seq: int) -> None:
+    """A row under an event id the graph will use next, outside the chain (seq < 1) or in another thread."""
+    at, text = "2099-01-01T00:00:00.000000+00:00", '{"note":"forged"}'
+    digest = entry_hash(seq, event, thread, kind, at, text, "0" * 64, "0" * 64)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "insert into audit_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, event, thread, kind, at, text, "0" * 64, "0" * 64, digest),
+        )
+
+
+@pytest.mark.parametrize(
+    ("thread", "kind"), [("zz", "escalation"), ("A", "approval")], ids=["another-thread", "same-thread-and-kind"]
+)
+def test_an_event_id_taken_by_a_forged_row_is_refused_not_returned(tmp_path: Path, thread: str, kind: str) -> None:
+    """Review of this round: a row under the graph's next event id (seq < 1) was returned as already recorded.
+
+    Its time became the graph's clock for the event, and the real entry (a
+    refund's tool call) was never written, while the thread still verified.
+    """
+    path = tmp_path / "audit.sqlite"
+    _log(path).close()
+    _forge_under_id(path, "answer-1", thread, kind, seq=0)
+    log = AuditLog(path, key=KEY)
+    with pytest.raises(AuditError):
+        log.append("answer-1", "A", "approval", {"interrupt_id": "q1", "attempt": 1})
+    with pytest.raises(AuditError):  # nor does any later append go on over it
+        log.append("e9", "A", "tool_call", {"n": 9})
+    assert "outside the log" in str(log.verify().first_bad.message)  # type: ignore[union-attr]
+
+
+def test_a_thread_may_not_be_named_like_the_logs_head(tmp_path: Path) -> None:
+    log = _log(tmp_path / "audit.sqlite")
+    with pytest.raises(AuditError, match="names the whole log's head"):
+        log.append("e9", "*", "tool_call", {"n": 9})
+    assert log.verify().ok
