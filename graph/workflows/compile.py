@@ -21,6 +21,7 @@ supervisor through :func:`~switchboard.graph.workflows.outcome.workflow_node`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
@@ -99,7 +100,9 @@ def build_workflow_graph(
             # The step that stopped the workflow started the compensations itself.
             builder.add_conditional_edges(join, _gate(workflow, (step,), END), [step.id, END])
     roots = tuple(s for s in workflow.steps if not s.needs)
-    builder.add_conditional_edges(START, _gate(workflow, roots, halt), [s.id for s in roots])
+    builder.add_node(BEGIN, _begin(workflow))
+    builder.add_edge(START, BEGIN)
+    builder.add_conditional_edges(BEGIN, _gate(workflow, roots, halt), [s.id for s in roots])
     for step in workflow.steps:
         nexts = tuple(s for s in workflow.dependents(step.id) if len(s.needs) == 1)
         ends = list(dict.fromkeys([*(s.id for s in nexts), halt, END]))
@@ -130,8 +133,8 @@ def _gate(workflow: Workflow, candidates: tuple[Step, ...], halt: str) -> Route:
             context=dict(state.get("context") or {}),
             history=_history(state),
         )
-        if state.get("run"):
-            payload["run"] = state["run"]
+        if run := _run_of(state):
+            payload["run"] = run
         sends: list[Send | str] = [Send(s.id, payload) for s in candidates if _ready(s, results)]
         return sends or [END]
 
@@ -158,6 +161,35 @@ def _history(state: WorkflowState) -> list[ToolCallRecord]:
     """
     steps = [call for handoff in query.handoffs(state.get("trail") or []) for call in handoff["tool_calls"]]
     return [*(state.get("history") or []), *steps]
+
+
+BEGIN = "begin__run"
+"""The node every run starts at: it names the run (see :func:`_begin`)."""
+
+
+def _begin(workflow: Workflow) -> Node:
+    """Name this run: the id it was given (the supervisor's assignment), else the workflow's name, else a new one.
+
+    A standalone graph keeps one thread across its runs, so its second run
+    would otherwise key its steps' writes like the first's, and have them
+    replayed instead of done: a thread's first run is named after the
+    workflow, each later one afresh. The name is checkpointed with this
+    node, so a run resumed after a pause or a crash keeps it.
+    """
+
+    async def begin(state: WorkflowState) -> dict[str, Any]:
+        if state.get("run"):
+            return {"run_id": state["run"]}
+        if not state.get("run_id"):
+            return {"run_id": workflow.name}
+        return {"run_id": f"{workflow.name}-{uuid.uuid4().hex[:12]}"}
+
+    return begin
+
+
+def _run_of(state: WorkflowState) -> str | None:
+    """The run's name; a run that began before runs were named has only the id it was given, if any."""
+    return state.get("run_id") or state.get("run") or None
 
 
 async def _join(state: WorkflowState) -> dict[str, Any]:
@@ -207,7 +239,7 @@ def _undo_node(workflow: str, step: Step, agent: str, runner: StepRunner) -> Nod
             task=state.get("task", ""),
             context=dict(state.get("context") or {}),
             history=tuple(_history(state)),
-            run=state.get("run"),
+            run=_run_of(state),
         )
         outcome = await _run(runner, request, config)
         return {

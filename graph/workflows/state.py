@@ -47,8 +47,11 @@ class WorkflowState(TypedDict, total=False):
     idempotency key of its writes, is derived from it, so two runs in one
     thread (two turns of a chat) never share a key, while a re-run of the
     same run (a resume, a crash) sends its keys again. A standalone graph,
-    whose thread holds one run, may leave it out: its steps are then named
-    after the workflow."""
+    whose thread holds several runs, may leave it out: each run is then
+    named afresh (:attr:`run_id`)."""
+    run_id: str
+    """The name a run's steps are keyed by: ``run`` when given, else a new one
+    when the run begins (checkpointed, so a resumed run keeps it)."""
 
 
 class StepInput(TypedDict):

@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 
 from switchboard.graph.workflows import StepRequest, compile_workflow, load_workflow, outcome_of
+from switchboard.graph.workflows.compile import BEGIN
 
 from .workflow_kit import Desk, assert_dependencies_respected, wait_for
 
@@ -99,10 +100,10 @@ async def test_no_delay_means_nothing_else_runs() -> None:
 
 
 def test_the_graph_is_langgraphs_own_structure() -> None:
-    """Steps are nodes; the branch is a conditional edge; no scheduler node exists."""
+    """Steps are nodes; the branch is a conditional edge; no scheduler node exists (one node names the run)."""
     workflow = load_workflow(SEED)
     graph = compile_workflow(workflow, Desk().runners(AGENTS)).get_graph()
-    assert set(graph.nodes) == {"__start__", "__end__", *(s.id for s in workflow.steps)}
+    assert set(graph.nodes) == {"__start__", "__end__", BEGIN, *(s.id for s in workflow.steps)}
     edges = {(e.source, e.target, e.conditional) for e in graph.edges}
     assert ("check_shipment", "notify_customer", True) in edges
     assert ("check_shipment", "confirm_delivery_date", True) in edges

@@ -149,5 +149,19 @@ async def test_a_standalone_run_names_its_steps_after_the_run_it_is_given() -> N
     given = await graph.ainvoke({"task": "return it", "run": "r1"})
     ids = [h["assignment"] for h in given["trail"]]
     assert ids[0] == "r1.identify" and ids[-1] == "r1.request_return.undo"
-    alone = await graph.ainvoke({"task": "return it"})  # one run per thread: the workflow's name stands in
+    alone = await graph.ainvoke({"task": "return it"})  # none given: a thread's first run is the workflow's
     assert alone["trail"][0]["assignment"] == "retail_return.identify"
+
+
+async def test_two_standalone_runs_on_one_thread_key_their_steps_apart() -> None:
+    """Review of this round: a standalone graph's second run on its thread reused every step id of the first."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    team, workflow = load_team(), load_workflow("retail_return")
+    desk = Desk(facts={"identify": {"order_id": "#W1"}, "request_return": {"payment_method_id": "card_1"}})
+    graph = compile_workflow(workflow, desk.runners(team.names), team=team, checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "t"}}
+    for turn in (1, 2):
+        await graph.ainvoke({"task": f"return it, turn {turn}"}, config)
+    ids = [request.assignment for request in desk.requests]
+    assert len(ids) == 2 * len(workflow.steps) and len(set(ids)) == len(ids)
