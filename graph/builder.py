@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -256,13 +257,20 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
     own = [tool for spec in roster.specs.values() for tool in spec.tools]
     known = Toolbox.of([*held, *own])
     if roster.brought:
-        # A brought agent's tools live inside it (a create_agent governed by SwitchboardGuard, say), out
-        # of sight here: a rule naming a tool no server or spec provides may be one of them, so it is said, not refused.
+        # A brought agent's tools live inside it (a create_agent governed by SwitchboardGuard, say), out of sight
+        # here: a rule naming a tool no server or spec provides may be one of them. One a letter or two from a tool
+        # that is here is a typo all the same, and is refused; the rest are said (a misspelt rule governs nothing).
         known.check(roster.team)
         unseen = sorted(set(policy.guarded_tools()) - set(known.names))
+        near = {n: c[0] for n in unseen if (c := get_close_matches(n, sorted(known.names), n=1, cutoff=0.8))}
+        if near:
+            raise ConfigError(
+                "the policy file names tools no MCP server or spec provides: "
+                + ", ".join(f"{name} (did you mean {tool}?)" for name, tool in near.items())
+            )
         if unseen:
-            log.info("build_graph: the policy names tools no MCP server or spec provides (%s); "
-                     "they can only be a brought agent's own", ", ".join(unseen))  # fmt: skip
+            log.warning("build_graph: the policy names tools no MCP server or spec provides (%s); unless they are a "
+                        "brought agent's own, its rules on them govern nothing", ", ".join(unseen))  # fmt: skip
     else:
         known.check(roster.team, policy.guarded_tools())
     tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of

@@ -113,3 +113,23 @@ async def test_a_guarded_agent_and_the_same_policy_build_one_graph(principals: P
     model = ScriptedChatModel(steps=[])
     graph = build_graph([Agent(agent, description="Refunds at the till.")], model=model, policy=POLICY)
     assert "till" in graph.nodes
+
+
+def test_a_brought_agent_does_not_hide_a_misspelt_tool_of_the_others(principals: Path) -> None:
+    """With a brought agent in the team, a typo in the policy's tool names was only logged (review)."""
+    from switchboard.agents import Agent, AgentSpec
+    from switchboard.errors import ConfigError
+    from switchboard.graph import build_graph
+
+    agent, _ = _agent(principals, call("refund", amount=20))
+
+    def cancel_order(order_id: str) -> str:
+        """Cancel an order."""
+        return "cancelled"
+
+    spec = AgentSpec(name="desk", description="Cancels.", tools=[cancel_order], model=ScriptedChatModel(steps=[]))
+    typo = PolicyFile.model_validate(
+        {"name": "shop", "deny": [{"id": "no-cancel", "tools": ["cancel_ordr"], "reason": "x"}]}
+    )
+    with pytest.raises(ConfigError, match=r"cancel_ordr \(did you mean cancel_order\?\)"):
+        build_graph([Agent(agent, description="Refunds."), spec], model=ScriptedChatModel(steps=[]), policy=typo)
