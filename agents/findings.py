@@ -66,8 +66,12 @@ class Findings(BaseModel):
         the step instead. What a model sends is checked first, and refused
         (see :class:`HandoffArgs`), so the model can say it again briefly.
         """
-        limit = SUMMARY_MAX_CHARS if info.field_name == "summary" else REASONING_MAX_CHARS
-        return text if len(text) <= limit else text[: limit - len(_CLIPPED)] + _CLIPPED
+        return clipped(text, SUMMARY_MAX_CHARS if info.field_name == "summary" else REASONING_MAX_CHARS)
+
+
+def clipped(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, marked as cut: for what the graph writes into a handoff itself."""
+    return text if len(text) <= limit else text[: limit - len(_CLIPPED)] + _CLIPPED
 
 
 class HandoffArgs(Findings):

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.external import Agent
+from switchboard.agents.findings import FACTS_MAX_CHARS, clipped
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.records import HandoffEvent, SlotWait, ToolCallRecord
 from switchboard.graph.agent_node import AGENT_METADATA_KEY, AgentNode, counts_against
@@ -272,7 +273,7 @@ def _handoff(
         instruction=assignment["instruction"],
         status=outcome.status,
         retryable=not done and outcome.retryable,
-        summary=outcome.summary,
+        summary=clipped(outcome.summary),  # a brought agent's answer is bounded like any handoff
         facts=outcome.facts,
         reasoning="" if done else "the agent's run failed",
         confidence=0.8 if done else 0.0,
@@ -341,5 +342,12 @@ def _structured(result: Any) -> dict[str, Any]:
     """Facts for the next agents: the agent's structured response, when it gives one."""
     value = result.get("structured_response") if isinstance(result, Mapping) else None
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return dict(value) if isinstance(value, Mapping) else {}
+        facts = value.model_dump(mode="json")
+    else:
+        facts = dict(value) if isinstance(value, Mapping) else {}
+    if len(json.dumps(facts, default=str, separators=(",", ":"))) > FACTS_MAX_CHARS:
+        # Sent with every later routing prompt: past the bound they would crowd out the thread (see findings).
+        log.warning("a brought agent's structured response is over %d characters as JSON; not passed on as facts",
+                    FACTS_MAX_CHARS)  # fmt: skip
+        return {}
+    return facts

@@ -349,3 +349,20 @@ def test_a_refused_connection_through_requests_is_nothing_sent() -> None:
     with pytest.raises(requests.exceptions.ConnectionError) as refused:
         requests.post(f"http://127.0.0.1:{port}/rpc", json={}, timeout=5)
     assert may_have_acted(refused.value) is None
+
+
+async def test_a_brought_agents_long_answer_is_bounded_like_any_handoff(saver: BaseCheckpointSaver[Any]) -> None:
+    """A 200,000-character answer became the summary, and every later routing prompt (A2A review)."""
+    from switchboard.agents.findings import SUMMARY_MAX_CHARS
+
+    def verbose(state: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [*state["messages"], AIMessage("rain " * 40_000)]}
+
+    skill = Skill(id="forecast", description="Forecasts.")
+    agent = Agent(RunnableLambda(verbose), card=AgentCard(name="talker", description="Talks.", skills=(skill,)))
+    supervisor = ScriptedChatModel(steps=[route("talker", "Forecast.", skill="forecast"), finish()])
+    graph = build_graph([agent], supervisor_model=supervisor, checkpointer=saver)
+    values = await graph.ainvoke({"task": "forecast"}, {"configurable": {"thread_id": "long"}})
+    (step,) = query.handoffs(values["trail"])
+    assert step["status"] == "done" and len(step["summary"]) == SUMMARY_MAX_CHARS
+    assert step["summary"].endswith("(clipped)")
