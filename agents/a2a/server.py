@@ -16,12 +16,20 @@ message:
   thread stands: the finished run, or the same question.
 
 Runs go through :func:`switchboard.runs.drive`, as the CLI's do, so they are
-checkpointed step by step and recorded.
+checkpointed step by step and recorded, each under the thread's lock in the
+checkpoint store (:func:`switchboard.runs.thread_lock`): a ``switchboard
+resume`` or ``reply`` of the same thread in another process, or another
+replica of the server, waits its turn instead of running it at once. A task
+is checked as the CLI checks it (``validate_task``) before anything is
+saved, and a reply as ``switchboard reply`` checks it; a refusal says why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,9 +39,11 @@ from langgraph.types import Command
 from switchboard.agents.a2a._sdk import require_server
 from switchboard.agents.a2a.cards import team_card
 from switchboard.agents.card import AgentCard
-from switchboard.agents.questions import QUESTION_KIND
-from switchboard.errors import ConfigError
-from switchboard.runs import RunResult, drive, result_of, thread_config
+from switchboard.agents.questions import QUESTION_KIND, read_reply
+from switchboard.errors import ConfigError, ReplyRefused, TaskError, ThreadError
+from switchboard.graph.intake import validate_task
+from switchboard.runs import RunResult, drive, result_of, thread_config, thread_lock, unfinished
+from switchboard.settings import Settings
 
 if TYPE_CHECKING:
     from a2a.server.agent_execution import RequestContext
@@ -44,6 +54,19 @@ if TYPE_CHECKING:
 
 THREAD_PREFIX = "a2a-"
 """Threads started over A2A are named after their context: ``a2a-<context id>``."""
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""A context id used as it is in a thread id; any other (control characters, paths, megabytes) is hashed."""
+
+
+def thread_of(context_id: str) -> str:
+    """The Switchboard thread of an A2A context: ``a2a-<context id>``, or of its hash when the id is not plain.
+
+    A caller chooses its context ids, and thread ids reach operators' terminals
+    (``switchboard threads``) and file names.
+    """
+    if _PLAIN_ID.fullmatch(context_id):
+        return THREAD_PREFIX + context_id
+    return THREAD_PREFIX + hashlib.sha256(context_id.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 def a2a_app(
@@ -54,6 +77,8 @@ def a2a_app(
     cards: Sequence[AgentCard],
     url: str,
     task_store: TaskStore | None = None,
+    settings: Settings | None = None,
+    model: str | None = None,
 ) -> Starlette:
     """An ASGI app that serves ``graph`` as an A2A agent (JSON-RPC at ``/``, its card at the well-known path).
 
@@ -65,6 +90,12 @@ def a2a_app(
         cards: The team's cards; their skills become the A2A card's skills.
         url: Where the app is served, as callers reach it; the card names it.
         task_store: Where the A2A tasks are kept; in memory by default.
+        settings: Where the graph's checkpoints are (``checkpoint_target``):
+            each run holds its thread's lock there, as the CLI's runs do.
+            ``Settings()`` by default, the environment's store.
+        model: The spec the graph's model was resolved from (``embedded``,
+            ``openai:gpt-4.1-mini``), recorded with every checkpoint so a
+            ``switchboard resume`` of a served thread goes on with it.
 
     Raises:
         ConfigError: The SDK's server is not installed, or the graph has no checkpointer.
@@ -76,14 +107,14 @@ def a2a_app(
     from starlette.applications import Starlette
 
     card = team_card(name, description, cards, url)
-    executor = _executor(graph)
+    executor = _executor(graph, settings or Settings(), model)
     handler = DefaultRequestHandlerV2(
         agent_executor=executor, task_store=task_store or InMemoryTaskStore(), agent_card=card
     )
     return Starlette(routes=[*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")])
 
 
-def _executor(graph: CompiledStateGraph[Any, Any, Any, Any]) -> Any:
+def _executor(graph: CompiledStateGraph[Any, Any, Any, Any], settings: Settings, model: str | None) -> Any:
     """The A2A executor running ``graph``; its class needs the SDK, so it is made only once the SDK is there."""
     if graph.checkpointer is None:
         raise ConfigError(
@@ -100,9 +131,16 @@ def _executor(graph: CompiledStateGraph[Any, Any, Any, Any]) -> Any:
 
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
             updater = await _opened(context, event_queue)
-            thread_id = THREAD_PREFIX + (context.context_id or "")
+            thread_id = thread_of(context.context_id or "")
+            result: RunResult | str
             async with self.locks[thread_id]:
-                result = await _advance(graph, thread_id, context.get_user_input(), context.current_task is not None)
+                try:
+                    async with thread_lock(settings, thread_id):  # across processes and replicas
+                        result = await _advance(
+                            graph, thread_id, context.get_user_input(), context.current_task is not None, model
+                        )
+                except ThreadError as exc:
+                    result = str(exc)
             await _report(updater, result)
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -129,25 +167,48 @@ async def _opened(context: RequestContext, event_queue: EventQueue) -> TaskUpdat
 
 
 async def _advance(
-    graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str, follow_up: bool
+    graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, text: str, follow_up: bool, model: str | None
 ) -> RunResult | str:
     """Start the context's thread, give it the caller's reply, or report where it stands.
 
-    Returns a refusal (a string) for a new task in a context whose thread
-    has finished: a thread runs one task.
+    A message in a context waiting for the customer is the reply, whether it
+    names the task that asked or not (many A2A clients send by context).
+    Returns a refusal (a string): a task refused by intake, before anything
+    is saved, or a new task in a context whose thread ran one already, or is
+    still running it.
     """
     snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.values:
-        return await drive(graph, {"task": text}, thread_id, None)
+        try:
+            task = validate_task(text)
+        except TaskError as exc:
+            return f"the task was refused: {exc}"
+        return await drive(graph, {"task": task}, thread_id, None, model=model)
     question = next((i for i in snapshot.interrupts if _kind(i.value) == QUESTION_KIND), None)
-    if question is not None and follow_up:
-        return await drive(graph, Command(resume={question.id: {"reply": text}}), thread_id, None)
+    if question is not None:
+        try:
+            reply = read_reply(text)
+        except ReplyRefused as exc:
+            return _asking_again(result_of(thread_id, snapshot), str(exc))
+        return await drive(graph, Command(resume={question.id: {"reply": reply}}), thread_id, None, model=model)
     if not follow_up and not snapshot.interrupts:
+        if unfinished(snapshot):
+            return (
+                f"this context's Switchboard thread ({thread_id}) stopped mid-run (cancelled, or its process "
+                f"ended); `switchboard resume {thread_id}` continues it, or send a new task in a new context"
+            )
         return (
             f"this context's Switchboard thread ({thread_id}) has already run its task; "
             "send a new task in a new context"
         )
     return result_of(thread_id, snapshot)
+
+
+def _asking_again(result: RunResult, why: str) -> RunResult:
+    """The same question, with why the last reply was refused in front of it."""
+    pending = dict(result.pending or {})
+    pending["question"] = f"{why}. {pending.get('question') or ''}".strip()
+    return dataclasses.replace(result, pending=pending)
 
 
 def _kind(value: Any) -> Any:

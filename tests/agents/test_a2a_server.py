@@ -127,3 +127,50 @@ def test_a_graph_without_a_checkpointer_is_refused() -> None:
     graph = build_graph([Agent(RunnableLambda(answering), card=WEATHER)], supervisor_model=ScriptedChatModel(steps=[]))
     with pytest.raises(ConfigError, match="needs a checkpointer"):
         a2a_app(graph, name="x", description="x", cards=[WEATHER], url="http://127.0.0.1:1")
+
+
+async def send_in(client: Client, text: str, context_id: str) -> Task:
+    """A message in a context, naming no task (how many A2A clients follow up)."""
+    message = Message(message_id=f"m-{context_id}-{text[:20]}", role=Role.ROLE_USER, parts=[Part(text=text)])
+    message.context_id = context_id
+    responses = [r async for r in client.send_message(SendMessageRequest(message=message))]
+    return responses[-1].task
+
+
+async def test_a_served_thread_waits_for_a_lock_another_process_holds(http: httpx.AsyncClient) -> None:
+    """The A2A server ran a thread while `switchboard reply` held it in another process (A2A review)."""
+    from switchboard.runs import thread_lock
+    from switchboard.settings import Settings
+
+    graph = graph_of(answering, route("weather", "Weather in Oslo.", skill="weather"), finish("answered"))
+    with serve_app(app_for(graph)) as url:
+        client = await ClientFactory(ClientConfig(streaming=False, httpx_client=http)).create_from_url(url)
+        async with thread_lock(Settings(), "a2a-held"):
+            refused = await send_in(client, "Is it raining in Oslo?", "held")
+        done = await send_in(client, "Is it raining in Oslo?", "free")
+    assert refused.status.state == TaskState.TASK_STATE_REJECTED
+    assert "another process" in get_message_text(refused.status.message)
+    assert not (await graph.aget_state({"configurable": {"thread_id": "a2a-held"}})).values  # nothing ran
+    assert done.status.state == TaskState.TASK_STATE_COMPLETED
+
+
+async def test_a_bad_task_or_reply_is_refused_with_why_and_nothing_is_saved(http: httpx.AsyncClient) -> None:
+    graph = graph_of(asking, route("weather", "Weather, please.", skill="weather"), finish("answered"))
+    with serve_app(app_for(graph)) as url:
+        client = await ClientFactory(ClientConfig(streaming=False, httpx_client=http)).create_from_url(url)
+        bad = await send_in(client, "\x1b[2Jclear the screen", "bad")
+        asked = await send_in(client, "Weather, please.", "ok")
+        empty = await send_in(client, "   ", "ok")  # by context only: still the reply to the question
+        done = await send_in(client, "Bergen", "ok")
+        odd = await send_in(client, "Weather, please.", "../\x1b[31m" + "x" * 500)
+
+    assert bad.status.state == TaskState.TASK_STATE_REJECTED and "refused" in get_message_text(bad.status.message)
+    assert not (await graph.aget_state({"configurable": {"thread_id": "a2a-bad"}})).values
+    assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    assert empty.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    assert get_message_text(empty.status.message).startswith("the reply is empty")
+    assert done.status.state == TaskState.TASK_STATE_COMPLETED
+    assert odd.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    from switchboard.agents.a2a.server import thread_of
+
+    assert thread_of(odd.context_id).startswith("a2a-") and len(thread_of(odd.context_id)) == 36  # hashed
