@@ -348,7 +348,10 @@ def _remote(card: AgentCard, saved_card: str, team: Team) -> Agent:
         saved = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"agent {card.name!r}: cannot read its saved A2A card {file}: {exc}") from exc
-    return a2a_agent_from_card(saved, card=card)
+    try:
+        return a2a_agent_from_card(saved, card=card)
+    except ConfigError as exc:
+        raise ConfigError(f"agent {card.name!r}: its saved A2A card {file} is unusable: {exc}") from exc
 
 
 def _card_of(item: Any) -> AgentCard:

@@ -8,7 +8,9 @@ rules (lower_snake_case); the caller may give a better one.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +50,7 @@ async def discover_card(url: str, *, timeout_s: float = 10.0, client: httpx.Asyn
             return await fetch(client)
         async with httpx.AsyncClient() as http:
             return await fetch(http)
-    except AgentCardResolutionError as exc:
+    except (AgentCardResolutionError, httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         raise ConfigError(
             f"cannot read the A2A agent card at {url}: {exc}; check the URL and that the agent is running"
         ) from exc
@@ -64,10 +66,11 @@ def to_switchboard_card(
     """
     name = name or _agent_name(remote.name)
     description = description or remote.description.strip() or f"The {remote.name} agent (A2A)."
-    skills = tuple(
-        Skill(id=s.id or _agent_name(s.name), description=s.description or s.name, examples=tuple(s.examples))
-        for s in remote.skills
-    )
+    by_id: dict[str, Skill] = {}
+    for s in remote.skills:  # ids as Switchboard writes them; a repeated one is the same skill
+        skill_id = _agent_name(s.id or s.name)
+        by_id.setdefault(skill_id, Skill(id=skill_id, description=s.description or s.name, examples=tuple(s.examples)))
+    skills = tuple(by_id.values())
     if skills and "skills" not in card_fields:
         card_fields["skills"] = skills
     return derive_card(name, description, **card_fields)
@@ -75,8 +78,11 @@ def to_switchboard_card(
 
 def _agent_name(remote_name: str) -> str:
     """A remote name made a Switchboard name: lower_snake_case, starting with a letter, at most 64 characters."""
-    slug = _NOT_A_NAME.sub("_", remote_name.lower()).strip("_")
-    if not slug or not slug[0].isalpha():
+    ascii_name = unicodedata.normalize("NFKD", remote_name).encode("ascii", "ignore").decode()  # "Météo" -> "Meteo"
+    slug = _NOT_A_NAME.sub("_", ascii_name.lower()).strip("_")
+    if not slug:  # nothing of it is Latin: a name of its own all the same, so two such agents do not clash
+        slug = "a2a_" + hashlib.sha256(remote_name.encode()).hexdigest()[:8]
+    elif not slug[0].isalpha():
         slug = f"a2a_{slug}".rstrip("_")
     return slug[:64].rstrip("_")
 
@@ -94,9 +100,11 @@ def parse_card(remote: RemoteCard | Mapping[str, Any]) -> RemoteCard:
 
     if isinstance(remote, RemoteCard):
         return remote
+    if not isinstance(remote, Mapping):
+        raise ConfigError(f"not an A2A agent card: a JSON object was expected, not {type(remote).__name__}")
     try:
         return parse_agent_card(dict(remote))
-    except ParseError as exc:
+    except (ParseError, TypeError, ValueError) as exc:
         raise ConfigError(f"not an A2A agent card: {exc}") from exc
 
 

@@ -232,3 +232,35 @@ def test_a_remote_agent_in_a_team_file_takes_no_tools_and_needs_its_card(tmp_pat
     team_file.write_text(body + "    a2a: {card: missing.json}\n")
     with pytest.raises(ConfigError, match=r"'weather': cannot read its saved A2A card .*missing\.json"):
         build_graph(team=load_team(team_file), model=ScriptedChatModel(steps=[]))
+
+
+def test_odd_remote_cards_map_to_usable_distinct_cards() -> None:
+    """Duplicate skill ids stayed twice, non-Latin names all became `a2a` (A2A review)."""
+    from switchboard.agents.a2a.cards import parse_card, to_switchboard_card
+
+    base = MessageToDict(remote_card("http://127.0.0.1:1"))
+    skill = {"id": "Tomorrow Forecast", "name": "Forecast", "description": "Tomorrow's weather."}
+    odd = {**base, "name": "Météo Bot", "skills": [skill, {**skill, "description": "again"}]}
+    card = to_switchboard_card(parse_card(odd))
+    assert card.name == "meteo_bot" and [s.id for s in card.skills] == ["tomorrow_forecast"]
+    first, second = ({**base, "name": "天气"}, {**base, "name": "天氣預報"})
+    names = {a2a_agent_from_card(first).name, a2a_agent_from_card(second).name}
+    assert len(names) == 2 and all(n.startswith("a2a_") for n in names)
+
+
+def test_a_saved_card_that_is_not_a_card_names_the_agent_and_file(tmp_path: Path) -> None:
+    from switchboard.agents.card import load_team
+
+    (tmp_path / "forecast.json").write_text("[1, 2]")
+    team_file = tmp_path / "desk.yaml"
+    team_file.write_text(
+        "name: desk\nagents:\n  - name: weather\n    description: Forecasts.\n"
+        "    skills: [{id: forecast, description: x}]\n    a2a: {card: forecast.json}\n"
+    )
+    with pytest.raises(ConfigError, match=r"agent 'weather': its saved A2A card .*forecast\.json is unusable"):
+        build_graph(team=load_team(team_file), model=ScriptedChatModel(steps=[]))
+
+
+async def test_a_malformed_url_at_discovery_names_the_url() -> None:
+    with pytest.raises(ConfigError, match=r"http://256\.0\.0\.1:80"):
+        await discover_card("http://256.0.0.1:80")
