@@ -20,6 +20,7 @@ the tool call, so a node re-run after a resume records nothing twice.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -144,6 +145,9 @@ def read_reply(value: Any) -> str:
         raise ReplyRefused(f"the reply is empty; {HOW_TO_REPLY}")
     if len(text) > MAX_REPLY_CHARS:
         raise ReplyRefused(f"the reply has {len(text)} characters; keep it under {MAX_REPLY_CHARS}")
+    controls = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t"})
+    if controls:  # as for a task: escape sequences would reach agents' prompts and operators' terminals
+        raise ReplyRefused(f"the reply holds control characters ({', '.join(controls[:5])}); send plain text")
     return text
 
 

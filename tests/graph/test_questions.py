@@ -160,6 +160,13 @@ def test_read_reply_takes_text_or_the_documented_shape(value: Any, text: str) ->
     assert read_reply(value) == text
 
 
+def test_a_reply_with_control_characters_is_refused_as_a_task_would_be() -> None:
+    """A reply carried terminal escapes to the agent and to `show`, where a task is refused (A2A review)."""
+    with pytest.raises(ReplyRefused, match=r"control characters \(U\+001B\)"):
+        read_reply("\x1b[2JBergen")
+    assert read_reply("Bergen,\nplease") == "Bergen,\nplease"
+
+
 def test_the_engine_and_the_graph_name_the_tool_alike() -> None:
     assert ASK_CUSTOMER == ASK_TOOL
 
