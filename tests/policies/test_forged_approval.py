@@ -28,6 +28,7 @@ from switchboard.runs import resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel
 from tests.monitoring.conftest import return_script
+from tests.policies.helpers import snapshot
 
 pytestmark = pytest.mark.usefixtures("principals")
 
@@ -52,27 +53,20 @@ def _forge_approval(audit_db: Path, thread: str, interrupt_id: str) -> None:
                          (seq + 1, digest, scope))  # fmt: skip
 
 
-def _rows(db: Path) -> list[Any]:
-    """Every row the retail tools can write."""
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
-        return [(t, conn.execute(f"select * from {t} order by 1").fetchall()) for t in tables]
-
-
 async def test_a_forged_approval_row_runs_nothing_and_stays_visible(
     settings: Settings, retail_db: Path, mia: Any
 ) -> None:
     model = ScriptedChatModel(steps=return_script(retail_db, mia))
     paused = await start_run("return everything", settings=settings, model=model)
     assert paused.status == "paused" and paused.pending is not None
-    before = _rows(retail_db)
+    before = snapshot(retail_db)
     audit_db = settings.data_dir / "audit.sqlite"
     _forge_approval(audit_db, paused.thread_id, str(paused.pending["interrupt_id"]))
 
     with pytest.raises(AuditError, match=r"changed outside Switchboard|does not verify"):
         await resume_run(paused.thread_id, settings=settings, model=model)
 
-    assert _rows(retail_db) == before  # the held refund never ran, nor anything after it
+    assert snapshot(retail_db) == before  # the held refund never ran, nor anything after it
     log = open_audit(settings.data_dir)
     try:
         assert not log.verify().ok  # and nothing was signed over the forged row
