@@ -172,7 +172,14 @@ async def ask(
         summary = {"interrupt_id": rid, "attempt": attempt, "answer": _summary(value)}
         arrived = await gov.record(("answer", rid, attempt), thread, "approval", summary)
         entries = await asyncio.to_thread(gov.audit.trusted_entries, thread)  # decided on: verified first
-        earlier = recorded_verdict(entries, rid)
+        call = getattr(request, "call", None)
+        earlier = recorded_verdict(entries, rid, call=call)
+        if earlier is None and call is not None and recorded_verdict(entries, rid) is not None:
+            await gov.record(
+                ("refused", rid, "changed"), thread, "approval_refused",
+                {"interrupt_id": rid, "reason": "changed", "principal": None,
+                 "message": "the call differs from the one approved for this question; it needs its own approval"},
+            )  # fmt: skip
         if earlier is not None:
             # Accepted before, and its process ended before the step did: that answer stands (its calls may have
             # run under it). Any other answer sent since is on record as refused, and never applied.
@@ -213,7 +220,8 @@ async def ask(
         await gov.record(
             ("verdict", rid, attempt), thread, "approval",
             {"interrupt_id": rid, "approved": verdict.approved, "principal": verdict.principal, "role": verdict.role,
-             "signed": verdict.signed, "token_id": verdict.token_id, "note": verdict.note},
+             "signed": verdict.signed, "token_id": verdict.token_id, "note": verdict.note,
+             "call": getattr(request, "call", None)},
         )  # fmt: skip
         return request, verdict
 
@@ -263,15 +271,23 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
-def recorded_verdict(entries: Sequence[AuditEntry], interrupt_id: str) -> ApprovalVerdict | None:
+def recorded_verdict(
+    entries: Sequence[AuditEntry], interrupt_id: str, *, call: str | None = None
+) -> ApprovalVerdict | None:
     """The answer the graph accepted for question ``interrupt_id``, as the audit log records it, if any.
 
     A verdict is on record before anything runs under it, so a step re-run
     after its process died (or a thread that still lists the question)
-    finds the answer it was given, whatever answer arrives next.
+    finds the answer it was given, whatever answer arrives next. With
+    ``call`` (the question's call hash), only a verdict given for that very
+    call counts: the question's id comes from the step and the call id, so
+    a call changed since (a checkpoint edited behind the graph's back) would
+    otherwise run under the approval of another.
     """
     for entry in entries:
         payload = entry.payload
+        if call is not None and payload.get("call") not in (None, call):
+            continue
         if entry.kind == "approval" and payload.get("interrupt_id") == interrupt_id and "approved" in payload:
             return ApprovalVerdict(
                 principal=str(payload.get("principal") or ""), role=str(payload.get("role") or ""),

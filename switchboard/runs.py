@@ -436,7 +436,7 @@ async def answered_question(
         audit.close()
     for item in snapshot.interrupts:
         asked = item.value if isinstance(item.value, Mapping) else {}
-        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""))
+        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""), call=asked.get("call") or None)
         if verdict is not None:
             how = "approved" if verdict.approved else "rejected"
             return item.id, f"{how} by {verdict.answered_by or 'a human'}"

@@ -143,3 +143,19 @@ def test_a_thread_may_not_be_named_like_the_logs_head(tmp_path: Path) -> None:
     with pytest.raises(AuditError, match="names the whole log's head"):
         log.append("e9", "*", "tool_call", {"n": 9})
     assert log.verify().ok
+
+
+def test_a_recorded_verdict_holds_only_for_the_call_it_approved(tmp_path: Path) -> None:
+    """Red-team round 2: a paused checkpoint restored and its call edited ran under the old call's approval.
+
+    The question's id comes from the step and the call id, so the edited call
+    asked "the same" question; the verdict on record now names its call.
+    """
+    from switchboard.agents.interrupts import recorded_verdict
+
+    log = AuditLog(tmp_path / "audit.sqlite", key=KEY)
+    log.append("v1", "T", "approval", {"interrupt_id": "q1", "approved": True, "principal": "alice", "call": "A"})
+    entries = log.trusted_entries("T")
+    verdict = recorded_verdict(entries, "q1", call="A")
+    assert verdict is not None and verdict.principal == "alice"
+    assert recorded_verdict(entries, "q1", call="B") is None  # another call: asked again, not waved through
