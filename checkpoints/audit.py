@@ -433,6 +433,10 @@ class AuditLog:
         """
         from switchboard.checkpoints._audit_verify import verify_rows
 
+        self._sound_head(ALL)  # the log ends where its signed head says
+        gap = self._gap()
+        if gap is not None:
+            raise AuditError(self._forged(gap))
         rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
         heads = {row["scope"]: row for row in self._rows("select * from audit_heads where scope = ?", [thread])}
         problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=None)
@@ -447,6 +451,27 @@ class AuditLog:
         """Token ids of approvals used up in ``thread`` (``approval_consumed`` entries, verified first)."""
         entries = self.trusted_entries(thread)
         return frozenset(str(e.payload.get("token_id")) for e in entries if e.kind == "approval_consumed")
+
+    def _gap(self) -> str | None:
+        """What is missing from the whole log, told cheaply: a thread's chain alone cannot show it.
+
+        A thread rolled back (its later entries deleted, an older signed head
+        of its own put back) still verifies on its own chain. The log's
+        entries are numbered 1..N without gaps (and end where its signed
+        head says, which the caller checks), so deleted entries show as a gap.
+        """
+        count, first, last = self._conn.execute("select count(*), min(seq), max(seq) from audit_log").fetchone()
+        if count and (first != 1 or last != count):
+            return f"entries are missing from the log: {count} entries are numbered {first} to {last}"
+        return None
+
+    def _thread_scope_gap(self) -> str | None:
+        """For ``verify(thread)``: whether the whole log still ends at its head and has no gap."""
+        try:
+            self._sound_head(ALL)
+        except AuditError as exc:
+            return str(exc)
+        return self._gap()
 
     # Verifying ---------------------------------------------------------------------
 
@@ -467,7 +492,10 @@ class AuditLog:
             else:
                 rows = self._rows("select * from audit_log where thread = ? order by seq", [thread])
             heads = {row["scope"]: row for row in self._rows("select * from audit_heads")}
+            gap = self._thread_scope_gap() if thread is not None else None  # the whole log's check finds its own
         problem = verify_rows(rows, heads, thread=thread, mac=self._mac if self._key else None, anchor=anchor)
+        if problem is None and gap is not None:
+            problem = AuditProblem("missing", None, None, gap)
         return AuditReport(len(rows), thread, problem, keyed=self._key is not None)
 
 

@@ -95,7 +95,7 @@ def test_trusted_entries_refuse_a_thread_with_a_forged_row(tmp_path: Path) -> No
     log = AuditLog(path, key=KEY)
     assert [e.event_id for e in log.trusted_entries("A")] == ["e1", "e3"]
     _forge_row(path, "A", "approval_consumed", '{"token_id":"t"}', fix_heads=False)
-    with pytest.raises(AuditError, match="entry 5"):
+    with pytest.raises(AuditError, match=r"entry 5|does not end where its head record says \(entry 4\)"):
         log.trusted_entries("A")
     with pytest.raises(AuditError):
         log.consumed_approvals("A")
@@ -159,3 +159,27 @@ def test_a_recorded_verdict_holds_only_for_the_call_it_approved(tmp_path: Path) 
     verdict = recorded_verdict(entries, "q1", call="A")
     assert verdict is not None and verdict.principal == "alice"
     assert recorded_verdict(entries, "q1", call="B") is None  # another call: asked again, not waved through
+
+
+def test_a_thread_rolled_back_to_an_earlier_signed_head_is_caught(tmp_path: Path) -> None:
+    """Red-team round 2: thread A's last entry deleted and A's earlier (validly signed) head put back.
+
+    Another thread wrote after A, so the log's tail and head were untouched,
+    and A's own chain verified: the graph decided on a trail missing the
+    approval A had used up.
+    """
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path, key=KEY)
+    log.append("a1", "A", "tool_call", {"n": 1})
+    with sqlite3.connect(path) as conn:
+        earlier_head = conn.execute("select seq, hash, count, mac from audit_heads where scope = 'A'").fetchone()
+    log.append("a2", "A", "approval_consumed", {"token_id": "t1"})
+    log.append("b1", "B", "tool_call", {"n": 2})
+    log.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("delete from audit_log where event_id = 'a2'")
+        conn.execute("update audit_heads set seq = ?, hash = ?, count = ?, mac = ? where scope = 'A'", earlier_head)
+    log = AuditLog(path, key=KEY)
+    with pytest.raises(AuditError, match="missing from the log"):
+        log.consumed_approvals("A")
+    assert not log.verify("A").ok and not log.verify().ok
