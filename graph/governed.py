@@ -67,13 +67,17 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="update_state"))
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Refuse a ``Command`` that writes or steers, and a new turn while a question waits (module doc)."""
+        """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
+        if _forks(config):
+            _refuse_fork(self.get_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
         yield from super().stream(input, config, **kwargs)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Refuse a ``Command`` that writes or steers, and a new turn while a question waits (module doc)."""
+        """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
+        if _forks(config):
+            _refuse_fork(await self.aget_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
         async for chunk in super().astream(input, config, **kwargs):
@@ -94,6 +98,29 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         configurable = (config or {}).get("configurable") or {}
         saver = configurable.get(CONFIG_KEY_CHECKPOINTER, self.checkpointer)
         return bool(saver) and not _inside_a_run()
+
+
+def _forks(config: RunnableConfig | None) -> bool:
+    """Whether a run from outside names a checkpoint to start from (time travel), which may not be the latest."""
+    return bool(((config or {}).get("configurable") or {}).get("checkpoint_id")) and not _inside_a_run()
+
+
+def _refuse_fork(latest: StateSnapshot, config: RunnableConfig) -> None:
+    """Refuse a run from an earlier checkpoint: a branch would run the thread's steps again beside their record.
+
+    Their effects would be replayed by their idempotency keys, but the trail's
+    audit entries are keyed by their place in the thread, so the branch's
+    would meet the first branch's, and the thread would stop on its own
+    audit trail. A governed thread runs on from where it stands.
+    """
+    given = (config.get("configurable") or {}).get("checkpoint_id")
+    now = ((latest.config or {}).get("configurable") or {}).get("checkpoint_id")
+    if given != now:
+        raise ThreadError(
+            f"thread {_thread(config)!r}: a run from an earlier checkpoint ({given}) would branch the thread and run "
+            "its steps again beside the record of the ones that ran; a governed thread runs on from where it "
+            "stands: drop checkpoint_id (or start a new thread)"
+        )
 
 
 def _inside_a_run() -> bool:

@@ -96,3 +96,35 @@ async def test_a_new_turn_cannot_drop_a_pending_question(settings: Settings, ret
         state = await graph.aget_state(config)
     assert [i.value["interrupt_id"] for i in state.interrupts] == [paused.pending["interrupt_id"]]
     assert snapshot(retail_db) == before
+
+
+async def test_a_run_from_an_earlier_checkpoint_is_refused(settings: Settings, retail_db: Path, mia: Any) -> None:
+    """Red-team round 2: a run with no input aimed at an old checkpoint re-ran the thread's steps (a fork).
+
+    Effects were replayed by their keys, but the trail's audit ids met the
+    first branch's, and the thread stopped on its own audit trail for good.
+    """
+    from switchboard.runs import resume_run
+
+    model = large_refund_model(retail_db, mia)
+    paused = await start_run("Mia Chen: refund my order", settings=settings, model=model)
+    done = await resume_run(paused.thread_id, approved=True, approver="alice", settings=settings, model=model)
+    assert done.status == "completed"
+    config: Any = {"configurable": {"thread_id": paused.thread_id}}
+    async with open_graph(settings, model=model) as graph:
+        earlier = None
+        async for snap in graph.aget_state_history(config):
+            if snap.interrupts:  # where it waited for alice
+                earlier = snap.config
+                break
+        assert earlier is not None
+        with pytest.raises(ThreadError, match="from an earlier checkpoint"):
+            await graph.ainvoke(None, earlier)
+        latest = (await graph.aget_state(config)).config
+        await graph.ainvoke(None, latest)  # naming where the thread stands is no fork
+    assert (await read_outcome(settings, paused.thread_id)) == "resolved"
+
+
+async def read_outcome(settings: Settings, thread_id: str) -> Any:
+    async with open_graph(settings) as graph:
+        return (await graph.aget_state({"configurable": {"thread_id": thread_id}})).values.get("outcome")
