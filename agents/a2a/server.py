@@ -27,9 +27,11 @@ saved, and a reply as ``switchboard reply`` checks it; a refusal says why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -40,9 +42,10 @@ from switchboard.agents.a2a._sdk import require_server
 from switchboard.agents.a2a.cards import team_card
 from switchboard.agents.card import AgentCard
 from switchboard.agents.questions import QUESTION_KIND, read_reply
+from switchboard.checkpoints.locks import hold_thread
 from switchboard.errors import ConfigError, ReplyRefused, TaskError, ThreadError
 from switchboard.graph.intake import validate_task
-from switchboard.runs import RunResult, drive, result_of, thread_config, thread_lock, unfinished
+from switchboard.runs import RunResult, drive, result_of, thread_config, unfinished
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,8 +94,10 @@ def a2a_app(
         url: Where the app is served, as callers reach it; the card names it.
         task_store: Where the A2A tasks are kept; in memory by default.
         settings: Where the graph's checkpoints are (``checkpoint_target``):
-            each run holds its thread's lock there, as the CLI's runs do.
-            ``Settings()`` by default, the environment's store.
+            each run holds its thread's lock there, as the CLI's runs do. By
+            default the graph's own store (its SQLite file, or its Postgres
+            pool's server); an in-memory checkpointer, which no other process
+            can reach, needs no lock beyond the server's own.
         model: The spec the graph's model was resolved from (``embedded``,
             ``openai:gpt-4.1-mini``), recorded with every checkpoint so a
             ``switchboard resume`` of a served thread goes on with it.
@@ -107,14 +112,27 @@ def a2a_app(
     from starlette.applications import Starlette
 
     card = team_card(name, description, cards, url)
-    executor = _executor(graph, settings or Settings(), model)
+    executor = _executor(graph, _lock_target(graph, settings), model)
     handler = DefaultRequestHandlerV2(
         agent_executor=executor, task_store=task_store or InMemoryTaskStore(), agent_card=card
     )
     return Starlette(routes=[*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")])
 
 
-def _executor(graph: CompiledStateGraph[Any, Any, Any, Any], settings: Settings, model: str | None) -> Any:
+def _lock_target(graph: CompiledStateGraph[Any, Any, Any, Any], settings: Settings | None) -> str | None:
+    """Where runs lock their thread: the settings' store, else the graph's own; ``None`` for one in memory."""
+    if settings is not None:
+        return str(settings.checkpoint_target)
+    saver: Any = graph.checkpointer
+    conn = getattr(saver, "conn", None)
+    if isinstance(conn, sqlite3.Connection):
+        row = conn.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row and row[2] else None
+    conninfo = getattr(conn, "conninfo", None)  # a psycopg pool: its server holds the advisory locks
+    return str(conninfo) if conninfo else None
+
+
+def _executor(graph: CompiledStateGraph[Any, Any, Any, Any], target: str | None, model: str | None) -> Any:
     """The A2A executor running ``graph``; its class needs the SDK, so it is made only once the SDK is there."""
     if graph.checkpointer is None:
         raise ConfigError(
@@ -135,7 +153,8 @@ def _executor(graph: CompiledStateGraph[Any, Any, Any, Any], settings: Settings,
             result: RunResult | str
             async with self.locks[thread_id]:
                 try:
-                    async with thread_lock(settings, thread_id):  # across processes and replicas
+                    held = hold_thread(target, thread_id) if target else contextlib.nullcontext()
+                    async with held:  # across processes and replicas
                         result = await _advance(
                             graph, thread_id, context.get_user_input(), context.current_task is not None, model
                         )

@@ -143,7 +143,11 @@ async def test_a_served_thread_waits_for_a_lock_another_process_holds(http: http
     from switchboard.settings import Settings
 
     graph = graph_of(answering, route("weather", "Weather in Oslo.", skill="weather"), finish("answered"))
-    with serve_app(app_for(graph)) as url:
+
+    def served(url: str) -> Any:  # with the store whose locks the CLI's runs hold
+        return a2a_app(graph, name="desk", description="Weather.", cards=[WEATHER], url=url, settings=Settings())
+
+    with serve_app(served) as url:
         client = await ClientFactory(ClientConfig(streaming=False, httpx_client=http)).create_from_url(url)
         async with thread_lock(Settings(), "a2a-held"):
             refused = await send_in(client, "Is it raining in Oslo?", "held")
@@ -174,3 +178,17 @@ async def test_a_bad_task_or_reply_is_refused_with_why_and_nothing_is_saved(http
     from switchboard.agents.a2a.server import thread_of
 
     assert thread_of(odd.context_id).startswith("a2a-") and len(thread_of(odd.context_id)) == 36  # hashed
+
+
+async def test_runs_lock_their_thread_in_the_graphs_own_store(tmp_path: Any) -> None:
+    """By default the lock is where the graph's checkpoints are; an in-memory graph has no other process to fear."""
+    from switchboard.agents.a2a.server import _lock_target
+    from switchboard.checkpoints import open_checkpointer
+
+    async with open_checkpointer(tmp_path / "served.sqlite") as saver:
+        graph = build_graph(
+            [Agent(RunnableLambda(answering), card=WEATHER)], supervisor_model=ScriptedChatModel(steps=[]),
+            checkpointer=saver,
+        )  # fmt: skip
+        assert _lock_target(graph, None) == str(tmp_path / "served.sqlite")
+    assert _lock_target(graph_of(answering), None) is None
