@@ -25,6 +25,10 @@ held to the same rules:
   confidence threshold and hop limit: refused. Steps run only when the
   supervisor routes them.
 
+A run from an earlier checkpoint (a ``checkpoint_id`` that is not the
+thread's latest: time travel) is refused as well: the branch would run the
+thread's steps again beside the audit record of the ones that ran.
+
 The one exception is how ``resume`` recovers a thread whose paused step
 belongs to an agent since removed from the team (see
 :func:`~switchboard.graph.trail.orphaned_steps`): it hands the step back, as
