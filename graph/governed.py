@@ -72,7 +72,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
         """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
-        if _forks(config):
+        if _forks(config) and self._saver(config):
             _refuse_fork(self.get_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
@@ -80,7 +80,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
-        if _forks(config):
+        if _forks(config) and self._saver(config):
             _refuse_fork(await self.aget_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
@@ -99,9 +99,12 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         """
         if isinstance(input, Command):
             return True
+        return self._saver(config) and not _inside_a_run()
+
+    def _saver(self, config: RunnableConfig | None) -> bool:
+        """Whether the run has a checkpointer: without one there is no thread to check (or to fork)."""
         configurable = (config or {}).get("configurable") or {}
-        saver = configurable.get(CONFIG_KEY_CHECKPOINTER, self.checkpointer)
-        return bool(saver) and not _inside_a_run()
+        return bool(configurable.get(CONFIG_KEY_CHECKPOINTER, self.checkpointer))
 
 
 def _forks(config: RunnableConfig | None) -> bool:

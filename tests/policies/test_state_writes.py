@@ -128,3 +128,21 @@ async def test_a_run_from_an_earlier_checkpoint_is_refused(settings: Settings, r
 async def read_outcome(settings: Settings, thread_id: str) -> Any:
     async with open_graph(settings) as graph:
         return (await graph.aget_state({"configurable": {"thread_id": thread_id}})).values.get("outcome")
+
+
+async def test_a_graph_without_a_checkpointer_ignores_a_checkpoint_id_as_langgraph_does() -> None:
+    """The fork check reads the thread's latest state, which a graph without a checkpointer does not have."""
+    from langchain_core.messages import AIMessage
+    from langchain_core.runnables import RunnableLambda
+
+    from switchboard.agents import Agent, AgentCard, Skill
+    from switchboard.graph import build_graph
+
+    def answer(state: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [*state["messages"], AIMessage("Done.")]}
+
+    card = AgentCard(name="desk", description="Answers.", skills=(Skill(id="answer", description="Answers."),))
+    supervisor = ScriptedChatModel(steps=[route("desk", "Answer it.", skill="answer"), finish("done")])
+    graph = build_graph([Agent(RunnableLambda(answer), card=card)], supervisor_model=supervisor)
+    values = await graph.ainvoke({"task": "hi"}, {"configurable": {"thread_id": "t", "checkpoint_id": "x"}})
+    assert values["outcome"] == "resolved"
