@@ -9,7 +9,8 @@ return the same results. Counted per task, over every model call:
 - LLM calls, and the supervisor's share;
 - input tokens (messages plus bound tool schemas, by the shared tokenizer);
 - milliseconds, in memory (``InMemorySaver``) and with SQLite and
-  ``durability="sync"`` (``open_checkpointer``), medians of interleaved runs.
+  ``durability="sync"`` (``open_checkpointer``, signed as Switchboard opens
+  it, for every stack), medians of interleaved runs.
 
 Switchboard runs with the retail policy (the guard checks every tool call,
 guardians check every handoff, the audit log records it all); the anchors
@@ -46,6 +47,7 @@ from benchmarks.report import Report, Row, main, ratio
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
+from switchboard.checkpoints.signing import checkpoint_key
 from switchboard.domains.retail.demo import DB_VARIABLE, build_demo_db
 from switchboard.graph import build_graph
 
@@ -245,8 +247,9 @@ async def _time(bench: _Bench, script: Script, results: dict[str, Measured], rou
     async with AsyncExitStack() as stack_of_savers:
         memory = {s.name: bench.build(s, script, InMemorySaver()) for s in timed}
         sqlite: dict[str, tuple[Any, Replies]] = {}
+        key = checkpoint_key(home)  # signed, as every store Switchboard opens; the same for every stack
         for index, s in enumerate(timed):
-            saver = await stack_of_savers.enter_async_context(open_checkpointer(home / f"cp-{index}.sqlite"))
+            saver = await stack_of_savers.enter_async_context(open_checkpointer(home / f"cp-{index}.sqlite", key=key))
             sqlite[s.name] = bench.build(s, script, saver)
         for s in timed:
             results[s.name].memory_ms, results[s.name].sqlite_ms = [], []

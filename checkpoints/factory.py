@@ -30,6 +30,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from switchboard.checkpoints.crashpoints import armed
+from switchboard.checkpoints.signing import sign
 from switchboard.checkpoints.sqlite_saver import ThreadedSqliteSaver
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError
@@ -145,12 +146,15 @@ async def setup_sqlite(path: Path, setup: Callable[[], Awaitable[None]]) -> None
 
 
 @asynccontextmanager
-async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+async def open_checkpointer(target: str | Path, *, key: bytes | None = None) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     """Open the checkpointer named by ``target`` for the length of a block.
 
     Args:
         target: A SQLite file path or a ``postgresql://`` URL
             (``Settings.checkpoint_target`` gives the configured one).
+        key: Sign every checkpoint value with this key and refuse values that
+            do not verify (:mod:`.signing`; ``checkpoint_key(data_dir)``).
+            Runs that Switchboard opens pass the data directory's key.
 
     Raises:
         ConfigError: Postgres was asked for without the ``postgres`` extra.
@@ -163,7 +167,7 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
         async with postgres_pool(str(target)) as pool:
             saver = AsyncPostgresSaver(conn=pool)
             await setup_once(pool, saver.setup)
-            yield armed(saver)
+            yield armed(_signed(saver, key))
         return
     path = Path(target)
     await asyncio.to_thread(ensure_wal, path)  # before the saver's setup, which would switch it under other runs
@@ -173,9 +177,13 @@ async def open_checkpointer(target: str | Path) -> AsyncIterator[BaseCheckpointS
     try:
         # Now, with retries, not lazily inside a run's first step.
         await setup_sqlite(path, lambda: asyncio.to_thread(sqlite_saver.setup))
-        yield armed(sqlite_saver)
+        yield armed(_signed(sqlite_saver, key))
     finally:
         await asyncio.to_thread(_close, sqlite_saver)
+
+
+def _signed(saver: BaseCheckpointSaver[Any], key: bytes | None) -> BaseCheckpointSaver[Any]:
+    return saver if key is None else sign(saver, key)
 
 
 def _close(saver: ThreadedSqliteSaver) -> None:

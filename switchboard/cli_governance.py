@@ -74,6 +74,13 @@ def _policy() -> Any:
     return load_team(_settings().team).load_policy()
 
 
+def load_team_policy_path(team: str) -> Path | None:
+    """The policy file a team names (for messages)."""
+    from switchboard.agents.card import load_team
+
+    return load_team(team).policy_path
+
+
 def _keygen(args: argparse.Namespace, console: Console) -> int:
     from switchboard.policies.loader import load_principals, principals_paths
     from switchboard.policies.principals import generate_key, upsert_principal
@@ -88,7 +95,12 @@ def _keygen(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"{args.name} is defined in {owner}; re-key them there with --file {owner}")
     undeclared = [r for r in args.role if registry.roles and r not in registry.roles]
     if undeclared:
-        raise ConfigError(f"role(s) {', '.join(undeclared)} are not declared; declared: {', '.join(registry.roles)}")
+        settings = _settings()
+        raise ConfigError(
+            f"role(s) {', '.join(undeclared)} are not declared by the principals of team {settings.team!r} "
+            f"(its policy {load_team_policy_path(settings.team)}); declared: {', '.join(registry.roles)}. "
+            "For another team, set SWITCHBOARD_TEAM to its team file"
+        )
     key_file = data_dir / "keys" / f"{args.name}.pem"
     if args.if_missing and _already_listed(registry.get(args.name), key_file, args.role):
         console.print(f"{args.name} already has a key ({key_file}) listed with roles {', '.join(args.role)}")
@@ -207,11 +219,14 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
     if not rows:
         console.print("nothing is waiting for a human")
     for row in rows:
+        if row["state"] == "tampered":
+            console.print(f"{row['thread']} tampered: {row['question']}", markup=False)
+            continue
         who = ", ".join(row["roles"]) or "any principal"
         until = f" until {datetime.fromtimestamp(row['deadline'], UTC).isoformat()[:19]}" if row["deadline"] else ""
         console.print(
             f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]}{until} for {who}"
-            f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] != 'waiting' else ''}"
+            f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] == 'expired' else ''}"
             f": {row['question']}",
             markup=False,
         )
@@ -235,37 +250,60 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
 
 
 async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[str, Any]]:
-    """Every open question in the checkpoints: thread, interrupt, who may answer, since when."""
+    """Every open question in the checkpoints: thread, interrupt, who may answer, since when.
+
+    A thread whose checkpoints fail their signature is listed as ``tampered``
+    (with why, as its question) instead of hiding every other thread's.
+    """
     from switchboard.checkpoints.factory import open_checkpointer
+    from switchboard.checkpoints.threads import thread_ids
+    from switchboard.errors import CheckpointTampered
+    from switchboard.runs import thread_config
+
+    rows: list[dict[str, Any]] = []
+    async with open_checkpointer(settings.checkpoint_target, key=settings.checkpoint_key()) as saver:
+        for thread in await thread_ids(saver):
+            try:
+                item = await saver.aget_tuple(thread_config(thread))
+            except CheckpointTampered as exc:
+                rows.append(_tampered_row(thread, str(exc), now))
+                continue
+            if item is not None:
+                rows.extend(_questions(thread, item, policy, now))
+    return sorted(rows, key=lambda r: r["since"])
+
+
+def _questions(thread: str, item: Any, policy: Any, now: float) -> list[dict[str, Any]]:
     from switchboard.policies.answers import request_status
     from switchboard.sweeper import due
 
     rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    async with open_checkpointer(settings.checkpoint_target) as saver:
-        async for item in saver.alist(None):
-            conf = item.config["configurable"]
-            if conf.get("checkpoint_ns") or conf["thread_id"] in seen:
-                continue
-            seen.add(conf["thread_id"])
-            since = datetime.fromisoformat(item.checkpoint["ts"])
-            for _, channel, value in item.pending_writes or []:
-                if channel != INTERRUPT_CHANNEL:
-                    continue
-                for interrupt in value if isinstance(value, list | tuple) else [value]:
-                    question = getattr(interrupt, "value", {}) or {}
-                    asked = float(question.get("asked_at") or since.timestamp())
-                    status = request_status(policy, {**question, "asked_at": asked}, now)
-                    rows.append({
-                        "thread": conf["thread_id"],
-                        "interrupt_id": question.get("interrupt_id") or getattr(interrupt, "id", None),
-                        "kind": question.get("kind", "question"),
-                        "question": question.get("question", ""),
-                        "rule": question.get("rule"),
-                        "roles": list(status.roles),
-                        "since": datetime.fromtimestamp(asked, UTC).isoformat(),
-                        "state": "expired" if due(policy, {**question, "asked_at": asked}, now) else "waiting",
-                        "step": int(question.get("step") or 0),
-                        "deadline": None if status.deadline == float("inf") else status.deadline,
-                    })  # fmt: skip
-    return sorted(rows, key=lambda r: r["since"])
+    since = datetime.fromisoformat(item.checkpoint["ts"])
+    for _, channel, value in item.pending_writes or []:
+        if channel != INTERRUPT_CHANNEL:
+            continue
+        for interrupt in value if isinstance(value, list | tuple) else [value]:
+            question = getattr(interrupt, "value", {}) or {}
+            asked = float(question.get("asked_at") or since.timestamp())
+            status = request_status(policy, {**question, "asked_at": asked}, now)
+            rows.append({
+                "thread": thread,
+                "interrupt_id": question.get("interrupt_id") or getattr(interrupt, "id", None),
+                "kind": question.get("kind", "question"),
+                "question": question.get("question", ""),
+                "rule": question.get("rule"),
+                "roles": list(status.roles),
+                "since": datetime.fromtimestamp(asked, UTC).isoformat(),
+                "state": "expired" if due(policy, {**question, "asked_at": asked}, now) else "waiting",
+                "step": int(question.get("step") or 0),
+                "deadline": None if status.deadline == float("inf") else status.deadline,
+            })  # fmt: skip
+    return rows
+
+
+def _tampered_row(thread: str, why: str, now: float) -> dict[str, Any]:
+    return {
+        "thread": thread, "interrupt_id": None, "kind": "tampered", "question": why, "rule": None,
+        "roles": [], "since": datetime.fromtimestamp(now, UTC).isoformat(), "state": "tampered", "step": 0,
+        "deadline": None,
+    }  # fmt: skip

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the parser is built on every command: rich and the checkpoint readers load only to run
     from rich.console import Console
 
-STATUSES = ("paused", "running", "failed", "completed")
+STATUSES = ("paused", "running", "failed", "completed", "tampered")
 """The states ``--status`` takes (``switchboard.threads.THREAD_STATUSES``, without importing it)."""
 
 
 def add_threads_command(sub: Any) -> None:
     """Add ``threads [--status S] [--limit N] [--json]`` to the CLI."""
-    threads = sub.add_parser("threads", help="list threads: paused, running, failed (stopped) or completed")
+    threads = sub.add_parser("threads", help="list threads: paused, running, failed (stopped), completed or tampered")
     threads.add_argument("--status", choices=STATUSES, help="only threads in this state")
     threads.add_argument("--limit", type=int, help="only the N most recently updated threads")
     threads.add_argument("--json", action="store_true", help="print a JSON list")

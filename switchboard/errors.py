@@ -50,6 +50,14 @@ class DataError(SwitchboardError):
     """A data directory or database does not follow the expected schema."""
 
 
+class CheckpointTampered(DataError):
+    """A checkpoint value is unsigned or fails its signature: the store was changed outside Switchboard.
+
+    Raised when the value is read, before anything in it is used (see
+    :mod:`switchboard.checkpoints.signing`).
+    """
+
+
 class ApprovalRefused(ApprovalError):
     """A signed approval did not verify: the call it names stays unapproved.
 

@@ -199,7 +199,8 @@ async def _open(entry: _Entry, build: Build) -> _Session:
     stack = AsyncExitStack()
     try:
         await entry.toolbox.revive()  # servers kept from the last session, if they still answer
-        saver = await stack.enter_async_context(open_checkpointer(target))
+        key = entry.recipe.settings.checkpoint_key()
+        saver = await stack.enter_async_context(open_checkpointer(target, key=key))
         store = await stack.enter_async_context(open_store(target))
         if entry.graph is None:
             entry.graph = build(entry.toolbox, entry.health, entry.audit)
@@ -329,8 +330,9 @@ async def _private_graph(recipe: Recipe, build: Build, health_path: Path) -> Asy
     health = HealthRegistry(health_path)
     audit = open_audit(recipe.settings.data_dir, clock=recipe.clock)
     target = recipe.settings.checkpoint_target
+    key = recipe.settings.checkpoint_key()
     try:
-        async with toolbox, open_checkpointer(target) as saver, open_store(target) as store:
+        async with toolbox, open_checkpointer(target, key=key) as saver, open_store(target) as store:
             yield build(toolbox, health, audit).copy(update={"checkpointer": saver, "store": store})
     finally:
         health.close()

@@ -278,7 +278,7 @@ async def thread_settings(settings: Settings, thread_id: str, model: BaseChatMod
 
 async def recorded_model(settings: Settings, thread_id: str) -> str | None:
     """The model spec the thread's last run used, as its latest checkpoint records it (``None``: not recorded)."""
-    async with open_checkpointer(settings.checkpoint_target) as saver:
+    async with open_checkpointer(settings.checkpoint_target, key=settings.checkpoint_key()) as saver:
         found = await saver.aget_tuple(thread_config(thread_id))
     value = (found.metadata or {}).get(MODEL_METADATA_KEY) if found is not None else None
     return value if isinstance(value, str) else None

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     """The data directory (``SWITCHBOARD_HOME``); default ``./.switchboard``."""
     checkpoint_db: str | None = None
     """A SQLite file path, or a ``postgresql://`` URL; default ``checkpoints.sqlite`` in ``home``."""
+    checkpoint_key_file: Path | None = None
+    """A file holding the hex key that signs the checkpoints (at least 32
+    bytes). Processes sharing one checkpoint store from different data
+    directories (workers on several hosts over Postgres) must share it;
+    default: a key derived from the data directory's audit key."""
     health_db: str | None = None
     """SQLite file of live agent load and health, shared by every process
     that uses it; default ``health.sqlite`` beside a SQLite checkpoint file,
@@ -93,6 +98,12 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         """The data directory, absolute."""
         return self.home.expanduser().resolve() if self.home else data_home()
+
+    def checkpoint_key(self) -> bytes:
+        """The key that signs the checkpoints (see :mod:`switchboard.checkpoints.signing`)."""
+        from switchboard.checkpoints.signing import checkpoint_key
+
+        return checkpoint_key(self.data_dir, self.checkpoint_key_file)
 
     @property
     def checkpoint_target(self) -> str:

@@ -31,6 +31,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from switchboard.checkpoints.threads import thread_ids
+from switchboard.errors import CheckpointTampered
 from switchboard.policies import PolicyFile
 from switchboard.policies.answers import TIMEOUT, request_status
 from switchboard.settings import Settings
@@ -48,10 +50,12 @@ class SweepResult:
     interrupt_id: str
     """The question's id (``interrupt_id`` in its payload)."""
     question: str
-    action: Literal["rejected", "escalated", "refused"]
+    action: Literal["rejected", "escalated", "refused", "tampered"]
     """``rejected``: the path ran out and the run went on without it;
     ``escalated``: asked again of the next step's roles; ``refused``: the
-    graph did not agree the time was up (clocks differ), nothing changed."""
+    graph did not agree the time was up (clocks differ), nothing changed;
+    ``tampered``: the thread's checkpoints fail their signature, so it was
+    not read and nothing ran (``question`` says why)."""
     roles: tuple[str, ...] = ()
     """Who may answer now (for ``escalated``)."""
 
@@ -65,17 +69,16 @@ def due(policy: PolicyFile, question: Any, now: float) -> bool:
 
 
 async def paused_threads(graph: CompiledStateGraph[Any, Any, Any, Any]) -> AsyncIterator[str]:
-    """Every thread in the graph's checkpointer, newest first, each once."""
+    """Every thread in the graph's checkpointer, newest first, each once.
+
+    Thread ids only (:func:`~switchboard.checkpoints.thread_ids`): nothing of
+    a thread is decoded here, so one thread whose checkpoints fail their
+    signature cannot stop the sweep of the others.
+    """
     saver = graph.checkpointer
     if saver is None or saver is True or saver is False:
         return
-    seen: set[str] = set()
-    async for item in saver.alist(None):
-        configurable = item.config["configurable"]
-        thread = str(configurable["thread_id"])
-        if configurable.get("checkpoint_ns") or thread in seen:
-            continue
-        seen.add(thread)
+    for thread in await thread_ids(saver):
         yield thread
 
 
@@ -104,7 +107,11 @@ async def sweep_graph(
         async with lock(thread) if lock else nullcontext():
             done: set[str] = set()
             while True:
-                snapshot = await graph.aget_state(config)
+                try:
+                    snapshot = await graph.aget_state(config)
+                except CheckpointTampered as exc:
+                    results.append(SweepResult(thread, "", str(exc), "tampered"))
+                    break
                 pending = [
                     i for i in snapshot.interrupts
                     if due(policy, i.value, now) and i.value.get("interrupt_id") not in done

@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from switchboard.checkpoints import held_threads, thread_ids
+from switchboard.errors import CheckpointTampered
 from switchboard.runs import open_graph, result_of, thread_config
 from switchboard.settings import Settings
 
-ThreadStatus = Literal["paused", "running", "failed", "completed"]
-THREAD_STATUSES: tuple[ThreadStatus, ...] = ("paused", "running", "failed", "completed")
+ThreadStatus = Literal["paused", "running", "failed", "completed", "tampered"]
+THREAD_STATUSES: tuple[ThreadStatus, ...] = ("paused", "running", "failed", "completed", "tampered")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class ThreadInfo:
     thread_id: str
     status: ThreadStatus
     """paused for a human; running in a live process now; failed (stopped,
-    ``switchboard resume`` continues it); or completed."""
+    ``switchboard resume`` continues it); completed; or tampered (its
+    checkpoints fail their signature: nothing runs on them)."""
     updated_at: str | None
     """When its latest checkpoint was written (ISO 8601, UTC)."""
     waiting_for: str | None
@@ -56,8 +58,12 @@ async def list_threads(
         running = await held_threads(settings.checkpoint_target, ids)
         found: list[ThreadInfo] = []
         for thread_id in ids:
-            snapshot = await graph.aget_state(thread_config(thread_id))
-            info = _info(thread_id, snapshot, thread_id in running)
+            try:
+                snapshot = await graph.aget_state(thread_config(thread_id))
+            except CheckpointTampered as exc:  # one bad thread must not hide the others
+                info = ThreadInfo(thread_id, "tampered", None, str(exc))
+            else:
+                info = _info(thread_id, snapshot, thread_id in running)
             if status is None or info.status == status:
                 found.append(info)
         return found

@@ -69,3 +69,31 @@ async def test_processes_opening_a_fresh_database_together_all_get_a_saver_and_a
 
     opened = await asyncio.gather(*(open_both() for _ in range(6)))
     assert opened == [("AsyncPostgresSaver", "AsyncPostgresStore")] * 6
+
+
+async def test_postgres_checkpoints_are_signed_and_a_planted_blob_is_refused(
+    postgres_url: str, retail_db: Path, tmp_path: Path
+) -> None:
+    from switchboard.checkpoints.signing import SUFFIX
+    from switchboard.errors import CheckpointTampered
+
+    settings = Settings(checkpoint_db=postgres_url, health_db=str(tmp_path / "health.sqlite"))
+    thread = f"pg-signed-{uuid.uuid4().hex[:8]}"
+    model = ScriptedChatModel(steps=[finish("hi")])
+    assert (await start_run("hello", thread_id=thread, settings=settings, model=model)).status == "completed"
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+        kinds = await (
+            await conn.execute(
+                "SELECT type FROM checkpoint_blobs WHERE thread_id = %s AND type <> 'empty' "
+                "UNION ALL SELECT type FROM checkpoint_writes WHERE thread_id = %s",
+                (thread, thread),
+            )
+        ).fetchall()
+        assert kinds and all(kind.endswith(SUFFIX) for (kind,) in kinds)
+        await conn.execute(  # someone with the database's password, not the data directory's key
+            "UPDATE checkpoint_blobs SET blob = overlay(blob placing '\\x00'::bytea from 2 for 1) "
+            "WHERE thread_id = %s AND channel = 'messages'",
+            (thread,),
+        )
+    with pytest.raises(CheckpointTampered):
+        await read_thread(thread, settings=settings)

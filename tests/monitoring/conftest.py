@@ -59,7 +59,7 @@ def recorded_return(pristine_db: Path, tmp_path_factory: pytest.TempPathFactory)
         env.setenv("SWITCHBOARD_HOME", str(root / "home"))
         make_principals(root / "home")  # the approval is signed by alice, a finance_manager
         env.setenv("SWITCHBOARD_RETAIL_DB", str(db))
-        settings = Settings(checkpoint_db=str(root / "checkpoints.sqlite"))
+        settings = Settings(home=root / "home", checkpoint_db=str(root / "checkpoints.sqlite"))
         config = MonitoringConfig(telemetry_db=root / "telemetry.sqlite", budgets=Budget(run_tokens=500), sinks=())
         model = ScriptedChatModel(steps=return_script(db, DEMO_PERSONAS["mia_chen"]))
         monitor = asyncio.run(_record(settings, config, model))

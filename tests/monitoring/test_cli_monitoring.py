@@ -34,6 +34,7 @@ def restore_logging() -> Iterator[None]:
 def use(monkeypatch: pytest.MonkeyPatch, recorded: RecordedReturn) -> None:
     monkeypatch.setenv("SWITCHBOARD_TELEMETRY_DB", str(recorded.database))
     monkeypatch.setenv("SWITCHBOARD_CHECKPOINT_DB", str(recorded.settings.checkpoint_target))
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(recorded.settings.data_dir))  # its key signed the checkpoints
 
 
 def test_trace_prints_the_chain_with_reasons_timings_and_tokens(

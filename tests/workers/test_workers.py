@@ -105,7 +105,7 @@ async def test_two_writers_on_one_thread_one_wins_and_history_does_not_fork(
     thread = await read_thread("contested", settings=settings)
     assert thread["status"] == "completed"
     assert thread["task"] in (first, second)
-    async with open_checkpointer(queue_db) as saver:
+    async with open_checkpointer(queue_db, key=settings.checkpoint_key()) as saver:
         history = [c async for c in saver.alist({"configurable": {"thread_id": "contested", "checkpoint_ns": ""}})]
     ids = [c.config["configurable"]["checkpoint_id"] for c in history]
     parents = [c.parent_config["configurable"]["checkpoint_id"] if c.parent_config else None for c in history]
