@@ -14,7 +14,12 @@ So the graph refuses every state write, whatever the entry point (Python,
 Studio, a LangGraph server): a thread moves on only by running, with a new
 turn (``{"task": ...}``) or an answer (``Command(resume=...)``), which the
 graph checks. And while a question is pending, the only way forward is its
-answer: a new turn would start over and leave the question behind.
+answer: a new turn would start over and leave the question behind. Likewise
+a thread that stopped mid-run (cancelled, or its process ended, with steps
+still to run) moves on only by continuing it with no input (``switchboard
+resume``, ``ainvoke(None, config)``): a new turn would start the stopped step
+over under a new assignment, hence new idempotency keys, and a write the step
+had already made would be made again.
 
 A ``Command`` given as the input of a run can write and steer too, and is
 held to the same rules:
@@ -71,7 +76,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="update_state"))
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
+        """Refuse a ``Command`` that writes or steers, a new turn on a paused or stopped thread, a fork (module doc)."""
         if _forks(config) and self._saver(config):
             _refuse_fork(self.get_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
@@ -79,7 +84,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         yield from super().stream(input, config, **kwargs)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Refuse a ``Command`` that writes or steers, a new turn while a question waits, and a fork (module doc)."""
+        """Refuse a ``Command`` that writes or steers, a new turn on a paused or stopped thread, a fork (module doc)."""
         if _forks(config) and self._saver(config):
             _refuse_fork(await self.aget_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
@@ -167,6 +172,29 @@ def _refuse_if_paused(snapshot: StateSnapshot, config: RunnableConfig, *, what: 
     )
 
 
+def _refuse_if_stopped(snapshot: StateSnapshot, config: RunnableConfig) -> None:
+    """Refuse a new turn on a thread that stopped mid-run: continuing it (input ``None``) is the only way on.
+
+    Stopped mid-run is :func:`switchboard.runs.unfinished`'s notion (the A2A
+    server's too): the thread's latest checkpoint still has tasks to run,
+    named in ``next``, or done with their writes saved but not yet applied
+    (``tasks``). Checked after :func:`_refuse_if_paused`, so a thread whose
+    steps wait only on a question gets that refusal. A finished thread has
+    neither, and a new thread no checkpoint at all; the check runs before
+    the run writes its own input checkpoint, and never inside a run.
+    """
+    if not (snapshot.next or snapshot.tasks):
+        return
+    thread = _thread(config)
+    left = f"{', '.join(snapshot.next)} still to run" if snapshot.next else "its last step's writes still to apply"
+    raise ThreadError(
+        f"thread {thread!r} stopped mid-run (cancelled, or its process ended), with {left}; a new turn would "
+        "start the stopped step over under new idempotency keys, and a write it already made would be made "
+        f"again. Continue it instead: `switchboard resume {thread}`, or run it with no input "
+        "(graph.ainvoke(None, config))"
+    )
+
+
 def _latest(config: RunnableConfig | None) -> RunnableConfig:
     """The thread's own config, without a ``checkpoint_id``: the checks read where the thread stands now.
 
@@ -222,6 +250,7 @@ def _is_recovery(command: Command[Any], snapshot: StateSnapshot, nodes: set[str]
 def _refuse_input(command: Any, snapshot: StateSnapshot, config: RunnableConfig, nodes: set[str]) -> None:
     if not isinstance(command, Command):
         _refuse_if_paused(snapshot, config, what="a new turn")
+        _refuse_if_stopped(snapshot, config)
         return
     if _is_recovery(command, snapshot, nodes):
         return  # nothing else can move such a thread
