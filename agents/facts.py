@@ -20,7 +20,12 @@ __all__ = ["parse_result", "thread_facts"]
 
 
 def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts:
-    """What a thread's successful tool calls established (its customer, who owns what).
+    """What a thread's successful governed tool calls established (its customer, who owns what).
+
+    Only calls the guard decided and ran teach: an ``observed`` record (a
+    tool call a brought or remote agent reports, with the result it claims)
+    is skipped, or an agent governed only at its handoff could name the
+    thread's customer or the owner of an order by saying so.
 
     A fold over the thread's records, asked again before every guarded batch
     and every decision with one more record each time; each prefix's facts
@@ -34,7 +39,7 @@ def thread_facts(policy: PolicyFile, records: Iterable[ToolCallRecord]) -> Facts
     teaching = _teaching(scopes)  # the rest teaches nothing
     chain: tuple[Any, ...] = (id(scopes),)
     for record in records:
-        if record.get("outcome") != "ok" or record["tool"] not in teaching:
+        if record.get("outcome") != "ok" or record.get("observed") or record["tool"] not in teaching:
             continue
         chain = (chain, call_identity(record["tool"], record["args"]), record["result"])
         known = _FOLDS.get(chain)

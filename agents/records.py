@@ -34,7 +34,14 @@ class ToolCallRecord(TypedDict):
     """The tool's JSON text on success, the error text otherwise; for people
     and models to read, never parsed."""
     policy: str | None
-    """Which rule allowed, held or refused the call, if any."""
+    """Which rule allowed, held or refused the call, if any (``None`` for a call the guard
+    simply allowed, as well as for an observed one)."""
+    observed: NotRequired[bool]
+    """``True`` for a call an agent only reported making (a brought or remote agent's, see
+    ``graph/external_node.py``): Switchboard neither decided nor ran it, so its result is
+    what the agent claims. Shown in the trail and passed on as history, but never a fact
+    the data scopes decide with (:func:`~switchboard.agents.facts.thread_facts`). Absent
+    on the calls the guard governed."""
 
 
 class SlotWait(TypedDict):

@@ -315,8 +315,11 @@ def _since(messages: Sequence[BaseMessage], opening_id: str | None) -> list[Base
 def _observed_calls(messages: Sequence[BaseMessage]) -> list[ToolCallRecord]:
     """The tool calls the agent reported making, for the trail.
 
-    They are observed, not governed: Switchboard did not decide them, so
-    they carry no policy.
+    They are observed, not governed: Switchboard neither decided nor ran
+    them, so they carry no policy and are marked ``observed``. Their results
+    are what the agent claims: people and models read them in the trail and
+    the history, but the guard learns no fact from them (see
+    :func:`~switchboard.agents.facts.thread_facts`).
     """
     results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
     records: list[ToolCallRecord] = []
@@ -333,6 +336,7 @@ def _observed_calls(messages: Sequence[BaseMessage]) -> list[ToolCallRecord]:
                     outcome="ok" if answered is not None and answered.status != "error" else "refused",
                     result=answered.text if answered is not None else "(no result seen)",
                     policy=None,
+                    observed=True,
                 )
             )
     return records
