@@ -12,8 +12,11 @@ keep it across pauses and resumes:
   callback on that call only, and travel in its decision as ``usage``.
 
 Tokens are the provider's ``usage_metadata``; where a provider reports none
-(the embedded engine, some local servers) they are estimated as
-:mod:`switchboard.monitoring.costs` does, one token per four characters.
+(the embedded engine, some local servers), or reports what cannot be true
+(not numbers, NaN, past a ceiling), they are estimated as
+:mod:`switchboard.monitoring.costs` does, one token per four characters; a
+negative count is 0. A model cannot lower its run's count below zero, so it
+cannot hide what it used from the budgets.
 Cost uses the same price file as monitoring (``$SWITCHBOARD_PRICES``, else
 the shipped ``prices.yaml``).
 """
@@ -33,7 +36,14 @@ from langchain_core.outputs import LLMResult
 from typing_extensions import TypedDict
 
 from switchboard.monitoring.config import PRICES_VARIABLE
-from switchboard.monitoring.costs import CHARS_PER_TOKEN, PriceTable, message_chars, usage_of
+from switchboard.monitoring.costs import (
+    CHARS_PER_TOKEN,
+    PriceTable,
+    message_chars,
+    reported_tokens,
+    sane_number,
+    usage_of,
+)
 
 __all__ = ["ModelUsage", "UsageCounter", "add", "messages_usage", "prices", "run_usage"]
 
@@ -81,19 +91,21 @@ def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = N
     """The usage of every model reply in an agent step's messages.
 
     Each ``AIMessage`` is one model call: its ``usage_metadata`` when the
-    provider gave it, else estimated from the messages before it (the
-    prompt) and its own text and tool-call arguments.
+    provider gave a usable one (see
+    :func:`~switchboard.monitoring.costs.reported_tokens`), else estimated
+    from the messages before it (the prompt) and its own text and tool-call
+    arguments.
     """
     table = table or prices()
     total = NONE
     for index, message in enumerate(messages):
         if not isinstance(message, AIMessage):
             continue
-        model = message.response_metadata.get("model_name") or message.response_metadata.get("model")
-        reported = message.usage_metadata
-        if reported:
-            used = _one(model, int(reported.get("input_tokens", 0)), int(reported.get("output_tokens", 0)), False,
-                        table)  # fmt: skip
+        named = message.response_metadata.get("model_name") or message.response_metadata.get("model")
+        model = named if isinstance(named, str) else None  # reported by the model too: a name, or none
+        reported = reported_tokens(message.usage_metadata)
+        if reported is not None:
+            used = _one(model, *reported, False, table)
         else:
             prompt = math.ceil(message_chars(messages[:index]) / CHARS_PER_TOKEN)
             used = _one(model, prompt, math.ceil(message_chars([message]) / CHARS_PER_TOKEN), True, table)
@@ -143,13 +155,27 @@ def _model_name(meta: Mapping[str, Any], params: Mapping[str, Any]) -> str | Non
 
 
 def run_usage(events: Sequence[Mapping[str, Any]]) -> ModelUsage:
-    """The usage recorded in trail events (handoffs and decisions that carry ``usage``)."""
+    """The usage recorded in trail events (handoffs and decisions that carry ``usage``).
+
+    The numbers were checked when counted; read back from a checkpoint they
+    are checked again (:func:`_figure`), so a negative, NaN or non-numeric
+    figure cannot lower the total or make it NaN (which no limit trips).
+    """
     total = NONE
     for event in events:
         used = event.get("usage")
         if isinstance(used, Mapping):
             total = add(total, ModelUsage(
-                tokens=int(used.get("tokens", 0)), cost_usd=float(used.get("cost_usd", 0.0)),
-                calls=int(used.get("calls", 0)), estimated=bool(used.get("estimated", False)),
+                tokens=int(_figure(used.get("tokens"))), cost_usd=_figure(used.get("cost_usd")),
+                calls=int(_figure(used.get("calls"))), estimated=bool(used.get("estimated", False)),
             ))  # fmt: skip
     return total
+
+
+def _figure(value: object) -> float:
+    """A recorded usage figure, as 0 when negative or not a finite number.
+
+    No ceiling here: a step sums many calls, and a large total only trips
+    the budget sooner.
+    """
+    return sane_number(value, ceiling=math.inf) or 0.0

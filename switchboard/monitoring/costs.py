@@ -6,14 +6,17 @@ model, some local servers), they are approximated as one token per four
 characters of the text sent and received, rounded up, with tool-call
 arguments counted as their JSON; the bound tool schemas are not counted. Such
 events are marked ``tokens_estimated`` so a reader knows which numbers are
-measured. Prices live in a YAML file (``prices.yaml`` beside this module by
-default), never in code.
+measured. A reported count is untrusted input: a negative one is 0, and a
+report whose counts are not numbers, are NaN or infinite, or are past
+:data:`MAX_REPORTED_TOKENS` is treated as no report (estimated). Prices live
+in a YAML file (``prices.yaml`` beside this module by default), never in code.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +34,16 @@ from switchboard.policies.budgets import Budgets
 
 CHARS_PER_TOKEN = 4
 """The approximation used when a provider reports no usage."""
+
+MAX_REPORTED_TOKENS = 100_000_000
+"""The most input (or output) tokens one model call is believed to report.
+
+A model's ``usage_metadata`` is untrusted input: a buggy provider, a proxy or
+a hostile model can send anything. Today's largest context windows are about
+ten million tokens, so a hundred million leaves ten times the headroom while
+a count above it is not a real call: it is treated as unreported and the
+call's tokens are estimated instead, and it cannot reach the monitoring
+store's 64-bit integer columns."""
 
 
 _PROVIDER = re.compile(r"^[a-z][a-z_-]*:(?=.)")
@@ -128,6 +141,40 @@ class Usage:
     """True when approximated from characters (see module doc)."""
 
 
+def sane_number(value: object, ceiling: float = MAX_REPORTED_TOKENS) -> float | None:
+    """``value`` as a plain number, raised to 0 when negative; None when it is not usable.
+
+    Not usable: not a real number (a string, None, a bool, which Python
+    counts as an int), NaN or infinite, or above ``ceiling``. For a model's
+    report, None means "not reported" and the call is estimated, so a model
+    cannot lower (or crash) the count of what it used by what it claims.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or number > ceiling:
+        return None
+    return max(number, 0.0)
+
+
+def reported_tokens(usage: object) -> tuple[int, int] | None:
+    """The input and output tokens of one call's ``usage_metadata``; None when it is unreported or unusable.
+
+    One missing count is 0 and a negative one is 0; a report with neither
+    count, or with a count :func:`sane_number` refuses, is unreported, so
+    the caller falls back to the estimate.
+    """
+    if not isinstance(usage, Mapping) or not ("input_tokens" in usage or "output_tokens" in usage):
+        return None
+    counts = [sane_number(usage.get(key, 0)) for key in ("input_tokens", "output_tokens")]
+    if counts[0] is None or counts[1] is None:
+        return None
+    return int(counts[0]), int(counts[1])
+
+
 def approx_tokens(text: str) -> int:
     """One token per four characters, rounded up."""
     return math.ceil(len(text) / CHARS_PER_TOKEN)
@@ -147,22 +194,23 @@ def message_chars(messages: Iterable[BaseMessage]) -> int:
 def usage_of(result: LLMResult, prompt_chars: int) -> Usage:
     """The usage a provider reported for ``result``, or the approximation.
 
+    The report is untrusted: if any generation's is unusable (see
+    :func:`reported_tokens`), the whole call is approximated.
+
     Args:
         result: What the model returned.
         prompt_chars: Characters of the prompt, counted when the call started.
     """
-    reported = [
+    reports = [
         message.usage_metadata
         for generations in result.generations
         for generation in generations
         if isinstance(message := getattr(generation, "message", None), AIMessage) and message.usage_metadata
     ]
-    if reported:
-        return Usage(
-            sum(int(u.get("input_tokens", 0)) for u in reported),
-            sum(int(u.get("output_tokens", 0)) for u in reported),
-            estimated=False,
-        )
+    reported = [reported_tokens(u) for u in reports]
+    if reported and all(r is not None for r in reported):
+        counts = [r for r in reported if r is not None]
+        return Usage(sum(r[0] for r in counts), sum(r[1] for r in counts), estimated=False)
     replies = [getattr(g, "message", None) for gens in result.generations for g in gens]
     messages = [m for m in replies if isinstance(m, BaseMessage)]
     text_chars = sum(len(g.text) for gens in result.generations for g in gens if not hasattr(g, "message"))
