@@ -102,7 +102,7 @@ async def run_guarded(
         history: The thread's earlier tool calls, whose results are facts.
     """
     thread, namespace = thread_of(config)
-    keys = [_call_key(call) for call in calls]
+    keys = [call_key(call) for call in calls]
     decisions, records = await _decide_batch(calls, keys, card, toolbox, gov, (thread, namespace), history)
     # A decision is on disk before its call runs: the record of a key is what says the call may have run.
     # A batch of reads that asks nobody has no effect to precede, so its decisions go with its results.
@@ -440,7 +440,7 @@ async def _execute(
     return record("refused" if failed else "ok", content_text(message.content))
 
 
-def _call_key(call: ToolCall) -> str | None:
+def call_key(call: ToolCall) -> str | None:
     """The idempotency key of one call: this thread, this step, this call.
 
     The step is the supervisor's assignment id (run metadata

@@ -15,7 +15,13 @@ same signed approvals and the same audit entries::
 A call that needs approval pauses the agent's thread with the same
 ``ApprovalRequest`` (answer it with ``sign_answer``, or ``switchboard
 resume --as``); a refused call returns the refusal to the model as the tool's
-error, and the tool never runs. Facts for the data scopes come from the
+error, and the tool never runs. Each call carries its idempotency key, as the
+card guard's do: give the agent tools from a
+:class:`~switchboard.agents.toolbox.Toolbox` (its MCP tools send the key),
+and a call run again after a crash, or an approved call run again on
+resume, is replayed by a server that keeps the exactly-once contract
+instead of acting twice; an in-process tool gets no key, and its own
+idempotency is its business. Facts for the data scopes come from the
 agent's own successful tool results in its messages. Run the agent with
 ``ainvoke``/``astream``: the guard is asynchronous, and a synchronous call is
 refused rather than let through unguarded.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,8 @@ from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.types import Command
 
-from switchboard.agents.guard import approval_builder, content_text, decide_call, thread_facts
+from switchboard.agents.guard import approval_builder, call_key, content_text, decide_call, thread_facts
+from switchboard.agents.idempotency import keyed_call
 from switchboard.agents.interrupts import Governance, ask, thread_of
 from switchboard.agents.records import CallOutcome, ToolCallRecord
 from switchboard.agents.toolbox import Toolbox
@@ -90,9 +98,10 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
         thread, namespace = thread_of(config)
         facts = thread_facts(self.gov.policy, _records(request.state))
         decision = await decide_call(self.gov.policy, self.agent, self.toolbox, call, facts)
+        key = call_key(call)
         payload = {"agent": self.agent, "tool": call["name"], "args": call["args"], "effect": decision.effect,
                    "call": call_hash(call["name"], call["args"]), "rule": decision.rule_id,
-                   "reason": decision.reason}  # fmt: skip
+                   "reason": decision.reason, "key": key}  # fmt: skip
         await self.gov.record((namespace, call["id"], "policy"), thread, "policy", payload)
         if decision.effect == "deny":
             log.info("%s: %s refused by %s: %s", self.agent, call["name"], decision.rule_id, decision.reason)
@@ -104,7 +113,11 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
             if not granted.approved:
                 note = f": {granted.note}" if granted.note else ""
                 return _error(call, f"Not run: rejected by a human{note}.")
-        result = await handler(request)
+        # The call's idempotency key rides along to an MCP server (Toolbox's interceptor): a re-run after a
+        # crash, or the approved call once more, sends the same key, and a server that keeps the contract
+        # replays its first result instead of acting again.
+        with keyed_call(key) if key else nullcontext():
+            result = await handler(request)
         ok = isinstance(result, ToolMessage) and result.status != "error"
         text = content_text(result.content) if isinstance(result, ToolMessage) else "(command)"
         record = {"agent": self.agent, "tool": call["name"], "args": call["args"], "outcome": "ok" if ok else "refused",

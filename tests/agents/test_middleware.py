@@ -133,3 +133,42 @@ def test_a_brought_agent_does_not_hide_a_misspelt_tool_of_the_others(principals:
     )
     with pytest.raises(ConfigError, match=r"cancel_ordr \(did you mean cancel_order\?\)"):
         build_graph([Agent(agent, description="Refunds."), spec], model=ScriptedChatModel(steps=[]), policy=typo)
+
+
+async def test_a_write_run_again_after_a_crash_is_replayed_by_its_key(
+    principals: Path, retail_db: Path, mia: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after notify_customer ran and before its result was recorded; resuming sends it once."""
+    from switchboard.agents import load_team
+    from switchboard.agents.interrupts import Governance
+    from switchboard.agents.toolbox import Toolbox
+    from switchboard.domains.retail import RetailStore
+
+    policy = PolicyFile.model_validate({"name": "desk", "grants": {"desk": {"tools": ["notify_customer"]}}})
+    real = Governance.record
+    died: list[str] = []
+
+    async def dies_once(self: Governance, parts: Any, thread: str, kind: Any, payload: Any) -> float:
+        if kind == "tool_call" and not died:
+            died.append(thread)
+            raise RuntimeError("killed after the call, before its record")
+        return await real(self, parts, thread, kind, payload)
+
+    monkeypatch.setattr(Governance, "record", dies_once)
+    async with Toolbox.for_team(load_team()) as toolbox:
+        tools = [tool] if (tool := toolbox.get("notify_customer")) else []
+        guard = SwitchboardGuard(
+            policy, agent="desk", tools=tools, principals=load_registry([principals / "principals.yaml"])
+        )
+        model = ScriptedChatModel(
+            steps=[call("notify_customer", user_id=mia.user_id, message="Refund sent."), AIMessage("done")]
+        )
+        agent = create_agent(model, tools, middleware=[guard], checkpointer=InMemorySaver(), name="desk")
+        config: Any = {"configurable": {"thread_id": "mw-crash"}}
+        with pytest.raises(RuntimeError, match="killed"):
+            await agent.ainvoke({"messages": [("user", "tell Mia")]}, config)
+        result = await agent.ainvoke(None, config)  # resume the thread the "dead" process left
+    model.assert_complete()
+    assert result["messages"][-1].content == "done"
+    with RetailStore.open(retail_db) as store:
+        assert len(store.notifications(mia.user_id)) == 1  # sent once, replayed once
