@@ -42,7 +42,8 @@ QUESTION_KIND = "question"
 MAX_REPLY_CHARS = 4000
 HOW_TO_REPLY = (
     'answer with `switchboard reply THREAD "TEXT"`, switchboard.replies.reply_run(THREAD, TEXT), '
-    'or Command(resume={"reply": "TEXT"}) (a plain string works too)'
+    'or Command(resume={INTERRUPT_ID: {"reply": "TEXT"}}), keyed by this interrupt\'s id (a plain string '
+    "works as the reply too)"
 )
 
 
@@ -102,7 +103,7 @@ class ReplyShape(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     json_schema: dict[str, Any] = Field(default_factory=CustomerReply.model_json_schema)
-    example: dict[str, Any] = Field(default_factory=lambda: {"reply": "The order with the kettle, #W0000123."})
+    example: dict[str, Any] = Field(default_factory=lambda: {"reply": "TEXT: the customer's answer, in their words"})
     how: str = HOW_TO_REPLY
 
 

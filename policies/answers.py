@@ -80,7 +80,8 @@ class ResumeShape(BaseModel):
     example: dict[str, Any] = Field(default_factory=lambda: dict(EXAMPLE))
     how: str = (
         "approve with `switchboard resume THREAD --approve --as NAME`, or send "
-        'switchboard.policies.answers.sign_answer(...) as the resume value; reject with {"approved": false}'
+        "switchboard.policies.answers.sign_answer(...) as the resume value, keyed by this interrupt's id: "
+        'Command(resume={INTERRUPT_ID: ANSWER}); reject with {"approved": false}, keyed the same way'
     )
 
 

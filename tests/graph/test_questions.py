@@ -104,7 +104,7 @@ async def test_a_question_pauses_and_the_reply_goes_back_to_the_agent_that_asked
     (pending,) = state.interrupts
     question = CustomerQuestion.model_validate(pending.value)  # the documented payload
     assert (question.kind, question.agent, question.question) == ("question", "till", "How much was the order?")
-    assert question.resume.example == {"reply": "The order with the kettle, #W0000123."}
+    assert set(question.resume.example) == {"reply"} and "INTERRUPT_ID" in question.resume.how  # keyed by id
     assert refunds == []
 
     state = await _resume(graph, {pending.id: {"reply": "42"}})
