@@ -57,7 +57,8 @@ from switchboard.graph.structured import check_structured, model_label
 from switchboard.graph.supervisor import supervisor_node
 from switchboard.graph.workflows import Workflow, routing_team, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
-from switchboard.policies.loader import check_argument_names
+from switchboard.policies.grants import check_tool_grant
+from switchboard.policies.loader import check_argument_names, check_scope_coverage
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,11 @@ def build_graph(
 
     Raises:
         ConfigError: Two agents share a name, a brought graph has no name, a
-            card names a tool no server provides, an agent's model has no
-            tool calling, the supervisor's model no structured output (by
-            its ``?structured=`` method), or a setting is invalid; raised
+            card names a tool no server provides, a tool an agent may call
+            takes an argument the policy's data scopes name but is not
+            scoped (nor opted out), an agent's model has no tool calling,
+            the supervisor's model no structured output (by its
+            ``?structured=`` method), or a setting is invalid; raised
             here, before any run.
     """
     if max_hops < 1:
@@ -241,7 +244,10 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
     now, since every such call would be refused (a graph built only to read
     threads passes an empty toolbox on purpose). Once the tools are known,
     every argument a policy rule names is checked against them too: a
-    misspelt one would silently disable its rule.
+    misspelt one would silently disable its rule; and every tool an agent
+    may call that takes an argument the data scopes name must be scoped (or
+    opted out under ``scopes.unscoped``): one left out would act on anyone's
+    records.
     """
     needs_mcp = [card.name for card in roster.team.agents if card.tools and card.name not in roster.specs]
     if needs_mcp and not toolbox.names:
@@ -275,6 +281,22 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
         known.check(roster.team, policy.guarded_tools())
     tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of
     check_argument_names(policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools() if name in tools})
+    check_scope_coverage(policy, {name: _arguments_of(tool) for name, tool in tools.items()}, _callers(roster, policy))
+
+
+def _callers(roster: _Roster, policy: PolicyFile) -> dict[str, list[str]]:
+    """The tools the guard lets the card and spec agents call (card and grant allowing), with who may.
+
+    A brought agent's tools live inside it, out of sight here.
+    """
+    callers: dict[str, list[str]] = {}
+    for card in roster.team.agents:
+        if card.name in roster.brought:
+            continue
+        for tool in card.tools:
+            if check_tool_grant(policy.grants, card.name, tool).effect == "allow":
+                callers.setdefault(tool, []).append(card.name)
+    return callers
 
 
 def _arguments_of(tool: BaseTool) -> frozenset[str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -112,6 +112,61 @@ def check_argument_names(policy: PolicyFile, takes: ToolArguments) -> None:
     raise ConfigError(
         f"{what} names tool arguments its rules' tools do not take, so those rules would not work as "
         "written (a deny would let the call through); fix the names:\n"
+        + "\n".join(f"{where(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
+    )
+
+
+def check_scope_coverage(policy: PolicyFile, takes: ToolArguments, callers: Mapping[str, Collection[str]]) -> None:
+    """Every tool an agent may call that takes a scoped argument must be scoped, or opted out by name.
+
+    The data scopes check only the tools listed under ``scopes.tools`` and
+    let any other call through: a tool that takes an argument ``scopes.args``
+    names (an order id, a user id) but is missing from that list acts on
+    anyone's records, whichever customer the thread identified. So such a
+    tool is refused unless the policy lists it under ``scopes.unscoped``,
+    the explicit, reviewed opt-out. An opt-out that names a tool taking none
+    of the scoped arguments is refused too: it is a typo or stale. A tool
+    whose schema does not list its arguments is given the benefit of the doubt.
+
+    Args:
+        policy: The policy in force.
+        takes: The arguments of every tool there is (``None`` where its schema does not say).
+        callers: The tools the agents may call (their cards and the policy's grants allow), with who may.
+
+    Raises:
+        ConfigError: Naming the policy file and line, each tool, the scoped
+            arguments it takes, the agents that may call it, and the fix.
+    """
+    scopes = policy.scopes
+    if scopes is None:
+        return
+    problems: list[tuple[Loc, str]] = []
+    for tool in sorted(set(callers) - set(scopes.tools) - set(scopes.unscoped)):
+        scoped = [arg for arg in scopes.args if arg in (takes.get(tool) or ())]
+        if scoped:
+            named = ", ".join(f"{arg} ({scopes.args[arg]})" for arg in scoped)
+            problems.append((
+                ("scopes", "tools"),
+                f"{tool}, which {_some(sorted(callers[tool]), 5)} may call, takes {named} but is not listed: add "
+                f"{tool} to scopes.tools, so a call naming what is not the thread's customer's is refused, or, if "
+                "it must act on anyone's, list it under scopes.unscoped",
+            ))  # fmt: skip
+    for index, tool in enumerate(scopes.unscoped):
+        arguments = takes.get(tool)
+        if arguments is not None and not any(arg in arguments for arg in scopes.args):
+            problems.append((
+                ("scopes", "unscoped", index),
+                f"{tool} takes none of the scoped arguments ({', '.join(scopes.args)}), so there is nothing to "
+                f"opt out of: remove it from scopes.unscoped (did you mean another tool?)",
+            ))  # fmt: skip
+    if not problems:
+        return
+    where = _positions(policy)
+    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
+    raise ConfigError(
+        f"{what}: a tool taking an argument its data scopes name must be under scopes.tools (checked) or, "
+        "deliberately, scopes.unscoped (not checked): the scopes let every other call through, on anyone's "
+        "records; fix it:\n"
         + "\n".join(f"{where(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
     )
 

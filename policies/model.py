@@ -240,7 +240,8 @@ class PolicyFile(BaseModel):
         names |= {t for c in self.constraints for t in c.tools}
         names |= {c.measure.tool for c in self.constraints if isinstance(c, Range) and c.measure and c.measure.tool}
         if self.scopes is not None:
-            names |= set(self.scopes.tools) | set(self.scopes.customer_from) | {r.tool for r in self.scopes.learn}
+            names |= set(self.scopes.tools) | set(self.scopes.unscoped) | set(self.scopes.customer_from)
+            names |= {r.tool for r in self.scopes.learn}
         return frozenset(names)
 
 

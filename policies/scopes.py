@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _MISSING = object()
 
@@ -63,7 +63,16 @@ class Scopes(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tools: tuple[str, ...] = Field(min_length=1)
-    """Calls whose arguments must all belong to the thread's customer."""
+    """Calls whose arguments must all belong to the thread's customer.
+
+    Any other call is let through unchecked, so every tool an agent may call
+    that takes one of ``args`` must be here or under ``unscoped``: the graph
+    refuses to build otherwise (see
+    :func:`~switchboard.policies.loader.check_scope_coverage`)."""
+    unscoped: tuple[str, ...] = ()
+    """Tools that take one of ``args`` yet are deliberately left unchecked
+    (a look-up that must work before the customer is known, a back-office
+    report across customers): the explicit opt-out, reviewed with the file."""
     customer_from: tuple[str, ...] = Field(min_length=1)
     """Look-up tools whose (plain string) result is the customer's user id."""
     customer_kind: str = "user"
@@ -71,6 +80,16 @@ class Scopes(BaseModel):
     args: dict[str, str] = Field(min_length=1)
     """Call argument name to the kind of resource it names."""
     learn: tuple[LearnRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _scoped_or_not(self) -> Scopes:
+        both = [tool for tool in dict.fromkeys(self.unscoped) if tool in self.tools]
+        if both:
+            raise ValueError(
+                f"scopes lists {', '.join(both)} under both `tools` and `unscoped`: keep it under `tools` to check "
+                "that what its calls name belongs to the thread's customer, or under `unscoped` not to"
+            )
+        return self
 
 
 @dataclass(frozen=True)
