@@ -104,7 +104,7 @@ def govern_results(
     fresh = query.since_last_decision(trail)
     if fresh:
         calls = [c for e in trail if e["kind"] == "handoff" for c in e["tool_calls"]]
-        context = GuardianContext(thread_facts(gov.policy, calls), state.get("task") or "")
+        context = GuardianContext(thread_facts(gov.policy, calls), state.get("task") or "", tuple(calls))
         start = len(trail) - len(fresh)
         for offset, handoff in enumerate(fresh):
             for verdict in run_guardians(gov.policy.guardians.in_force, handoff, context):

@@ -45,6 +45,9 @@ class GuardianContext:
     facts: Facts = field(default_factory=Facts)
     """The thread's learned facts (its customer, who owns what)."""
     task: str = ""
+    calls: tuple[Mapping[str, Any], ...] = ()
+    """The thread's tool-call records (``ToolCallRecord``), every step's: what was done, for a check
+    on what a step says was done elsewhere (a refund a message to the customer promises)."""
 
 
 @dataclass(frozen=True)

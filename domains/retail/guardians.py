@@ -1,20 +1,33 @@
-"""Retail's guardian: the amounts an agent reports must be ones its tools returned.
+"""Retail's guardians: the amounts an agent reports must be ones its tools returned.
 
 A policy names it under ``guardians.checks`` (the shipped retail policy
 does); the core runs only the guardians a policy names, so this check, which
 knows retail's facts (``refund_amount``, ``price_difference``) and its order
 records (``payment_history``, ``return_items``), stays with the domain.
+
+:func:`unissued_refund_promise` reads the messages a step sent the customer:
+one may promise a refund only when the thread's records show a refund was
+issued; :func:`refund_promises` runs it as a guardian over the thread's
+calls, and the retail recipes use :func:`refund_promise` to hold their
+own messages to the same rule.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from switchboard.policies.guardians import GuardianContext, GuardianVerdict, number_of, numbers_in, results_of
 
-__all__ = ["AMOUNT_KEYS", "refund_amounts"]
+__all__ = [
+    "AMOUNT_KEYS",
+    "REFUNDING_TOOLS",
+    "refund_amounts",
+    "refund_promise",
+    "refund_promises",
+    "unissued_refund_promise",
+]
 
 AMOUNT_KEYS = ("refund_amount", "amount", "refund", "price_difference")
 _DOLLARS = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
@@ -73,3 +86,86 @@ def _paid(order: Mapping[str, Any]) -> float | None:
     paid = sum(float(e.get("amount") or 0) for e in history if isinstance(e, Mapping)
                and e.get("transaction_type") == "payment")  # fmt: skip
     return round(paid, 2)
+
+
+# Refunds promised to the customer -------------------------------------------------------
+
+REFUNDING_TOOLS = frozenset(
+    {
+        "issue_return_refund",
+        "cancel_pending_order",
+        "modify_pending_order_payment",
+        "modify_pending_order_items",
+        "exchange_delivered_order_items",
+    }
+)
+"""The writes that pay money back (a refund, a cancellation, a payment or price change)."""
+
+_CUSTOMER_MESSAGES = {"notify_customer": "message"}
+"""Tools that send the customer a text, and the argument that holds it."""
+
+_PROMISE = re.compile(
+    r"\brefunded\b"
+    r"|\brefunds?\b(?:[^.;:!?]|\.\d){0,60}?\b(?:goes|go|going|sent|on (?:its|the) way|issued|processed|paid|credited"
+    r"|completed?)\b"
+    r"|\b(?:we|i)(?:'ve|'ll|\s+have|\s+will|\s+shall)?\s+(?:refund|issued?\s+(?:a\s+|the\s+|your\s+)?refund)\b"
+    r"|\b(?:receive|get|getting|receiving)\s+(?:a\s+|your\s+|the\s+)?(?:full\s+)?(?:refund\b|money\s+back\b)",
+    re.IGNORECASE,
+)
+"""Words that tell the customer money is, or will be, paid back ("A refund of $12.00 goes to …")."""
+_UNDONE = re.compile(r"(?:\b(?:not|never|no|nothing|unable|cannot|failed to|delayed)\b|n't\b)", re.IGNORECASE)
+"""Words that turn a promise into its opposite: a refusal ("could not refund"), a delay."""
+
+
+def refund_promise(text: str) -> str | None:
+    """The words of ``text`` that tell the customer a refund is paid or on its way, if any.
+
+    Read clause by clause: one that says the refund did not happen or is
+    late ("no refund has been issued", "the refund is delayed") promises
+    nothing, whatever the next clause says.
+    """
+    for clause in re.split(r"[.;:!?](?!\d)|,\s+(?:and|but)\b", text):
+        for match in _PROMISE.finditer(clause):
+            if not _UNDONE.search(clause[max(0, match.start() - 40) : match.end()]):
+                return match.group(0)
+    return None
+
+
+def unissued_refund_promise(handoff: Mapping[str, Any], thread_calls: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why a message the step sent the customer promises a refund nobody issued, if it does.
+
+    A promise is backed by a successful call of one of the
+    :data:`REFUNDING_TOOLS`, in the thread before the step
+    (``thread_calls``) or in the step itself. A quote is no refund, a
+    refused or uncertain call is none either, and neither is a call a
+    brought or remote agent only reports (``observed``).
+
+    Args:
+        handoff: The step's result, with its tool calls.
+        thread_calls: The thread's tool calls before the step.
+    """
+    calls = [*thread_calls, *(handoff.get("tool_calls") or [])]
+    if any(_refunded(call) for call in calls):
+        return None
+    for call in handoff.get("tool_calls") or []:
+        field = _CUSTOMER_MESSAGES.get(str(call.get("tool")))
+        if field is None or call.get("outcome") != "ok":
+            continue
+        promise = refund_promise(str((call.get("args") or {}).get(field) or ""))
+        if promise is not None:
+            return f"the message to the customer says {promise!r}, but no refund was issued in this thread"
+    return None
+
+
+def _refunded(call: Mapping[str, Any]) -> bool:
+    return call.get("tool") in REFUNDING_TOOLS and call.get("outcome") == "ok" and not call.get("observed")
+
+
+def refund_promises(handoff: Mapping[str, Any], context: GuardianContext) -> GuardianVerdict:
+    """A message the step sent the customer may promise a refund only when the thread issued one.
+
+    The message is already sent when this runs: a block puts the thread
+    before a human, who can correct what the customer was told.
+    """
+    reason = unissued_refund_promise(handoff, context.calls)
+    return GuardianVerdict("refund_promises", "block" if reason else "pass", reason or "")

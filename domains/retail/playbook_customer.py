@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from switchboard.domains.retail.guardians import refund_promise
 from switchboard.domains.retail.playbook_common import money
 from switchboard.domains.retail.playbook_identify import Identity, find_user, identify
 from switchboard.engine import Call, Handoff, Turn
@@ -35,8 +36,26 @@ def notify_customer(turn: Turn) -> Call | Handoff:
     )
 
 
+REFUNDED = ("returned", "cancelled")
+"""Order statuses a refund reaches when its write succeeds (``issue_return_refund``, ``cancel_pending_order``).
+
+A ``refund_amount`` alone is no refund: requesting a return reports the
+amount it quoted, and the refund itself may still fail."""
+COLLECTED = ("return received", "returned")
+"""Order statuses after the courier brought the items back."""
+
+
 def _message(turn: Turn) -> str:
-    """A short message built from the facts the team gathered."""
+    """A short message built from the facts the team gathered, claiming only what the records show was done.
+
+    The order's status is the last one a successful write reported, so a
+    refund is mentioned only when the refund (or the cancellation) went
+    through, and a pickup only while the items are still with the
+    customer. A colleague's words for the customer lead the message: the
+    task's for a staff "let them know that …", the step's instruction for a
+    workflow's "tell the customer …" (its compensations included), unless
+    that instruction promises a refund the records do not show.
+    """
     c = turn.context
     name = str(c.get("customer_name") or "").split(" ")[0]
     lines = [f"Hello {name}," if name else "Hello,"]
@@ -50,17 +69,18 @@ def _message(turn: Turn) -> str:
         "pending (item modified)": f"the items of your order {order} have been changed",
     }
     status = str(c.get("order_status") or "")
-    relayed = _relayed(turn.task) if turn.intent == "notify" else None
+    refunded = bool(c.get("refund_amount")) and status in REFUNDED
+    relayed = _relayed(turn.task) if turn.intent == "notify" else _about(order, _instructed(turn.instruction, refunded))
     if relayed:
         lines.append(relayed)
     elif status in done:
         lines.append(done[status] + ".")
     else:
         lines.append(f"here is an update on your order {order}." if order else "here is an update.")
-    if c.get("refund_amount"):
+    if refunded:
         method = _method_words(c.get("payment_method_id"))
         lines.append(f"A refund of {money(c['refund_amount'])} goes to {method}.")
-    if c.get("pickup_date"):
+    if c.get("pickup_date") and status not in COLLECTED:
         lines.append(f"A courier will collect the items on {c['pickup_date']}.")
     if c.get("price_difference") not in (None, 0, 0.0):
         lines.append(f"The price difference is {money(c['price_difference'])}.")
@@ -72,6 +92,38 @@ def _message(turn: Turn) -> str:
         lines.append(f"Tracking: {', '.join(map(str, c['tracking_ids']))}.")
     lines.append("Thank you for shopping with us.")
     return " ".join(lines)
+
+
+_WHO = r"(?:the\s+)?(?:customer|client|buyer|shopper|them|him|her)"
+_TELL = re.compile(
+    rf"^\s*(?:please\s+)?(?:(?:tell|inform|notify)\s+{_WHO}|let\s+{_WHO}\s+know)\b[,:]?\s*(?:that\s+)?",
+    re.IGNORECASE,
+)
+"""A step's instruction that is a message for the customer: "Tell the customer (that) X"."""
+
+
+def _instructed(instruction: str, refunded: bool) -> str | None:
+    """What a "tell the customer …" instruction says, as said to the customer; None for any other instruction.
+
+    Only that plain form is relayed: the supervisor's own instructions
+    ("send Mia one message summing up what was done about …") describe a
+    message, they are not one. Nor is one that promises a refund when no
+    refund was issued: the facts speak instead.
+    """
+    told = _TELL.match(instruction)
+    rest = re.sub(r",?\s+and that\b", ", and", instruction[told.end() :].strip()) if told else ""
+    if not re.search(r"\w", rest):
+        return None
+    said = _to_customer(rest)
+    return None if not refunded and refund_promise(said) is not None else said
+
+
+def _about(order: Any, said: str | None) -> str | None:
+    """``said``, naming the order it is about when it does not ("about your order #W1: your items arrived.")."""
+    if not said or not order or str(order) in said:
+        return said
+    first = said[:1].lower() if said[1:2].islower() else said[:1]  # "Your items" reads on; "I" stays
+    return f"about your order {order}: {first}{said[1:]}"
 
 
 def _method_words(method_id: Any) -> str:
@@ -94,6 +146,11 @@ def _relayed(text: str) -> str | None:
     )
     if not found or not said:
         return None
+    return _to_customer(said)
+
+
+def _to_customer(said: str) -> str:
+    """A colleague's words about the customer as said to them: "their order" is "your order", one sentence."""
     swaps = (
         ("their", "your"),
         ("they're", "you're"),
