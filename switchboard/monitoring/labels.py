@@ -114,13 +114,33 @@ def _decision(node: str, entry: Mapping[str, Any]) -> Label:
     return Label(name, _present(metadata), (f"decision:{action}",))
 
 
+def handoff_outcome(entry: Mapping[str, Any]) -> str:
+    """What an agent step came to, read from its handoff: what its trace node and run are labelled with.
+
+    ``done`` and ``rejected`` as handed back. A ``failed`` step is told
+    apart by its tool calls, as the supervisor tells them apart: ``uncertain``
+    when a write may have taken effect (a human must look), ``refused`` when
+    a rule, the policy or the tool only said no (nobody else may retry it),
+    else ``failed``.
+    """
+    status = str(entry.get("status") or "")
+    if status != "failed":
+        return status
+    outcomes = {c.get("outcome") for c in entry.get("tool_calls") or () if isinstance(c, Mapping)}
+    if "uncertain" in outcomes:
+        return "uncertain"
+    if "refused" in outcomes and not entry.get("retryable"):
+        return "refused"
+    return status
+
+
 def _handoff(entry: Mapping[str, Any], answers: Sequence[Mapping[str, Any]]) -> Label:
-    agent, skill, status = entry.get("agent"), entry.get("skill"), entry.get("status")
+    agent, skill, status = entry.get("agent"), entry.get("skill"), handoff_outcome(entry)
     calls = entry.get("tool_calls") or []
     metadata = {
         "agent": agent,
         "skill": skill,
-        "outcome": status,
+        "outcome": entry.get("status"),
         "reason": entry.get("summary"),
         "confidence": entry.get("confidence"),
         "tool_calls": len(calls),

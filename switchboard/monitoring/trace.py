@@ -17,6 +17,8 @@ from typing import Any
 from rich.markup import escape
 from rich.tree import Tree
 
+from switchboard.monitoring.labels import handoff_outcome
+
 _STYLE = {
     "decision": "bold cyan",
     "handoff": "green",
@@ -52,7 +54,7 @@ def build_tree(events: Sequence[Mapping[str, Any]], thread: Mapping[str, Any] | 
         mine = [e for e in events if e["run_id"] == run["run_id"] and e["kind"] != "run"]
         label = "resume" if run.get("reason") == "resume" else "start"
         branch = root.add(f"[bold]{label}[/bold] {escape(_run_outcome(run, status))} {_ms(run)}")
-        _add_steps(branch, mine)
+        _add_steps(branch, mine, thread.get("trail") or ())
     if not runs and thread.get("trail"):
         root.add("[yellow]no telemetry for this thread; the trail from its checkpoint:[/yellow]")
         for entry in thread["trail"]:
@@ -70,16 +72,53 @@ def _run_outcome(run: Mapping[str, Any], status: str) -> str:
     return "running" if status in {"running", "unknown"} else "stopped mid-run"
 
 
-def _add_steps(branch: Tree, events: Sequence[Mapping[str, Any]]) -> None:
+def _add_steps(branch: Tree, events: Sequence[Mapping[str, Any]], trail: Sequence[Mapping[str, Any]] = ()) -> None:
     steps = [e for e in events if e["kind"] == "step"]
     nodes: dict[str, Tree] = {}
     for step in steps:
-        nodes[step["id"]] = branch.add(f"[bold]{escape(step['name'])}[/bold] {_outcome(step)} {_ms(step)}")
+        shown = {**step, "outcome": _step_outcome(step, events, trail)}
+        nodes[step["id"]] = branch.add(f"[bold]{escape(step['name'])}[/bold] {_outcome(shown)} {_ms(step)}")
     for event in events:
         if event["kind"] in {"step", "substep"}:
             continue
         home = nodes.get(event.get("parent_id") or "") or _enclosing(event, steps, nodes)
         (home or branch).add(_line(event))
+
+
+def _step_outcome(
+    step: Mapping[str, Any], events: Sequence[Mapping[str, Any]], trail: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """What a step came to: its node's own outcome, unless the node ran fine and its agent handed back a failure.
+
+    A node that ends without raising is ``ok`` in the telemetry, whatever
+    its agent handed back; the step's last handoff says what the step came
+    to (``failed``, ``rejected``; a workflow's node hands back its steps'
+    and then its own), and the thread's checkpoint, when it was read, makes
+    a failure precise (``uncertain``, ``refused``: see
+    :func:`~switchboard.monitoring.labels.handoff_outcome`).
+    """
+    handed = [e for e in events if e["kind"] == "handoff" and e.get("parent_id") == step["id"]]
+    status = handed[-1].get("outcome") if handed else None
+    if step.get("outcome") != "ok" or status in (None, "done"):
+        return step.get("outcome")
+    entry = _trail_entry(handed[-1], trail)
+    return handoff_outcome(entry) if entry is not None else str(status)
+
+
+def _trail_entry(handoff: Mapping[str, Any], trail: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The checkpoint's record of a handoff event: same agent, step id and status, and its summary if one agrees."""
+    assignment = _meta(handoff).get("assignment")
+    same = [
+        e
+        for e in trail
+        if e.get("kind") == "handoff"
+        and e.get("agent") == handoff.get("agent")
+        and e.get("assignment") == assignment
+        and e.get("status") == handoff.get("outcome")
+    ]
+    told = [e for e in same if e.get("summary") == handoff.get("reason")]
+    found = told or same
+    return found[-1] if found else None
 
 
 def _enclosing(event: Mapping[str, Any], steps: Sequence[Mapping[str, Any]], nodes: dict[str, Tree]) -> Tree | None:
@@ -132,7 +171,15 @@ def _meta(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def _outcome(event: Mapping[str, Any]) -> str:
     outcome = str(event.get("outcome") or "")
-    color = {"ok": "green", "error": "red", "paused": "yellow"}.get(outcome, "white")
+    color = {
+        "ok": "green",
+        "error": "red",
+        "failed": "red",
+        "uncertain": "red",
+        "paused": "yellow",
+        "rejected": "yellow",
+        "refused": "yellow",
+    }.get(outcome, "white")
     return f"[{color}]{escape(outcome)}[/{color}]"
 
 
