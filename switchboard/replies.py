@@ -18,6 +18,7 @@ from langgraph.types import Command
 
 from switchboard.agents.questions import QUESTION_KIND, read_reply
 from switchboard.errors import ReplyRefused, ThreadError
+from switchboard.monitoring.tracer import delivered_traces
 from switchboard.runs import EventSink, RunResult, drive, open_graph, thread_config, thread_lock, thread_settings
 from switchboard.settings import Settings
 
@@ -49,7 +50,7 @@ async def reply_run(
     """
     read_reply(text)  # refused here, before anything opens, as the graph would refuse it
     settings = settings or Settings()
-    async with thread_lock(settings, thread_id):
+    async with delivered_traces(), thread_lock(settings, thread_id):  # traces go after the lock (see start_run)
         settings = await thread_settings(settings, thread_id, model)
         async with open_graph(settings, model=model) as graph:
             return await _reply(graph, thread_id, text, on_event, None if model is not None else settings.model)

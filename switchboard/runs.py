@@ -39,6 +39,7 @@ from switchboard.graph.intake import validate_task
 from switchboard.graph_cache import Recipe, shared_graph
 from switchboard.models import resolve_model
 from switchboard.monitoring import Monitor, TelemetryHandler, current_monitor, langsmith_tracing, root_config
+from switchboard.monitoring.tracer import delivered_traces
 from switchboard.policies import Registry, load_principals
 from switchboard.policies.answers import sign_answer
 from switchboard.run_telemetry import run_telemetry
@@ -192,7 +193,8 @@ async def start_run(
     text = validate_task(task)
     thread_id = thread_id or new_thread_id()
     settings = settings or Settings()
-    async with thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
+    # Traces are handed to LangSmith after the lock is released (delivered_traces is left last).
+    async with delivered_traces(), thread_lock(settings, thread_id), open_graph(settings, model=model) as graph:
         config = thread_config(thread_id)
         if await _exists(graph, config):
             raise ThreadError(f"thread {thread_id!r} already exists; pick a new id or `switchboard show` it")
@@ -248,7 +250,7 @@ async def resume_run(
     """
     settings = settings or Settings()
     answerer = _Answerer(settings, approved, note, approver, role, dict(answer) if answer else None)
-    async with thread_lock(settings, thread_id):
+    async with delivered_traces(), thread_lock(settings, thread_id):  # traces go after the lock, as in start_run
         settings = await thread_settings(settings, thread_id, model)
         async with open_graph(settings, model=model) as graph:
             return await _resume(graph, thread_id, answerer, on_event, _spec(settings, model))
@@ -475,9 +477,11 @@ async def drive(
 
     The one place runs go through: telemetry is recorded, the LangSmith trace
     is labelled, and every step is checkpointed before the next starts.
-    Callers hold the thread's lock. ``model``, the spec the graph's model
-    was resolved from, goes into every checkpoint's metadata (and the
-    trace's), where :func:`thread_settings` finds it for the next resume.
+    Callers hold the thread's lock; nothing here waits for LangSmith (a
+    caller that wants the trace sent waits after releasing the lock, with
+    ``delivered_traces``). ``model``, the spec the graph's model was
+    resolved from, goes into every checkpoint's metadata (and the trace's),
+    where :func:`thread_settings` finds it for the next resume.
     """
     config = thread_config(thread_id)
     # Local telemetry, always on (the process's monitor, or the CLI's own); LangSmith when it is on.

@@ -20,15 +20,21 @@ through the ``langsmith`` client, with four changes:
 
 :func:`langsmith_tracing` installs it for the runs of a block when tracing
 is on, the way ``tracing_v2_enabled`` installs the plain tracer; it does
-nothing otherwise.
+nothing otherwise. The client sends from its own thread; :func:`deliver_traces`
+waits (in a worker thread, bounded by :data:`FLUSH_TIMEOUT_S`) for it to
+catch up, which ``start_run`` and ``resume_run`` do after the thread's lock
+is released.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -53,7 +59,29 @@ log = logging.getLogger(__name__)
 HIDDEN_TAG = "langsmith:hidden"
 _STEP_TAG = "graph:step:"
 _FOLDED = "__switchboard_folded"
-_FLUSH_S = 10.0
+
+FLUSH_TIMEOUT_S = 2.0
+"""The longest, in seconds, :func:`deliver_traces` waits for LangSmith to take the traces sent so far.
+
+The ``langsmith`` client sends from a thread of its own, so a long-lived
+process (workers, the A2A server) needs no wait; the wait lets a short-lived
+one (the CLI) hand its traces over before it exits. A healthy endpoint takes
+a run's traces in well under a second (0.04 s on loopback); an unreachable
+one holds the waiter until the client's retries give up: about ten seconds
+when the connection is refused, minutes when it is accepted and never
+answered. Two seconds is ample for a healthy endpoint and caps what an
+unreachable one costs. The wait is in a worker thread, after the thread's
+lock is released, so neither the event loop (every other run of the
+process) nor the thread waits for LangSmith. What is not taken in time stays queued: the client keeps sending
+it in the background and, unless ``LANGSMITH_USE_DAEMON=true``, before the
+process exits (which an unreachable endpoint delays in the same way).
+"""
+
+_traced: weakref.WeakSet[Client] = weakref.WeakSet()
+"""The clients :func:`langsmith_tracing` traced with: the ones :func:`deliver_traces` waits for."""
+_warned: set[str] = set()
+"""Endpoints already warned about: one warning per endpoint and process, not one per run."""
+_warned_guard = threading.Lock()
 
 
 def is_wrapper(run: Run, parent: Run | None) -> bool:
@@ -197,17 +225,72 @@ def langsmith_tracing(prices: PriceTable | None = None) -> Iterator[ReadableTrac
     Tracing is on when LangSmith says so (``LANGSMITH_TRACING=true``; the
     endpoint, key and project come from the usual ``LANGSMITH_*``
     variables). A tracer the caller installed (``tracing_v2_enabled``) is
-    left alone. On exit the client is flushed (at most ten seconds), so a
-    CLI process does not exit with runs unsent.
+    left alone. Leaving the block does not wait for the client to send what
+    was traced (it never blocks, so it is safe on an event loop): await
+    :func:`deliver_traces` for that, as ``start_run`` and ``resume_run`` do.
     """
     if tracing_v2_callback_var.get() is not None or not ls_utils.tracing_is_enabled():
         yield None
         return
     client = redacting_client(ls_utils.get_env_var("ENDPOINT"), ls_utils.get_env_var("API_KEY"))
+    _traced.add(client)
     tracer = ReadableTracer(prices, client=client)
     token = tracing_v2_callback_var.set(tracer)
     try:
         yield tracer
     finally:
         tracing_v2_callback_var.reset(token)
-        client.flush(timeout=_FLUSH_S)
+
+
+async def deliver_traces(timeout: float = FLUSH_TIMEOUT_S) -> None:
+    """Wait, in worker threads and at most ``timeout`` seconds, for LangSmith to take the traces sent so far.
+
+    Does nothing when :func:`langsmith_tracing` has not traced in this
+    process. The event loop goes on meanwhile. Traces not taken in time stay
+    queued in the client, which keeps sending them; the first time an
+    endpoint is late, one warning says so (later times are logged at debug
+    level). Never raises: tracing does not fail a run.
+    """
+    clients = list(_traced)
+    if clients:
+        await asyncio.gather(*(asyncio.to_thread(_deliver, client, timeout) for client in clients))
+
+
+@asynccontextmanager
+async def delivered_traces(timeout: float = FLUSH_TIMEOUT_S) -> AsyncIterator[None]:
+    """:func:`deliver_traces` when the block ends, also when it raised (not when it was cancelled).
+
+    Enter it before the thread's lock, so the wait comes after the lock is
+    released: ``async with delivered_traces(), thread_lock(...):``.
+    """
+    try:
+        yield
+    except Exception:
+        await deliver_traces(timeout)
+        raise
+    await deliver_traces(timeout)
+
+
+def _deliver(client: Client, timeout: float) -> None:
+    """Flush ``client`` for at most ``timeout`` seconds (blocks: run it in a worker thread); warn once if it is late."""
+    try:
+        client.flush(timeout=timeout)
+    except Exception as exc:  # tracing never fails a run
+        _late(client, f"flushing failed ({exc!r})")
+        return
+    queue = client.tracing_queue
+    pending = queue.unfinished_tasks if queue is not None else 0
+    if pending:
+        _late(client, f"{pending} trace updates still unsent after {timeout:g} s")
+
+
+def _late(client: Client, why: str) -> None:
+    """Say that ``client``'s endpoint is late: a warning the first time for the endpoint, then at debug level."""
+    with _warned_guard:
+        first = client.api_url not in _warned
+        _warned.add(client.api_url)
+    message = "LangSmith at %s is slow or unreachable (%s); the client keeps sending in the background%s"
+    if first:
+        log.warning(message, client.api_url, why, "; this is logged once per endpoint")
+    else:
+        log.debug(message, client.api_url, why, "")
