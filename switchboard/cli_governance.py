@@ -222,6 +222,13 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
         if row["state"] == "tampered":
             console.print(f"{row['thread']} tampered: {row['question']}", markup=False)
             continue
+        if row["state"] == "answered":  # waits for no one: the answer stands, its step did not end
+            console.print(
+                f"{row['thread']} [{row['kind']}] answered: {row['answer']} before its process ended; that answer "
+                f"stands, `switchboard resume {row['thread']}` continues it: {row['question']}",
+                markup=False,
+            )
+            continue
         who = ", ".join(row["roles"]) or "any principal"
         until = f" until {datetime.fromtimestamp(row['deadline'], UTC).isoformat()[:19]}" if row["deadline"] else ""
         console.print(
@@ -244,36 +251,63 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
     if not results:
         console.print("no escalation timeout has expired")
     for r in results:
-        now = f"; now for {', '.join(r.roles)}" if r.action == "escalated" else ""
-        console.print(f"{r.thread} {r.action}{now}: {r.question}", markup=False)
+        if r.action == "answered":
+            note = (
+                f": {r.answer} before its process ended; that answer stands and no timeout applies, "
+                f"`switchboard resume {r.thread}` continues it"
+            )
+        elif r.action == "unknown":
+            note = f": the graph recorded no decision on the timeout; `switchboard show {r.thread}`"
+        else:
+            note = f"; now for {', '.join(r.roles)}" if r.action == "escalated" else ""
+        console.print(f"{r.thread} {r.action}{note}: {r.question}", markup=False)
     return 0
 
 
 async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[str, Any]]:
     """Every open question in the checkpoints: thread, interrupt, who may answer, since when.
 
-    A thread whose checkpoints fail their signature is listed as ``tampered``
-    (with why, as its question) instead of hiding every other thread's.
+    A thread whose checkpoints (or audit trail) fail their signature is
+    listed as ``tampered`` (with why, as its question) instead of hiding
+    every other thread's. A question answered before the process that took
+    the answer ended (its verdict on the audit record, see
+    :func:`switchboard.runs.answered_question`) waits for no one: its state
+    is ``answered``, with ``answer`` saying how, and ``switchboard resume
+    THREAD`` continues the thread.
     """
+    import asyncio
+
+    from switchboard.checkpoints.audit import AuditEntry, AuditLog, open_audit
     from switchboard.checkpoints.factory import open_checkpointer
     from switchboard.checkpoints.threads import thread_ids
-    from switchboard.errors import CheckpointTampered
+    from switchboard.errors import AuditError, CheckpointTampered
     from switchboard.runs import thread_config
 
     rows: list[dict[str, Any]] = []
-    async with open_checkpointer(settings.checkpoint_target, key=settings.checkpoint_key()) as saver:
-        for thread in await thread_ids(saver):
-            try:
-                item = await saver.aget_tuple(thread_config(thread))
-            except CheckpointTampered as exc:
-                rows.append(_tampered_row(thread, str(exc), now))
-                continue
-            if item is not None:
-                rows.extend(_questions(thread, item, policy, now))
+    audit: AuditLog | None = None  # opened for the first thread that asks something
+    try:
+        async with open_checkpointer(settings.checkpoint_target, key=settings.checkpoint_key()) as saver:
+            for thread in await thread_ids(saver):
+                entries: list[AuditEntry] = []
+                try:
+                    item = await saver.aget_tuple(thread_config(thread))
+                    if item is not None and any(w[1] == INTERRUPT_CHANNEL for w in item.pending_writes or []):
+                        audit = audit or open_audit(settings.data_dir)
+                        entries = await asyncio.to_thread(audit.trusted_entries, thread)
+                except (CheckpointTampered, AuditError) as exc:
+                    rows.append(_tampered_row(thread, str(exc), now))
+                    continue
+                if item is not None:
+                    rows.extend(_questions(thread, item, policy, now, entries))
+    finally:
+        if audit is not None:
+            audit.close()
     return sorted(rows, key=lambda r: r["since"])
 
 
-def _questions(thread: str, item: Any, policy: Any, now: float) -> list[dict[str, Any]]:
+def _questions(thread: str, item: Any, policy: Any, now: float, entries: Any = ()) -> list[dict[str, Any]]:
+    """The questions ``item`` (a thread's latest checkpoint) asks; ``entries``: the thread's trusted audit entries."""
+    from switchboard.agents.interrupts import recorded_verdict
     from switchboard.policies.answers import request_status
     from switchboard.sweeper import due
 
@@ -286,17 +320,26 @@ def _questions(thread: str, item: Any, policy: Any, now: float) -> list[dict[str
             question = getattr(interrupt, "value", {}) or {}
             asked = float(question.get("asked_at") or since.timestamp())
             status = request_status(policy, {**question, "asked_at": asked}, now)
+            rid = question.get("interrupt_id") or getattr(interrupt, "id", None)
+            verdict = recorded_verdict(entries, str(rid or ""), call=question.get("call") or None)
+            if verdict is not None:
+                state, answer = "answered", f"{'approved' if verdict.approved else 'rejected'} by "
+                answer += verdict.answered_by or "a human"
+            else:
+                state = "expired" if due(policy, {**question, "asked_at": asked}, now) else "waiting"
+                answer = None
             rows.append({
                 "thread": thread,
-                "interrupt_id": question.get("interrupt_id") or getattr(interrupt, "id", None),
+                "interrupt_id": rid,
                 "kind": question.get("kind", "question"),
                 "question": question.get("question", ""),
                 "rule": question.get("rule"),
                 "roles": list(status.roles),
                 "since": datetime.fromtimestamp(asked, UTC).isoformat(),
-                "state": "expired" if due(policy, {**question, "asked_at": asked}, now) else "waiting",
+                "state": state,
                 "step": int(question.get("step") or 0),
                 "deadline": None if status.deadline == float("inf") else status.deadline,
+                "answer": answer,
             })  # fmt: skip
     return rows
 
@@ -305,5 +348,5 @@ def _tampered_row(thread: str, why: str, now: float) -> dict[str, Any]:
     return {
         "thread": thread, "interrupt_id": None, "kind": "tampered", "question": why, "rule": None,
         "roles": [], "since": datetime.fromtimestamp(now, UTC).isoformat(), "state": "tampered", "step": 0,
-        "deadline": None,
+        "deadline": None, "answer": None,
     }  # fmt: skip

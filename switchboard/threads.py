@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from switchboard.checkpoints import held_threads, thread_ids
-from switchboard.errors import CheckpointTampered
-from switchboard.runs import open_graph, result_of, thread_config
+from switchboard.errors import AuditError, CheckpointTampered
+from switchboard.runs import answered_question, open_graph, result_of, thread_config
 from switchboard.settings import Settings
 
 ThreadStatus = Literal["paused", "running", "failed", "completed", "tampered"]
@@ -26,8 +26,10 @@ class ThreadInfo:
     thread_id: str
     status: ThreadStatus
     """paused for a human; running in a live process now; failed (stopped,
-    ``switchboard resume`` continues it); completed; or tampered (its
-    checkpoints fail their signature: nothing runs on them)."""
+    ``switchboard resume`` continues it: also a thread that still lists a
+    question answered before its process ended, whose answer stands);
+    completed; or tampered (its checkpoints, or the audit trail its answers
+    are read from, fail their signature: nothing runs on them)."""
     updated_at: str | None
     """When its latest checkpoint was written (ISO 8601, UTC)."""
     waiting_for: str | None
@@ -60,20 +62,27 @@ async def list_threads(
         for thread_id in ids:
             try:
                 snapshot = await graph.aget_state(thread_config(thread_id))
-            except CheckpointTampered as exc:  # one bad thread must not hide the others
+                # a question answered before its process ended is not waiting for anyone (see answered_question)
+                answered = await answered_question(graph, thread_id, settings) if snapshot.interrupts else None
+            except (CheckpointTampered, AuditError) as exc:  # one bad thread must not hide the others
                 info = ThreadInfo(thread_id, "tampered", None, str(exc))
             else:
-                info = _info(thread_id, snapshot, thread_id in running)
+                info = _info(thread_id, snapshot, thread_id in running, answered)
             if status is None or info.status == status:
                 found.append(info)
         return found
 
 
-def _info(thread_id: str, snapshot: Any, running: bool) -> ThreadInfo:
+def _info(thread_id: str, snapshot: Any, running: bool, answered: tuple[str, str] | None = None) -> ThreadInfo:
     result = result_of(thread_id, snapshot)
     task = (snapshot.values or {}).get("task")
     if running:
         return ThreadInfo(thread_id, "running", snapshot.created_at, None, None, task)
+    if answered is not None:  # as `switchboard show` says it
+        stopped = (
+            f"the question was {answered[1]} before its process ended; `switchboard resume {thread_id}` continues it"
+        )
+        return ThreadInfo(thread_id, "failed", snapshot.created_at, stopped, None, task)
     if result.status == "paused":
         question = str((result.pending or {}).get("question") or "an answer")
         return ThreadInfo(thread_id, "paused", snapshot.created_at, question, None, task)
