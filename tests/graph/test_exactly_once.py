@@ -43,7 +43,7 @@ CHILD = textwrap.dedent(
         steps=[route("customer_service", "tell the customer", skill="notify_customer")],
         agents={"customer_service": [
             call("find_user_id_by_email", email=email),
-            call("notify_customer", user_id=user_id, message="Your refund is on its way."),
+            call("notify_customer", user_id=user_id, message="We have your request and will write again soon."),
         ]},
     )
     asyncio.run(start_run("tell the customer", thread_id="once-1", settings=Settings(), model=model))
