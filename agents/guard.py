@@ -39,7 +39,7 @@ import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal, NotRequired
 
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda, ensure_config
@@ -52,7 +52,7 @@ from switchboard.agents.facts import parse_result, thread_facts
 from switchboard.agents.idempotency import STEP_METADATA_KEY, call_identity, idempotency_key, keyed_call
 from switchboard.agents.interrupts import ApprovalRequest, Governance, Record, ask, recorded_verdict, thread_of
 from switchboard.agents.records import CallOutcome, EscalationEvent, ToolCallRecord
-from switchboard.agents.toolbox import Toolbox
+from switchboard.agents.toolbox import Toolbox, ToolServerFailure
 from switchboard.checkpoints.audit import AuditEntry, AuditLog
 from switchboard.monitoring.labels import POLICY_TAG
 from switchboard.policies import Facts, PolicyDecision, PolicyFile, check_call, evaluate, learn, measure_calls
@@ -70,6 +70,24 @@ WAITS_FOR = "waits_for"
 None of a batch's calls is sent before every one of them was answered with
 an approval, so this is what says whether an earlier pass may have sent the
 call (see :func:`sent_keys`)."""
+
+
+SERVER_FAULT: Final = "server"
+"""A call record's ``fault`` when its tool's MCP server failed under it (see :func:`tool_server_failed`)."""
+
+
+class _ServedCallRecord(ToolCallRecord):
+    """A :class:`ToolCallRecord` that may say whose fault its failure was."""
+
+    fault: NotRequired[Literal["server"]]
+    """``"server"``: the tool's MCP server failed under the call (its transport went
+    away, or it hung: no answer in time, nor to a ping), so the call failed through
+    no fault of the agent's. Absent otherwise."""
+
+
+def tool_server_failed(call: Mapping[str, object]) -> bool:
+    """Whether a call record failed because its tool's MCP server did (see :func:`_execute`), not its agent."""
+    return call.get("fault") == SERVER_FAULT
 
 
 @dataclass(frozen=True)
@@ -407,17 +425,35 @@ async def _execute(
     before the request left cannot be told from here (the MCP client
     validates the server's reply with the same pydantic errors an argument
     check raises), so none is trusted to.
+
+    A failure of the tool's MCP server (its transport went away under the
+    call, or it did not answer in time and then answered no ping either:
+    it was hung) is recorded as the server's fault
+    (``fault: "server"``, see :func:`tool_server_failed`): it does not count
+    against the agent's health. The toolbox starts such a server again
+    before its next call, so the agent's next try, or the step reassigned to
+    another agent, reaches a live server (the failed call is not sent again
+    from here: a write stays ``uncertain``, and goes to a human). A call
+    whose server could not be started again was never sent, so it is
+    ``crashed`` even if it is a write: nothing can have changed.
     """
     name, args = call["name"], dict(call["args"])
     policy = f"{decision.rule_id}: {_VERDICT[decision.effect]}" if decision.rule_id else None
 
-    def record(outcome: CallOutcome, result: str) -> ToolCallRecord:
+    def record(outcome: CallOutcome, result: str, *, server: bool = False) -> ToolCallRecord:
+        if server:
+            return _ServedCallRecord(tool=name, args=args, outcome=outcome, result=result, policy=policy,
+                                     fault=SERVER_FAULT)  # fmt: skip
         return ToolCallRecord(tool=name, args=args, outcome=outcome, result=result, policy=policy)
 
     if decision.effect == "deny":
         return record("refused", f"Refused: {decision.reason}")
     tool = toolbox.get(name)
     assert tool is not None  # _decide denied unknown tools
+    try:  # a restart of the tool's server, under way since a failed call, is no part of this call's time
+        await toolbox.ready(name)
+    except ToolServerFailure as exc:
+        return record("crashed", f"{name} was not sent: {exc}", server=True)
     try:
         with keyed_call(key) if key else nullcontext():
             message = await asyncio.wait_for(
@@ -426,16 +462,20 @@ async def _execute(
     except GraphBubbleUp:
         raise
     except TimeoutError:
+        hung = await toolbox.no_answer(name, timeout)  # its server is pinged, and restarted if it answers none
+        why = "; its server answered no ping either, and was restarted" if hung else ""
         if write:
-            return record("uncertain", f"{name} timed out after {timeout:g}s; whether it took effect is unknown")
-        return record("crashed", f"{name} timed out after {timeout:g}s (a read: nothing changed)")
+            return record("uncertain", f"{name} timed out after {timeout:g}s{why}; whether it took effect is unknown",
+                          server=hung)  # fmt: skip
+        return record("crashed", f"{name} timed out after {timeout:g}s (a read: nothing changed){why}", server=hung)
     except ToolException as exc:  # the tool's own answer that it did not do it (LangChain's idiom)
         return record("refused", str(exc) or f"{name} reported an error")
     except Exception as exc:  # a crashing tool is recorded and reported, never swallowed
+        gone = isinstance(exc, ToolServerFailure)  # its server's transport failed: restarted for the next call
         if write:
             return record("uncertain", f"{name} failed mid-call ({type(exc).__name__}: {exc}); "
-                          "whether it took effect is unknown")  # fmt: skip
-        return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}")
+                          "whether it took effect is unknown", server=gone)  # fmt: skip
+        return record("crashed", f"{name} crashed: {type(exc).__name__}: {exc}", server=gone)
     failed = getattr(message, "status", "success") == "error"
     return record("refused" if failed else "ok", content_text(message.content))
 

@@ -260,8 +260,17 @@ class HealthRegistry:
             ).fetchone()
         return found is not None
 
-    def release(self, lease: str, *, ok: bool) -> None:
-        """Record the step's end and its outcome; releasing twice is a no-op."""
+    def release(self, lease: str, *, ok: bool | None) -> None:
+        """Record the step's end and its outcome; releasing twice is a no-op.
+
+        Args:
+            lease: The step's lease.
+            ok: Whether the step tells the agent works (``True``) or not
+                (``False``: a failure, counted by the breaker). ``None``: it
+                tells nothing either way (its tool server failed under it,
+                say): its slot is freed, and no outcome is recorded, so the
+                agent's error rate, latency and breaker stay as they were.
+        """
         now = self._clock()
         with self._connection() as db, _transaction(db):
             row = db.execute("SELECT agent, started FROM leases WHERE id = ?", (lease,)).fetchone()
@@ -269,6 +278,8 @@ class HealthRegistry:
             if row is None:
                 return
             db.execute("DELETE FROM leases WHERE id = ?", (lease,))
+            if ok is None:
+                return
             db.execute(
                 "INSERT INTO outcomes (agent, ok, latency, at) VALUES (?, ?, ?, ?)",
                 (row[0], int(ok), now - row[1], now),
@@ -343,7 +354,7 @@ class HealthRegistry:
         """:meth:`acquire`, off the event loop."""
         return await asyncio.to_thread(lambda: self.acquire(agent, limit=limit, lease=lease))
 
-    async def arelease(self, lease: str, *, ok: bool) -> None:
+    async def arelease(self, lease: str, *, ok: bool | None) -> None:
         """:meth:`release`, off the event loop."""
         await asyncio.to_thread(self.release, lease, ok=ok)
 

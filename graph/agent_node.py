@@ -24,6 +24,7 @@ from langgraph.types import Command, Durability
 
 from switchboard.agents.card import AgentCard
 from switchboard.agents.findings import Findings
+from switchboard.agents.guard import tool_server_failed
 from switchboard.agents.health import HealthRegistry
 from switchboard.agents.idempotency import STEP_METADATA_KEY
 from switchboard.agents.prompts import agent_messages
@@ -66,8 +67,33 @@ def counts_against(status: str, retryable: bool, calls: list[ToolCallRecord]) ->
     that the agent is down; counting it would open the circuit of an agent
     that works and send its next, allowed, work elsewhere. Brought agents
     are judged by the same rule (:mod:`~switchboard.graph.external_node`).
+    A failure the agent's tool server caused is then not charged to a card
+    agent after all: see :func:`health_outcome`.
     """
     return status == "failed" and (retryable or any(call["outcome"] == "uncertain" for call in calls))
+
+
+def health_outcome(status: str, retryable: bool, calls: list[ToolCallRecord]) -> bool | None:
+    """What a finished step tells of its agent's health: ``True`` it works, ``False`` it failed, ``None`` neither.
+
+    A failure that :func:`counts_against` the agent is not charged to it
+    when every call that failed (``crashed`` or ``uncertain``) failed
+    because its tool's MCP server did (:func:`~switchboard.agents.guard.tool_server_failed`:
+    the transport went away, or the server hung: no answer in time, nor to
+    a ping). That is the server's fault: charging it would open the
+    breakers of every agent (a fallback included) that the broken server's
+    step is handed to. The step is kept out of the agent's record instead
+    (``None``: no outcome), and stays visible as a tool server failure in
+    the trail (the call's ``fault``) and in telemetry (the tool's error). A
+    server that is only slow (it answers pings) is not marked, so its
+    timeouts count as before.
+    """
+    if not counts_against(status, retryable, calls):
+        return True
+    failed = [call for call in calls if call["outcome"] in ("crashed", "uncertain")]
+    if failed and all(tool_server_failed(call) for call in failed):
+        return None
+    return False
 
 
 def agent_node(
@@ -195,7 +221,10 @@ class _AgentStep:
         level = logging.WARNING if status == "failed" else logging.DEBUG
         log.log(level, "%s %s step %s: %s", card.name, status, assignment["skill"] or "-", findings.summary)
         if health and lease:
-            await health.arelease(lease, ok=not counts_against(status, retryable, calls))
+            ok = health_outcome(status, retryable, calls)
+            if ok is None:
+                log.info("%s's step %s is not counted against it: its tool server failed", card.name, assignment["id"])
+            await health.arelease(lease, ok=ok)
         usage = dict(messages_usage(result.get("messages") or []))
         escalations = list(result.get("escalations") or [])
         return _handoff(card, assignment, findings, calls, usage, escalations, slot_wait(claim))
