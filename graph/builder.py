@@ -58,7 +58,7 @@ from switchboard.graph.supervisor import supervisor_node
 from switchboard.graph.workflows import Workflow, routing_team, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
 from switchboard.policies.grants import check_tool_grant
-from switchboard.policies.loader import check_argument_names, check_scope_coverage
+from switchboard.policies.loader import check_argument_names, check_grant_names, check_scope_coverage
 
 log = logging.getLogger(__name__)
 
@@ -247,10 +247,15 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
     misspelt one would silently disable its rule; and every tool an agent
     may call that takes an argument the data scopes name must be scoped (or
     opted out under ``scopes.unscoped``): one left out would act on anyone's
-    records.
+    records. The agents the policy's grants name, and the agents they let
+    each hand work to, must be the team's, whether or not the tools are
+    known; once they are, so must the tools the grants name (see
+    ``check_grant_names``): a misspelt grant refuses at run time what it
+    was written to allow.
     """
     needs_mcp = [card.name for card in roster.team.agents if card.tools and card.name not in roster.specs]
     if needs_mcp and not toolbox.names:
+        check_grant_names(policy, roster.team.names, brought=roster.brought)
         if not warn:
             return
         log.warning(
@@ -279,6 +284,7 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
                         "brought agent's own, its rules on them govern nothing", ", ".join(unseen))  # fmt: skip
     else:
         known.check(roster.team, policy.guarded_tools())
+    check_grant_names(policy, roster.team.names, brought=roster.brought, tools=known.names)
     tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of
     check_argument_names(policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools() if name in tools})
     check_scope_coverage(policy, {name: _arguments_of(tool) for name, tool in tools.items()}, _callers(roster, policy))

@@ -18,6 +18,16 @@ from switchboard.policies.decision import ALLOW, PolicyDecision, deny
 SUPERVISOR = "supervisor"
 """The name a handoff check uses for the supervisor as the source."""
 
+_GLOB = frozenset("*?[")
+
+
+def is_pattern(name: str) -> bool:
+    """Whether a granted tool name is a glob pattern (``get_*``) rather than one tool's name.
+
+    Only tool names are matched as patterns; ``handoffs`` name agents one by one.
+    """
+    return any(char in _GLOB for char in name)
+
 
 class Grant(BaseModel):
     """What one agent may do."""
@@ -27,7 +37,7 @@ class Grant(BaseModel):
     tools: tuple[str, ...] = ()
     """Tools (or glob patterns) the agent may call."""
     handoffs: tuple[str, ...] = ()
-    """Agents the agent may hand work to."""
+    """Agents the agent may hand work to, by name (not patterns)."""
 
 
 def check_tool_grant(grants: dict[str, Grant] | None, agent: str, tool: str) -> PolicyDecision:

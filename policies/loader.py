@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from difflib import get_close_matches
+from fnmatch import fnmatchcase
 from pathlib import Path
+
+import yaml
 
 from switchboard.errors import ConfigError
 from switchboard.policies.constraints import Loc, NamedArgument
+from switchboard.policies.grants import SUPERVISOR, is_pattern
 from switchboard.policies.model import DenyRule, PolicyFile
 from switchboard.policies.principals import Registry, expand_path, load_registry
 from switchboard.policies.yaml_source import line_of, read_tree, validate_yaml
+
+log = logging.getLogger(__name__)
 
 ToolArguments = Mapping[str, frozenset[str] | None]
 """The arguments each tool takes, by tool name; ``None`` where its schema does not say."""
@@ -171,6 +178,142 @@ def check_scope_coverage(policy: PolicyFile, takes: ToolArguments, callers: Mapp
     )
 
 
+def check_grant_names(
+    policy: PolicyFile,
+    agents: Sequence[str],
+    *,
+    brought: Collection[str] = (),
+    tools: Collection[str] | None = None,
+) -> None:
+    """The agents and tools the policy's grants name must be the team's, checked when the graph is built.
+
+    A misspelt name loads fine and fails closed at run time, looking like a
+    business refusal: a grant keyed ``desks`` leaves agent ``desk`` with no
+    grant, so every call of its is refused; a misspelt tool in a grant is
+    refused at each call; a misspelt ``handoffs`` target pauses every
+    handoff it was meant to allow. So each is refused here, with the file,
+    line and closest name.
+
+    One policy may govern several teams (the τ-bench team shares retail's),
+    so a grant for an agent this team does not have is not an error in
+    itself, and neither is a handoff to an agent the policy grants: they
+    govern nothing here and are logged. A grant key is refused when it is
+    close to an agent of the team that has no grant of its own (the agent it
+    was meant for); a handoff target, when it is neither an agent of the
+    team nor one the policy grants (no agent anywhere could receive it).
+    Agents brought as graphs (or remote A2A agents) are members like any
+    other. Their own tools are out of sight, so a tool their grant names that
+    no server or spec provides is refused only a typo away from a known
+    tool, and said otherwise; a card or spec agent's grant must name tools
+    there are. Tool names that are glob patterns (``get_*``) are not checked
+    by name; one matching no tool is said. Said too: an agent of the team
+    with no grant (it may call no tool and hand work to no one), and a grant
+    for, or a handoff to, the ``supervisor`` (which calls no tools, may
+    assign to any agent, and gets every step's work back): they govern
+    nothing.
+
+    Args:
+        policy: The policy in force.
+        agents: Every agent of the team (cards, specs and brought), in team order.
+        brought: Those of them brought as graphs or over A2A.
+        tools: Every tool an MCP server or spec provides; ``None`` when not
+            known (no toolbox is open): only agent names are checked then.
+
+    Raises:
+        ConfigError: Naming the policy file and line of each problem, the
+            name, and the closest agent or tool (or the ones there are).
+    """
+    grants = policy.grants
+    if not grants:
+        return
+    team = set(agents)
+    ungranted = [name for name in agents if name not in grants]
+    problems: list[tuple[Loc, str]] = []
+    notes: list[tuple[Loc, str]] = []
+    elsewhere: list[tuple[Loc, str]] = []
+    for key, grant in grants.items():
+        loc: Loc = ("grants", key)
+        if key == SUPERVISOR:
+            notes.append((loc, "the supervisor calls no tools and may assign work to any agent: this grant governs "
+                               "nothing"))  # fmt: skip
+            continue
+        member: str | None = key  # whose grant this is: the key, or the agent a misspelt key was meant for
+        if key not in team:
+            meant = get_close_matches(key, ungranted, n=1)
+            member = meant[0] if meant else None
+            if meant:
+                ungranted.remove(meant[0])
+                problems.append((loc, f"no agent of the team is named {key!r}, and {meant[0]} has no grant, so it "
+                                      f"may call no tool; did you mean {meant[0]}?"))  # fmt: skip
+            else:
+                elsewhere.append((loc, key))
+        for index, target in enumerate(grant.handoffs):
+            where: Loc = ("grants", key, "handoffs", index)
+            if target in team:
+                continue
+            if target == SUPERVISOR:
+                notes.append((where, "every step hands its work back to the supervisor; naming it governs nothing"))
+            elif target in grants:
+                elsewhere.append((where, target))
+            else:
+                problems.append((where, f"{key} may hand work to {target!r}, which is no agent of the team nor one "
+                                        f"the policy grants, so each handoff meant pauses the run for a human; "
+                                        f"{_agent_meant(target, agents)}"))  # fmt: skip
+        if tools is None or member is None:
+            continue
+        for index, tool in enumerate(grant.tools):
+            where = ("grants", key, "tools", index)
+            if is_pattern(tool):
+                if not any(fnmatchcase(name, tool) for name in tools):
+                    notes.append((where, f"{tool!r} matches no tool an MCP server or spec provides"))
+                continue
+            if tool in tools:
+                continue
+            close = get_close_matches(tool, sorted(tools), n=1, cutoff=0.8 if member in brought else 0.6)
+            if member in brought and not close:
+                notes.append((where, f"{key} is granted {tool!r}, which no MCP server or spec provides; unless it "
+                                     "is one of the brought agent's own tools, this grants nothing"))  # fmt: skip
+                continue
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append((where, f"{key} is granted {tool!r}, which no MCP server or spec provides, so the tool "
+                                    f"meant is refused at every call{hint}"))  # fmt: skip
+    notes += [
+        (("grants",), f"{name} has no grant: the guard lets it call no tool, and the run pauses for a human "
+                      f"whenever its work would pass to another agent; add grants.{name}")
+        for name in ungranted
+    ]  # fmt: skip
+    if not (problems or notes or elsewhere):
+        return
+    place = _key_positions(policy)
+    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
+    for loc, note in notes:
+        log.warning("%s: %s: %s", place(loc), ".".join(str(p) for p in loc), note)
+    if elsewhere:
+        log.info(
+            "%s grants agents this team does not have (%s): agents of another team sharing the policy, or names a "
+            "brought agent's SwitchboardGuard uses; they govern nothing here: %s",
+            what, ", ".join(sorted({name for _, name in elsewhere})),
+            "; ".join(f"{place(loc)}: {'.'.join(str(p) for p in loc)}" for loc, _ in elsewhere),
+        )  # fmt: skip
+    if problems:
+        raise ConfigError(
+            f"{what} names agents or tools in its grants that the team does not have, so the grants would refuse "
+            "at run time what they were written to allow; fix the names:\n"
+            + "\n".join(f"{place(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
+        )
+
+
+def _agent_meant(name: str, agents: Sequence[str]) -> str:
+    """The closest agent to ``name``, or the agents there are."""
+    if is_pattern(name):
+        return f"handoffs name agents one by one, not patterns: list them ({_some(list(agents), 20)})"
+    close = get_close_matches(name, list(agents), n=1)
+    hint = f"did you mean {close[0]}?" if close else f"the team has {_some(list(agents), 20)}"
+    if name.startswith("workflow_"):
+        hint += " (a workflow is granted nothing itself: work routed to one passes to the agents of its first steps)"
+    return hint
+
+
 def _unknown(named: NamedArgument, takes: ToolArguments) -> str | None:
     """Why ``named`` is no argument of its tools, or ``None`` when one takes it (or cannot tell)."""
     known = [takes.get(tool) for tool in named.tools]
@@ -222,3 +365,35 @@ def _positions(policy: PolicyFile) -> Callable[[Loc], str]:
         return f"{policy.source}:{line_of(root, loc)}" if root is not None else str(policy.source)
 
     return where
+
+
+def _key_positions(policy: PolicyFile) -> Callable[[Loc], str]:
+    """``FILE:LINE`` of a place in the policy's file; for a mapping key (a grant's agent), the key's own line."""
+    if policy.source is None:
+        return _positions(policy)
+    root = read_tree(policy.source)
+
+    def where(loc: Loc) -> str:
+        if root is None:
+            return str(policy.source)
+        parent = _node(root, loc[:-1])
+        if isinstance(parent, yaml.MappingNode):
+            for key, _ in parent.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(loc[-1]):
+                    return f"{policy.source}:{key.start_mark.line + 1}"
+        return f"{policy.source}:{line_of(root, loc)}"
+
+    return where
+
+
+def _node(root: yaml.Node, loc: Loc) -> yaml.Node | None:
+    """The node at ``loc``, or ``None`` when a part names none."""
+    node: yaml.Node | None = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node
