@@ -129,7 +129,8 @@ def build_graph(
         ConfigError: Two agents share a name, a brought graph has no name, a
             card names a tool no server provides, a tool an agent may call
             takes an argument the policy's data scopes name but is not
-            scoped (nor opted out), an agent's model has no tool calling,
+            scoped (nor opted out), a grant names a misspelt agent, tool
+            or handoff target, an agent's model has no tool calling,
             the supervisor's model no structured output (by its
             ``?structured=`` method), or a setting is invalid; raised
             here, before any run.
