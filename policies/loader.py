@@ -112,15 +112,11 @@ def check_argument_names(policy: PolicyFile, takes: ToolArguments) -> None:
     problems += [
         (("deny", i, "when"), problem) for i, rule in enumerate(policy.deny) if (problem := _apart(rule, takes))
     ]
-    if not problems:
-        return
-    where = _positions(policy)
-    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
-    raise ConfigError(
-        f"{what} names tool arguments its rules' tools do not take, so those rules would not work as "
-        "written (a deny would let the call through); fix the names:\n"
-        + "\n".join(f"{where(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
-    )
+    _refuse(
+        policy, problems, _positions(policy),
+        "names tool arguments its rules' tools do not take, so those rules would not work as written "
+        "(a deny would let the call through); fix the names",
+    )  # fmt: skip
 
 
 def check_scope_coverage(policy: PolicyFile, takes: ToolArguments, callers: Mapping[str, Collection[str]]) -> None:
@@ -166,16 +162,12 @@ def check_scope_coverage(policy: PolicyFile, takes: ToolArguments, callers: Mapp
                 f"{tool} takes none of the scoped arguments ({', '.join(scopes.args)}), so there is nothing to "
                 f"opt out of: remove it from scopes.unscoped (did you mean another tool?)",
             ))  # fmt: skip
-    if not problems:
-        return
-    where = _positions(policy)
-    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
-    raise ConfigError(
-        f"{what}: a tool taking an argument its data scopes name must be under scopes.tools (checked) or, "
-        "deliberately, scopes.unscoped (not checked): the scopes let every other call through, on anyone's "
-        "records; fix it:\n"
-        + "\n".join(f"{where(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
-    )
+    _refuse(
+        policy, problems, _positions(policy),
+        "has tools taking an argument its data scopes name that are neither under scopes.tools (checked) nor, "
+        "deliberately, under scopes.unscoped (not checked): the scopes let every other call through, on "
+        "anyone's records; fix it",
+    )  # fmt: skip
 
 
 def check_grant_names(
@@ -285,7 +277,7 @@ def check_grant_names(
     if not (problems or notes or elsewhere):
         return
     place = _key_positions(policy)
-    what = f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
+    what = _what(policy)
     for loc, note in notes:
         log.warning("%s: %s: %s", place(loc), ".".join(str(p) for p in loc), note)
     if elsewhere:
@@ -295,12 +287,29 @@ def check_grant_names(
             what, ", ".join(sorted({name for _, name in elsewhere})),
             "; ".join(f"{place(loc)}: {'.'.join(str(p) for p in loc)}" for loc, _ in elsewhere),
         )  # fmt: skip
+    _refuse(
+        policy, problems, place,
+        "names agents or tools in its grants that the team does not have, so the grants would refuse at run "
+        "time what they were written to allow; fix the names",
+    )  # fmt: skip
+
+
+def _what(policy: PolicyFile) -> str:
+    return f"policy file {policy.source}" if policy.source is not None else f"policy {policy.name!r}"
+
+
+def _refuse(
+    policy: PolicyFile,
+    problems: Sequence[tuple[Loc, str]],
+    place: Callable[[Loc], str],
+    headline: str,
+) -> None:
+    """Raise one ``ConfigError`` naming every problem with its file and line; nothing if there is none."""
     if problems:
         raise ConfigError(
-            f"{what} names agents or tools in its grants that the team does not have, so the grants would refuse "
-            "at run time what they were written to allow; fix the names:\n"
+            f"{_what(policy)} {headline}:\n"
             + "\n".join(f"{place(loc)}: {'.'.join(str(p) for p in loc)}: {problem}" for loc, problem in problems)
-        )
+        )  # fmt: skip
 
 
 def _agent_meant(name: str, agents: Sequence[str]) -> str:
