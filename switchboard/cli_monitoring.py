@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from switchboard.errors import ThreadError
+from switchboard.errors import CheckpointTampered, ThreadError
 
 if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
     from rich.console import Console
@@ -115,6 +115,9 @@ def _trace(args: argparse.Namespace, console: Console) -> int:
     try:
         thread: dict[str, Any] | None = asyncio.run(_read_thread(args.thread, Settings()))
     except ThreadError:
+        thread = None
+    except CheckpointTampered as exc:  # the telemetry is still worth showing, with why the checkpoint is not
+        console.print(f"[red]checkpoint refused:[/red] {exc}", markup=True)
         thread = None
     if not events and thread is None:
         raise ThreadError(f"no telemetry and no checkpoint for thread {args.thread!r}; `switchboard run` starts one")

@@ -7,7 +7,7 @@ finds them all, in SQLite or Postgres alike, with what each one waits for.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from switchboard.checkpoints import held_threads, thread_ids
@@ -62,15 +62,29 @@ async def list_threads(
         for thread_id in ids:
             try:
                 snapshot = await graph.aget_state(thread_config(thread_id))
-                # a question answered before its process ended is not waiting for anyone (see answered_question)
-                answered = await answered_question(graph, thread_id, settings) if snapshot.interrupts else None
-            except (CheckpointTampered, AuditError) as exc:  # one bad thread must not hide the others
+            except CheckpointTampered as exc:  # one bad thread must not hide the others
                 info = ThreadInfo(thread_id, "tampered", None, str(exc))
             else:
-                info = _info(thread_id, snapshot, thread_id in running, answered)
+                info = await _listed(graph, thread_id, snapshot, thread_id in running, settings)
             if status is None or info.status == status:
                 found.append(info)
         return found
+
+
+async def _listed(graph: Any, thread_id: str, snapshot: Any, running: bool, settings: Settings) -> ThreadInfo:
+    """A thread as listed; a question answered before its process ended is not waiting for anyone.
+
+    Whether it was answered is read from the thread's audit trail; a trail
+    that cannot be read or verified leaves the thread listed by its
+    checkpoint, with the trail's problem named (``switchboard audit
+    verify`` tells which it is), rather than hiding it or calling it tampered.
+    """
+    try:
+        answered = await answered_question(graph, thread_id, settings) if snapshot.interrupts else None
+    except AuditError as exc:
+        info = _info(thread_id, snapshot, running)
+        return replace(info, waiting_for=f"{info.waiting_for or ''} (its audit trail: {exc})".strip())
+    return _info(thread_id, snapshot, running, answered)
 
 
 def _info(thread_id: str, snapshot: Any, running: bool, answered: tuple[str, str] | None = None) -> ThreadInfo:

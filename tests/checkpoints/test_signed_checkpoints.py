@@ -7,6 +7,7 @@ either unsigned (what any tool without the key writes) or under its old tag.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from langgraph.types import Interrupt
 
 from switchboard.checkpoints import open_checkpointer
 from switchboard.checkpoints.signing import SUFFIX, SignedSerializer, checkpoint_key, is_signed
+from switchboard.cli import main
 from switchboard.domains.retail import RetailStore
 from switchboard.errors import CheckpointTampered, ConfigError
 from switchboard.runs import read_thread, resume_run, start_run
@@ -85,7 +87,12 @@ def _rewrite(db: Path, table: str, thread: str, change: Any, *, keep_tag: bool) 
 
 @pytest.mark.parametrize("keep_tag", [False, True], ids=["unsigned", "old-tag"])
 async def test_a_planted_checkpoint_stops_the_thread_and_no_other(
-    settings: Settings, retail_db: Path, mia: Any, keep_tag: bool
+    settings: Settings,
+    retail_db: Path,
+    mia: Any,
+    keep_tag: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     order_id = mia.orders["delivered_over_500"]
     with RetailStore.open(retail_db) as store:
@@ -121,6 +128,11 @@ async def test_a_planted_checkpoint_stops_the_thread_and_no_other(
     assert listed["bystander"].status == "completed"  # the other thread still reads
     swept = await sweep(settings)
     assert [(r.thread, r.action) for r in swept] == [("victim", "tampered")]
+    monkeypatch.setenv("SWITCHBOARD_CHECKPOINT_DB", str(settings.checkpoint_db))
+    assert (
+        await asyncio.to_thread(main, ["trace", "victim"]) == 0
+    )  # telemetry shows; why not the checkpoint
+    assert "checkpoint refused" in capsys.readouterr().out
 
 
 async def test_a_planted_tool_result_in_a_finished_thread_is_refused_on_the_next_turn(

@@ -51,3 +51,22 @@ def test_the_cli_offers_every_thread_status_the_listing_knows() -> None:
     from switchboard.threads import THREAD_STATUSES
 
     assert STATUSES == THREAD_STATUSES  # the parser keeps its own copy so that --help stays light
+
+
+async def test_an_unreadable_audit_trail_leaves_a_paused_thread_listed_by_its_checkpoint(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard import threads
+    from switchboard.errors import AuditError
+
+    paused = ScriptedChatModel(steps=[escalate("Which warehouse?")])
+    await start_run("move stock", thread_id="ask-2", settings=settings, model=paused)
+
+    async def locked(*_: object) -> None:
+        raise AuditError("cannot read the audit log: database is locked")
+
+    monkeypatch.setattr(threads, "answered_question", locked)
+    (listed,) = await list_threads(settings=settings)
+    assert listed.status == "paused"  # not "tampered": nobody changed anything
+    assert listed.waiting_for is not None and "Which warehouse?" in listed.waiting_for
+    assert "database is locked" in listed.waiting_for
