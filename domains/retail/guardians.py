@@ -114,20 +114,53 @@ _PROMISE = re.compile(
 )
 """Words that tell the customer money is, or will be, paid back ("A refund of $12.00 goes to …")."""
 _UNDONE = re.compile(r"(?:\b(?:not|never|no|nothing|unable|cannot|failed to|delayed)\b|n't\b)", re.IGNORECASE)
-"""Words that turn a promise into its opposite: a refusal ("could not refund"), a delay."""
+"""Words inside a promise that turn it into its opposite: "the refund has not been issued", "is delayed"."""
+_LINKING = r"(?:\s+(?:a|an|the|your|any|yet|already|now|just|fully|be|been|to))*\s*$"
+"""The small words that may stand between a verb and the refund it governs ("not yet been refunded")."""
+_NEGATED = re.compile(rf"(?:\b(?:not|never|no|cannot|unable\s+to|failed\s+to)|n't){_LINKING}", re.IGNORECASE)
+"""A negation right before a promise, governing it: "no refund …", "not refunded", "cannot be refunded"."""
+_ALREADY = re.compile(rf"(?:\b(?:has|have|had|was|were|we|i)|'ve){_LINKING}", re.IGNORECASE)
+"""Words right before a promise that say the refund was made: "we've refunded", "your order was refunded"."""
+_ALREADY_SAID = re.compile(r"\b(?:has|have|had|was|were|already)\b|'ve\b|\b(?:we|i)\s+issued\b", re.IGNORECASE)
+"""The same inside a promise: "the refund has been processed", "we have issued a refund"."""
+_CONDITION = re.compile(
+    r"\b(?:once|when|whenever|after|as\s+soon\s+as|if|upon|on\s+receipt"
+    r"|be\s+(?:issued|processed)\s+within\s+[\w-]+\s+(?:business\s+|working\s+)?days?)\b",
+    re.IGNORECASE,
+)
+"""What a refund still waits on: "once we receive the items", "if they arrive", "will be issued within 5 days"."""
+_CLAUSES = re.compile(r"[.;:!?](?!\d)|,\s+(?:and|but)\b")
+_ASIDE = re.compile(r"[,\u2013\u2014]|\s-\s")
+"""Where the words that follow a promise stop qualifying it (a comma, a dash)."""
 
 
 def refund_promise(text: str) -> str | None:
     """The words of ``text`` that tell the customer a refund is paid or on its way, if any.
 
-    Read clause by clause: one that says the refund did not happen or is
-    late ("no refund has been issued", "the refund is delayed") promises
-    nothing, whatever the next clause says.
+    Read clause by clause, and each promise on its own:
+
+    * a negation cancels it only when it governs the refund, inside the
+      promise or right before it ("no refund has been issued", "the refund
+      is delayed and …", "cannot be refunded"), not anywhere in the clause
+      ("No worries, a refund of $20 goes to your card" is a promise);
+    * a refund that waits on a condition, before it in the clause or after
+      it up to the next comma ("you will receive a refund once we receive the
+      items", "your refund will be issued within 5 days"), is not a claim
+      that one was made, unless the words say it was ("we've refunded your
+      order after the items arrived" still is). A bare "within five days" is
+      no condition: "a refund goes to your card within 5 days" promises it.
     """
-    for clause in re.split(r"[.;:!?](?!\d)|,\s+(?:and|but)\b", text):
+    for clause in _CLAUSES.split(text):
         for match in _PROMISE.finditer(clause):
-            if not _UNDONE.search(clause[max(0, match.start() - 40) : match.end()]):
-                return match.group(0)
+            before, promise = clause[: match.start()], match.group(0)
+            if _NEGATED.search(before) or _UNDONE.search(promise):
+                continue
+            aside = _ASIDE.search(clause, match.end())
+            qualified = clause[: aside.start() if aside else len(clause)]
+            already = _ALREADY.search(before) or _ALREADY_SAID.search(promise)
+            if _CONDITION.search(qualified) and not already:
+                continue
+            return promise
     return None
 
 

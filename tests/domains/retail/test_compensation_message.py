@@ -163,6 +163,13 @@ def test_an_instruction_that_promises_a_refund_nobody_issued_is_not_relayed() ->
         "You will receive a full refund.",
         "You'll get your money back on your card.",
         "The refund has been processed.",
+        # a negation elsewhere in the clause does not undo the promise
+        "No worries, a refund of $20 goes to your card.",
+        "No problem, we've refunded your order.",
+        "Not to worry — your refund is on its way.",
+        # a refund already made is claimed, whatever follows it
+        "We've refunded your order after we received the items.",
+        "Your refund has been processed and will show once your bank posts it.",
     ],
 )
 def test_a_promised_refund_is_recognised(text: str) -> None:
@@ -177,6 +184,19 @@ def test_a_promised_refund_is_recognised(text: str) -> None:
         "We could not refund the order: a colleague will look at it.",
         "The return of your items from order #W1 has been requested.",
         "Your order #W1 has been cancelled.",
+        # a negation that governs the refund
+        "Your refund is delayed and will be processed next week.",
+        "Your order was not refunded.",
+        "Sorry, your order cannot be refunded.",
+        # a refund that waits on a condition is not one that was made
+        "You will receive a refund once we receive the items.",
+        "Your refund will be issued within 5 days.",
+        "Your refund will be processed within 3-5 business days.",
+        "A refund of $20 goes to your card after we receive the items.",
+        "You'll be refunded as soon as the courier collects the items.",
+        "Hi Mia, if the items arrive undamaged, you will get a full refund.",
+        "When your items arrive, we will refund your card.",
+        "Upon receipt of the items, a refund of $20 is sent to your card.",
     ],
 )
 def test_no_promise_is_read_into_a_delay_or_a_refusal(text: str) -> None:
