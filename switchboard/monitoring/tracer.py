@@ -20,21 +20,26 @@ through the ``langsmith`` client, with four changes:
 
 :func:`langsmith_tracing` installs it for the runs of a block when tracing
 is on, the way ``tracing_v2_enabled`` installs the plain tracer; it does
-nothing otherwise. The client sends from its own thread; :func:`deliver_traces`
-waits (in a worker thread, bounded by :data:`FLUSH_TIMEOUT_S`) for it to
-catch up, which ``start_run`` and ``resume_run`` do after the thread's lock
-is released.
+nothing otherwise. The client sends from its own thread; :func:`delivered_traces`
+waits (bounded by :data:`FLUSH_TIMEOUT_S`) for the client(s) the block's
+runs traced with to catch up, which ``start_run`` and ``resume_run`` do
+after the thread's lock is released. The wait is in a thread of its own
+(one at most per client), never in the event loop's default pool, where
+the checkpoints and the audit log do their I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -70,15 +75,23 @@ a run's traces in well under a second (0.04 s on loopback); an unreachable
 one holds the waiter until the client's retries give up: about ten seconds
 when the connection is refused, minutes when it is accepted and never
 answered. Two seconds is ample for a healthy endpoint and caps what an
-unreachable one costs. The wait is in a worker thread, after the thread's
-lock is released, so neither the event loop (every other run of the
-process) nor the thread waits for LangSmith. What is not taken in time stays queued: the client keeps sending
+unreachable one costs. The wait is in a thread of its own, after the
+thread's lock is released, so neither the event loop (every other run of
+the process), the thread, nor the default thread pool (checkpoint and audit
+I/O) waits for LangSmith. What is not taken in time stays queued: the client keeps sending
 it in the background and, unless ``LANGSMITH_USE_DAEMON=true``, before the
 process exits (which an unreachable endpoint delays in the same way).
 """
 
 _traced: weakref.WeakSet[Client] = weakref.WeakSet()
-"""The clients :func:`langsmith_tracing` traced with: the ones :func:`deliver_traces` waits for."""
+"""Every client :func:`langsmith_tracing` traced with: what :func:`deliver_traces` waits for outside a run."""
+_run_clients: ContextVar[set[Client] | None] = ContextVar("switchboard_langsmith_run_clients", default=None)
+"""The clients the runs of the current :func:`delivered_traces` block traced with (:func:`langsmith_tracing` adds)."""
+_waits: weakref.WeakKeyDictionary[Client, Future[None]] = weakref.WeakKeyDictionary()
+"""Per client, its latest flush wait: one still running is shared, not repeated."""
+_waits_guard = threading.Lock()
+WAITER_NAME = "switchboard-langsmith-flush"
+"""The name of the threads that wait for a client to send (daemon threads, one at most per client at a time)."""
 _warned: set[str] = set()
 """Endpoints already warned about: one warning per endpoint and process, not one per run."""
 _warned_guard = threading.Lock()
@@ -234,6 +247,9 @@ def langsmith_tracing(prices: PriceTable | None = None) -> Iterator[ReadableTrac
         return
     client = redacting_client(ls_utils.get_env_var("ENDPOINT"), ls_utils.get_env_var("API_KEY"))
     _traced.add(client)
+    run_clients = _run_clients.get()
+    if run_clients is not None:  # inside delivered_traces: the clients its block waits for
+        run_clients.add(client)
     tracer = ReadableTracer(prices, client=client)
     token = tracing_v2_callback_var.set(tracer)
     try:
@@ -242,37 +258,88 @@ def langsmith_tracing(prices: PriceTable | None = None) -> Iterator[ReadableTrac
         tracing_v2_callback_var.reset(token)
 
 
-async def deliver_traces(timeout: float = FLUSH_TIMEOUT_S) -> None:
-    """Wait, in worker threads and at most ``timeout`` seconds, for LangSmith to take the traces sent so far.
+async def deliver_traces(timeout: float = FLUSH_TIMEOUT_S, *, clients: Iterable[Client] | None = None) -> None:
+    """Wait, at most ``timeout`` seconds, for LangSmith to take the traces sent so far.
 
-    Does nothing when :func:`langsmith_tracing` has not traced in this
-    process. The event loop goes on meanwhile. Traces not taken in time stay
-    queued in the client, which keeps sending them; the first time an
-    endpoint is late, one warning says so (later times are logged at debug
-    level). Never raises: tracing does not fail a run.
+    Waits for ``clients``; by default, inside :func:`delivered_traces`, for
+    the clients its block's runs traced with, and outside it for every
+    client :func:`langsmith_tracing` traced with in this process. Does
+    nothing when there are none. The event loop goes on meanwhile, and the
+    waits take no thread of its default pool: each is in a daemon thread of
+    its own, and a client already waited for is not waited for again in
+    another thread: this wait shares the one in progress (which takes the
+    traces sent since it began too). Traces not taken in time stay queued in
+    the client, which keeps sending them; the first time an endpoint is
+    late, one warning says so (later times are logged at debug level).
+    Never raises: tracing does not fail a run.
     """
-    clients = list(_traced)
-    if clients:
-        await asyncio.gather(*(asyncio.to_thread(_deliver, client, timeout) for client in clients))
+    if clients is None:
+        run_clients = _run_clients.get()
+        clients = run_clients if run_clients is not None else _traced
+    waits = [_wait(client, timeout) for client in list(clients)]
+    if waits:
+        await asyncio.gather(*waits)
 
 
 @asynccontextmanager
 async def delivered_traces(timeout: float = FLUSH_TIMEOUT_S) -> AsyncIterator[None]:
     """:func:`deliver_traces` when the block ends, also when it raised (not when it was cancelled).
 
-    Enter it before the thread's lock, so the wait comes after the lock is
-    released: ``async with delivered_traces(), thread_lock(...):``.
+    Waits for the clients the block's runs traced with (the runs
+    :func:`langsmith_tracing` traced in the block, and in the tasks and
+    threads the block started), not for other runs' clients. Enter it
+    before the thread's lock, so the wait comes after the lock is released:
+    ``async with delivered_traces(), thread_lock(...):``.
     """
+    clients: set[Client] = set()
+    token = _run_clients.set(clients)
     try:
-        yield
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError):  # left in another context than entered: nothing to restore
+                _run_clients.reset(token)
     except Exception:
-        await deliver_traces(timeout)
+        await deliver_traces(timeout, clients=clients)
         raise
-    await deliver_traces(timeout)
+    await deliver_traces(timeout, clients=clients)
+
+
+async def _wait(client: Client, timeout: float) -> None:
+    """Wait for ``client`` to send, in its waiter thread: a new one, or the one already waiting for it."""
+    with _waits_guard:
+        running = _waits.get(client)
+        if running is None or running.done():
+            running, shared = Future(), False
+            running.set_running_or_notify_cancel()  # an awaiter that gives up cannot cancel it for the others
+            _waits[client] = running
+        else:
+            shared = True
+    if shared:
+        log.debug("LangSmith at %s: already waited for; this run shares that wait", client.api_url)
+        with contextlib.suppress(TimeoutError):  # what it does not take in time is logged by its own waiter
+            await asyncio.wait_for(asyncio.wrap_future(running), timeout)
+        return
+    waiter = threading.Thread(target=_waiter, args=(client, timeout, running), name=WAITER_NAME, daemon=True)
+    try:
+        waiter.start()
+    except RuntimeError as exc:  # no thread to be had: the client goes on sending; tracing never fails a run
+        running.set_result(None)
+        _late(client, f"no thread to wait in ({exc!r})")
+        return
+    await asyncio.wrap_future(running)  # bounded: the waiter waits at most ``timeout``
+
+
+def _waiter(client: Client, timeout: float, done: Future[None]) -> None:
+    """A waiter thread's work: :func:`_deliver`, then ``done``."""
+    try:
+        _deliver(client, timeout)
+    finally:
+        done.set_result(None)
 
 
 def _deliver(client: Client, timeout: float) -> None:
-    """Flush ``client`` for at most ``timeout`` seconds (blocks: run it in a worker thread); warn once if it is late."""
+    """Flush ``client`` for at most ``timeout`` seconds (blocks: run it in a waiter thread); warn once if it is late."""
     try:
         client.flush(timeout=timeout)
     except Exception as exc:  # tracing never fails a run

@@ -3,9 +3,11 @@
 The client used to be flushed for up to ten seconds at the end of every run,
 on the event loop and with the thread still locked: every other run of the
 process stopped for ten seconds, and the thread stayed locked. Now the wait
-is bounded (``FLUSH_TIMEOUT_S``), in a worker thread, after the lock is
-released, and an endpoint that does not take the traces is warned about
-once.
+is bounded (``FLUSH_TIMEOUT_S``), after the lock is released, for the
+client the run traced with only, in a thread of its own (one per client,
+shared by the runs that end meanwhile) rather than in the event loop's
+default pool, which the checkpoints and the audit log need; and an endpoint
+that does not take the traces is warned about once.
 
 Two threads are started and resumed concurrently on one event loop, with the
 real ``langsmith`` client pointed at a loopback port that either accepts
@@ -27,15 +29,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from langchain_core.runnables import RunnableLambda
 from langsmith import utils as ls_utils
 
 from switchboard.checkpoints import held_threads
-from switchboard.monitoring.tracer import redacting_client
+from switchboard.monitoring.tracer import WAITER_NAME, delivered_traces, langsmith_tracing, redacting_client
 from switchboard.runs import resume_run, start_run
 from switchboard.settings import Settings
 from switchboard.testing import ScriptedChatModel, call, finish, handoff, route
@@ -198,3 +202,95 @@ async def test_a_run_hands_its_traces_over_before_it_returns(settings: Settings,
         roots = [r for r in posted.runs().values() if not r.get("parent_run_id")]
     assert result.status == "completed"
     assert len(roots) == 1 and roots[0].get("end_time"), roots  # posted, and patched with its end
+
+
+POOL_WAIT = 0.5
+"""Seconds: the longest a call may wait for a thread of the event loop's default pool.
+
+The checkpoints and the audit log do their I/O there (``asyncio.to_thread``);
+measured at 0.01-0.05 s while runs wait for an unreachable LangSmith.
+When those waits took threads of that pool, it waited the whole flush
+timeout (two seconds) for one.
+"""
+
+
+def _who_am_i() -> list[Any]:
+    return [
+        route("customer_service", "look her up", skill="identify_customer"),
+        call("find_user_id_by_email", email="mia.chen@example.com"),
+        handoff("found"),
+        finish("found"),
+    ]
+
+
+def _echo(text: str) -> str:
+    return text
+
+
+def _flush_waiters() -> int:
+    """The threads waiting for a LangSmith client to send (the tracer's, not the client's own)."""
+    return sum(1 for t in threading.enumerate() if t.name == WAITER_NAME)
+
+
+async def test_waits_for_an_unreachable_langsmith_leave_the_default_thread_pool_free(
+    unreachable: str, settings: Settings, retail_db: Path
+) -> None:
+    """Runs end one after another while LangSmith is unreachable; other runs' checkpoint I/O is not held up.
+
+    The event loop's default pool is made two threads wide, as a busy
+    process's is in effect: two flush waits in it would leave none for the
+    checkpoints. A probe measures how long a trivial ``asyncio.to_thread``
+    waits for a thread, and counts the threads waiting for LangSmith: one
+    client, so never more than one, however many runs end while it waits.
+    """
+    threads = [f"pool-{i}" for i in range(4)]
+    loop = asyncio.get_running_loop()
+    small = ThreadPoolExecutor(max_workers=2, thread_name_prefix="default-pool")
+    loop.set_default_executor(small)
+    stop = asyncio.Event()
+
+    async def probe() -> tuple[float, int]:
+        longest, waiters = 0.0, 0
+        while not stop.is_set():
+            asked = time.monotonic()
+            began = await asyncio.to_thread(time.monotonic)
+            longest, waiters = max(longest, began - asked), max(waiters, _flush_waiters())
+            await asyncio.sleep(TICK)
+        return longest, waiters
+
+    async def run(thread_id: str, delay: float) -> str:
+        await asyncio.sleep(delay)  # the runs end at different times, each while earlier ones' waits are on
+        model = ScriptedChatModel(steps=_who_am_i())
+        result = await start_run("Who am I? mia.chen@example.com", thread_id=thread_id, settings=settings, model=model)
+        model.assert_complete()
+        return result.status
+
+    prober = asyncio.create_task(probe())
+    try:
+        statuses = await asyncio.gather(*(run(t, 0.3 * i) for i, t in enumerate(threads)))
+    finally:
+        stop.set()
+        longest, waiters = await prober
+        loop.set_default_executor(ThreadPoolExecutor())  # the loop shuts it down when it closes
+        small.shutdown(wait=True)
+    assert statuses == ["completed"] * len(threads)
+    assert longest < POOL_WAIT, f"a call waited {longest:.2f} s for a thread of the default pool"
+    assert waiters <= 1, f"{waiters} threads waited for one LangSmith client at once"
+
+
+async def test_a_run_waits_only_for_the_langsmith_client_it_traced_with() -> None:
+    """An unreachable endpoint another run traced to does not hold up a run whose own endpoint is live."""
+    with silent_port() as silent, traced_to(silent):
+        with langsmith_tracing() as stuck:
+            assert stuck is not None
+            RunnableLambda(_echo, name="never taken").invoke("hello")  # queued in its client, never sent
+        with collector() as posted, traced_to(posted.url):
+            began = time.monotonic()
+            async with delivered_traces():
+                with langsmith_tracing() as tracer:
+                    assert tracer is not None and tracer.client is not stuck.client
+                    RunnableLambda(_echo, name="taken").invoke("hello")
+            took = time.monotonic() - began
+            names = [r.get("name") for r in posted.runs().values()]
+    assert names == ["taken"]  # handed over before delivered_traces returned
+    assert took < RESPONSIVE, f"the run waited {took:.1f} s, for a client it did not use"
