@@ -21,7 +21,9 @@ that answer stands, and the graph would go on under it whatever the claim.
 The sweeper reports it ``answered`` and leaves it, and the rest of the
 thread, to ``switchboard resume THREAD``. What the sweeper reports for the
 others is what the graph recorded for its claim, read back from the audit
-trail. A timeout it applies is run like any resume (telemetry, trace).
+trail. A timeout it applies is run like any resume (telemetry, trace),
+with the thread's own model, the one its checkpoints record, as ``switchboard
+resume`` runs it; the claim's checkpoints record it in turn.
 
 Run it from cron or a worker: ``switchboard escalations --sweep``, or
 :func:`sweep` from Python.
@@ -32,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,7 +44,7 @@ from langgraph.types import Command
 
 from switchboard.checkpoints.audit import AuditEntry, AuditLog, open_audit
 from switchboard.checkpoints.threads import thread_ids
-from switchboard.errors import AuditError, CheckpointTampered
+from switchboard.errors import AuditError, CheckpointTampered, ConfigError
 from switchboard.policies import PolicyFile
 from switchboard.policies.answers import TIMEOUT, request_status
 from switchboard.settings import Settings
@@ -108,13 +110,15 @@ async def sweep_graph(
     threads: Iterable[str] | None = None,
     lock: Lock | None = None,
     settings: Settings | None = None,
+    model: str | None = None,
 ) -> list[SweepResult]:
     """Resume every question whose step has timed out with a timeout claim.
 
     A thread with a question answered before its process ended is not
     resumed (see :class:`SweepResult`, ``answered``). A claim is sent as any
     resume is (:func:`switchboard.runs.drive`: telemetry, trace, one
-    checkpoint per step).
+    checkpoint per step). The answers on record, and what the graph decided
+    on each claim, are read from the audit log the graph itself writes to.
 
     Args:
         graph: The governed supervisor graph, with its checkpointer.
@@ -123,28 +127,67 @@ async def sweep_graph(
         threads: Only these threads; every thread in the checkpointer by default.
         lock: ``lock(thread_id)``: held while a thread is resumed, so a sweep
             never races a human answering the same thread.
-        settings: Where the audit trail is (its data directory), read for
-            the answers on record and what the graph decided; read from the
-            environment when omitted.
+        settings: Where the audit trail is (its data directory), only for a
+            graph whose own audit log cannot be found (one not built by
+            ``build_graph``).
+        model: The model spec the graph's model was resolved from, recorded
+            in the claims' checkpoints for the next resume (see
+            :func:`~switchboard.runs.drive`); ``None`` records none.
+
+    Raises:
+        ConfigError: The graph's audit log cannot be found and no
+            ``settings`` say where it is.
     """
-    settings = settings or Settings()
+    own = _graph_audit(graph)
+    if own is None and settings is None:
+        raise ConfigError(
+            "sweep_graph: the graph's audit log cannot be found (was it built by build_graph?); "
+            "pass settings=Settings(home=...) naming the data directory whose audit.sqlite the graph writes to"
+        )
+    data_dir = settings.data_dir if settings is not None else None
     results: list[SweepResult] = []
     ids = list(threads) if threads is not None else [t async for t in paused_threads(graph)]
     opened: list[AuditLog] = []
 
-    def audit() -> AuditLog:  # opened once something is due: a sweep of nothing makes no audit log
-        if not opened:
-            opened.append(open_audit(settings.data_dir))
+    def audit() -> AuditLog:  # the graph's own; else opened once something is due (a sweep of nothing opens none)
+        if own is not None:
+            return own
+        if not opened and data_dir is not None:
+            opened.append(open_audit(data_dir))
         return opened[0]
 
     try:
         for thread in ids:
             async with lock(thread) if lock else nullcontext():
-                results.extend(await _sweep_thread(graph, policy, thread, now, settings, audit))
+                results.extend(await _sweep_thread(graph, policy, thread, now, audit, model))
     finally:
-        for log in opened:
+        for log in opened:  # never the graph's own: it stays open with the graph
             log.close()
     return results
+
+
+def _graph_audit(graph: CompiledStateGraph[Any, Any, Any, Any]) -> AuditLog | None:
+    """The audit log a graph built by ``build_graph`` writes to (``None``: not found).
+
+    The graph's nodes hold its :class:`~switchboard.agents.interrupts.Governance`
+    (the escalation node and the supervisor close over it); its log is the
+    one every question, answer and timeout decision of the graph is
+    appended to, wherever its data directory is.
+    """
+    from switchboard.agents.interrupts import Governance
+
+    for name in ("escalate", "supervisor"):
+        node = graph.nodes.get(name)
+        bound = getattr(node, "bound", None)
+        for function in (getattr(bound, "afunc", None), getattr(bound, "func", None)):
+            for cell in getattr(function, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # a cell not filled yet
+                    continue
+                if isinstance(value, Governance):
+                    return value.audit
+    return None
 
 
 async def _sweep_thread(
@@ -152,11 +195,11 @@ async def _sweep_thread(
     policy: PolicyFile,
     thread: str,
     now: float,
-    settings: Settings,
     audit: Callable[[], AuditLog],
+    model: str | None,
 ) -> list[SweepResult]:
     """Claim the timeouts due in one thread, one question at a time (the caller holds its lock)."""
-    from switchboard.runs import answered_question, drive, thread_config
+    from switchboard.runs import drive, thread_config
 
     config = thread_config(thread)
     results: list[SweepResult] = []
@@ -173,14 +216,14 @@ async def _sweep_thread(
         if not pending:
             return results
         try:
-            answered = await answered_question(graph, thread, settings)
-            mark = await asyncio.to_thread(_head, audit(), thread)
+            entries, mark = await asyncio.to_thread(_read, audit(), thread)
         except AuditError as exc:  # the graph decides nothing on a trail that does not verify
             return [*results, SweepResult(thread, "", str(exc), "tampered")]
+        answered = _answered(snapshot.interrupts, entries)
         if answered is not None:
             # Answered, then the process died before the answer's step ended: no timeout applies, and a claim
             # would only wake the step under that answer, here, outside the operator's `resume`. Left to it.
-            item = next((i for i in snapshot.interrupts if i.id == answered[0]), pending[0])
+            item = answered[0]
             asked = dict(item.value) if isinstance(item.value, dict) else {}
             rid = str(asked.get("interrupt_id") or item.id)
             text = str(asked.get("question") or "")
@@ -188,7 +231,7 @@ async def _sweep_thread(
         item = pending[0]
         question = dict(item.value)
         done.add(str(question["interrupt_id"]))
-        await drive(graph, Command(resume={item.id: TIMEOUT}), thread, None)
+        await drive(graph, Command(resume={item.id: TIMEOUT}), thread, None, model=model)
         after = await graph.aget_state(config)
         try:
             entries = await asyncio.to_thread(audit().trusted_entries, thread)
@@ -197,11 +240,28 @@ async def _sweep_thread(
         results.append(_outcome(thread, question, after.interrupts, entries, mark))
 
 
-def _head(audit: AuditLog, thread: str) -> int:
-    """The sequence number of the thread's last audit entry (0: none); entries after it are the claim's."""
-    audit.trusted_entries(thread)  # a trail that does not verify is reported, not resumed on
+def _read(audit: AuditLog, thread: str) -> tuple[list[AuditEntry], int]:
+    """The thread's audit entries, verified, and its last one's number (0: none); later entries are the claim's."""
+    entries = list(audit.trusted_entries(thread))  # a trail that does not verify is reported, not resumed on
     head = audit.head(thread)
-    return 0 if head is None else head[0]
+    return entries, 0 if head is None else head[0]
+
+
+def _answered(interrupts: Iterable[Any], entries: Sequence[AuditEntry]) -> tuple[Any, str] | None:
+    """The question the thread lists though its answer is on record, and how: ``(interrupt, "approved by alice")``.
+
+    As :func:`switchboard.runs.answered_question` decides it, from the audit
+    entries of the graph's own log.
+    """
+    from switchboard.agents.interrupts import recorded_verdict
+
+    for item in interrupts:
+        asked = item.value if isinstance(item.value, dict) else {}
+        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""), call=asked.get("call") or None)
+        if verdict is not None:
+            how = "approved" if verdict.approved else "rejected"
+            return item, f"{how} by {verdict.answered_by or 'a human'}"
+    return None
 
 
 def _outcome(
@@ -250,10 +310,16 @@ async def sweep(
 ) -> list[SweepResult]:
     """Sweep the checkpoints of ``settings`` (what ``switchboard escalations --sweep`` runs).
 
+    Each thread with a timeout due goes on with its own model, the one its
+    checkpoints record, as ``switchboard resume`` continues it (see
+    :func:`switchboard.runs.thread_settings`): a graph is opened per model
+    the swept threads need, once something of theirs is due.
+
     Args:
         settings: Explicit settings; read from the environment when omitted.
         now: The sweeper's time; ``clock()`` (or the time now) by default.
-        model: A ready chat model, if the resumed runs need one.
+        model: A ready chat model, if the resumed runs need one; it runs
+            every swept thread, whatever model the thread recorded.
         clock: The graph's clock; tests inject one (see ``open_graph``).
     """
     from switchboard.agents.card import load_team
@@ -263,10 +329,43 @@ async def sweep(
     settings = settings or Settings()
     policy = load_team(settings.team).load_policy()
     at = now if now is not None else (clock or time.time)()
-
-    def lock(thread: str) -> AbstractAsyncContextManager[Any]:
-        return thread_lock(settings, thread)
-
+    results: list[SweepResult] = []
     # Traces go to LangSmith after every lock is released, off the loop (as start_run's do).
-    async with delivered_traces(), open_graph(settings, model=model, clock=clock) as graph:
-        return await sweep_graph(graph, policy, now=at, lock=lock, settings=settings)
+    async with delivered_traces(), AsyncExitStack() as graphs:
+        default = await graphs.enter_async_context(open_graph(settings, model=model, clock=clock))
+        by_model = {settings.model: default}
+        for thread in [t async for t in paused_threads(default)]:
+            async with thread_lock(settings, thread):
+                if not await _anything_due(default, policy, thread, at):
+                    continue  # no graph is opened for the model of a thread with nothing due
+                own = await _thread_settings(settings, thread, model)
+                graph = by_model.get(own.model)
+                if graph is None:
+                    graph = await graphs.enter_async_context(open_graph(own, model=model, clock=clock))
+                    by_model[own.model] = graph
+                spec = None if model is not None else own.model  # a model object has no spec to rebuild it by
+                results += await sweep_graph(graph, policy, now=at, threads=[thread], settings=own, model=spec)
+    return results
+
+
+async def _anything_due(
+    graph: CompiledStateGraph[Any, Any, Any, Any], policy: PolicyFile, thread: str, now: float
+) -> bool:
+    """Whether a question of the thread is due at ``now``; a thread that fails its signature is, to be reported."""
+    from switchboard.runs import thread_config
+
+    try:
+        snapshot = await graph.aget_state(thread_config(thread))
+    except CheckpointTampered:
+        return True
+    return any(due(policy, item.value, now) for item in snapshot.interrupts)
+
+
+async def _thread_settings(settings: Settings, thread: str, model: BaseChatModel | None) -> Settings:
+    """The settings the thread goes on with: its own model, as ``resume`` picks it (a model object wins)."""
+    from switchboard.runs import thread_settings
+
+    try:
+        return await thread_settings(settings, thread, model)
+    except CheckpointTampered:  # read no further: sweep_graph reports it, running nothing
+        return settings

@@ -36,17 +36,21 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from langgraph.graph import START, StateGraph
 
 from switchboard import sweeper
 from switchboard.agents.card import load_team
+from switchboard.checkpoints import open_checkpointer
 from switchboard.checkpoints.audit import open_audit
 from switchboard.checkpoints.crashpoints import CRASH_VARIABLE
 from switchboard.cli import main
 from switchboard.cli_governance import waiting
 from switchboard.domains.retail import RetailStore
-from switchboard.runs import read_thread, resume_run, start_run
-from switchboard.settings import Settings
+from switchboard.errors import ConfigError
+from switchboard.runs import open_graph, read_thread, resume_run, start_run
+from switchboard.settings import HOME_VARIABLE, Settings
 from switchboard.sweeper import sweep
+from switchboard.testing import make_principals
 from switchboard.threads import list_threads
 from tests.policies.helpers import large_refund_model, snapshot
 
@@ -189,3 +193,71 @@ async def test_a_timeout_the_sweeper_applies_is_a_recorded_run_and_reported_from
     assert rejected.action == "rejected" and rejected.interrupt_id == paused.pending["interrupt_id"], rejected
     assert (await read_thread("sw3", settings=settings))["outcome"] == "rejected"
     assert _telemetry_runs(settings, "sw3") == runs + 2  # each claim ran as a resume does: recorded
+
+
+def _elsewhere(tmp_path: Path) -> Settings:
+    """Settings whose data directory (principals, keys, audit trail, checkpoints) is not the environment's."""
+    home = tmp_path / "elsewhere"
+    make_principals(home)
+    elsewhere = Settings(home=home, checkpoint_db=str(home / "checkpoints.sqlite"))
+    assert elsewhere.data_dir != Settings().data_dir
+    return elsewhere
+
+
+async def test_sweep_graph_reads_the_answer_on_the_graphs_own_audit_trail(
+    tmp_path: Path, retail_db: Path, mia: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sweep_graph`` from Python, given no settings, on a graph whose data directory is not the environment's.
+
+    The answer on record is on the graph's own audit trail: the sweeper
+    used to read the environment's (empty here), send its claim, and the
+    graph went on under alice's approval inside the sweep (code review,
+    defect 2).
+    """
+    elsewhere = _elsewhere(tmp_path)
+    environment = Settings().data_dir
+    with monkeypatch.context() as child_env:  # the approver's process, killed, works in that data directory
+        child_env.setenv(HOME_VARIABLE, str(elsewhere.data_dir))
+        pending = await _approved_then_killed(elsewhere, retail_db, mia, "sw4")
+    assert Settings().data_dir == environment
+    before = snapshot(retail_db)
+    much_later = pending["asked_at"] + 30 * HOUR
+    policy = load_team(elsewhere.team).load_policy()
+
+    async with open_graph(elsewhere, clock=lambda: much_later) as graph:
+        [result] = await sweeper.sweep_graph(graph, policy, now=much_later)
+    assert result.action == "answered" and result.answer == "approved by alice", result
+    assert snapshot(retail_db) == before and _refunds(retail_db, mia) == []  # nothing ran
+    assert open_audit(environment).entries("sw4") == []  # nothing is read from, or written to, the environment's
+
+
+async def test_sweep_graph_reports_what_the_graph_recorded_on_its_own_audit_trail(
+    tmp_path: Path, retail_db: Path, mia: Any
+) -> None:
+    """The graph records its decision on a claim in its own log; the report is read from there, not ``unknown``."""
+    elsewhere = _elsewhere(tmp_path)
+    model = large_refund_model(retail_db, mia)
+    paused = await start_run("Mia Chen: refund my order", thread_id="sw5", settings=elsewhere, model=model)
+    assert paused.status == "paused" and paused.pending is not None
+    later = paused.pending["asked_at"] + 30 * HOUR
+    policy = load_team(elsewhere.team).load_policy()
+
+    async with open_graph(elsewhere, model=model, clock=lambda: later) as graph:
+        [result] = await sweeper.sweep_graph(graph, policy, now=later)
+    assert result.action == "rejected" and result.interrupt_id == paused.pending["interrupt_id"], result
+    assert (await read_thread("sw5", settings=elsewhere))["outcome"] == "rejected"
+    entries = open_audit(elsewhere.data_dir).entries("sw5")
+    assert [e.payload["outcome"] for e in entries if e.kind == "escalation" and "outcome" in e.payload] == ["rejected"]
+
+
+async def test_sweep_graph_asks_for_settings_when_the_graph_has_no_audit_trail_of_its_own(tmp_path: Path) -> None:
+    """A graph not built by ``build_graph``: no log is guessed from the environment."""
+    builder: StateGraph[dict[str, Any]] = StateGraph(dict)
+    builder.add_node("step", lambda state: state)
+    builder.add_edge(START, "step")
+    policy = load_team(Settings().team).load_policy()
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = builder.compile(checkpointer=saver)
+        with pytest.raises(ConfigError, match="pass settings="):
+            await sweeper.sweep_graph(graph, policy, now=0.0)
+        assert await sweeper.sweep_graph(graph, policy, now=0.0, settings=Settings(home=tmp_path)) == []
