@@ -13,10 +13,13 @@ keep it across pauses and resumes:
 
 Tokens are the provider's ``usage_metadata``; where a provider reports none
 (the embedded engine, some local servers), or reports what cannot be true
-(not numbers, NaN, past a ceiling), they are estimated as
-:mod:`switchboard.monitoring.costs` does, one token per four characters; a
-negative count is 0. A model cannot lower its run's count below zero, so it
-cannot hide what it used from the budgets.
+(negative, not numbers, NaN, past a ceiling), they are estimated as
+:mod:`switchboard.monitoring.costs` does, one token per four characters. A
+count far below what the call's text implies (more than
+:data:`~switchboard.monitoring.costs.MAX_CHARS_PER_TOKEN` characters a
+token, as 0 for a long prompt) is implausible too, and that count is
+estimated. So a model cannot hide what it used from the budgets by
+reporting less than it used.
 Cost uses the same price file as monitoring (``$SWITCHBOARD_PRICES``, else
 the shipped ``prices.yaml``).
 """
@@ -37,9 +40,9 @@ from typing_extensions import TypedDict
 
 from switchboard.monitoring.config import PRICES_VARIABLE
 from switchboard.monitoring.costs import (
-    CHARS_PER_TOKEN,
     PriceTable,
     message_chars,
+    plausible_usage,
     reported_tokens,
     sane_number,
     usage_of,
@@ -56,7 +59,7 @@ class ModelUsage(TypedDict):
     cost_usd: float
     calls: int
     estimated: bool
-    """Whether any of the numbers was estimated (no ``usage_metadata``)."""
+    """Whether any of the numbers was estimated (no usable, plausible ``usage_metadata``)."""
 
 
 NONE = ModelUsage(tokens=0, cost_usd=0.0, calls=0, estimated=False)
@@ -94,7 +97,9 @@ def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = N
     provider gave a usable one (see
     :func:`~switchboard.monitoring.costs.reported_tokens`), else estimated
     from the messages before it (the prompt) and its own text and tool-call
-    arguments.
+    arguments; a reported count below the floor those characters set is
+    estimated too (:func:`~switchboard.monitoring.costs.plausible_usage`),
+    as the supervisor's calls are by :func:`~switchboard.monitoring.costs.usage_of`.
     """
     table = table or prices()
     total = NONE
@@ -104,12 +109,8 @@ def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = N
         named = message.response_metadata.get("model_name") or message.response_metadata.get("model")
         model = named if isinstance(named, str) else None  # reported by the model too: a name, or none
         reported = reported_tokens(message.usage_metadata)
-        if reported is not None:
-            used = _one(model, *reported, False, table)
-        else:
-            prompt = math.ceil(message_chars(messages[:index]) / CHARS_PER_TOKEN)
-            used = _one(model, prompt, math.ceil(message_chars([message]) / CHARS_PER_TOKEN), True, table)
-        total = add(total, used)
+        used = plausible_usage(reported, message_chars(messages[:index]), message_chars([message]))
+        total = add(total, _one(model, used.tokens_in, used.tokens_out, used.estimated, table))
     return total
 
 

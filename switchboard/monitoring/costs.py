@@ -6,10 +6,13 @@ model, some local servers), they are approximated as one token per four
 characters of the text sent and received, rounded up, with tool-call
 arguments counted as their JSON; the bound tool schemas are not counted. Such
 events are marked ``tokens_estimated`` so a reader knows which numbers are
-measured. A reported count is untrusted input: a negative one is 0, and a
-report whose counts are not numbers, are NaN or infinite, or are past
-:data:`MAX_REPORTED_TOKENS` is treated as no report (estimated). Prices live
-in a YAML file (``prices.yaml`` beside this module by default), never in code.
+measured. A reported count is untrusted input: a report whose counts are
+negative, not numbers, NaN or infinite, or past :data:`MAX_REPORTED_TOKENS`
+is treated as no report (estimated); and a count far below what the call's
+text implies (more than :data:`MAX_CHARS_PER_TOKEN` characters a token, as a
+reported 0 on a long prompt) is implausible, so the estimate is used for that
+count instead (see :func:`plausible_usage`). Prices live in a YAML file
+(``prices.yaml`` beside this module by default), never in code.
 """
 
 from __future__ import annotations
@@ -34,6 +37,18 @@ from switchboard.policies.budgets import Budgets
 
 CHARS_PER_TOKEN = 4
 """The approximation used when a provider reports no usage."""
+
+MAX_CHARS_PER_TOKEN = 16
+"""The most characters one reported token is believed to stand for: the floor under a reported count.
+
+Real tokenizers give about three to four characters a token for English and
+code, and fewer for other scripts (one or two for Chinese or Japanese), so a
+report that makes each token stand for more than sixteen characters (a
+quarter of the :data:`CHARS_PER_TOKEN` estimate) is not a real count: a model
+reporting 0, or a handful of tokens, for a 40,000-character prompt would
+otherwise bring its calls' tokens and cost to zero so no budget trips. Below
+this floor the estimate is used for that count (input or output) instead; a
+report at or above it is kept as reported."""
 
 MAX_REPORTED_TOKENS = 100_000_000
 """The most input (or output) tokens one model call is believed to report.
@@ -142,12 +157,12 @@ class Usage:
 
 
 def sane_number(value: object, ceiling: float = MAX_REPORTED_TOKENS) -> float | None:
-    """``value`` as a plain number, raised to 0 when negative; None when it is not usable.
+    """``value`` as a plain number; None when it is not usable.
 
     Not usable: not a real number (a string, None, a bool, which Python
-    counts as an int), NaN or infinite, or above ``ceiling``. For a model's
-    report, None means "not reported" and the call is estimated, so a model
-    cannot lower (or crash) the count of what it used by what it claims.
+    counts as an int), NaN or infinite, negative, or above ``ceiling``. For a
+    model's report, None means "not reported" and the call is estimated, so a
+    model cannot lower (or crash) the count of what it used by what it claims.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
@@ -155,17 +170,18 @@ def sane_number(value: object, ceiling: float = MAX_REPORTED_TOKENS) -> float | 
         number = float(value)
     except (OverflowError, TypeError, ValueError):
         return None
-    if not math.isfinite(number) or number > ceiling:
+    if not math.isfinite(number) or number < 0 or number > ceiling:
         return None
-    return max(number, 0.0)
+    return number
 
 
 def reported_tokens(usage: object) -> tuple[int, int] | None:
     """The input and output tokens of one call's ``usage_metadata``; None when it is unreported or unusable.
 
-    One missing count is 0 and a negative one is 0; a report with neither
-    count, or with a count :func:`sane_number` refuses, is unreported, so
-    the caller falls back to the estimate.
+    One missing count is 0; a report with neither count, or with a count
+    :func:`sane_number` refuses (a negative one among them), is unreported,
+    so the caller falls back to the estimate. Whether the counts are
+    plausible for the call's text is :func:`plausible_usage`'s question.
     """
     if not isinstance(usage, Mapping) or not ("input_tokens" in usage or "output_tokens" in usage):
         return None
@@ -173,6 +189,35 @@ def reported_tokens(usage: object) -> tuple[int, int] | None:
     if counts[0] is None or counts[1] is None:
         return None
     return int(counts[0]), int(counts[1])
+
+
+def _plausible(reported: int, chars: int) -> bool:
+    """Whether ``reported`` tokens can be ``chars`` characters: at most :data:`MAX_CHARS_PER_TOKEN` a token."""
+    return reported * MAX_CHARS_PER_TOKEN >= chars
+
+
+def plausible_usage(reported: tuple[int, int] | None, prompt_chars: int, reply_chars: int) -> Usage:
+    """One call's tokens: as reported where the count is usable and plausible, else estimated.
+
+    ``reported`` is what :func:`reported_tokens` made of the report (None:
+    unreported or unusable, so both counts are estimated). Each count is then
+    held to the floor :data:`MAX_CHARS_PER_TOKEN` sets against the characters
+    it counts (the prompt's for input, the reply's for output); a count below
+    it is replaced by the estimate, and the call is marked ``estimated``.
+
+    Args:
+        reported: The reported input and output tokens, or None.
+        prompt_chars: Characters of the prompt (see :func:`message_chars`).
+        reply_chars: Characters of the reply, tool-call arguments included.
+    """
+    estimate = (math.ceil(prompt_chars / CHARS_PER_TOKEN), math.ceil(reply_chars / CHARS_PER_TOKEN))
+    if reported is None:
+        return Usage(*estimate, estimated=True)
+    tokens_in, tokens_out = reported
+    in_ok, out_ok = _plausible(tokens_in, prompt_chars), _plausible(tokens_out, reply_chars)
+    return Usage(
+        tokens_in if in_ok else estimate[0], tokens_out if out_ok else estimate[1], estimated=not (in_ok and out_ok)
+    )
 
 
 def approx_tokens(text: str) -> int:
@@ -195,7 +240,8 @@ def usage_of(result: LLMResult, prompt_chars: int) -> Usage:
     """The usage a provider reported for ``result``, or the approximation.
 
     The report is untrusted: if any generation's is unusable (see
-    :func:`reported_tokens`), the whole call is approximated.
+    :func:`reported_tokens`), the whole call is approximated; a usable one is
+    held to the floor of :func:`plausible_usage`, count by count.
 
     Args:
         result: What the model returned.
@@ -207,15 +253,16 @@ def usage_of(result: LLMResult, prompt_chars: int) -> Usage:
         for generation in generations
         if isinstance(message := getattr(generation, "message", None), AIMessage) and message.usage_metadata
     ]
-    reported = [reported_tokens(u) for u in reports]
-    if reported and all(r is not None for r in reported):
-        counts = [r for r in reported if r is not None]
-        return Usage(sum(r[0] for r in counts), sum(r[1] for r in counts), estimated=False)
     replies = [getattr(g, "message", None) for gens in result.generations for g in gens]
     messages = [m for m in replies if isinstance(m, BaseMessage)]
     text_chars = sum(len(g.text) for gens in result.generations for g in gens if not hasattr(g, "message"))
     out_chars = message_chars(messages) + text_chars
-    return Usage(math.ceil(prompt_chars / CHARS_PER_TOKEN), math.ceil(out_chars / CHARS_PER_TOKEN), estimated=True)
+    reported = [reported_tokens(u) for u in reports]
+    counts = [r for r in reported if r is not None]
+    if reported and len(counts) == len(reported):
+        total = (sum(r[0] for r in counts), sum(r[1] for r in counts))
+        return plausible_usage(total, prompt_chars, out_chars)
+    return plausible_usage(None, prompt_chars, out_chars)
 
 
 class Budget(BaseModel):

@@ -4,12 +4,15 @@ Providers report tokens in ``usage_metadata``, and the token and cost
 budgets add them up (:mod:`switchboard.graph.usage`). A model that reports
 a negative count used to subtract it from the run, so one reply with
 ``input_tokens: -1000000000`` erased the budget; one that reported a
-string, NaN or infinity crashed the count. Now a negative count is 0, and a
-count that is not a finite number, is a bool, or is past
+string, NaN or infinity crashed the count; and then one that reported -1e9
+or 0 on every reply was counted as 0, so budgets never tripped. Now a count
+that is negative, not a finite number, a bool, or past
 ``MAX_REPORTED_TOKENS`` makes the report unreported, so the call is
-estimated like one that reported nothing. Both paths are covered: an
-agent's model (read from the step's messages) and the supervisor's routing
-model (counted by a callback). Checkpoints are real SQLite files.
+estimated like one that reported nothing; and a count far below what the
+call's text implies (more than 16 characters a token) is estimated too,
+while a plausible one is kept. Both paths are covered: an agent's model
+(read from the step's messages) and the supervisor's routing model (counted
+by a callback). Checkpoints are real SQLite files.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from switchboard.agents.card import load_team
 from switchboard.checkpoints.factory import open_checkpointer
 from switchboard.graph import build_graph
-from switchboard.graph.usage import run_usage
+from switchboard.graph.usage import messages_usage, run_usage
 from switchboard.monitoring.costs import MAX_REPORTED_TOKENS, usage_of
 from switchboard.policies.budgets import Budgets
 from switchboard.runs import read_thread, start_run
@@ -38,7 +41,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning"),
 ]
 
-GARBAGE: list[Any] = ["a lot", math.nan, math.inf, -math.inf, True, MAX_REPORTED_TOKENS + 1, None, [5]]
+GARBAGE: list[Any] = [
+    "a lot", math.nan, math.inf, -math.inf, -1, -(10**9), True, MAX_REPORTED_TOKENS + 1, None, [5],
+]  # fmt: skip
 """Counts no provider can mean: they must be estimated, never counted or crash."""
 
 
@@ -73,36 +78,44 @@ async def test_a_negative_count_from_an_agents_model_cannot_erase_the_token_budg
 ) -> None:
     # The review's proof of concept, asserting the right outcome: 900k tokens were used,
     # then the agent's model claimed -1e9; the policy's 400k budget still trips.
-    def replies(second: int) -> ScriptedChatModel:
+    def replies(second: int | None) -> ScriptedChatModel:
+        found = handoff("Found.")
         return ScriptedChatModel(
             steps=[route("finance", "look up the customer", skill="process_return"),
                    route("finance", "look up again", skill="process_return"), finish()],
             agents={"finance": [
                 _used(call("find_user_id_by_email", email="mia.chen@example.com"), 900_000),
-                _used(handoff("Found."), second),
+                _plain(found) if second is None else _used(found, second),
                 call("find_user_id_by_email", email="mia.chen@example.com"), handoff("Found again."),
             ]},
         )  # fmt: skip
 
-    run = await start_run("Mia Chen mia.chen@example.com", settings=settings, model=replies(-(10**9)))
-    assert run.status == "paused" and "over budget" in (run.pending or {})["question"]
-    thread = await read_thread(run.thread_id, settings=settings)
-    [step] = [e["usage"] for e in thread["trail"] if e["kind"] == "handoff"]
-    assert step["tokens"] == 900_000 + 10 + 0 + 10  # the negative count is 0, not -1e9
-    assert step["tokens"] > 0 and step["cost_usd"] >= 0
+    async def step_usage(second: int | None) -> dict[str, Any]:
+        run = await start_run("Mia Chen mia.chen@example.com", settings=settings, model=replies(second))
+        assert run.status == "paused" and "over budget" in (run.pending or {})["question"]
+        thread = await read_thread(run.thread_id, settings=settings)
+        [step] = [e["usage"] for e in thread["trail"] if e["kind"] == "handoff"]
+        return dict(step)
+
+    lied, unreported = await step_usage(-(10**9)), await step_usage(None)
+    assert lied == unreported  # the negative report is no report: the reply is estimated, not 0
+    assert lied["estimated"] and lied["tokens"] > 900_000 + 10 + 50 and lied["cost_usd"] > 0
 
 
 async def test_a_negative_count_from_the_supervisors_model_cannot_erase_the_token_budget(tmp_path: Path) -> None:
-    model = ScriptedChatModel(
-        steps=[_used(route("inventory", "count the espresso machines", skill="product_lookup"), -(10**9)),
-               finish()],
-        agents={"inventory": [_used(handoff("12 in stock."), 900, 300)]},
-    )  # fmt: skip
-    state = await _run(tmp_path, "supervisor-negative", Budgets(tokens=1000), model)
-    assert "tokens 1210 > 1000" in _question(state)
+    def replies(decision: AIMessage) -> ScriptedChatModel:
+        return ScriptedChatModel(
+            steps=[decision, finish()], agents={"inventory": [_used(handoff("12 in stock."), 900, 300)]}
+        )
+
+    decide = route("inventory", "count the espresso machines", skill="product_lookup")
+    state = await _run(tmp_path, "supervisor-negative", Budgets(tokens=1000), replies(_used(decide, -(10**9))))
+    unreported = await _run(tmp_path, "supervisor-unreported", Budgets(tokens=1000), replies(_plain(decide)))
     decision, step = state.values["trail"][0], state.values["trail"][1]
-    assert decision["usage"]["tokens"] == 10 and step["usage"]["tokens"] == 1200
-    assert decision["usage"]["cost_usd"] >= 0
+    assert decision["usage"] == unreported.values["trail"][0]["usage"]  # estimated as if unreported, not 0
+    assert decision["usage"]["estimated"] and decision["usage"]["tokens"] > 50  # the scripted model is free: cost 0
+    assert step["usage"]["tokens"] == 1200 and not step["usage"]["estimated"]
+    assert f"tokens {decision['usage']['tokens'] + 1200} > 1000" in _question(state)
 
 
 @pytest.mark.parametrize("liar", ["supervisor", "agent", "both"])
@@ -151,12 +164,70 @@ def test_recorded_usage_read_back_cannot_lower_the_total_or_make_it_nan() -> Non
 
 
 @pytest.mark.parametrize("garbage", GARBAGE, ids=repr)
-def test_the_monitors_count_of_a_call_is_clamped_or_estimated_too(garbage: Any) -> None:
+def test_the_monitors_count_of_a_call_is_estimated_too(garbage: Any) -> None:
     # usage_of is what the supervisor's counter and the monitoring handler and tracer read.
     def result(tokens_in: Any) -> LLMResult:
         return LLMResult(generations=[[ChatGeneration(message=_used(AIMessage("hello"), tokens_in, 7))]])
 
-    negative = usage_of(result(-(10**9)), prompt_chars=400)
-    assert (negative.tokens_in, negative.tokens_out, negative.estimated) == (0, 7, False)
+    honest = usage_of(result(120), prompt_chars=400)
+    assert (honest.tokens_in, honest.tokens_out, honest.estimated) == (120, 7, False)
     estimated = usage_of(result(garbage), prompt_chars=400)
     assert (estimated.tokens_in, estimated.tokens_out, estimated.estimated) == (100, 2, True)
+
+
+PROMPT, REPLY = "x" * 40_000, "y" * 4_000
+"""The review's call: unreported, it is estimated at 10,000 tokens in and 1,000 out (four characters a token)."""
+
+
+@pytest.mark.parametrize(
+    ("reported", "counted"),
+    [
+        ((0, 0), (10_000, 1_000, True)),  # the review's liar: 0 for 11,000 tokens' worth of text
+        ((1, 1), (10_000, 1_000, True)),
+        ((2_499, 249), (10_000, 1_000, True)),  # just over 16 characters a token
+        ((2_499, 1_000), (10_000, 1_000, True)),  # each count is held to its own text
+        ((10_000, 10), (10_000, 1_000, True)),
+        ((2_500, 250), (2_500, 250, False)),  # 16 characters a token: the floor, kept
+        ((10_000, 1_000), (10_000, 1_000, False)),
+        ((9_000, 1_300), (9_000, 1_300, False)),  # a real tokenizer's count, near four characters a token
+        ((30_000, 4_000), (30_000, 4_000, False)),  # more than the estimate: kept
+    ],
+    ids=repr,
+)
+def test_a_count_far_below_the_calls_text_is_estimated_in_both_paths(
+    reported: tuple[int, int], counted: tuple[int, int, bool]
+) -> None:
+    reply = _used(AIMessage(REPLY), *reported)
+    # The supervisor's counter and the monitoring handler and tracer:
+    monitored = usage_of(LLMResult(generations=[[ChatGeneration(message=reply)]]), prompt_chars=len(PROMPT))
+    assert (monitored.tokens_in, monitored.tokens_out, monitored.estimated) == counted
+    # An agent's step, read from its messages:
+    messages: list[BaseMessage] = [HumanMessage(PROMPT), reply]
+    step = messages_usage(messages)
+    assert (step["tokens"], step["calls"], step["estimated"]) == (counted[0] + counted[1], 1, counted[2])
+    assert step["cost_usd"] == pytest.approx((counted[0] * 2.0 + counted[1] * 8.0) / 1e6)  # prices.yaml: gpt-4.1
+
+
+@pytest.mark.parametrize("liar", ["supervisor", "agent", "both"])
+@pytest.mark.parametrize("tiny", [0, 1])
+async def test_a_model_reporting_next_to_nothing_is_counted_as_if_unreported(
+    tmp_path: Path, tiny: int, liar: str
+) -> None:
+    # 0 (or 1) tokens in and out for every reply: without the floor the run counted 0 and no budget tripped.
+    def replies(hostile: bool) -> ScriptedChatModel:
+        def mark(message: AIMessage, who: str) -> AIMessage:
+            return _used(message, tiny, tiny) if hostile and liar in (who, "both") else _plain(message)
+
+        return ScriptedChatModel(
+            steps=[mark(route("inventory", "count the espresso machines", skill="product_lookup"), "supervisor"),
+                   mark(finish(), "supervisor")],
+            agents={"inventory": [mark(handoff("12 in stock."), "agent")]},
+        )  # fmt: skip
+
+    budget = Budgets(tokens=300)
+    unreported = await _run(tmp_path, "unreported", budget, replies(hostile=False))
+    lied = await _run(tmp_path, "tiny", budget, replies(hostile=True))
+    assert "tokens" in _question(lied) and _question(lied) == _question(unreported)  # the budget still trips
+    for want, got in zip(unreported.values["trail"][:2], lied.values["trail"][:2], strict=True):
+        assert got["usage"] == want["usage"]
+        assert got["usage"]["estimated"] and got["usage"]["tokens"] > 50

@@ -40,7 +40,7 @@ def result(message: AIMessage) -> LLMResult:
 
 def test_provider_usage_is_used_when_given() -> None:
     reply = AIMessage("hello", usage_metadata={"input_tokens": 120, "output_tokens": 7, "total_tokens": 127})
-    usage = usage_of(result(reply), prompt_chars=4000)
+    usage = usage_of(result(reply), prompt_chars=400)
     assert (usage.tokens_in, usage.tokens_out, usage.estimated) == (120, 7, False)
 
 

@@ -137,7 +137,7 @@ async def test_provider_usage_and_prices_make_the_cost(settings: Settings, retai
     prices.write_text("models:\n  switchboard-scripted: {input: 1000, output: 2000}\n")
     config = MonitoringConfig(telemetry_db=tmp_path / "telemetry.sqlite", prices=prices, sinks=())
     decision = route("customer_service", "look her up", skill="identify_customer")
-    decision.usage_metadata = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
+    decision.usage_metadata = {"input_tokens": 1500, "output_tokens": 10, "total_tokens": 1510}
     model = ScriptedChatModel(
         steps=[decision, finish("found")],
         agents={"customer_service": [call("find_user_id_by_email", email="mia.chen@example.com"), handoff("found")]},
@@ -152,7 +152,7 @@ async def test_provider_usage_and_prices_make_the_cost(settings: Settings, retai
         )
     finally:
         monitor.close()
-    assert rows[0] == {"tokens_in": 100, "tokens_out": 10, "tokens_estimated": 0, "cost": 0.12}
+    assert rows[0] == {"tokens_in": 1500, "tokens_out": 10, "tokens_estimated": 0, "cost": 1.52}
     assert all(r["tokens_estimated"] for r in rows[1:]) and all(r["cost"] > 0 for r in rows[1:])
 
 

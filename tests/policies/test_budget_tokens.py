@@ -44,26 +44,26 @@ async def _run(tmp_path: Path, budgets: Budgets, model: ScriptedChatModel) -> tu
 
 async def test_the_tokens_of_every_model_call_count_and_the_run_escalates_at_the_limit(tmp_path: Path) -> None:
     model = ScriptedChatModel(
-        steps=[_used(route("inventory", "count the espresso machines", skill="product_lookup"), 50, 10),
+        steps=[_used(route("inventory", "count the espresso machines", skill="product_lookup"), 500, 10),
                finish()],
         agents={"inventory": [_used(handoff("12 in stock."), 900, 300)]},
     )  # fmt: skip
     state, _ = await _run(tmp_path, Budgets(tokens=1000), model)
     [question] = [i.value for i in state.interrupts]
-    assert question["kind"] == "escalation" and "tokens 1260 > 1000" in question["question"]
+    assert question["kind"] == "escalation" and "tokens 1710 > 1000" in question["question"]
     trail = state.values["trail"]
     decision, step = trail[0], trail[1]
-    assert decision["usage"]["tokens"] == 60 and step["usage"]["tokens"] == 1200
+    assert decision["usage"]["tokens"] == 510 and step["usage"]["tokens"] == 1200
     assert step["usage"]["cost_usd"] == pytest.approx((900 * 2.0 + 300 * 8.0) / 1e6)  # prices.yaml: gpt-4.1
     assert not step["usage"]["estimated"]
     budget = [e.payload for e in open_audit(Settings().data_dir).entries("budget-1") if e.kind == "budget"]
-    assert budget and budget[0]["exceeded"] == ["tokens"] and budget[0]["tokens"] == 1260
+    assert budget and budget[0]["exceeded"] == ["tokens"] and budget[0]["tokens"] == 1710
 
 
 async def test_within_the_budget_the_run_finishes(tmp_path: Path) -> None:
     model = ScriptedChatModel(
-        steps=[_used(route("inventory", "count the espresso machines", skill="product_lookup"), 50, 10),
-               _used(finish(), 50, 10)],
+        steps=[_used(route("inventory", "count the espresso machines", skill="product_lookup"), 500, 10),
+               _used(finish(), 500, 10)],
         agents={"inventory": [_used(handoff("12 in stock."), 900, 300)]},
     )  # fmt: skip
     state, _ = await _run(tmp_path, Budgets(tokens=2000), model)
