@@ -129,9 +129,7 @@ async def test_a_planted_checkpoint_stops_the_thread_and_no_other(
     swept = await sweep(settings)
     assert [(r.thread, r.action) for r in swept] == [("victim", "tampered")]
     monkeypatch.setenv("SWITCHBOARD_CHECKPOINT_DB", str(settings.checkpoint_db))
-    assert (
-        await asyncio.to_thread(main, ["trace", "victim"]) == 0
-    )  # telemetry shows; why not the checkpoint
+    assert await asyncio.to_thread(main, ["trace", "victim"]) == 0  # telemetry shows; why not the checkpoint
     assert "checkpoint refused" in capsys.readouterr().out
 
 
