@@ -172,7 +172,7 @@ def build_graph(
     builder.add_edge(START, "intake")
     builder.add_edge("intake", "supervisor")
     builder.add_edge("finalize", END)
-    return governed(builder.compile(checkpointer=checkpointer, store=store, name="switchboard"))
+    return governed(builder.compile(checkpointer=checkpointer, store=store, name="switchboard"), gov)
 
 
 def _agent_nodes(

@@ -61,6 +61,16 @@ __all__ = ["GovernedGraph", "governed"]
 class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
     """A compiled supervisor graph whose state only its own runs write (see module doc)."""
 
+    governance: Any = None
+    """The graph's :class:`~switchboard.agents.interrupts.Governance` (policy,
+    principals, audit log), for tools that act on its threads from outside
+    a run (the escalation sweeper reads answers from its audit log)."""
+
+    def __init__(self, *args: Any, governance: Any = None, **kwargs: Any) -> None:
+        # Pregel.copy() rebuilds the graph from its attributes, this one included.
+        super().__init__(*args, **kwargs)
+        self.governance = governance
+
     def bulk_update_state(self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]) -> RunnableConfig:
         """Refuse: a state write from outside a run (module doc)."""
         _refuse_goto_in(supersteps, config)
@@ -144,9 +154,10 @@ def _inside_a_run() -> bool:
     return True
 
 
-def governed(graph: CompiledStateGraph[Any, Any, Any, Any]) -> GovernedGraph:
-    """The same compiled graph, as a :class:`GovernedGraph` (``copy`` keeps the class)."""
+def governed(graph: CompiledStateGraph[Any, Any, Any, Any], governance: Any = None) -> GovernedGraph:
+    """The same compiled graph, as a :class:`GovernedGraph` (``copy`` keeps the class and ``governance``)."""
     graph.__class__ = GovernedGraph
+    graph.governance = governance  # type: ignore[attr-defined]
     return graph  # type: ignore[return-value]
 
 

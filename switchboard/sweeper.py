@@ -167,27 +167,15 @@ async def sweep_graph(
 
 
 def _graph_audit(graph: CompiledStateGraph[Any, Any, Any, Any]) -> AuditLog | None:
-    """The audit log a graph built by ``build_graph`` writes to (``None``: not found).
+    """The audit log a graph built by ``build_graph`` writes to (``None``: not such a graph).
 
-    The graph's nodes hold its :class:`~switchboard.agents.interrupts.Governance`
-    (the escalation node and the supervisor close over it); its log is the
-    one every question, answer and timeout decision of the graph is
-    appended to, wherever its data directory is.
+    Every question, answer and timeout decision of the graph is appended to
+    its governance's log, wherever its data directory is
+    (:attr:`~switchboard.graph.governed.GovernedGraph.governance`).
     """
-    from switchboard.agents.interrupts import Governance
-
-    for name in ("escalate", "supervisor"):
-        node = graph.nodes.get(name)
-        bound = getattr(node, "bound", None)
-        for function in (getattr(bound, "afunc", None), getattr(bound, "func", None)):
-            for cell in getattr(function, "__closure__", None) or ():
-                try:
-                    value = cell.cell_contents
-                except ValueError:  # a cell not filled yet
-                    continue
-                if isinstance(value, Governance):
-                    return value.audit
-    return None
+    governance = getattr(graph, "governance", None)
+    audit = getattr(governance, "audit", None)
+    return audit if isinstance(audit, AuditLog) else None
 
 
 async def _sweep_thread(
