@@ -31,7 +31,7 @@ loop is safe on every resume.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,6 +295,22 @@ def recorded_verdict(
                 token_id=str(payload.get("token_id") or ""), issued_at=0, expires_at=0,
                 signed=bool(payload.get("signed", True)),
             )  # fmt: skip
+    return None
+
+
+def answer_on_record(interrupts: Iterable[Any], entries: Sequence[AuditEntry]) -> tuple[Any, str] | None:
+    """The pending question whose answer is already on record, and how: ``(interrupt, "approved by alice")``.
+
+    A thread lists a question until the step that asked it ends, so a
+    process killed after an answer was accepted leaves one listed though it
+    was answered (see :func:`recorded_verdict`); ``None`` when none is.
+    """
+    for item in interrupts:
+        asked = item.value if isinstance(item.value, Mapping) else {}
+        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""), call=asked.get("call") or None)
+        if verdict is not None:
+            how = "approved" if verdict.approved else "rejected"
+            return item, f"{how} by {verdict.answered_by or 'a human'}"
     return None
 
 

@@ -28,7 +28,7 @@ from langgraph.types import Command
 
 from switchboard.agents.card import Team, load_team
 from switchboard.agents.health import HealthRegistry
-from switchboard.agents.interrupts import CONTINUE_KEY, recorded_verdict
+from switchboard.agents.interrupts import CONTINUE_KEY, answer_on_record
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import hold_thread, is_postgres, open_checkpointer
 from switchboard.checkpoints.audit import AuditLog, open_audit
@@ -431,18 +431,17 @@ async def answered_question(
     snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.interrupts:
         return None
-    audit = open_audit(settings.data_dir)
-    try:
-        entries = await asyncio.to_thread(audit.trusted_entries, thread_id)
-    finally:
-        audit.close()
-    for item in snapshot.interrupts:
-        asked = item.value if isinstance(item.value, Mapping) else {}
-        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""), call=asked.get("call") or None)
-        if verdict is not None:
-            how = "approved" if verdict.approved else "rejected"
-            return item.id, f"{how} by {verdict.answered_by or 'a human'}"
-    return None
+    own = getattr(getattr(graph, "governance", None), "audit", None)  # the log the graph itself writes
+    if isinstance(own, AuditLog):
+        entries = await asyncio.to_thread(own.trusted_entries, thread_id)
+    else:
+        audit = open_audit(settings.data_dir)
+        try:
+            entries = await asyncio.to_thread(audit.trusted_entries, thread_id)
+        finally:
+            audit.close()
+    found = answer_on_record(snapshot.interrupts, entries)
+    return (found[0].id, found[1]) if found is not None else None
 
 
 async def _in_progress(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str) -> list[dict[str, Any]]:

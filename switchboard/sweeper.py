@@ -187,6 +187,7 @@ async def _sweep_thread(
     model: str | None,
 ) -> list[SweepResult]:
     """Claim the timeouts due in one thread, one question at a time (the caller holds its lock)."""
+    from switchboard.agents.interrupts import answer_on_record
     from switchboard.runs import drive, thread_config
 
     config = thread_config(thread)
@@ -207,7 +208,7 @@ async def _sweep_thread(
             entries, mark = await asyncio.to_thread(_read, audit(), thread)
         except AuditError as exc:  # the graph decides nothing on a trail that does not verify
             return [*results, SweepResult(thread, "", str(exc), "tampered")]
-        answered = _answered(snapshot.interrupts, entries)
+        answered = answer_on_record(snapshot.interrupts, entries)
         if answered is not None:
             # Answered, then the process died before the answer's step ended: no timeout applies, and a claim
             # would only wake the step under that answer, here, outside the operator's `resume`. Left to it.
@@ -233,23 +234,6 @@ def _read(audit: AuditLog, thread: str) -> tuple[list[AuditEntry], int]:
     entries = list(audit.trusted_entries(thread))  # a trail that does not verify is reported, not resumed on
     head = audit.head(thread)
     return entries, 0 if head is None else head[0]
-
-
-def _answered(interrupts: Iterable[Any], entries: Sequence[AuditEntry]) -> tuple[Any, str] | None:
-    """The question the thread lists though its answer is on record, and how: ``(interrupt, "approved by alice")``.
-
-    As :func:`switchboard.runs.answered_question` decides it, from the audit
-    entries of the graph's own log.
-    """
-    from switchboard.agents.interrupts import recorded_verdict
-
-    for item in interrupts:
-        asked = item.value if isinstance(item.value, dict) else {}
-        verdict = recorded_verdict(entries, str(asked.get("interrupt_id") or ""), call=asked.get("call") or None)
-        if verdict is not None:
-            how = "approved" if verdict.approved else "rejected"
-            return item, f"{how} by {verdict.answered_by or 'a human'}"
-    return None
 
 
 def _outcome(
