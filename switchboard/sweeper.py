@@ -62,7 +62,7 @@ class SweepResult:
     interrupt_id: str
     """The question's id (``interrupt_id`` in its payload)."""
     question: str
-    action: Literal["rejected", "escalated", "refused", "answered", "unknown", "tampered"]
+    action: Literal["rejected", "escalated", "refused", "answered", "unknown", "tampered", "unavailable"]
     """``rejected``: the path ran out and the run went on without it;
     ``escalated``: asked again of the next step's roles; ``refused``: the
     graph did not agree the time was up (clocks differ), nothing changed;
@@ -73,7 +73,10 @@ class SweepResult:
     is no longer asked, but the graph recorded no decision on it (see
     ``switchboard show THREAD``); ``tampered``: the thread's checkpoints or
     its audit trail fail their signature, so it was not read and nothing ran
-    (``question`` says why)."""
+    (``question`` says why); ``unavailable``: the thread's own model (the
+    one its checkpoints record) cannot be built in this process, e.g. its
+    provider's package or key is missing, so nothing ran (``question`` says
+    why); the other threads are swept all the same."""
     roles: tuple[str, ...] = ()
     """Who may answer now (for ``escalated``)."""
     answer: str = ""
@@ -313,7 +316,12 @@ async def sweep(
                 own = await _thread_settings(settings, thread, model)
                 graph = by_model.get(own.model)
                 if graph is None:
-                    graph = await graphs.enter_async_context(open_graph(own, model=model, clock=clock))
+                    try:
+                        graph = await graphs.enter_async_context(open_graph(own, model=model, clock=clock))
+                    except ConfigError as exc:  # one thread's model missing here must not stop the others' sweep
+                        why = f"its model {own.model!r} cannot be built here: {exc}"
+                        results.append(SweepResult(thread, "", why, "unavailable"))
+                        continue
                     by_model[own.model] = graph
                 spec = None if model is not None else own.model  # a model object has no spec to rebuild it by
                 results += await sweep_graph(graph, policy, now=at, threads=[thread], settings=own, model=spec)

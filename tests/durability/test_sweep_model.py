@@ -29,6 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from switchboard import runs
 from switchboard.agents.card import Team
 from switchboard.checkpoints import open_checkpointer
+from switchboard.errors import ConfigError
 from switchboard.runs import read_thread, recorded_model, resume_run, start_run, thread_config
 from switchboard.settings import Settings
 from switchboard.sweeper import sweep
@@ -128,3 +129,34 @@ async def test_a_model_object_given_to_the_sweep_still_wins(
     assert result.action == "rejected", result
     assert resolved == []  # no graph was built on a spec: the object ran the claim, as in resume_run
     assert await recorded_model(settings, "m3") is None  # and, as resume_run does, no spec is recorded for it
+
+
+async def test_a_thread_whose_model_cannot_be_built_is_reported_and_the_others_are_swept(
+    settings: Settings, provider: ScriptedChatModel, monkeypatch: pytest.MonkeyPatch, retail_db: Path, mia: Any
+) -> None:
+    """A cron sweep without one thread's provider key stopped the whole sweep (closing note, round 4).
+
+    The thread of ``SPEC`` is made unbuildable here (as an ``openai:`` thread
+    is on a host with no key): it is reported ``unavailable``, with why, and
+    the thread on the sweeper's own model is still swept.
+    """
+    plain = await start_run(
+        "Mia Chen: refund my order", thread_id="m5", settings=settings, model=large_refund_model(retail_db, mia)
+    )  # a model object: no spec on record, so the sweep runs it on its own default model
+    assert plain.status == "paused", plain
+    lost = await _paused(settings, "m4")  # newer: swept first
+    resolve = runs.resolve_model
+
+    def unbuildable(spec: str, team: Team) -> BaseChatModel:
+        if spec == SPEC:
+            raise ConfigError("provider 'openai' is not installed: pip install 'switchboard[openai]'")
+        return resolve(spec, team)
+
+    monkeypatch.setattr(runs, "resolve_model", unbuildable)
+
+    results = await sweep(settings, clock=lambda: lost["asked_at"] + 30 * HOUR)
+    by_thread = {r.thread: r for r in results}
+    assert by_thread["m4"].action == "unavailable", results
+    assert SPEC in by_thread["m4"].question and "not installed" in by_thread["m4"].question
+    assert (await read_thread("m4", settings=settings))["status"] == "paused"  # nothing ran on another model
+    assert by_thread["m5"].action == "rejected", results  # the sweep went on past the thread it could not run
