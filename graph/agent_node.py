@@ -103,6 +103,7 @@ def agent_node(
     *,
     sync_turns: bool = False,
     max_wait_s: float = 30.0,
+    model_name: str | None = None,
 ) -> AgentNode:
     """Wrap an agent subgraph as a node of the supervisor graph.
 
@@ -130,7 +131,7 @@ def agent_node(
     carries its idempotency key.
     """
 
-    step = _AgentStep(card, health, sync_turns, max_wait_s)
+    step = _AgentStep(card, health, sync_turns, max_wait_s, model_name)
 
     # Kept tiny on purpose: LangGraph finds a node's subgraph by walking the
     # node function's bytecode when it compiles the graph, once per agent;
@@ -152,6 +153,8 @@ class _AgentStep:
     health: HealthRegistry | None
     sync_turns: bool = False
     max_wait_s: float = 30.0
+    model_name: str | None = None
+    """What the agent's calls are priced by: its configured model (see ``configured_name``)."""
 
     async def run(
         self, subgraph: CompiledStateGraph[Any, Any, Any, Any], state: AgentInput, config: RunnableConfig
@@ -225,7 +228,7 @@ class _AgentStep:
             if ok is None:
                 log.info("%s's step %s is not counted against it: its tool server failed", card.name, assignment["id"])
             await health.arelease(lease, ok=ok)
-        usage = dict(messages_usage(result.get("messages") or []))
+        usage = dict(messages_usage(result.get("messages") or [], model=self.model_name))
         escalations = list(result.get("escalations") or [])
         return _handoff(card, assignment, findings, calls, usage, escalations, slot_wait(claim))
 

@@ -55,6 +55,7 @@ from switchboard.graph.routing import Router
 from switchboard.graph.state import AgentInput, SupervisorInput, SupervisorOutput, SupervisorState
 from switchboard.graph.structured import check_structured, model_label
 from switchboard.graph.supervisor import supervisor_node
+from switchboard.graph.usage import configured_name
 from switchboard.graph.workflows import Workflow, routing_team, workflow_nodes
 from switchboard.policies import PolicyFile, Registry
 from switchboard.policies.grants import check_tool_grant
@@ -186,10 +187,13 @@ def _agent_nodes(
     """
     max_wait_s = gov.policy.routing.max_wait_s  # a step that loses its slot queues as long as a routed one
     crew: list[Member] = []
+    priced: dict[str, str | None] = {}
     for card in roster.team.agents:
         if card.name not in roster.brought:
             spec = roster.specs.get(card.name)
-            crew.append(Member(card, models.of(card, spec), Toolbox.of(spec.tools) if spec else toolbox))
+            model = models.of(card, spec)
+            crew.append(Member(card, model, Toolbox.of(spec.tools) if spec else toolbox))
+            priced[card.name] = configured_name(model)
     _check_tool_calling(crew)
     shared = build_crew_graph(crew, gov=gov) if crew else None
     # LangGraph's add_node overloads do not model async Command-returning nodes
@@ -200,7 +204,9 @@ def _agent_nodes(
         if brought is not None:
             nodes[card.name] = external_node(brought, health, max_wait_s=max_wait_s)
         elif shared is not None:
-            nodes[card.name] = agent_node(card, shared, health, sync_turns=sync_turns, max_wait_s=max_wait_s)
+            nodes[card.name] = agent_node(
+                card, shared, health, sync_turns=sync_turns, max_wait_s=max_wait_s, model_name=priced[card.name]
+            )
     return nodes
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import LLMResult
 from typing_extensions import TypedDict
@@ -48,7 +49,7 @@ from switchboard.monitoring.costs import (
     usage_of,
 )
 
-__all__ = ["ModelUsage", "UsageCounter", "add", "messages_usage", "prices", "run_usage"]
+__all__ = ["ModelUsage", "UsageCounter", "add", "configured_name", "messages_usage", "prices", "run_usage"]
 
 
 class ModelUsage(TypedDict):
@@ -90,7 +91,24 @@ def _one(model: str | None, tokens_in: int, tokens_out: int, estimated: bool, ta
     return ModelUsage(tokens=tokens_in + tokens_out, cost_usd=cost, calls=1, estimated=estimated)
 
 
-def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = None) -> ModelUsage:
+def configured_name(model: BaseChatModel) -> str | None:
+    """The name a model is priced by: ``provider:name`` as it was configured (``None``: it names none).
+
+    The same name LangChain gives the model's calls in their callbacks and
+    traces (``ls_provider``, ``ls_model_name``), so an agent's calls are
+    priced as the supervisor's are, by what was configured, not by what a
+    reply says it was.
+    """
+    try:
+        params = model._get_ls_params()
+    except Exception:  # a model class whose tracing parameters fail: priced by its replies, as before
+        return None
+    return _model_name(params, {})
+
+
+def messages_usage(
+    messages: Sequence[BaseMessage], table: PriceTable | None = None, *, model: str | None = None
+) -> ModelUsage:
     """The usage of every model reply in an agent step's messages.
 
     Each ``AIMessage`` is one model call: its ``usage_metadata`` when the
@@ -100,17 +118,25 @@ def messages_usage(messages: Sequence[BaseMessage], table: PriceTable | None = N
     arguments; a reported count below the floor those characters set is
     estimated too (:func:`~switchboard.monitoring.costs.plausible_usage`),
     as the supervisor's calls are by :func:`~switchboard.monitoring.costs.usage_of`.
+
+    Args:
+        messages: The step's messages, prompt and replies.
+        table: The price table; :func:`prices` by default.
+        model: The configured model's name (:func:`configured_name`). Each
+            reply is priced by it; only a model that names none is priced by
+            the name its replies report, which a model could set to a
+            cheaper one.
     """
     table = table or prices()
     total = NONE
     for index, message in enumerate(messages):
         if not isinstance(message, AIMessage):
             continue
-        named = message.response_metadata.get("model_name") or message.response_metadata.get("model")
-        model = named if isinstance(named, str) else None  # reported by the model too: a name, or none
+        named = model or message.response_metadata.get("model_name") or message.response_metadata.get("model")
+        priced = named if isinstance(named, str) else None
         reported = reported_tokens(message.usage_metadata)
         used = plausible_usage(reported, message_chars(messages[:index]), message_chars([message]))
-        total = add(total, _one(model, used.tokens_in, used.tokens_out, used.estimated, table))
+        total = add(total, _one(priced, used.tokens_in, used.tokens_out, used.estimated, table))
     return total
 
 

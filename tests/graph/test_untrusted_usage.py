@@ -28,7 +28,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from switchboard.agents.card import load_team
 from switchboard.checkpoints.factory import open_checkpointer
 from switchboard.graph import build_graph
-from switchboard.graph.usage import messages_usage, run_usage
+from switchboard.graph.usage import configured_name, messages_usage, run_usage
 from switchboard.monitoring.costs import MAX_REPORTED_TOKENS, usage_of
 from switchboard.policies.budgets import Budgets
 from switchboard.runs import read_thread, start_run
@@ -231,3 +231,44 @@ async def test_a_model_reporting_next_to_nothing_is_counted_as_if_unreported(
     for want, got in zip(unreported.values["trail"][:2], lied.values["trail"][:2], strict=True):
         assert got["usage"] == want["usage"]
         assert got["usage"]["estimated"] and got["usage"]["tokens"] > 50
+
+
+class NamedChat(ScriptedChatModel):
+    """A scripted model configured as a priced one (``gpt-4.1``), as a provider's class names its model."""
+
+    model_name: str = "gpt-4.1"
+
+
+async def test_an_agents_calls_are_priced_by_the_configured_model_not_the_name_its_reply_claims(
+    tmp_path: Path,
+) -> None:
+    # Closing note, round 4: an agent's cost was priced by the model name its reply reported, so a model
+    # (or a proxy in front of it) claiming a cheaper one ("gpt-4.1-nano": 20x cheaper) lowered the cost
+    # budget's count. The supervisor's calls were already priced by the configured name.
+    def replies(claimed: str) -> ScriptedChatModel:
+        reply = handoff("12 in stock.")
+        usage = {"input_tokens": 90_000, "output_tokens": 30_000, "total_tokens": 120_000}
+        named = reply.model_copy(update={"usage_metadata": usage, "response_metadata": {"model_name": claimed}})
+        return NamedChat(
+            steps=[route("inventory", "count the espresso machines", skill="product_lookup"), finish()],
+            agents={"inventory": [named]},
+        )
+
+    generous = Budgets(tokens=10**9, cost_usd=10**6)
+    honest = await _run(tmp_path, "honest", generous, replies("gpt-4.1-2025-04-14"))
+    cheaper = await _run(tmp_path, "cheaper", generous, replies("gpt-4.1-nano"))
+    [priced] = [e["usage"] for e in honest.values["trail"] if e["kind"] == "handoff"]
+    [claimed] = [e["usage"] for e in cheaper.values["trail"] if e["kind"] == "handoff"]
+    assert priced["cost_usd"] == pytest.approx((90_000 * 2.0 + 30_000 * 8.0) / 1e6)  # gpt-4.1's price
+    assert claimed == priced  # the claim changes nothing
+
+
+def test_a_model_that_names_none_is_priced_by_what_its_replies_report() -> None:
+    # A model class with no name to configure (a home-grown one) still has its calls priced, as before.
+    reply = AIMessage("done", usage_metadata={"input_tokens": 1000, "output_tokens": 1000, "total_tokens": 2000})
+    reply = reply.model_copy(update={"response_metadata": {"model_name": "gpt-4.1"}})
+    prompt: list[BaseMessage] = [HumanMessage("x" * 4000)]
+    assert messages_usage([*prompt, reply])["cost_usd"] == pytest.approx(0.01)
+    assert messages_usage([*prompt, reply], model="named:gpt-4.1-nano")["cost_usd"] == pytest.approx(0.0005)
+    assert configured_name(NamedChat(steps=[])) == "named:gpt-4.1"
+    assert configured_name(ScriptedChatModel(steps=[])) is None
