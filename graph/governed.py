@@ -46,6 +46,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import CONFIG_KEY_SEND
 from langgraph.config import get_config
 from langgraph.constants import CONFIG_KEY_CHECKPOINTER
 from langgraph.graph.state import CompiledStateGraph
@@ -146,12 +147,19 @@ def _refuse_fork(latest: StateSnapshot, config: RunnableConfig) -> None:
 
 
 def _inside_a_run() -> bool:
-    """Whether this call comes from a node of a running graph (its run config is in the context)."""
+    """Whether this call comes from a node of a running graph.
+
+    Told by the node's own run config in the context: LangGraph gives every
+    task a ``send`` function there, which no caller's JSON can carry. A
+    config in the context is not enough: the LangGraph server puts its own
+    there when it makes the graph, and leaves it for the run, so on a served
+    graph every run would pass as a parent's node and skip the checks.
+    """
     try:
-        get_config()
+        config = get_config()
     except RuntimeError:
         return False
-    return True
+    return callable((config.get("configurable") or {}).get(CONFIG_KEY_SEND))
 
 
 def governed(graph: CompiledStateGraph[Any, Any, Any, Any], governance: Any = None) -> GovernedGraph:

@@ -195,6 +195,21 @@ async def test_langgraph_dev_serves_runs_approvals_resumes_and_schemas(
     delivered = mia.orders["delivered_over_500"]
     assert _order_status(retail_db, delivered) == "delivered"  # nothing happened before the answer
 
+    # a new turn on the paused thread, and a run from an earlier checkpoint, are refused on the server as in
+    # Python (outside review, round 5: the server's own config in the context passed for a parent graph's node)
+    history = await _bounded(client.threads.get_history(thread["thread_id"], limit=100))
+    turn = {"task": "Where is my order? mia.chen@example.com"}
+    await _bounded(client.runs.wait(thread["thread_id"], assistant_id, input=turn, raise_error=False))
+    earlier = history[-2]["checkpoint_id"]
+    await _bounded(
+        client.runs.wait(thread["thread_id"], assistant_id, input=None, checkpoint_id=earlier, raise_error=False)
+    )
+    assert len(await _bounded(client.threads.get_history(thread["thread_id"], limit=100))) == len(history)
+    log = server.log.read_text()
+    assert "is paused on a question" in log and "would branch the thread" in log, log[-4000:]
+    state = await _bounded(client.threads.get_state(thread["thread_id"]))
+    assert [i["id"] for i in state["interrupts"]] == [question["id"]]  # still waiting for its answer
+
     # (c) its resume with a Command: an unsigned answer is refused in the graph, alice's signed one runs it
     refused = Command(resume={question["id"]: {"approved": True, "approver": "store-manager"}})
     await _bounded(client.runs.wait(thread["thread_id"], assistant_id, command=refused))
