@@ -42,6 +42,7 @@ failed, to the supervisor or to ``finalize``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -53,7 +54,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StateUpdate
 
 from switchboard.agents.questions import QUESTION_KIND
-from switchboard.errors import ThreadError
+from switchboard.errors import ConfigError, ThreadError
 from switchboard.graph.trail import orphaned_steps
 
 __all__ = ["GovernedGraph", "governed"]
@@ -87,19 +88,35 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         raise ThreadError(_NOT_WRITTEN.format(thread=_thread(config), what="update_state"))
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Refuse a ``Command`` that writes or steers, a new turn on a paused or stopped thread, a fork (module doc)."""
-        if _forks(config) and self._saver(config):
-            _refuse_fork(self.get_state(_latest(config)), config or {})
-        if _checked(input) and self._has_state(input, config):
-            _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
-        yield from super().stream(input, config, **kwargs)
+        """Refuse: the graph's nodes are asynchronous (``invoke`` comes here too); say what to call instead.
+
+        LangGraph's own error names a node ("No synchronous function provided
+        to 'intake'") and not the way out.
+        """
+        if _inside_a_run():  # a parent graph's node: its run decides, as LangGraph would
+            yield from super().stream(input, config, **kwargs)
+            return
+        raise ConfigError(
+            "Switchboard's graph runs asynchronously (its guard, tools and audit log are async): call "
+            "`await graph.ainvoke(...)` or iterate `graph.astream(...)`; in a notebook cell, `await` works as is; "
+            "from plain synchronous code, `asyncio.run(graph.ainvoke(...))`"
+        )
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        """Refuse a ``Command`` that writes or steers, a new turn on a paused or stopped thread, a fork (module doc)."""
+        """Refuse a ``Command`` that writes or steers, a new turn on a paused or stopped thread, a fork (module doc).
+
+        An answer keyed by the id its question carries in its payload
+        (``interrupt_id``) is sent on keyed by the pending interrupt's id,
+        which is what LangGraph matches; one keyed by an id no pending
+        question has is refused, where LangGraph would take it and resume
+        nothing.
+        """
         if _forks(config) and self._saver(config):
             _refuse_fork(await self.aget_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
+        if _keyed_resume(input) and self._saver(config) and not _inside_a_run():
+            input = _rekeyed(input, await self.aget_state(_latest(config)), config or {})
         async for chunk in super().astream(input, config, **kwargs):
             yield chunk
 
@@ -233,6 +250,46 @@ def _checked(input: Any) -> bool:
     if isinstance(input, Command):
         return bool(input.goto) or input.update is not None
     return input is not None  # None continues where the thread stands; an answer is a Command(resume=...)
+
+
+_INTERRUPT_ID = re.compile(r"[0-9a-f]{32}")
+"""What LangGraph takes for an interrupt id (and a question's ``interrupt_id`` looks like): 32 hex digits."""
+
+
+def _keyed_resume(input: Any) -> bool:
+    """An answer keyed by interrupt ids: a ``Command(resume={ID: value, ...})`` that LangGraph reads as such."""
+    if not isinstance(input, Command) or not isinstance(input.resume, dict) or not input.resume:
+        return False
+    return all(isinstance(key, str) and _INTERRUPT_ID.fullmatch(key) for key in input.resume)
+
+
+def _rekeyed(command: Command[Any], snapshot: StateSnapshot, config: RunnableConfig) -> Command[Any]:
+    """The answer keyed by pending interrupts' ids; a question's payload id is taken for its interrupt's.
+
+    Raises:
+        ThreadError: A key names no pending question, by either id; nothing is resumed.
+    """
+    pending = {item.id: item for item in snapshot.interrupts}
+    by_payload = {
+        str(item.value["interrupt_id"]): item.id
+        for item in snapshot.interrupts
+        if isinstance(item.value, dict) and item.value.get("interrupt_id")
+    }
+    answers: dict[str, Any] = {}
+    assert isinstance(command.resume, dict)  # checked by _keyed_resume
+    for key, value in command.resume.items():
+        target = key if key in pending else by_payload.get(key)
+        if target is None:
+            waiting = "; ".join(
+                f"{item.id} ({item.value.get('question') if isinstance(item.value, dict) else 'a question'})"
+                for item in snapshot.interrupts
+            )
+            raise ThreadError(
+                f"thread {_thread(config)!r}: no pending question has the id {key}, so that answer would resume "
+                f"nothing; {'pending: ' + waiting if waiting else 'nothing is pending'}"
+            )
+        answers[target] = value
+    return Command(graph=command.graph, update=command.update, resume=answers, goto=command.goto)
 
 
 def _refuse_goto_in(supersteps: Sequence[Sequence[StateUpdate]], config: RunnableConfig) -> None:

@@ -22,7 +22,7 @@ from switchboard.agents.interrupts import Answer, ApprovalRequest, EscalationReq
 from switchboard.agents.toolbox import Toolbox
 from switchboard.checkpoints import open_checkpointer
 from switchboard.checkpoints.audit import open_audit
-from switchboard.errors import ApprovalRefused, ThreadError
+from switchboard.errors import ApprovalRefused, ConfigError, ThreadError
 from switchboard.graph import build_graph
 from switchboard.graph import trail as query
 from switchboard.policies import PolicyFile, call_hash
@@ -430,7 +430,7 @@ async def test_no_step_runs_unless_the_supervisor_routes_it(make: Factory) -> No
     made_up = Send("till", {"task": "t", "context": {}, "history": [], "assignment": step})
     with pytest.raises(ThreadError, match="only the supervisor routes"):
         await graph.ainvoke(Command(goto=made_up), CONFIG)
-    with pytest.raises(ThreadError, match="only the supervisor routes"):
+    with pytest.raises(ConfigError, match="runs asynchronously"):  # the sync path runs nothing at all
         graph.invoke(Command(goto="till"), CONFIG)
     with pytest.raises(ThreadError, match="only the supervisor routes"):  # a state write may not schedule it either
         await graph.aupdate_state(CONFIG, Command(goto=made_up), as_node="supervisor")
@@ -450,3 +450,40 @@ async def test_a_write_aimed_at_an_earlier_checkpoint_cannot_drop_the_question(m
         await graph.ainvoke(Command(update={"task": "forged"}), earlier.config)
     state = await graph.aget_state(CONFIG)
     assert [i.value["interrupt_id"] for i in state.interrupts] == [asked["interrupt_id"]] and refunds == []
+
+
+async def test_an_answer_keyed_by_the_questions_own_id_is_applied(make: Factory) -> None:
+    """Outside review, round 5: the payload's ``interrupt_id`` is not LangGraph's interrupt id; an answer keyed
+    by it was taken and resumed nothing, with no error, and the thread stayed paused."""
+    model = _refund_script()
+    graph = make(model)
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)
+    [pending] = (await graph.aget_state(CONFIG)).interrupts
+    assert pending.value["interrupt_id"] != pending.id  # two ids: the payload's names the question
+    answer = signed_answer(pending.value, "t", "alice")
+    state = await _resume(graph, {pending.value["interrupt_id"]: answer})
+    model.assert_complete()
+    assert not state.interrupts and state.values["outcome"] == "resolved" and refunds == [900]
+
+
+async def test_an_answer_keyed_by_an_id_no_question_has_is_refused(make: Factory) -> None:
+    model = _refund_script()
+    graph = make(model)
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)
+    [pending] = (await graph.aget_state(CONFIG)).interrupts
+    answer = signed_answer(pending.value, "t", "alice")
+    with pytest.raises(ThreadError, match=f"no pending question has the id {'0' * 32}.*{pending.id}"):
+        await graph.ainvoke(Command(resume={"0" * 32: answer}), CONFIG)
+    state = await graph.aget_state(CONFIG)
+    assert [i.id for i in state.interrupts] == [pending.id] and refunds == []
+
+
+async def test_a_synchronous_call_says_to_await_the_async_one(make: Factory) -> None:
+    """Outside review, round 5: sync invoke failed with LangGraph's "No synchronous function provided to
+    'intake'", which names a node and not the way out."""
+    graph = make(_refund_script())
+    for call_it in (lambda: graph.invoke({"task": "refund 900"}, CONFIG),
+                    lambda: list(graph.stream({"task": "refund 900"}, CONFIG))):  # fmt: skip
+        with pytest.raises(ConfigError, match=r"await graph\.ainvoke"):
+            call_it()
+    assert refunds == [] and not (await graph.aget_state(CONFIG)).values
