@@ -104,7 +104,8 @@ def _replies(prompt: AgentPrompt) -> tuple[str, ...]:
 def _checked(call: Call, turn: Turn) -> Call | Handoff:
     if call.tool not in turn.tools:
         return Handoff.failed(
-            f"'{turn.skill}' needs the tool {call.tool}, which this agent may not call.",
+            f"'{turn.skill}' needs the tool {call.tool}, which is not among this agent's tools: it is not "
+            "granted to the agent, or no tool server serves it (was build_graph given a toolbox?).",
             f"My tools are {sorted(turn.tools)}; route '{turn.skill}' to an agent that has {call.tool}.",
         )
     if any(step.tool == call.tool and _same(step.args, call.args) for step in turn.history):
