@@ -15,18 +15,30 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_FORMS = "write 90s, 30m, 4h or 2d (or a number of seconds)"
 
 
 def parse_duration(value: float | int | str) -> float:
-    """Seconds from a number or a string such as ``90s``, ``30m``, ``4h``, ``2d``."""
+    """Seconds from a number or a string such as ``90s``, ``30m``, ``4h``, ``2d``.
+
+    A clock-style ``4:00`` is refused rather than guessed at: YAML 1.1 used
+    to read it as 240 seconds, and ``h:mm`` or ``m:ss`` are equally likely
+    readings, so the writer must say which unit they mean.
+
+    Raises:
+        ValueError: ``value`` is not a duration, or not positive.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     else:
-        match = _DURATION.match(str(value))
+        text = str(value)
+        if ":" in text:
+            raise ValueError(f"{value!r} looks like a clock time, which is not a duration here; {_FORMS}")
+        match = _DURATION.fullmatch(text)
         if match is None:
-            raise ValueError(f"{value!r} is not a duration; write seconds or e.g. 30m, 4h, 2d")
+            raise ValueError(f"{value!r} is not a duration; {_FORMS}")
         seconds = float(match.group(1)) * _UNIT[match.group(2)]
     if seconds <= 0:
         raise ValueError("a timeout must be positive")

@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from switchboard.errors import ConfigError
 
-_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_NAME = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+"""A principal's name, matched with ``fullmatch``: ``$`` would accept a trailing newline, a second "alice"."""
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
@@ -49,8 +50,9 @@ class Principal(BaseModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, name: str) -> str:
-        if not _NAME.match(name):
-            raise ValueError(f"principal name {name!r} must be lower-case letters, digits, '_', '.', '-'")
+        problem = name_problem(name)
+        if problem:
+            raise ValueError(problem)
         return name
 
     @field_validator("public_key")
@@ -63,6 +65,17 @@ class Principal(BaseModel):
     def verifier(self) -> Ed25519PublicKey | None:
         """The key this principal's signatures are checked with, if any."""
         return None if self.public_key is None else _public_key(self.public_key)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a principal's name, or ``None`` when it can.
+
+    Public so a command can check a name before it writes anything named
+    after it (a key file), not only when the principals file is validated.
+    """
+    if _NAME.fullmatch(name):
+        return None
+    return f"principal name {name!r} must be 1-64 lower-case letters, digits, '_', '.', '-', starting with a letter"
 
 
 class PrincipalsFile(BaseModel):
@@ -253,8 +266,13 @@ def upsert_principal(file: Path, name: str, roles: Sequence[str], public_key: st
     preserved (it is rewritten from its data); keep hand-written files apart
     from the ones ``keygen`` maintains.
     """
+    from switchboard.policies.yaml_source import load_yaml
+
+    problem = name_problem(name)
+    if problem:  # before the file is read, so a bad name never reaches it
+        raise ConfigError(f"principal {name!r} is invalid: {problem}")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else None
+        raw = load_yaml(file.read_text(encoding="utf-8")) if file.exists() else None  # as the policy reads it
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read principals file {file}: {exc}") from exc
     data = raw if isinstance(raw, dict) else {}

@@ -9,6 +9,11 @@ A key given twice in one mapping is refused before anything is validated:
 YAML's reader keeps the last value silently, so a reviewer reading
 ``threshold: 500`` in a diff could be overruled by a second ``threshold``
 further down the same rule.
+
+Numbers are read as YAML 1.2 reads them: YAML 1.1 (what PyYAML implements)
+takes a plain ``4:00`` for the base-60 integer 240, so ``timeout: 4:00`` in
+an escalation path meant four minutes, silently. Here ``4:00`` stays the text
+"4:00", and the field that receives it says whether it means anything.
 """
 
 from __future__ import annotations
@@ -23,6 +28,34 @@ from pydantic import BaseModel, ValidationError
 from switchboard.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without YAML 1.1's base-60 numbers: a plain ``4:00`` is the text "4:00".
+
+    No other int or float form contains a colon, so a number resolved from
+    text with one is always base 60; it is read as a string instead, as YAML
+    1.2 does. An explicit ``!!int 4:00`` is still a number: whoever writes a
+    tag means it.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node with no explicit tag; never int or float for text with a colon."""
+        tag: str = super().resolve(kind, value, implicit)
+        if tag in _NUMBER_TAGS and isinstance(value, str) and ":" in value:
+            return self.DEFAULT_SCALAR_TAG
+        return tag
+
+
+def load_yaml(text: str) -> Any:
+    """Read YAML text as the policy, principals and monitoring files are read (see :class:`StrictLoader`).
+
+    Raises:
+        yaml.YAMLError: The text is not YAML.
+    """
+    return yaml.load(text, Loader=StrictLoader)  # a SafeLoader: constructs plain data only
 
 
 def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, Any] | None = None) -> M:
@@ -44,8 +77,8 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
     except OSError as exc:
         raise ConfigError(f"cannot read {kind} {file}: {exc}") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=StrictLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -71,6 +104,8 @@ def refuse_duplicate_keys(text: str, file: Path, kind: str) -> None:
 
     For the files that are not validated here (team and workflow files):
     the same check, on a tree composed by libyaml where it is installed.
+    Keys are compared as ``yaml.safe_load`` reads them (YAML 1.1, base-60
+    included), since that is the reader those files use.
 
     Raises:
         ConfigError: Naming each duplicated key by its path, with both lines.
@@ -158,7 +193,7 @@ def read_tree(file: Path) -> yaml.Node | None:
     without a line.
     """
     try:
-        return yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return yaml.compose(file.read_text(encoding="utf-8"), Loader=StrictLoader)
     except (OSError, yaml.YAMLError):
         return None
 

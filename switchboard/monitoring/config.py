@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from switchboard.errors import ConfigError
 from switchboard.monitoring.costs import Budget
 from switchboard.policies.budgets import Budgets
+from switchboard.policies.yaml_source import validate_yaml
 from switchboard.settings import Settings
 
 CONFIG_VARIABLE = "SWITCHBOARD_MONITORING"
@@ -37,6 +38,8 @@ CONFIG_VARIABLE = "SWITCHBOARD_MONITORING"
 TELEMETRY_VARIABLE = "SWITCHBOARD_TELEMETRY_DB"
 """Path of the telemetry database, or ``off`` to record nothing."""
 PRICES_VARIABLE = "SWITCHBOARD_PRICES"
+DETECTORS = ("routing_loop", "ping_pong", "error_burst", "latency", "denial_burst", "budget", "escalation_wait")
+"""The names alerts are raised with (``Alert.detector``): what ``pause_on`` may list."""
 
 
 class Thresholds(BaseModel):
@@ -112,6 +115,15 @@ class MonitoringConfig(BaseModel):
     when ``budgets.pause_when_spent`` is set)."""
     sinks: tuple[SinkConfig, ...] = (LogSinkConfig(),)
 
+    @field_validator("pause_on")
+    @classmethod
+    def _known_detectors(cls, pause_on: frozenset[str]) -> frozenset[str]:
+        """Refuse a name no detector raises alerts with: it would match no alert, and nothing would pause."""
+        unknown = [_unknown_detector(name) for name in sorted(pause_on) if name not in DETECTORS]
+        if unknown:
+            raise ValueError(f"no detector is called {', '.join(unknown)}; the detectors are {', '.join(DETECTORS)}")
+        return pause_on
+
     @classmethod
     def load(cls, path: str | Path | None = None, settings: Settings | None = None) -> MonitoringConfig:
         """Read the configuration: ``path``, then ``$SWITCHBOARD_MONITORING``, then ``DATA_DIR/monitoring.yaml``.
@@ -120,29 +132,25 @@ class MonitoringConfig(BaseModel):
         file's ``telemetry_db`` and ``prices``; ``SWITCHBOARD_TELEMETRY_DB=off``
         turns recording off.
 
+        The file is read like a policy file: a key given twice is refused
+        (YAML would keep the last one silently), and each problem is given
+        as ``FILE:LINE: field: message``.
+
         Raises:
-            ConfigError: The file cannot be read or does not match the schema.
+            ConfigError: The file cannot be read, gives a key twice, or does
+                not match the schema (an unknown detector in ``pause_on``).
         """
         settings = settings or Settings()
         named = path or os.environ.get(CONFIG_VARIABLE)
         source = Path(named) if named else settings.data_dir / "monitoring.yaml"
-        data: dict[str, Any] = {}
+        overrides = _environment_overrides()
         if named or source.exists():
+            config = validate_yaml(cls, source, kind="monitoring file", extra=overrides)
+        else:
             try:
-                data = yaml.safe_load(source.read_text("utf-8")) or {}
-            except (OSError, yaml.YAMLError) as exc:
-                raise ConfigError(f"cannot read the monitoring file {source}: {exc}") from exc
-        telemetry = os.environ.get(TELEMETRY_VARIABLE)
-        if telemetry and telemetry.lower() == "off":
-            data["enabled"] = False
-        elif telemetry:
-            data["telemetry_db"] = telemetry
-        if os.environ.get(PRICES_VARIABLE):
-            data["prices"] = os.environ[PRICES_VARIABLE]
-        try:
-            config = cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(f"monitoring configuration {source} is invalid: {exc}") from exc
+                config = cls.model_validate(overrides)
+            except ValidationError as exc:
+                raise ConfigError(f"monitoring settings from the environment are invalid (no {source}): {exc}") from exc
         if config.telemetry_db is None:
             config = config.model_copy(update={"telemetry_db": settings.data_dir / "telemetry.sqlite"})
         return config
@@ -176,6 +184,25 @@ class MonitoringConfig(BaseModel):
     def database(self) -> Path:
         """The telemetry database path (``load`` fills in the default)."""
         return self.telemetry_db or Settings().data_dir / "telemetry.sqlite"
+
+
+def _unknown_detector(name: str) -> str:
+    """``name`` quoted, with the detector it most likely meant when one is close."""
+    close = get_close_matches(name, DETECTORS, n=1)
+    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+
+
+def _environment_overrides() -> dict[str, Any]:
+    """The fields ``$SWITCHBOARD_TELEMETRY_DB`` and ``$SWITCHBOARD_PRICES`` set over the file's."""
+    overrides: dict[str, Any] = {}
+    telemetry = os.environ.get(TELEMETRY_VARIABLE)
+    if telemetry and telemetry.lower() == "off":
+        overrides["enabled"] = False
+    elif telemetry:
+        overrides["telemetry_db"] = telemetry
+    if os.environ.get(PRICES_VARIABLE):
+        overrides["prices"] = os.environ[PRICES_VARIABLE]
+    return overrides
 
 
 def _policy_budgets(path: Path | None) -> Budgets:
