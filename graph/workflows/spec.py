@@ -26,7 +26,8 @@ from switchboard.errors import ConfigError
 from switchboard.graph.workflows.conditions import Condition, required_status_tests, steps_named
 from switchboard.policies.yaml_source import refuse_duplicate_keys
 
-_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+_ID = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+"""A step id or workflow name, matched with ``fullmatch`` (``$`` would let a trailing newline through)."""
 WORKFLOWS_DIR = Path(str(resources.files("switchboard.agents") / "workflows"))
 """The shipped workflows (``agents/workflows``), beside the team files they sequence."""
 
@@ -70,7 +71,7 @@ class Step(Action):
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             raise ValueError(f"step id {value!r} must be lower_snake_case: letters and digits joined by single _")
         return value
 
@@ -95,7 +96,7 @@ class Workflow(BaseModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             raise ValueError(f"workflow name {value!r} must be lower_snake_case")
         return value
 

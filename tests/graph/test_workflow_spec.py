@@ -94,6 +94,7 @@ def test_a_condition_that_can_still_hold_on_a_stop_step_loads(tmp_path: Path, wh
             "step 'b': its `when` waits for 'a' to end failed or rejected, but a failure of 'a' stops the workflow",
         ),
         ("- {id: Bad-Id, agent: x, instruction: i}", "must be lower_snake_case"),
+        ('- {id: "a\\n", agent: x, instruction: i}', "must be lower_snake_case"),  # a trailing newline passed `$`
         ("- {id: a, agent: x, instruction: i, on_failure: retry}", "step 'a', field on_failure"),
         ("- {id: a, agent: x, instruction: i, compensate: {agent: y}}", "step 'a', field compensate.instruction"),
     ],
