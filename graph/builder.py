@@ -279,7 +279,7 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
         # here: a rule naming a tool no server or spec provides may be one of them. One a letter or two from a tool
         # that is here is a typo all the same, and is refused; the rest are said (a misspelt rule governs nothing).
         known.check(roster.team)
-        unseen = sorted(set(policy.guarded_tools()) - set(known.names))
+        unseen = sorted(set(policy.guarded_tools(known.names)) - set(known.names))
         near = {n: c[0] for n in unseen if (c := get_close_matches(n, sorted(known.names), n=1, cutoff=0.8))}
         if near:
             raise ConfigError(
@@ -290,10 +290,12 @@ def _check_tools(roster: _Roster, toolbox: Toolbox, policy: PolicyFile, *, warn:
             log.warning("build_graph: the policy names tools no MCP server or spec provides (%s); unless they are a "
                         "brought agent's own, its rules on them govern nothing", ", ".join(unseen))  # fmt: skip
     else:
-        known.check(roster.team, policy.guarded_tools())
+        known.check(roster.team, policy.guarded_tools(known.names))
     check_grant_names(policy, roster.team.names, brought=roster.brought, tools=known.names)
     tools = {tool.name: tool for tool in [*held, *own]}  # the same precedence as Toolbox.of
-    check_argument_names(policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools() if name in tools})
+    check_argument_names(
+        policy, {name: _arguments_of(tools[name]) for name in policy.guarded_tools(tools) if name in tools}
+    )
     check_scope_coverage(policy, {name: _arguments_of(tool) for name, tool in tools.items()}, _callers(roster, policy))
 
 

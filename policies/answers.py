@@ -30,10 +30,19 @@ from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from switchboard.errors import ApprovalRefused
-from switchboard.policies.approvals import ApprovalVerdict, call_hash, choose_role, sign_approval, verify_approval
+from switchboard.policies.approvals import (
+    ApprovalVerdict,
+    Name,
+    Note,
+    call_hash,
+    choose_role,
+    problems,
+    sign_approval,
+    verify_approval,
+)
 from switchboard.policies.decision import PolicyDecision
 from switchboard.policies.engine import answer_roles
 from switchboard.policies.escalations import EscalationStatus
@@ -45,16 +54,18 @@ class Answer(BaseModel):
     """A human's answer to a paused thread: the only resume value it accepts.
 
     Unknown keys are refused rather than ignored, so a typo (``"approve"``)
-    can never pass for a rejection.
+    can never pass for a rejection. Control characters are refused too (a
+    note may break lines): a rejection needs no signature, and its note and
+    name are printed on operators' terminals.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     approved: StrictBool
     """``true`` runs the held call (or lets the supervisor go on); ``false`` stops it."""
-    note: StrictStr = ""
+    note: Note = ""
     """Shown to the agents and kept in the trail."""
-    approver: StrictStr | None = None
+    approver: Name | None = None
     """Who answers; for an approval, the signed approval's principal."""
     approval: dict[str, Any] | None = None
     """The signed :class:`~switchboard.policies.approvals.Approval` of this exact
@@ -162,7 +173,7 @@ class TimeoutClaim(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timed_out: Literal[True]
-    by: StrictStr = "sweeper"
+    by: Name = "sweeper"
     """Who sent the claim, for the audit trail."""
 
 
@@ -271,10 +282,12 @@ def sign_answer(
         ttl: Seconds the approval stays valid (default: the library's).
 
     Raises:
-        ApprovalRefused: NAME is unknown or holds no role the request allows
-            (checked here too, so the CLI refuses before anything is sent).
+        ApprovalRefused: NAME is unknown or holds no role the request allows,
+            or the note or NAME holds control characters (checked here too, so
+            the CLI refuses before anything is sent).
         ConfigError: NAME's private key cannot be read.
     """
+    read_answer({"approved": approved, "note": note, "approver": name})  # refused now, not once sent
     principal = registry.get(name)
     if principal is None:
         raise ApprovalRefused("unknown_principal", f"{name!r} is not a principal; see `switchboard principals list`")
@@ -346,7 +359,8 @@ def read_answer(value: Any) -> Answer:
 
     Raises:
         ApprovalRefused: ``unsigned`` for a bare ``True``; ``malformed`` for
-            any other shape, with an example of the right one.
+            any other shape (or a note or name holding control characters),
+            with an example of the right one.
     """
     if isinstance(value, Answer):
         return value
@@ -360,10 +374,9 @@ def read_answer(value: Any) -> Answer:
     try:
         return Answer.model_validate(value)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
         raise ApprovalRefused(
             "malformed",
-            f"refused answer {value!r} ({problems}); resume with an object like "
+            f"refused answer {value!r} ({problems(exc)}); resume with an object like "
             '{"approved": true, "note": "...", "approver": "NAME", "approval": {...signed...}} '
             '(see sign_answer), or {"approved": false} to reject',
         ) from exc

@@ -23,12 +23,13 @@ import secrets
 from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from switchboard.errors import ApprovalRefused
 from switchboard.policies.principals import Principal, Registry, check_signature, load_private_key
+from switchboard.text import control_characters
 
 DEFAULT_TTL_S = 15 * 60
 """How long an approval is valid unless the signer says otherwise."""
@@ -52,6 +53,35 @@ RefusalReason = Literal[
 ]
 
 
+NOTE_BREAKS = "\n\t"
+"""The only control characters a free-text note may hold: lines and tabs."""
+
+
+def _plain(text: str, allowed: str = "") -> str:
+    """``text``, refused when it holds control characters (but ``allowed``).
+
+    An answer's note and names reach the audit trail, the agents and the
+    operator's terminal (``switchboard show``); an escape sequence among
+    them could hide the "(unsigned)" mark or fake "approved by alice". A
+    rejection needs no signature, so anyone can send one: it is refused at
+    the boundary, as tasks and customer replies are.
+    """
+    controls = control_characters(text, allowed)
+    if controls:
+        raise ValueError(f"it holds control characters ({', '.join(controls[:5])}); send plain text")
+    return text
+
+
+def _plain_note(text: str) -> str:
+    return _plain(text, NOTE_BREAKS)
+
+
+Name = Annotated[StrictStr, AfterValidator(_plain)]
+"""A principal's or a role's name in an answer: text with no control characters at all."""
+Note = Annotated[StrictStr, AfterValidator(_plain_note)]
+"""An answer's free-text note: no control characters but line breaks and tabs."""
+
+
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces, ASCII escapes, no NaN.
 
@@ -72,9 +102,9 @@ class Approval(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: Literal[1] = 1
-    principal: str
+    principal: Name
     """Who approves: a name in the principals file."""
-    role: str
+    role: Name
     """The role the approver acts in; the rule must allow it."""
     thread_id: str
     interrupt_id: str
@@ -82,7 +112,7 @@ class Approval(BaseModel):
     call: str = Field(pattern=r"^[0-9a-f]{64}$")
     """:func:`call_hash` of the tool and arguments approved."""
     approved: bool
-    note: str = ""
+    note: Note = ""
     issued_at: int
     """Unix seconds."""
     expires_at: int
@@ -153,19 +183,26 @@ def sign_approval(
         note: For the trail.
         ttl: Seconds the approval stays valid.
         now: The current time, Unix seconds.
+
+    Raises:
+        ApprovalRefused: ``malformed``: a field the graph would refuse (a
+            note or name holding control characters); nothing is signed.
     """
-    unsigned = Approval(
-        principal=principal_name,
-        role=role,
-        thread_id=thread_id,
-        interrupt_id=interrupt_id,
-        call=call_hash(tool, args),
-        approved=approved,
-        note=note,
-        issued_at=int(now),
-        expires_at=int(now) + int(ttl),
-        nonce=secrets.token_hex(16),
-    )
+    try:
+        unsigned = Approval(
+            principal=principal_name,
+            role=role,
+            thread_id=thread_id,
+            interrupt_id=interrupt_id,
+            call=call_hash(tool, args),
+            approved=approved,
+            note=note,
+            issued_at=int(now),
+            expires_at=int(now) + int(ttl),
+            nonce=secrets.token_hex(16),
+        )
+    except ValidationError as exc:
+        raise ApprovalRefused("malformed", f"cannot sign this approval: {problems(exc)}", principal_name) from exc
     signature = load_private_key(key_path).sign(unsigned.payload())
     return unsigned.model_copy(update={"signature": base64.b64encode(signature).decode("ascii")})
 
@@ -194,9 +231,16 @@ def parse_approval(value: Any) -> Approval:
     try:
         return Approval.model_validate(dict(value))
     except ValidationError as exc:
-        raise ApprovalRefused(
-            "malformed", f"the approval is malformed ({exc.error_count()} problem(s)); sign a new one"
-        ) from exc
+        raise ApprovalRefused("malformed", f"the approval is malformed ({problems(exc)}); sign a new one") from exc
+
+
+def problems(exc: ValidationError) -> str:
+    """What a validation error found, field by field, for a refusal's message.
+
+    Only pydantic's messages and the fields' names, never the input: a
+    refused value may hold the very escape sequences it was refused for.
+    """
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
 
 
 def choose_role(principal: Principal, allowed: Collection[str], requested: str | None = None) -> str:

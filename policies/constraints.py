@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from switchboard.policies.decision import PolicyDecision, deny
+from switchboard.policies.grants import tool_matches
 from switchboard.policies.measure import Measure
 from switchboard.policies.scopes import Facts, read_path
 
@@ -226,7 +227,7 @@ def check_constraints(
             checks that read facts; ``None``: all.
     """
     for constraint in constraints:
-        if tool not in constraint.tools:
+        if not tool_matches(tool, constraint.tools):
             continue
         if facts_based is not None and (constraint.check in FACT_CHECKS) != facts_based:
             continue

@@ -16,7 +16,7 @@ from switchboard.policies.budgets import BudgetVerdict, Usage, check_budget
 from switchboard.policies.constraints import Quotes, Range, check_constraints
 from switchboard.policies.decision import ALLOW, Effect, PolicyDecision, deny
 from switchboard.policies.escalations import EscalationStatus, escalation_status
-from switchboard.policies.grants import check_handoff_grant, check_tool_grant
+from switchboard.policies.grants import check_handoff_grant, check_tool_grant, tool_matches
 from switchboard.policies.measure import Measure
 from switchboard.policies.model import ApprovalRule, PolicyFile
 from switchboard.policies.scopes import FactCall, Facts, fact_calls, named_resources
@@ -76,7 +76,7 @@ def evaluate(
         else ``ALLOW``.
     """
     for refusal in policy.deny:
-        if tool in refusal.tools and all(args.get(k) == v for k, v in refusal.when.items()):
+        if refusal.refuses(tool, args):
             return PolicyDecision("deny", refusal.id, refusal.reason)
     for rule in policy.approval_rules_for(tool):
         decision = _approval(rule, tool, args, measured.get(rule.id), approved)
@@ -205,7 +205,7 @@ def measure_calls(policy: PolicyFile, tool: str, args: Mapping[str, Any]) -> tup
     """
     calls = []
     measured: list[tuple[str, Measure | None]] = [(r.id, r.measure) for r in policy.approval_rules_for(tool)]
-    measured += [(c.id, c.measure) for c in policy.constraints if isinstance(c, Range) and tool in c.tools]
+    measured += [(c.id, c.measure) for c in policy.constraints if isinstance(c, Range) and tool_matches(tool, c.tools)]
     for key, measure in measured:
         if measure is not None and measure.tool is not None:
             tool_args = {name: args.get(source) for name, source in measure.args.items()}

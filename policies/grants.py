@@ -9,6 +9,7 @@ cards allow; with one, an agent it does not name may do nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +30,30 @@ def is_pattern(name: str) -> bool:
     return any(char in _GLOB for char in name)
 
 
+def tool_matches(tool: str, names: Iterable[str]) -> bool:
+    """Whether ``tool`` is one of ``names``, each a tool's name or a glob pattern (``refund*``).
+
+    The one matcher for every list of tools a policy writes (grants,
+    approval and deny rules), so a pattern that grants a tool also governs
+    it: a rule compared by exact name loaded fine and never applied.
+    """
+    return any(fnmatchcase(tool, name) for name in names)
+
+
+def matching_tools(names: Iterable[str], known: Collection[str]) -> tuple[str, ...]:
+    """``names`` with each pattern replaced by the ``known`` tools it matches, in order, without repeats.
+
+    A pattern matching none stays as written, so whoever checks the names
+    against the tools reports it as it reports a misspelt name: it governs
+    nothing.
+    """
+    found: list[str] = []
+    for name in names:
+        matched = sorted(tool for tool in known if fnmatchcase(tool, name)) if is_pattern(name) else []
+        found += matched or [name]
+    return tuple(dict.fromkeys(found))
+
+
 class Grant(BaseModel):
     """What one agent may do."""
 
@@ -47,7 +72,7 @@ def check_tool_grant(grants: dict[str, Grant] | None, agent: str, tool: str) -> 
     grant = grants.get(agent)
     if grant is None:
         return deny("grants", f"the policy grants {agent} no tools; ask an operator to add a grant", agent=agent)
-    if any(fnmatchcase(tool, pattern) for pattern in grant.tools):
+    if tool_matches(tool, grant.tools):
         return ALLOW
     return deny(
         "grants",

@@ -12,7 +12,7 @@ import yaml
 
 from switchboard.errors import ConfigError
 from switchboard.policies.constraints import Loc, NamedArgument
-from switchboard.policies.grants import SUPERVISOR, is_pattern
+from switchboard.policies.grants import SUPERVISOR, is_pattern, matching_tools
 from switchboard.policies.model import DenyRule, PolicyFile
 from switchboard.policies.principals import Registry, expand_path, load_registry
 from switchboard.policies.yaml_source import line_of, read_tree, validate_yaml
@@ -108,7 +108,7 @@ def check_argument_names(policy: PolicyFile, takes: ToolArguments) -> None:
             rule, the argument, the arguments its tools take and the
             closest one.
     """
-    problems = [(named.loc, problem) for named in policy.named_arguments() if (problem := _unknown(named, takes))]
+    problems = [(named.loc, problem) for named in policy.named_arguments(takes) if (problem := _unknown(named, takes))]
     problems += [
         (("deny", i, "when"), problem) for i, rule in enumerate(policy.deny) if (problem := _apart(rule, takes))
     ]
@@ -351,7 +351,7 @@ def _some(names: Sequence[str], limit: int) -> str:
 
 def _apart(rule: DenyRule, takes: ToolArguments) -> str | None:
     """Why a deny rule whose conditions each name some tool's argument can still never apply."""
-    known = [takes.get(tool) for tool in rule.tools]
+    known = [takes.get(tool) for tool in matching_tools(rule.tools, takes)]
     arguments = [args for args in known if args is not None]
     wanted = set(rule.when)
     if len(wanted) < 2 or len(arguments) < len(known) or any(wanted <= args for args in arguments):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from switchboard.policies.budgets import Budgets
 from switchboard.policies.constraints import Constraint, Loc, NamedArgument, Range, measure_arguments
 from switchboard.policies.escalations import EscalationPath
-from switchboard.policies.grants import Grant
+from switchboard.policies.grants import Grant, matching_tools, tool_matches
 from switchboard.policies.guardians import GuardianPolicy
 from switchboard.policies.measure import Measure
 from switchboard.policies.regex import Regex
@@ -34,7 +36,7 @@ class ApprovalRule(BaseModel):
     id: str
     description: str = ""
     tools: tuple[str, ...] = Field(min_length=1)
-    """The tool calls this rule guards."""
+    """The tool calls this rule guards: names or glob patterns (``refund*``), as in grants."""
     subject: str | None = None
     """Call argument naming what is approved (an order id); an approval covers
     later calls on the same subject in the same thread."""
@@ -85,6 +87,10 @@ class ApprovalRule(BaseModel):
         named += [NamedArgument(rule, name, self.tools, (*loc, "question")) for name in _placeholders(self.question)]
         return named
 
+    def applies_to(self, tool: str) -> bool:
+        """Whether this rule guards ``tool``, by name or pattern (see ``tool_matches``)."""
+        return tool_matches(tool, self.tools)
+
 
 def _placeholders(question: str) -> list[str]:
     """The call arguments a question's ``{placeholders}`` name (``{order_id}``, ``{args[x]}`` is ``args``)."""
@@ -103,6 +109,7 @@ class DenyRule(BaseModel):
 
     id: str
     tools: tuple[str, ...] = Field(min_length=1)
+    """The tool calls this rule refuses: names or glob patterns (``refund*``), as in grants."""
     reason: str
     when: dict[str, Any] = Field(default_factory=dict)
     """Refuse only when every named argument equals the given value."""
@@ -110,6 +117,10 @@ class DenyRule(BaseModel):
     def named_arguments(self, loc: Loc) -> list[NamedArgument]:
         """The call arguments the ``when`` conditions compare: a wrong one and the rule never refuses."""
         return [NamedArgument(f"deny rule {self.id!r}", name, self.tools, (*loc, "when", name)) for name in self.when]
+
+    def refuses(self, tool: str, args: Mapping[str, Any]) -> bool:
+        """Whether this rule refuses this call: ``tool`` by name or pattern, and every ``when`` condition holding."""
+        return tool_matches(tool, self.tools) and all(args.get(k) == v for k, v in self.when.items())
 
 
 class RoutingRule(BaseModel):
@@ -222,19 +233,34 @@ class PolicyFile(BaseModel):
 
     def approval_rules_for(self, tool: str) -> tuple[ApprovalRule, ...]:
         """The approval rules that guard ``tool``."""
-        return tuple(rule for rule in self.approvals if tool in rule.tools)
+        return tuple(rule for rule in self.approvals if rule.applies_to(tool))
 
-    def named_arguments(self) -> list[NamedArgument]:
-        """Every place a rule names a tool argument, to check against the tools once they are known."""
+    def named_arguments(self, known: Collection[str] | None = None) -> list[NamedArgument]:
+        """Every place a rule names a tool argument, to check against the tools once they are known.
+
+        Args:
+            known: The tools there are, when known: each pattern among a
+                place's tools then stands for the tools it matches, so its
+                arguments are checked against theirs.
+        """
         named = [arg for i, rule in enumerate(self.deny) for arg in rule.named_arguments(("deny", i))]
         named += [arg for i, rule in enumerate(self.approvals) for arg in rule.named_arguments(("approvals", i))]
         named += [arg for i, c in enumerate(self.constraints) for arg in c.named_arguments(("constraints", i))]
         if self.scopes is not None:
             named += _scope_arguments(self.scopes)
-        return named
+        if known is None:
+            return named
+        return [replace(arg, tools=matching_tools(arg.tools, known)) for arg in named]
 
-    def guarded_tools(self) -> frozenset[str]:
-        """Every tool some rule mentions, for validation against the team."""
+    def guarded_tools(self, known: Collection[str] | None = None) -> frozenset[str]:
+        """Every tool some rule mentions, for validation against the team.
+
+        Args:
+            known: The tools there are, when known: each pattern (``refund*``)
+                is then replaced by the tools it matches, and one matching
+                none is kept as written, so it is reported like a misspelt
+                name (a rule on it would govern nothing).
+        """
         names = {t for r in self.approvals for t in r.tools} | {t for r in self.deny for t in r.tools}
         names |= {r.measure.tool for r in self.approvals if r.measure and r.measure.tool}
         names |= {t for c in self.constraints for t in c.tools}
@@ -242,7 +268,7 @@ class PolicyFile(BaseModel):
         if self.scopes is not None:
             names |= set(self.scopes.tools) | set(self.scopes.unscoped) | set(self.scopes.customer_from)
             names |= {r.tool for r in self.scopes.learn}
-        return frozenset(names)
+        return frozenset(names if known is None else matching_tools(sorted(names), known))
 
 
 def _scope_arguments(scopes: Scopes) -> list[NamedArgument]:

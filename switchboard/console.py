@@ -15,11 +15,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from switchboard.errors import SwitchboardError
 from switchboard.graph import backpressure
 from switchboard.graph import trail as query
+from switchboard.text import visible
 
 MAX_RESULT = 160
 _INTERRUPT = "__interrupt__"
@@ -31,6 +32,17 @@ _OUTCOME = {
     "crashed": "[red]crashed[/red]",
     "uncertain": "[yellow]outcome unknown[/yellow]",
 }
+
+
+def escape(text: str) -> str:
+    """Text from a thread made safe to print: control characters written out (``\\x1b``), rich markup escaped.
+
+    Notes, names, tasks and tool results come from outside, and an entry
+    written before answers were checked may hold escape sequences: printed
+    raw, they would repaint the operator's terminal (hide "(unsigned)", fake
+    "approved by alice"). Line breaks and tabs are kept.
+    """
+    return escape_markup(visible(text, keep="\n\t"))
 
 
 def _short(value: Any, limit: int = MAX_RESULT) -> str:
@@ -216,7 +228,7 @@ def print_trail(thread: Mapping[str, Any], console: Console | None = None) -> No
     """Render a whole thread, as ``switchboard show`` prints it."""
     view = LiveView(console)
     out = view.console
-    out.rule(f"thread {thread['thread_id']} — {thread['status']}")
+    out.rule(f"thread {escape(str(thread['thread_id']))} — {thread['status']}")
     out.print(f"[bold]task:[/bold] {escape(str(thread.get('task')))}")
     held: list[Mapping[str, Any]] = []  # policy questions, shown among their agent's tool calls
     for event in thread.get("trail") or []:

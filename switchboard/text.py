@@ -7,12 +7,16 @@ neither depends on the other. A bag of lightly stemmed words plus bigrams,
 weighted by TF-IDF and compared by cosine similarity, is fast (well under a
 millisecond) and transparent: every score can be explained by the words two
 texts share.
+
+It also finds the control characters in text that came from outside (a
+task, a reply, an answer's note), which must not reach a terminal.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -41,6 +45,36 @@ FIRST_PERSON = "_1p"
 It tells a customer's own request ("my order", "I want") from a colleague's
 ("the customer's order", "restock the items").
 """
+
+_WRITTEN_OUT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def control_characters(text: str, allowed: str = "") -> list[str]:
+    """The control characters of ``text`` not in ``allowed``, each once, as ``U+001B``, sorted.
+
+    Control characters are C0, DEL and C1 (Unicode category ``Cc``): an
+    escape sequence among them can repaint an operator's terminal, hide
+    part of a line or fake another (``switchboard show`` prints notes and
+    names), so text from outside is refused when it holds any.
+    """
+    return sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc" and c not in allowed})
+
+
+def visible(text: str, keep: str = "\n") -> str:
+    """``text`` with each control character not in ``keep`` written out (``\\x1b``), harmless on a terminal.
+
+    For printing text that may predate the checks (an old audit entry):
+    what it holds is shown, not obeyed.
+    """
+    if not control_characters(text, keep):
+        return text
+    return "".join(_written_out(c) if unicodedata.category(c) == "Cc" and c not in keep else c for c in text)
+
+
+def _written_out(char: str) -> str:
+    """One control character as Python writes it in a string (every one is below U+0100)."""
+    return _WRITTEN_OUT.get(char, f"\\x{ord(char):02x}")
+
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*")
 _STRIP = re.compile(
