@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,7 +27,8 @@ from switchboard.policies.yaml_source import refuse_duplicate_keys
 if TYPE_CHECKING:
     from switchboard.policies import PolicyFile
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""An agent's name, matched with ``fullmatch``: ``$`` would let a trailing newline through."""
 _RESERVED = frozenset({"intake", "supervisor", "escalate", "finalize", "__start__", "__end__"})
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
@@ -43,6 +44,10 @@ class Lookup(BaseModel):
     """Tools of the skill that serve only to find them: a step whose context
     already holds every one of ``finds`` is not shown them. They stay on the
     allow-list; this only keeps them out of the model's prompt."""
+
+    if TYPE_CHECKING:
+        # Lists are accepted as well as tuples; validation stores tuples (see AgentCard).
+        def __init__(self, *, finds: Sequence[str], tools: Sequence[str]) -> None: ...
 
 
 class Skill(BaseModel):
@@ -69,6 +74,19 @@ class Skill(BaseModel):
     lookups: tuple[Lookup, ...] = ()
     """Which of those tools only find facts, and which: hidden from a step
     whose context already holds the facts (see :meth:`AgentCard.tools_of`)."""
+
+    if TYPE_CHECKING:
+        # Lists are accepted as well as tuples; validation stores tuples (see AgentCard).
+        def __init__(
+            self,
+            *,
+            id: str,
+            description: str,
+            examples: Sequence[str] = ...,
+            writes: bool = ...,
+            tools: Sequence[str] = ...,
+            lookups: Sequence[Lookup] = ...,
+        ) -> None: ...
 
 
 class A2ASource(BaseModel):
@@ -122,10 +140,31 @@ class AgentCard(BaseModel):
     """A remote agent over A2A (see :mod:`switchboard.agents.a2a`): its steps are A2A messages. It
     has no tools, model or instructions here: it runs them itself, and is governed at the handoff."""
 
+    if TYPE_CHECKING:
+        # What callers may pass: lists as well as tuples, as in the README's
+        # examples. The fields stay tuples, so a card is immutable; pydantic
+        # converts. Without this, mypy would take the fields' tuple types as
+        # the constructor's and refuse a list.
+        def __init__(
+            self,
+            *,
+            name: str,
+            description: str,
+            skills: Sequence[Skill],
+            tools: Sequence[str] = ...,
+            max_concurrency: int = ...,
+            cost_tier: Literal["low", "standard", "high"] = ...,
+            fallbacks: Mapping[str, Sequence[str]] = ...,
+            timeout_s: float = ...,
+            model: str | None = ...,
+            instructions: str = ...,
+            a2a: A2ASource | None = ...,
+        ) -> None: ...
+
     @field_validator("name")
     @classmethod
     def _valid_name(cls, name: str) -> str:
-        if not _NAME.match(name) or name in _RESERVED:
+        if not _NAME.fullmatch(name) or name in _RESERVED:
             raise ValueError(
                 f"agent name {name!r} must be lower_snake_case and not one of "
                 f"{sorted(_RESERVED)}; rename it in the team file"
@@ -215,7 +254,15 @@ class Team(BaseModel):
     description: str = ""
     agents: tuple[AgentCard, ...] = Field(min_length=1)
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """MCP connections in langchain-mcp-adapters' format, keyed by server name."""
+    """MCP connections in langchain-mcp-adapters' format, keyed by server name.
+
+    Their strings (``command``, ``args``, ``env``, ``url``) may use ``${VAR}``:
+    an environment variable, a value the ``setup`` function returns,
+    ``${PYTHON}`` (the running interpreter) or ``${TEAM_DIR}`` (the folder of
+    this team file). A relative path is left as written and so resolves
+    against the working directory of the process that starts the server;
+    write ``args: ["${TEAM_DIR}/server.py"]`` for a server kept beside the
+    team file, as the policy and workflows are."""
     policy: str | None = None
     """Policy file, relative to this team file (then the shipped ``policies/``
     folder); never looked up in the working directory."""
@@ -230,6 +277,22 @@ class Team(BaseModel):
     (``retail_return``) or paths relative to this team file."""
     source: Path | None = None
     """Where the team was loaded from, for messages and relative paths."""
+
+    if TYPE_CHECKING:
+        # Lists are accepted as well as tuples; validation stores tuples (see AgentCard).
+        def __init__(
+            self,
+            *,
+            name: str,
+            description: str = ...,
+            agents: Sequence[AgentCard],
+            servers: Mapping[str, Mapping[str, Any]] = ...,
+            policy: str | None = ...,
+            engine: str | None = ...,
+            setup: str | None = ...,
+            workflows: Sequence[str] = ...,
+            source: Path | None = ...,
+        ) -> None: ...
 
     @model_validator(mode="after")
     def _consistent(self) -> Team:
@@ -297,10 +360,25 @@ class Team(BaseModel):
         """MCP connections with ``${VAR}`` expanded.
 
         ``${PYTHON}`` is the running interpreter, so a stdio server starts in
-        the same environment as Switchboard itself.
+        the same environment as Switchboard itself. ``${TEAM_DIR}`` is the
+        team file's folder, so a server shipped beside the team file is found
+        from any working directory; it is always the team's own folder, never
+        a ``TEAM_DIR`` from the environment, which could point elsewhere.
+        Plain relative arguments are not rewritten: they need not be paths.
+
+        Raises:
+            ConfigError: A ``${VAR}`` is not set, or ``${TEAM_DIR}`` is used by
+                a team that was not loaded from a file.
         """
         values = {"PYTHON": sys.executable, **os.environ, **(env or {})}
+        values.pop(TEAM_DIR, None)
+        if self.source is not None:
+            values[TEAM_DIR] = str(self.source.resolve().parent)
         return {name: _expand(conn, values) for name, conn in self.servers.items()}
+
+
+TEAM_DIR = "TEAM_DIR"
+"""The ``${VAR}`` a team file's servers use for the team file's own folder."""
 
 
 def _expand(value: Any, values: dict[str, str]) -> Any:
@@ -308,6 +386,11 @@ def _expand(value: Any, values: dict[str, str]) -> Any:
 
         def sub(match: re.Match[str]) -> str:
             key = match.group(1)
+            if key == TEAM_DIR and key not in values:
+                raise ConfigError(
+                    "the team's servers use ${TEAM_DIR}, but the team was not loaded from a file; "
+                    "load it with `load_team(path)` or give the team a `source`"
+                )
             if key not in values:
                 raise ConfigError(f"the team file uses ${{{key}}}, but {key} is not set; set it")
             return values[key]

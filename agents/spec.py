@@ -8,8 +8,9 @@ act → handoff subgraph as a card agent, so every call goes through the guard
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, StructuredTool
@@ -38,8 +39,8 @@ class AgentSpec(BaseModel):
     description: str
     """What the agent is for; routing matches tasks against it."""
     tools: tuple[BaseTool, ...] = Field(min_length=1)
-    """The tools it may call (LangChain tools or plain typed functions with a
-    docstring); they are its allow-list."""
+    """The tools it may call (LangChain tools, or plain typed functions, plain
+    or ``async def``, with a docstring); they are its allow-list."""
     prompt: str = ""
     """Instructions added to the agent's system prompt."""
     model: str | BaseChatModel | None = None
@@ -49,6 +50,22 @@ class AgentSpec(BaseModel):
     """Typical requests for this agent, to route by."""
     skills: tuple[Skill, ...] = ()
     """Its skills; one skill named after the agent when left empty."""
+
+    if TYPE_CHECKING:
+        # What callers may pass: lists as well as tuples, and plain functions as
+        # tools. The fields above stay tuples of tools, so a spec is immutable;
+        # validation converts (mypy would otherwise demand tuples of BaseTool).
+        def __init__(
+            self,
+            *,
+            name: str,
+            description: str,
+            tools: Sequence[BaseTool | Callable[..., Any]],
+            prompt: str = ...,
+            model: str | BaseChatModel | None = ...,
+            examples: Sequence[str] = ...,
+            skills: Sequence[Skill] = ...,
+        ) -> None: ...
 
     @field_validator("tools", mode="before")
     @classmethod
@@ -84,10 +101,17 @@ class AgentSpec(BaseModel):
 
 
 def _as_tool(tool: Any) -> Any:
-    """A plain function becomes a LangChain tool; anything else is left to validation."""
-    if isinstance(tool, BaseTool) or not callable(tool):
+    """A plain function becomes a LangChain tool; anything else is left to validation.
+
+    An ``async def`` function is given as the tool's coroutine, not as its
+    function: as a function it would be called without being awaited, and its
+    result would be the coroutine object, reported as the tool's answer.
+    """
+    if isinstance(tool, BaseTool) or not callable(tool) or not _documented(tool):
         return tool
-    return StructuredTool.from_function(tool) if _documented(tool) else tool
+    if inspect.iscoroutinefunction(tool):
+        return StructuredTool.from_function(coroutine=tool)
+    return StructuredTool.from_function(func=tool)
 
 
 def _documented(func: Callable[..., Any]) -> bool:

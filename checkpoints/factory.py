@@ -30,7 +30,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from switchboard.checkpoints.crashpoints import armed
-from switchboard.checkpoints.signing import sign
+from switchboard.checkpoints.signing import refuse_signed, sign
 from switchboard.checkpoints.sqlite_saver import ThreadedSqliteSaver
 from switchboard.checkpoints.sqlite_wal import ensure_wal
 from switchboard.errors import ConfigError
@@ -154,10 +154,14 @@ async def open_checkpointer(target: str | Path, *, key: bytes | None = None) -> 
             (``Settings.checkpoint_target`` gives the configured one).
         key: Sign every checkpoint value with this key and refuse values that
             do not verify (:mod:`.signing`; ``checkpoint_key(data_dir)``).
-            Runs that Switchboard opens pass the data directory's key.
+            Runs that Switchboard opens pass the data directory's key
+            (``Settings().checkpoint_key()``). Without a key, values are
+            read and written unsigned as LangGraph does, and reading a
+            signed value raises a ConfigError saying to pass the key.
 
     Raises:
-        ConfigError: Postgres was asked for without the ``postgres`` extra.
+        ConfigError: Postgres was asked for without the ``postgres`` extra;
+            or, when a value is read, the store is signed and no key was given.
     """
     if is_postgres(target):
         try:
@@ -183,7 +187,8 @@ async def open_checkpointer(target: str | Path, *, key: bytes | None = None) -> 
 
 
 def _signed(saver: BaseCheckpointSaver[Any], key: bytes | None) -> BaseCheckpointSaver[Any]:
-    return saver if key is None else sign(saver, key)
+    """The saver signing with ``key``; without one, one that names a signed store when it meets it."""
+    return refuse_signed(saver) if key is None else sign(saver, key)
 
 
 def _close(saver: ThreadedSqliteSaver) -> None:

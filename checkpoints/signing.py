@@ -41,6 +41,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from switchboard.checkpoints.audit import audit_key
 from switchboard.errors import CheckpointTampered, ConfigError
@@ -138,6 +139,55 @@ def sign(saver: BaseCheckpointSaver[Any], key: bytes) -> BaseCheckpointSaver[Any
     """
     if not isinstance(saver.serde, SignedSerializer):
         saver.serde = SignedSerializer(key, saver.serde)
+    return saver
+
+
+class UnkeyedSerializer(JsonPlusSerializer):
+    """LangGraph's serializer, which names a signed store instead of failing on its type.
+
+    A store Switchboard wrote is signed; opened without a key, LangGraph's
+    serializer meets a type it does not know and raises
+    ``NotImplementedError: Unknown serialization type``, which says nothing
+    about the key. This reader raises a :class:`~switchboard.errors.ConfigError`
+    that says how to open the store instead, and reads and writes everything
+    else exactly as the serializer it copies. It is a ``JsonPlusSerializer``
+    (not a wrapper) so LangGraph still merges a graph's msgpack allowlist
+    into it, as it would into the saver's own.
+    """
+
+    @classmethod
+    def like(cls, serde: JsonPlusSerializer) -> UnkeyedSerializer:
+        """A reader with ``serde``'s settings (allowlists, pickle fallback, hooks)."""
+        reader = cls.__new__(cls)
+        reader.__dict__.update(vars(serde))
+        return reader
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """Deserialize as LangGraph does, once the value is known not to be signed.
+
+        Raises:
+            ConfigError: The value is signed: the store must be opened with its key.
+        """
+        kind = data[0]
+        if kind.endswith(SUFFIX):
+            raise ConfigError(
+                f"this checkpoint store is signed (a value of type {kind!r}) and was opened without its key; "
+                "open it with the data directory's key: `open_checkpointer(target, key=Settings().checkpoint_key())` "
+                "(from switchboard.settings import Settings), with the same SWITCHBOARD_HOME or "
+                "SWITCHBOARD_CHECKPOINT_KEY_FILE as the process that wrote it"
+            )
+        return super().loads_typed(data)
+
+
+def refuse_signed(saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:
+    """Make a saver opened without a key report a signed store as such; returns it.
+
+    Only LangGraph's own serializer is replaced (by :class:`UnkeyedSerializer`,
+    with the same settings); a saver with any other serializer is left as it is.
+    """
+    serde = saver.serde
+    if isinstance(serde, JsonPlusSerializer) and not isinstance(serde, UnkeyedSerializer):
+        saver.serde = UnkeyedSerializer.like(serde)
     return saver
 
 
