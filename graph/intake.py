@@ -4,7 +4,9 @@ Every run starts here, whatever its entry point (the CLI, Python,
 ``langgraph dev``, agent-chat-ui), so a malformed task is refused inside the
 graph, with a :class:`~switchboard.errors.TaskError` that says what to send,
 before any agent runs. It also starts a new turn: the hop budget and any stale
-question are reset, so a thread can take one chat message after another.
+question are reset, so a thread can take one chat message after another. At a
+thread's first step it gives the thread its audit ``epoch``, which no caller
+can choose (see :func:`~switchboard.graph.oversight.thread_epoch`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,31 @@ def _last_human(messages: list[BaseMessage]) -> HumanMessage | None:
     return next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
 
 
+def first_message_epoch(state: SupervisorState) -> str:
+    """The audit epoch of a thread checkpointed before threads had their own: its first message's id.
+
+    Kept so a thread started by an older version keys its entries as it
+    always did, and a re-run after its resume records nothing twice. New
+    threads do not use it: a caller chooses its messages' ids.
+    """
+    messages = state.get("messages") or []
+    return str(getattr(messages[0], "id", None) or "") if messages else ""
+
+
+def _epoch(state: SupervisorState) -> dict[str, str]:
+    """The thread's audit epoch, written once: at its first step, or at an older thread's next turn.
+
+    A thread with no trail yet is new (a fresh checkpointer starts every
+    thread id with none), and gets a random id no caller can choose or
+    repeat. A thread with a trail but no epoch was started by an older
+    version: its epoch stays the one its entries were keyed with, now fixed
+    in the state so that later changes to its messages cannot move it.
+    """
+    if state.get("epoch"):
+        return {}
+    return {"epoch": first_message_epoch(state) if state.get("trail") else str(uuid.uuid4())}
+
+
 async def intake(state: SupervisorState) -> dict[str, Any]:
     """Read the turn's task, validate it, and start the turn.
 
@@ -68,7 +95,7 @@ async def intake(state: SupervisorState) -> dict[str, Any]:
         TaskError: The task is missing or malformed; nothing has run.
     """
     human = _last_human(list(state.get("messages") or []))
-    turn: dict[str, Any] = {"hops": 0, "pending": None}
+    turn: dict[str, Any] = {"hops": 0, "pending": None, **_epoch(state)}
     if human is not None and human.id != state.get("asked"):
         return {**turn, "task": validate_task(human.text), "asked": human.id}
     task = validate_task(state.get("task"))

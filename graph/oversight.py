@@ -13,8 +13,8 @@ Between an agent's result and the next decision the supervisor graph:
   parallel steps, reassignments, into a workflow) against the policy's
   ``handoffs`` grants (:mod:`~switchboard.graph.handoffs`);
 * appends every trail event (routing decisions, handoffs, escalations) to
-  the audit log, keyed by its position in the thread's trail, so a re-run
-  after a resume writes nothing twice.
+  the audit log, keyed by the thread's epoch and the event's position in its
+  trail, so a re-run after a resume writes nothing twice (:func:`thread_epoch`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from switchboard.agents.interrupts import Governance, Record, thread_of
 from switchboard.checkpoints.audit import AuditKind
 from switchboard.graph import trail as query
 from switchboard.graph.handoffs import refused_handoffs
+from switchboard.graph.intake import first_message_epoch
 from switchboard.graph.state import DecisionEvent, SupervisorState, TrailEvent
 from switchboard.graph.usage import UsageCounter, run_usage
 from switchboard.policies import Usage, budget
@@ -53,19 +54,21 @@ def trail_records(
 
 
 def thread_epoch(state: SupervisorState) -> str:
-    """What tells this thread's history apart from another's under the same thread id: its first message's id.
+    """What tells this thread's history apart from another's under the same thread id: its ``epoch``.
 
     Trail entries are keyed by their place in the trail, which starts at 0
     again for a thread id used over fresh checkpoints (a notebook run twice
     with a new ``InMemorySaver`` and the same data directory), and for every
-    run with no thread id at all (``"-"``): their entries were taken for ones
-    already recorded and dropped. The first message (the intake adds one,
-    with a fresh id, when a run starts with ``task``) is checkpointed with
-    the thread, so a node that runs again after a resume keys its entries
-    as before and records nothing twice.
+    run with no thread id at all (``"-"``), and an entry whose id is on
+    record is taken for a re-run and not written. So the key also holds the
+    epoch the intake gives the thread at its first step: random, never
+    from the input (the first message's id was, and a caller sending the
+    same one twice had the second run's decisions and handoffs dropped), and
+    checkpointed with the thread, so a node that runs again after a resume
+    keys its entries as before and records nothing twice. A thread
+    checkpointed before it had one keeps its first message's id.
     """
-    messages = state.get("messages") or []
-    return str(getattr(messages[0], "id", None) or "") if messages else ""
+    return state.get("epoch") or first_message_epoch(state)
 
 
 def _payload(event: TrailEvent) -> dict[str, Any]:

@@ -166,6 +166,14 @@ class SupervisorState(TypedDict, total=False):
     """The question waiting for a human, set before the escalation node."""
     outcome: Outcome
     summary: str
+    epoch: str
+    """Tells this thread's audit entries apart from an earlier thread's under the same thread id.
+
+    Set once, by the intake at the thread's first step (a random id), and
+    checkpointed with the thread, so a resumed run keys its entries as
+    before. Not in :class:`SupervisorInput`, so no caller can choose it (see
+    :func:`~switchboard.graph.oversight.thread_epoch`).
+    """
 
 
 class AgentInput(TypedDict):
