@@ -184,9 +184,15 @@ def load_registry(files: Sequence[Path], *, required: Iterable[Path] = ()) -> Re
     for principal in principals.values():
         unknown = [r for r in principal.roles if roles and r not in roles]
         if unknown:
+            file = origin[principal.name]
+            shared = "" if file.resolve() in must else (
+                f". If {file} is shared with another team's policy, give each team its own file: name "
+                "`${SWITCHBOARD_HOME}/<team>-principals.yaml` in the policy's `principals:` (keygen writes to "
+                "the one the policy names)"
+            )  # fmt: skip
             raise ConfigError(
-                f"principal {principal.name!r} in {origin[principal.name]} holds undeclared role(s) "
-                f"{', '.join(unknown)}; declared roles: {', '.join(roles)}"
+                f"principal {principal.name!r} in {file} holds undeclared role(s) "
+                f"{', '.join(unknown)}; declared roles: {', '.join(roles)}{shared}"
             )
     return Registry(principals, roles, tuple(sources), origin)
 

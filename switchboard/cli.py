@@ -56,6 +56,13 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--as", dest="approver", help="who answers: a principal; approving signs with $SWITCHBOARD_HOME/keys/NAME.pem"
     )
     resume.add_argument("--role", help="which of NAME's roles to act in (default: the first the rule allows)")
+    resume.add_argument(
+        "--interrupt",
+        metavar="ID",
+        help="the question you answer (its id, as `escalations` and `show` print it); if the thread now waits "
+        "on another, nothing is signed and the command fails (exit 1) naming it. Use it when several approvers "
+        "share a queue",
+    )
     resume.add_argument("--model", help="as for run")
     resume.add_argument("--json", action="store_true")
 
@@ -115,24 +122,48 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
 
     if as_json:
         print(json.dumps(result.to_json(), default=str))
-    elif result.status == "paused" and question_hint(result, console):
+        return result.exit_code
+    if result.answered:
+        _print_answered(result.answered, console)
+    if result.status == "paused" and question_hint(result, console):
         pass
     elif result.status == "paused":
         pending = result.pending or {}
         console.print(
             f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {pending.get('question')}"
         )
-        roles = pending.get("roles") or []
-        who = f"--as NAME (a principal with role {' or '.join(roles)})" if roles else "--as NAME (a principal)"
-        console.print(
-            f"answer with: switchboard resume {result.thread_id} --approve|--reject [--note TEXT] {who}", markup=False
-        )
+        print_answer_hint(result.thread_id, pending, console)
     elif result.status == "completed":
         console.print(f"\n[bold green]completed[/bold green] thread [bold]{result.thread_id}[/bold] ({result.outcome})")
         console.print(f"agents involved: {', '.join(result.agents) or 'none'}")
     else:
         console.print(f"[bold red]failed[/bold red] thread {result.thread_id}: {result.error}")
     return result.exit_code
+
+
+def _print_answered(answered: dict[str, Any], console: Console) -> None:
+    """Say which question a resume answered: unpinned, it is the one pending when the resume ran.
+
+    Printed after the run, on every outcome, so whoever approved can check
+    that the question they signed is the one they read.
+    """
+    verdict = "approved" if answered.get("approved") else "rejected"
+    who = f" as {answered['approver']}" if answered.get("approver") else ""
+    console.print(f"{verdict} {answered.get('interrupt_id')}{who}: {answered.get('question')}", markup=False)
+
+
+def print_answer_hint(thread_id: str, pending: dict[str, Any], console: Console) -> None:
+    """Print the question's id and the exact command that answers it, and no other question.
+
+    Approvers copy the command from here; with ``--interrupt`` in it, a
+    question that moved on before they ran it is refused instead of signed.
+    """
+    from switchboard.runs import answer_command
+
+    roles = pending.get("roles") or []
+    who = f"--as NAME (a principal with role {' or '.join(roles)})" if roles else "--as NAME (a principal)"
+    command = answer_command(thread_id, str(pending.get("interrupt_id")))
+    console.print(f"question {pending.get('interrupt_id')}; answer with: {command} [--note TEXT] {who}", markup=False)
 
 
 def _agents(as_json: bool, console: Console) -> int:
@@ -186,6 +217,7 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
             note=args.note,
             approver=args.approver,
             role=args.role,
+            interrupt_id=args.interrupt,
             settings=_settings(args.model),
             on_event=live,
         )
@@ -196,6 +228,8 @@ async def _dispatch(args: argparse.Namespace, console: Console) -> int:
             print(json.dumps(thread, default=str, indent=1))
         else:
             print_trail(thread, console)
+            if thread.get("pending") and thread["pending"].get("kind") != "question":
+                print_answer_hint(args.thread, thread["pending"], console)
         return 0
     if args.command in {"route", "eval-routing"}:
         from switchboard import lab

@@ -83,12 +83,12 @@ def load_team_policy_path(team: str) -> Path | None:
 
 def _keygen(args: argparse.Namespace, console: Console) -> int:
     from switchboard.policies.loader import load_principals, principals_paths
-    from switchboard.policies.principals import generate_key, upsert_principal
+    from switchboard.policies.principals import generate_key, name_problem, upsert_principal
 
     data_dir = _settings().data_dir
     policy = _policy()
-    target = (args.file or data_dir / "principals.yaml").resolve()
     files = principals_paths(policy)
+    target = (args.file or _keygen_file(files, data_dir)).resolve()
     registry = load_principals(policy)
     owner = (registry.origin or {}).get(args.name)
     if owner is not None and owner.resolve() != target:
@@ -101,6 +101,9 @@ def _keygen(args: argparse.Namespace, console: Console) -> int:
             f"(its policy {load_team_policy_path(settings.team)}); declared: {', '.join(registry.roles)}. "
             "For another team, set SWITCHBOARD_TEAM to its team file"
         )
+    problem = name_problem(args.name)
+    if problem:  # before the key file is named after it: "../x" would write outside keys/
+        raise ConfigError(problem)
     key_file = data_dir / "keys" / f"{args.name}.pem"
     if args.if_missing and _already_listed(registry.get(args.name), key_file, args.role):
         console.print(f"{args.name} already has a key ({key_file}) listed with roles {', '.join(args.role)}")
@@ -110,6 +113,20 @@ def _keygen(args: argparse.Namespace, console: Console) -> int:
     if target not in files:
         console.print(f"[yellow]note:[/yellow] the policy does not read {target}; add it to its `principals:`")
     return 0
+
+
+def _keygen_file(files: tuple[Path, ...], data_dir: Path) -> Path:
+    """Where keygen adds a principal: the policy's principals file in the data directory.
+
+    The policy names it (``${SWITCHBOARD_HOME}/principals.yaml`` for the
+    shipped team); a second team sharing the data directory names its own
+    (``${SWITCHBOARD_HOME}/helpdesk-principals.yaml``), so the roles one
+    team's principals hold never meet the other team's declared roles.
+    Without one, the data directory's ``principals.yaml``.
+    """
+    home = data_dir.resolve()
+    own = [file for file in files[1:] if file.resolve().parent == home]
+    return own[-1] if own else data_dir / "principals.yaml"
 
 
 def _already_listed(principal: Any, key_file: Path, roles: list[str]) -> bool:
@@ -237,6 +254,7 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
             f": {row['question']}",
             markup=False,
         )
+        console.print(f"  question {row['interrupt_id']}; answer with: {row['command']}", markup=False)
     return 0
 
 
@@ -340,13 +358,30 @@ def _questions(thread: str, item: Any, policy: Any, now: float, entries: Any = (
                 "step": int(question.get("step") or 0),
                 "deadline": None if status.deadline == float("inf") else status.deadline,
                 "answer": answer,
+                "command": _command(thread, str(rid), question.get("kind"), state),
             })  # fmt: skip
     return rows
+
+
+def _command(thread: str, rid: str, kind: Any, state: str) -> str:
+    """The command that moves a listed question on; for an approver, pinned to that question.
+
+    Approvers copy it from the listing: with ``--interrupt`` in it, a
+    question answered (or replaced) by someone else in the meantime is
+    refused instead of another one being signed.
+    """
+    from switchboard.runs import answer_command
+
+    if state == "answered":
+        return f"switchboard resume {thread}"
+    if kind == "question":
+        return f'switchboard reply {thread} "TEXT"'
+    return f"{answer_command(thread, rid)} --as NAME"
 
 
 def _tampered_row(thread: str, why: str, now: float) -> dict[str, Any]:
     return {
         "thread": thread, "interrupt_id": None, "kind": "tampered", "question": why, "rule": None,
         "roles": [], "since": datetime.fromtimestamp(now, UTC).isoformat(), "state": "tampered", "step": 0,
-        "deadline": None, "answer": None,
+        "deadline": None, "answer": None, "command": None,
     }  # fmt: skip

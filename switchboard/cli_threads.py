@@ -41,4 +41,11 @@ def _threads(args: argparse.Namespace, console: Console) -> int:
     for t in found:
         table.add_row(t.thread_id, t.status, (t.updated_at or "")[:19], t.waiting_for or t.outcome or "")
     console.print(table)
+    if any(t.status == "paused" for t in found):
+        # The table names questions, not their ids: approve from the listing that pins them.
+        console.print(
+            "to answer a question, `switchboard escalations` lists each one's id and the command pinned to it "
+            "(`switchboard resume THREAD --approve|--reject --interrupt ID --as NAME`)",
+            markup=False,
+        )
     return 0

@@ -1,7 +1,8 @@
 """``switchboard worker`` and ``switchboard submit``: runs from a queue in Postgres.
 
 * ``submit TASK [--thread ID]``: validate the task and queue a run; prints the thread id;
-* ``submit --resume THREAD --approve|--reject [--as NAME] [--note TEXT]``: queue an answer;
+* ``submit --resume THREAD --approve|--reject [--interrupt ID] [--as NAME] [--note TEXT]``: queue an
+  answer, to the question ``ID`` and no other;
 * ``worker [--concurrency N] [--until-idle]``: take queued runs until stopped.
 
 Both need ``SWITCHBOARD_CHECKPOINT_DB=postgresql://…`` (see :mod:`switchboard.workers`).
@@ -38,6 +39,12 @@ def add_worker_commands(sub: Any) -> None:
     answer.add_argument("--reject", action="store_true")
     submit.add_argument("--as", dest="approver", help="who answers (for --resume); signs with NAME's key here")
     submit.add_argument("--role", help="which of the approver's roles to act in")
+    submit.add_argument(
+        "--interrupt",
+        metavar="ID",
+        help="the question you answer (for --resume; its id, as `escalations` prints it): if the thread now "
+        "waits on another, nothing is signed or queued",
+    )
     submit.add_argument("--note", default="", help="a note with the answer (for --resume)")
     submit.add_argument("--json", action="store_true", help="print {thread_id, job_id} as JSON")
     submit.set_defaults(handler=_submit)
@@ -55,27 +62,52 @@ def _submit(args: argparse.Namespace, console: Console) -> int:
     import asyncio
 
     from switchboard.errors import TaskError
-    from switchboard.workers import submit, submit_resume
+    from switchboard.workers import submit
 
     if args.resume:
-        if args.task or args.thread:
-            raise TaskError("give either a TASK to run or --resume THREAD to answer, not both")
-        if not (args.approve or args.reject):
-            raise TaskError("--resume needs an answer: --approve or --reject")
-        answer = submit_resume(
-            args.resume, approved=args.approve, note=args.note, approver=args.approver, role=args.role
-        )
-        job_id = asyncio.run(answer)
-        thread_id = args.resume
-    else:
-        if not args.task:
-            raise TaskError("give the TASK to run, or --resume THREAD with --approve/--reject")
-        thread_id, job_id = asyncio.run(submit(args.task, thread_id=args.thread))
+        return _submit_answer(args, console)
+    if args.interrupt:
+        raise TaskError("--interrupt names the question an answer is for: use it with --resume THREAD")
+    if not args.task:
+        raise TaskError("give the TASK to run, or --resume THREAD with --approve/--reject")
+    thread_id, job_id = asyncio.run(submit(args.task, thread_id=args.thread))
     if args.json:
         console.print(json.dumps({"thread_id": thread_id, "job_id": job_id}), markup=False)
     else:
         console.print(f"queued job {job_id} for thread {thread_id}; `switchboard show {thread_id}` follows it",
                       markup=False)  # fmt: skip
+    return 0
+
+
+def _submit_answer(args: argparse.Namespace, console: Console) -> int:
+    """Queue ``--resume THREAD``'s answer, and say which question it answers (the one signed, if approved)."""
+    import asyncio
+
+    from switchboard.errors import TaskError
+    from switchboard.workers import queue_answer
+
+    if args.task or args.thread:
+        raise TaskError("give either a TASK to run or --resume THREAD to answer, not both")
+    if not (args.approve or args.reject):
+        raise TaskError("--resume needs an answer: --approve or --reject")
+    queued = asyncio.run(
+        queue_answer(
+            args.resume, approved=args.approve, note=args.note, approver=args.approver, role=args.role,
+            interrupt_id=args.interrupt,
+        )
+    )  # fmt: skip
+    thread_id = args.resume
+    if args.json:
+        line = {"thread_id": thread_id, "job_id": queued.job_id, "interrupt_id": queued.interrupt_id}
+        console.print(json.dumps(line), markup=False)
+        return 0
+    verdict = "approving" if args.approve else "rejecting"
+    who = f" as {args.approver}" if args.approver else ""
+    console.print(
+        f"queued job {queued.job_id} for thread {thread_id}, {verdict} {queued.interrupt_id}{who}: {queued.question}; "
+        f"`switchboard show {thread_id}` follows it",
+        markup=False,
+    )
     return 0
 
 

@@ -86,8 +86,10 @@ def _not_a_question(thread_id: str, pending: list[Any]) -> str:
     if not pending:
         return f"thread {thread_id!r} is not waiting for anyone; nothing to reply to"
     first = pending[0] if isinstance(pending[0], dict) else {}
+    # pinned to the question named here, so the command cannot answer another one asked in the meantime
+    pin = f" --interrupt {first['interrupt_id']}" if first.get("interrupt_id") else ""
     return (
         f"thread {thread_id!r} waits for {'an approval' if first.get('kind') == 'approval' else 'a human decision'}"
         f" ({first.get('question')}), not for the customer's reply; answer it with "
-        f"`switchboard resume {thread_id} --approve|--reject --as NAME`"
+        f"`switchboard resume {thread_id} --approve|--reject{pin} --as NAME`"
     )

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -70,6 +70,11 @@ class RunResult:
     pending: dict[str, Any] | None = None
     """For paused runs: the question and what it is about."""
     error: str | None = None
+    answered: dict[str, Any] | None = None
+    """For a resume that answered a question: which one (``interrupt_id``,
+    ``question``), ``approved`` or not, and by whom (``approver``). Without a
+    pinned ``interrupt_id`` the answer goes to the question pending when the
+    resume starts, so this is how the approver learns what they signed."""
 
     @property
     def exit_code(self) -> int:
@@ -209,6 +214,7 @@ async def resume_run(
     approver: str | None = None,
     role: str | None = None,
     answer: Mapping[str, Any] | None = None,
+    interrupt_id: str | None = None,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
     on_event: EventSink | None = None,
@@ -237,6 +243,14 @@ async def resume_run(
         answer: An answer signed elsewhere (``sign_answer`` where the key
             lives, e.g. by whoever queued it for a worker); sent as it is,
             and checked by the graph like any other.
+        interrupt_id: The question the answer is for (``--interrupt``; its
+            ``interrupt_id``, as ``switchboard escalations`` lists it). A
+            thread goes on between the moment an approver reads a question
+            and the moment they answer (another approver answers it, the
+            agent asks the next one): pinned, an answer is given to that
+            question or to none, and nothing is signed for another.
+            Unpinned, it goes to the question pending now, and
+            :attr:`RunResult.answered` says which that was.
         settings: Explicit settings; read from the environment when omitted.
         model: A ready chat model (tests pass a scripted one).
         on_event: Receives the run's progress.
@@ -245,11 +259,14 @@ async def resume_run(
         ThreadError: The thread does not exist or has finished, or it waits
             for an answer and none was given (or one was given to a thread
             that asks nothing).
+        QuestionChanged: ``interrupt_id`` is not pending on the thread (any
+            more); nothing was signed or sent.
         ApprovalError: The answer was refused (unknown principal, a role the
             rule does not allow, no key...); the thread is still paused.
     """
     settings = settings or Settings()
-    answerer = _Answerer(settings, approved, note, approver, role, dict(answer) if answer else None)
+    signed = dict(answer) if answer else None
+    answerer = _Answerer(settings, approved, note, approver, role, signed, interrupt_id)
     async with delivered_traces(), thread_lock(settings, thread_id):  # traces go after the lock, as in start_run
         settings = await thread_settings(settings, thread_id, model)
         async with open_graph(settings, model=model) as graph:
@@ -302,6 +319,14 @@ class _Answerer:
     role: str | None
     signed: dict[str, Any] | None = None
     """An answer already signed by its principal, sent unchanged."""
+    pinned: str | None = None
+    """The question the answer is for (``--interrupt``), or ``None``: the one pending now."""
+
+    @property
+    def verb(self) -> str:
+        """What the answer does, for messages: approved or rejected."""
+        approved = self.signed.get("approved") if self.signed is not None else self.approved
+        return "approved" if approved else "rejected"
 
     def value(self, thread_id: str, pending: dict[str, Any]) -> dict[str, Any]:
         if self.signed is not None:
@@ -327,6 +352,8 @@ async def _resume(
     snapshot = await graph.aget_state(thread_config(thread_id))
     if not snapshot.values and not unfinished(snapshot):
         raise ThreadError(f"no thread {thread_id!r}; `switchboard run` starts one")
+    if answer.pinned is not None:
+        check_pinned(thread_id, answer, snapshot.interrupts)
     orphans = query.orphaned_steps(snapshot.values, set(graph.nodes))
     if orphans:
         # The agent a paused step belonged to is gone: LangGraph would drop
@@ -359,7 +386,7 @@ async def _resume(
     if not snapshot.interrupts:
         raise ThreadError(f"thread {thread_id!r} has finished ({snapshot.values.get('outcome')}); nothing to resume")
     # one question at a time, even with parallel branches paused; a customer's question is `reply`'s
-    pending = next((i for i in snapshot.interrupts if i.value.get("kind") != "question"), None)
+    pending = next((i for i in _asks(snapshot.interrupts) if answer.pinned in (None, question_id(i))), None)
     if pending is None:
         raise ThreadError(
             f"thread {thread_id!r} waits for the customer's reply to: {snapshot.interrupts[0].value.get('question')}; "
@@ -369,14 +396,91 @@ async def _resume(
         asked = pending.value if isinstance(pending.value, dict) else {}
         raise ThreadError(
             f"thread {thread_id!r} is waiting for a human: {asked.get('question', '')} "
-            f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`"
+            f"Answer with `switchboard resume {thread_id} --approve --as NAME` or `--reject`; "
+            f"add `--interrupt {question_id(pending)}` to answer this question and no other"
         )
     value = answer.value(thread_id, pending.value if isinstance(pending.value, dict) else {})
     result = await drive(graph, Command(resume={pending.id: value}), thread_id, on_event, model=spec)
     refusal = await _refusal(graph, thread_id, pending.value)
     if refusal:
         raise ApprovalError(f"{refusal}. The thread is still paused; resume it with --as NAME (a principal)")
-    return result
+    return replace(result, answered=_answered(pending, answer))
+
+
+class QuestionChanged(ThreadError):
+    """The question an answer was pinned to is not the one the thread waits on now; nothing was signed or sent."""
+
+
+def question_id(item: Any) -> str:
+    """A pending interrupt's question id: the ``interrupt_id`` a signed approval names, as the listings show it."""
+    return str(_asked(item).get("interrupt_id") or item.id)
+
+
+def _asked(item: Any) -> dict[str, Any]:
+    """A pending interrupt's question (its value), or nothing for a value of another shape."""
+    return item.value if isinstance(item.value, dict) else {}
+
+
+def answer_command(thread_id: str, interrupt_id: str) -> str:
+    """The command that answers one question and no other, as the listings print it for approvers to copy."""
+    return f"switchboard resume {thread_id} --approve|--reject --interrupt {interrupt_id}"
+
+
+def _asks(interrupts: Any) -> list[Any]:
+    """The pending interrupts ``resume`` answers: approvals and escalations, not the customer's questions."""
+    return [i for i in interrupts if _asked(i).get("kind") != "question"]
+
+
+def check_pinned(thread_id: str, answer: _Answerer, interrupts: Any) -> None:
+    """Refuse an answer pinned to a question the thread is not waiting on, before anything is signed.
+
+    The approver read one question and means to answer that one; the
+    thread may have gone on since (another approver answered it, the agent
+    asked the next). Signing whatever is pending now would put their name
+    under a call they never saw, so the message says what is pending now.
+
+    Raises:
+        QuestionChanged: The pinned question is not among the pending ones.
+        ThreadError: An interrupt id was given with no answer to pin.
+    """
+    if answer.approved is None and answer.signed is None:
+        raise ThreadError("an interrupt id pins the answer to a question: give --approve or --reject with it")
+    asks = _asks(interrupts)
+    if any(question_id(i) == answer.pinned for i in asks):
+        return
+    now = [(question_id(i), str(_asked(i).get("question", ""))) for i in asks]
+    raise question_changed(thread_id, answer.pinned or "", answer.verb == "approved", now)
+
+
+def question_changed(thread_id: str, pinned: str, approved: bool, now: list[tuple[str, str]]) -> QuestionChanged:
+    """The refusal of an answer pinned to ``pinned`` while the thread waits on ``now`` (``(id, question)`` pairs).
+
+    It names what is pending instead, so the approver can read that question
+    and decide on it, rather than rerun the same command blind.
+    """
+    listed = "; ".join(f"{rid}: {question}" for rid, question in now)
+    if not now:
+        pending = f"no question for an approver is pending on {thread_id} now"
+    elif len(now) == 1:
+        pending = f"the question pending on {thread_id} is now {listed}"
+    else:
+        pending = f"the questions pending on {thread_id} are now {listed}"
+    verb, done = ("approved", "nothing was signed") if approved else ("rejected", "nothing was sent")
+    return QuestionChanged(
+        f"{pending}; you {verb} {pinned}; {done}. Read it (`switchboard show {thread_id}`) and answer it with "
+        f"`{answer_command(thread_id, 'ID')} --as NAME` if you mean to"
+    )
+
+
+def _answered(pending: Any, answer: _Answerer) -> dict[str, Any]:
+    """Which question an answer went to, and how: what :attr:`RunResult.answered` reports."""
+    approver = answer.signed.get("approver") if answer.signed is not None else answer.approver
+    return {
+        "interrupt_id": question_id(pending),
+        "question": _asked(pending).get("question", ""),
+        "approved": answer.verb == "approved",
+        "approver": approver,
+    }
 
 
 async def _refusal(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str, asked: Any) -> str | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from switchboard.agents.card import load_team
@@ -30,7 +31,14 @@ from switchboard.checkpoints import is_postgres
 from switchboard.errors import ConfigError, ThreadError
 from switchboard.graph.intake import validate_task
 from switchboard.policies.answers import sign_answer
-from switchboard.runs import new_thread_id, principals_for, read_thread, resume_run, start_run
+from switchboard.runs import (
+    new_thread_id,
+    principals_for,
+    question_changed,
+    read_thread,
+    resume_run,
+    start_run,
+)
 from switchboard.settings import Settings
 
 QUEUE = "switchboard-runs"
@@ -89,14 +97,20 @@ async def _run_job(task: str, thread_id: str) -> None:
     _log.info("thread %s: %s", thread_id, result.status)
 
 
-async def _resume_job(thread_id: str, answer: dict[str, Any]) -> None:
+async def _resume_job(thread_id: str, answer: dict[str, Any], interrupt_id: str | None = None) -> None:
     """Answer a paused thread (or continue one whose process ended) in this worker.
 
     The answer was signed by whoever queued it, with their own key, so a
-    worker holds no principal's key and cannot approve for anyone.
+    worker holds no principal's key and cannot approve for anyone. It is
+    pinned to the question the submitter answered (``interrupt_id``; jobs
+    queued before pinning carry none): a job taken after the thread moved
+    on to another question answers nothing, not even with a rejection,
+    which needs no signature to bind it.
     """
     approved, note = bool(answer.get("approved")), str(answer.get("note") or "")
-    result = await resume_run(thread_id, approved=approved, note=note, answer=answer, settings=Settings())
+    result = await resume_run(
+        thread_id, approved=approved, note=note, answer=answer, interrupt_id=interrupt_id, settings=Settings()
+    )
     _log.info("thread %s: %s", thread_id, result.status)
 
 
@@ -139,6 +153,16 @@ async def submit(task: str, *, thread_id: str | None = None, settings: Settings 
     return thread_id, job_id
 
 
+@dataclass(frozen=True)
+class QueuedAnswer:
+    """An answer on the queue, and the question it answers (what ``submit --resume`` reports)."""
+
+    job_id: int
+    interrupt_id: str
+    """The question answered; the job answers it or nothing."""
+    question: str
+
+
 async def submit_resume(
     thread_id: str,
     *,
@@ -146,33 +170,93 @@ async def submit_resume(
     note: str = "",
     approver: str | None = None,
     role: str | None = None,
+    interrupt_id: str | None = None,
     settings: Settings | None = None,
 ) -> int:
     """Put the answer to a paused thread on the queue; a worker will resume it. Returns the job id.
 
+    The same as :func:`queue_answer`, for callers that need only the job id.
+    """
+    queued = await queue_answer(
+        thread_id, approved=approved, note=note, approver=approver, role=role, interrupt_id=interrupt_id,
+        settings=settings,
+    )  # fmt: skip
+    return queued.job_id
+
+
+async def queue_answer(
+    thread_id: str,
+    *,
+    approved: bool,
+    note: str = "",
+    approver: str | None = None,
+    role: str | None = None,
+    interrupt_id: str | None = None,
+    settings: Settings | None = None,
+) -> QueuedAnswer:
+    """Put the answer to a paused thread on the queue; a worker will resume it.
+
     An approval is signed here, with the approver's key from this machine's
-    data directory, bound to the question the thread is waiting on.
+    data directory, bound to the question the thread is waiting on; the job
+    is pinned to that question, so a worker that takes it after the thread
+    moved on answers nothing.
+
+    Args:
+        thread_id: The paused thread.
+        approved: Approve (sign) or reject its question.
+        note: For the trail and the agents.
+        approver: Who answers (``--as``); an approval is signed with their key.
+        role: Which of the approver's roles to act in.
+        interrupt_id: The question the submitter read (``--interrupt``):
+            when the thread waits on another one now, nothing is signed or
+            queued.
+        settings: Explicit settings; read from the environment when omitted.
 
     Raises:
         ThreadError: The thread is not waiting for an answer.
+        QuestionChanged: It waits on another question than ``interrupt_id``.
         ApprovalRefused: The approver is unknown or has no key here.
     """
     settings = settings or Settings()
-    answer: dict[str, Any] = {"approved": approved, "note": note, "approver": approver}
+    pending = await _pending(thread_id, settings, interrupt_id, approved)
+    answer = _answer(settings, thread_id, pending, approved=approved, note=note, approver=approver, role=role)
+    asked = str(pending.get("interrupt_id"))
+    app = build_app(settings)
+    async with app.open_async():
+        await ensure_schema(app, queue_url(settings))
+        job_id = await _defer(app, RESUME_TASK, thread_id, answer=answer, interrupt_id=asked)
+    return QueuedAnswer(job_id, asked, str(pending.get("question") or ""))
+
+
+async def _pending(thread_id: str, settings: Settings, pinned: str | None, approved: bool) -> dict[str, Any]:
+    """The question a queued answer is for: the thread's, checked against the one the submitter read.
+
+    Raises:
+        ThreadError: The thread is not waiting for an answer.
+        QuestionChanged: It waits on another question than ``pinned``.
+    """
     thread = await read_thread(thread_id, settings=settings)  # a rejection too: a job that cannot work is refused now
     pending = thread.get("pending")
     if thread["status"] != "paused" or not pending:
         raise ThreadError(f"thread {thread_id!r} is not waiting for an answer ({thread['status']})")
-    if approved and approver:
-        registry = principals_for(settings, load_team(settings.team))
-        answer = sign_answer(
-            registry, settings.data_dir / "keys", approver, pending, thread_id=thread_id,
-            role=role, approved=True, note=note, now=time.time(),
-        )  # fmt: skip
-    app = build_app(settings)
-    async with app.open_async():
-        await ensure_schema(app, queue_url(settings))
-        return await _defer(app, RESUME_TASK, thread_id, answer=answer)
+    asked = str(pending.get("interrupt_id"))
+    if pinned is not None and pinned != asked:
+        raise question_changed(thread_id, pinned, approved, [(asked, str(pending.get("question") or ""))])
+    return dict(pending)
+
+
+def _answer(
+    settings: Settings, thread_id: str, pending: dict[str, Any], *, approved: bool, note: str,
+    approver: str | None, role: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The resume value to queue: an approval signed here with the approver's key, or a plain rejection."""
+    if not (approved and approver):
+        return {"approved": approved, "note": note, "approver": approver}
+    registry = principals_for(settings, load_team(settings.team))
+    return sign_answer(
+        registry, settings.data_dir / "keys", approver, pending, thread_id=thread_id,
+        role=role, approved=True, note=note, now=time.time(),
+    )  # fmt: skip
 
 
 async def _defer(app: procrastinate.App, name: str, thread_id: str, **kwargs: Any) -> int:
