@@ -19,12 +19,21 @@ class ConfigError(SwitchboardError):
     """
 
 
-class TaskError(SwitchboardError):
-    """The task given to a run is malformed (empty, too long, not text)."""
+class TaskError(SwitchboardError, ValueError):
+    """The task given to a run is malformed (empty, too long, not text).
+
+    A ``ValueError`` too, so a LangGraph server passes its message on to the
+    client (it shows only its own list of exception types' messages, and
+    "An internal error occurred" for the rest).
+    """
 
 
-class ThreadError(SwitchboardError):
-    """A thread id names no run, or the run is not in a state for the request."""
+class ThreadError(SwitchboardError, RuntimeError):
+    """A thread id names no run, or the run is not in a state for the request.
+
+    A ``RuntimeError`` too, so a LangGraph server passes its message (a new
+    turn refused on a paused thread, a fork refused) on to the client.
+    """
 
 
 class ReplyRefused(ThreadError):

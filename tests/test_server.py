@@ -199,7 +199,8 @@ async def test_langgraph_dev_serves_runs_approvals_resumes_and_schemas(
     # Python (outside review, round 5: the server's own config in the context passed for a parent graph's node)
     history = await _bounded(client.threads.get_history(thread["thread_id"], limit=100))
     turn = {"task": "Where is my order? mia.chen@example.com"}
-    await _bounded(client.runs.wait(thread["thread_id"], assistant_id, input=turn, raise_error=False))
+    refused = await _bounded(client.runs.wait(thread["thread_id"], assistant_id, input=turn, raise_error=False))
+    assert "is paused on a question" in str(refused), refused  # the client reads why, not "an internal error"
     earlier = history[-2]["checkpoint_id"]
     await _bounded(
         client.runs.wait(thread["thread_id"], assistant_id, input=None, checkpoint_id=earlier, raise_error=False)
