@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -25,7 +25,10 @@ from pydantic import PrivateAttr
 from switchboard.testing import ScriptedChatModel
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-TOKENIZER = r"regex \w+|[^\w\s] over message text and the JSON of the bound tool schemas"
+TOKENIZER = (
+    r"regex \w+|[^\w\s] over message text, the JSON of the tool calls in AI messages (name and arguments) "
+    "and the JSON of the bound tool schemas"
+)
 """How tokens are counted, for the printed notes.
 
 Offline and deterministic; it counts words and punctuation marks, so it runs
@@ -47,16 +50,31 @@ class Request:
 
     @property
     def text(self) -> str:
-        """Everything the provider would read, as text: roles, contents, tool JSON."""
-        lines = [
-            f"{m.type}: {m.content if isinstance(m.content, str) else json.dumps(m.content)}" for m in self.messages
-        ]
-        return "\n".join(lines) + "\n" + json.dumps(self.tools, sort_keys=True)
+        """Everything the provider would read, as text: roles, contents, the tool calls made, tool JSON."""
+        return "\n".join(map(message_text, self.messages)) + "\n" + json.dumps(self.tools, sort_keys=True)
 
     @property
     def tokens(self) -> int:
         """Size of the request by :func:`count_tokens`."""
         return count_tokens(self.text)
+
+
+def message_text(message: BaseMessage) -> str:
+    """One message as a provider reads it: its role and content, and the tool calls of an AI message.
+
+    The calls an earlier turn made are sent back with every later request of
+    the conversation (as ``tool_calls`` with JSON ``arguments``), so they are
+    input tokens like the content; leaving them out would favour whichever
+    stack replays more of its own calls.
+    """
+    content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+    calls = message.tool_calls if isinstance(message, AIMessage) else []
+    return f"{message.type}: {content}" + "".join(f"\n{call_json(call)}" for call in calls)
+
+
+def call_json(call: ToolCall) -> str:
+    """A tool call in the form an OpenAI-style request carries it: the name and the arguments as a JSON string."""
+    return json.dumps({"name": call["name"], "arguments": json.dumps(call["args"], default=str)})
 
 
 class RecordingChatModel(BaseChatModel):

@@ -75,16 +75,20 @@ def render_summary(reports: Sequence[Report], console: Console | None = None) ->
     for index, column in enumerate(("figure", "Switchboard", "anchor", "vs", "ratio", "target", "met")):
         table.add_column(column, justify="left" if index in (0, 3) else "right")
     for report in reports:
-        for row in report.summary or _check_rows(report):
+        for row in (*report.summary, *_check_rows(report)):
             met = "" if row.met is None else ("[green]yes[/green]" if row.met else "[red]MISS[/red]")
             table.add_row(row.figure, row.ours, row.anchor, row.versus, row.ratio, row.target, met)
     console.print(table)
 
 
 def _check_rows(report: Report) -> tuple[Row, ...]:
-    """A report without summary rows still shows its checks in the headline table, so no miss hides below it."""
+    """Every check of a report as a headline row too, so no failed check hides below the headline.
+
+    A check that only restates a summary row's target belongs in that row
+    (its ``met``), not here twice.
+    """
     return tuple(
-        Row(figure=name, ours="see below", anchor="", versus=report.title.split(":")[0], met=ok)
+        Row(figure=name, ours="pass" if ok else "FAIL", anchor="", versus="check", met=ok)
         for name, ok in report.checks.items()
     )
 

@@ -151,7 +151,7 @@ def anchor(team: Team, tasks: Sequence[Task], *, cards: bool) -> Measured:
     worker = ReplayChatModel(steps=[])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # create_react_agent is deprecated in LangGraph 1.x; the anchor uses it
-        agents = [
+        agents: list[Any] = [
             create_react_agent(model=worker, tools=[], prompt=card.description, name=card.name) for card in team.agents
         ]
     model = ReplayChatModel(steps=[])
