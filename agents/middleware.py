@@ -22,10 +22,10 @@ and a call run again after a crash, or an approved call run again on
 resume, is replayed by a server that keeps the exactly-once contract
 instead of acting twice; an in-process tool gets no key, and its own
 idempotency is its business. Facts for the data scopes come from the
-agent's own successful tool results in its messages, and only from those
-the guard ran itself: each one's hash is in its audit entry, so a tool
-result passed in with the input (any client of a served graph can post
-one) teaches nothing. Run the agent with
+calls the guard ran itself, read from the thread's verified audit trail,
+in its order: a tool result passed in with the input (any client of a
+served graph can post one, or drop or reorder the real ones) teaches
+nothing. Run the agent with
 ``ainvoke``/``astream``: the guard is asynchronous, and a synchronous call is
 refused rather than let through unguarded.
 """
@@ -33,16 +33,15 @@ refused rather than let through unguarded.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Container, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware
 from langchain.agents.middleware.types import ToolCallRequest
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.types import Command
@@ -101,7 +100,7 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
         call = request.tool_call
         config = get_config()
         thread, namespace = thread_of(config)
-        facts = thread_facts(self.gov.policy, _records(request.state, await self._ran(thread)))
+        facts = thread_facts(self.gov.policy, await self._ran(thread))
         decision = await decide_call(self.gov.policy, self.agent, self.toolbox, call, facts)
         key = call_key(call)
         payload = {"agent": self.agent, "tool": call["name"], "args": call["args"], "effect": decision.effect,
@@ -126,7 +125,7 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
         ok = isinstance(result, ToolMessage) and result.status != "error"
         text = content_text(result.content) if isinstance(result, ToolMessage) else "(command)"
         record = {"agent": self.agent, "tool": call["name"], "args": call["args"], "outcome": "ok" if ok else "refused",
-                  "result": text[:2000], "result_sha256": _digest(text)}  # fmt: skip
+                  "result": text[:2000], **({"result_rest": text[2000:]} if len(text) > 2000 else {})}  # fmt: skip
         await self.gov.record((namespace, call["id"], "tool_call"), thread, "tool_call", record)
         if granted is not None and ok:
             consumed = {"token_id": granted.token_id, "interrupt_id": question.interrupt_id,
@@ -134,40 +133,23 @@ class SwitchboardGuard(AgentMiddleware[Any, Any]):
             await self.gov.record((namespace, call["id"], "consumed"), thread, "approval_consumed", consumed)
         return result
 
-    async def _ran(self, thread: str) -> frozenset[tuple[str, str]]:
-        """The ``(tool, result hash)`` of every call this guard ran and recorded ok in the thread (verified)."""
+    async def _ran(self, thread: str) -> list[ToolCallRecord]:
+        """The calls this guard ran ok in the thread, as its verified audit trail records them, in order.
+
+        The data scopes learn from these only: not from the agent's messages,
+        which its caller supplies and could make up, replay under other
+        arguments, drop or reorder. An entry keeps the whole result (the
+        first 2,000 characters in ``result``, the rest in ``result_rest``).
+        """
         entries = await asyncio.to_thread(self.gov.audit.trusted_entries, thread)
-        return frozenset(
-            (str(e.payload.get("tool")), str(e.payload.get("result_sha256")))
+        return [
+            ToolCallRecord(tool=str(e.payload.get("tool")), args=dict(e.payload.get("args") or {}), outcome="ok",
+                           result=str(e.payload.get("result") or "") + str(e.payload.get("result_rest") or ""),
+                           policy=None)
             for e in entries
             if e.kind == "tool_call" and e.payload.get("agent") == self.agent and e.payload.get("outcome") == "ok"
-            and e.payload.get("result_sha256")
-        )  # fmt: skip
-
-
-def _records(state: Any, ran: Container[tuple[str, str]]) -> list[ToolCallRecord]:
-    """The agent's earlier tool calls with their results, read from its messages: those the guard ran only.
-
-    A result is the guard's when a tool call of the thread's audit trail,
-    by this agent, ran that tool and got the very same text; any other
-    result in the messages came with the input, and is not a record.
-    """
-    messages = state.get("messages", []) if isinstance(state, dict) else []
-    asked = {c["id"]: c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls}
-    records: list[ToolCallRecord] = []
-    for message in messages:
-        if isinstance(message, ToolMessage) and message.tool_call_id in asked:
-            call = asked[message.tool_call_id]
-            text = content_text(message.content)
-            if message.status == "error" or (call["name"], _digest(text)) not in ran:
-                continue  # a refusal teaches nothing; a result the guard did not run is not evidence
-            records.append(ToolCallRecord(tool=call["name"], args=call["args"], outcome="ok", result=text,
-                                          policy=None))  # fmt: skip
-    return records
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            and isinstance(e.payload.get("args"), dict)
+        ]  # fmt: skip
 
 
 def _error(call: Any, text: str) -> ToolMessage:

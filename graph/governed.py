@@ -94,6 +94,8 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         to 'intake'") and not the way out.
         """
         if _inside_a_run():  # a parent graph's node: its run decides, as LangGraph would
+            if _checked(input) and isinstance(input, Command):  # but a Command never writes or steers, as in astream
+                _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
             yield from super().stream(input, config, **kwargs)
             return
         raise ConfigError(

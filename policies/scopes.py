@@ -83,6 +83,13 @@ class Scopes(BaseModel):
 
     @model_validator(mode="after")
     def _scoped_or_not(self) -> Scopes:
+        patterns = [t for t in (*self.tools, *self.unscoped, *self.customer_from, *(r.tool for r in self.learn))
+                    if any(char in t for char in "*?[")]  # fmt: skip
+        if patterns:
+            raise ValueError(
+                f"scopes names tools by exact name; {', '.join(dict.fromkeys(patterns))} is a pattern, which the "
+                "scope checks would not match (unlike grants and rules): list each tool by its name"
+            )
         both = [tool for tool in dict.fromkeys(self.unscoped) if tool in self.tools]
         if both:
             raise ValueError(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from switchboard import cli_monitoring
 from switchboard.errors import SwitchboardError
+from switchboard.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,6 +119,8 @@ def _settings(model: str | None = None) -> Settings:
 
 
 def _report(result: RunResult, as_json: bool, console: Console) -> int:
+    from rich.markup import escape as escape_markup
+
     from switchboard.cli_reply import question_hint
 
     if as_json:
@@ -130,7 +133,8 @@ def _report(result: RunResult, as_json: bool, console: Console) -> int:
     elif result.status == "paused":
         pending = result.pending or {}
         console.print(
-            f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: {pending.get('question')}"
+            f"\n[bold yellow]paused[/bold yellow] thread [bold]{result.thread_id}[/bold]: "
+            f"{escape_markup(visible(str(pending.get('question'))))}"
         )
         print_answer_hint(result.thread_id, pending, console)
     elif result.status == "completed":
@@ -149,7 +153,7 @@ def _print_answered(answered: dict[str, Any], console: Console) -> None:
     """
     verdict = "approved" if answered.get("approved") else "rejected"
     who = f" as {answered['approver']}" if answered.get("approver") else ""
-    console.print(f"{verdict} {answered.get('interrupt_id')}{who}: {answered.get('question')}", markup=False)
+    console.print(visible(f"{verdict} {answered.get('interrupt_id')}{who}: {answered.get('question')}"), markup=False)
 
 
 def print_answer_hint(thread_id: str, pending: dict[str, Any], console: Console) -> None:

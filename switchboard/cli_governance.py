@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from switchboard.errors import ConfigError
+from switchboard.text import visible
 
 if TYPE_CHECKING:  # imported where used: building the parser (`--help`) must stay light
     from rich.console import Console
@@ -237,21 +238,25 @@ def _escalations(args: argparse.Namespace, console: Console) -> int:
         console.print("nothing is waiting for a human")
     for row in rows:
         if row["state"] == "tampered":
-            console.print(f"{row['thread']} tampered: {row['question']}", markup=False)
+            console.print(visible(f"{row['thread']} tampered: {row['question']}"), markup=False)
             continue
         if row["state"] == "answered":  # waits for no one: the answer stands, its step did not end
             console.print(
-                f"{row['thread']} [{row['kind']}] answered: {row['answer']} before its process ended; that answer "
-                f"stands, `switchboard resume {row['thread']}` continues it: {row['question']}",
+                visible(
+                    f"{row['thread']} [{row['kind']}] answered: {row['answer']} before its process ended; that "
+                    f"answer stands, `switchboard resume {row['thread']}` continues it: {row['question']}"
+                ),
                 markup=False,
             )
             continue
         who = ", ".join(row["roles"]) or "any principal"
         until = f" until {datetime.fromtimestamp(row['deadline'], UTC).isoformat()[:19]}" if row["deadline"] else ""
         console.print(
-            f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]}{until} for {who}"
-            f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] == 'expired' else ''}"
-            f": {row['question']}",
+            visible(
+                f"{row['thread']} [{row['kind']}] waiting since {row['since'][:19]}{until} for {who}"
+                f"{' (expired: run `switchboard escalations --sweep`)' if row['state'] == 'expired' else ''}"
+                f": {row['question']}"
+            ),
             markup=False,
         )
         console.print(f"  question {row['interrupt_id']}; answer with: {row['command']}", markup=False)
@@ -263,9 +268,11 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
     from switchboard.sweeper import sweep
 
     results = graph_cache.run(sweep(_settings()))
+    # Every thread is swept first; then a cron job learns, by the exit code, that some could not be.
+    code = 1 if any(r.action in ("unavailable", "tampered") for r in results) else 0
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))
-        return 0
+        return code
     if not results:
         console.print("no escalation timeout has expired")
     for r in results:
@@ -278,8 +285,8 @@ def _sweep(args: argparse.Namespace, console: Console) -> int:
             note = f": the graph recorded no decision on the timeout; `switchboard show {r.thread}`"
         else:
             note = f"; now for {', '.join(r.roles)}" if r.action == "escalated" else ""
-        console.print(f"{r.thread} {r.action}{note}: {r.question}", markup=False)
-    return 0
+        console.print(visible(f"{r.thread} {r.action}{note}: {r.question}"), markup=False)
+    return code
 
 
 async def waiting(settings: Settings, policy: Any, *, now: float) -> list[dict[str, Any]]:

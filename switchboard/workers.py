@@ -220,12 +220,23 @@ async def queue_answer(
     settings = settings or Settings()
     pending = await _pending(thread_id, settings, interrupt_id, approved)
     answer = _answer(settings, thread_id, pending, approved=approved, note=note, approver=approver, role=role)
-    asked = str(pending.get("interrupt_id"))
+    asked = _question_id(pending)
     app = build_app(settings)
     async with app.open_async():
         await ensure_schema(app, queue_url(settings))
         job_id = await _defer(app, RESUME_TASK, thread_id, answer=answer, interrupt_id=asked)
-    return QueuedAnswer(job_id, asked, str(pending.get("question") or ""))
+    return QueuedAnswer(job_id, asked or "", str(pending.get("question") or ""))
+
+
+def _question_id(pending: dict[str, Any]) -> str | None:
+    """The id a queued answer is pinned to: the question's ``interrupt_id``.
+
+    ``None`` for a question without one (an ``interrupt()`` of a brought
+    agent): its answer is not pinned, as before pins existed, rather than
+    pinned to an id nothing has, which no worker could ever apply.
+    """
+    asked = pending.get("interrupt_id")
+    return str(asked) if asked else None
 
 
 async def _pending(thread_id: str, settings: Settings, pinned: str | None, approved: bool) -> dict[str, Any]:
@@ -239,9 +250,14 @@ async def _pending(thread_id: str, settings: Settings, pinned: str | None, appro
     pending = thread.get("pending")
     if thread["status"] != "paused" or not pending:
         raise ThreadError(f"thread {thread_id!r} is not waiting for an answer ({thread['status']})")
-    asked = str(pending.get("interrupt_id"))
+    asked = _question_id(pending)
+    if pinned is not None and asked is None:
+        raise ThreadError(
+            f"thread {thread_id!r} waits on a question with no interrupt_id to pin an answer to (an agent's own "
+            "interrupt()); submit without --interrupt"
+        )
     if pinned is not None and pinned != asked:
-        raise question_changed(thread_id, pinned, approved, [(asked, str(pending.get("question") or ""))])
+        raise question_changed(thread_id, pinned, approved, [(str(asked), str(pending.get("question") or ""))])
     return dict(pending)
 
 

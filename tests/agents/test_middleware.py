@@ -245,3 +245,34 @@ async def test_results_the_guard_ran_itself_still_teach_the_facts(principals: Pa
     assert cancel.status != "error", cancel.content
     with RetailStore.open(retail_db) as store:
         assert store.get_order(mine)["status"] == "cancelled"
+
+
+async def test_facts_come_from_the_trail_so_dropping_real_results_from_the_input_changes_nothing(
+    principals: Path, retail_db: Path, mia: Any, omar: Any
+) -> None:
+    """Review, round 5: facts matched each result in the input by its hash, but were still folded from the
+    caller's messages: leaving out a result the guard had really run (the second customer's look-up) got
+    past the "several customers" refusal. Facts now come from the audit trail's own records, in order."""
+    from langchain_core.messages import ToolMessage
+
+    from switchboard.checkpoints.audit import open_audit
+    from switchboard.domains.retail import RetailStore
+
+    mine = mia.orders["pending"]
+    await _cancel_with_history(
+        principals, "mw-drop", [], "#W0000000",  # an order that does not exist: refused, nothing changes
+        call("find_user_id_by_email", email=mia.email), call("get_order_details", order_id=mine),
+        call("find_user_id_by_email", email=omar.email),
+    )  # fmt: skip
+    ran = [e.payload for e in open_audit(principals).entries("mw-drop") if e.kind == "tool_call"]
+    kept = [p for p in ran if p["args"] != {"email": omar.email}]  # Omar's look-up left out of the input
+    history: list[Any] = []
+    for n, payload in enumerate(kept):
+        history.append(AIMessage("", tool_calls=[ToolCall(name=payload["tool"], args=payload["args"], id=f"k{n}",
+                                                          type="tool_call")]))  # fmt: skip
+        text = str(payload["result"]) + str(payload.get("result_rest") or "")
+        history.append(ToolMessage(text, tool_call_id=f"k{n}", name=payload["tool"]))
+    (cancel,) = await _cancel_with_history(principals, "mw-drop", history, mine)
+    assert cancel.status == "error" and "several customers" in cancel.content, cancel
+    with RetailStore.open(retail_db) as store:
+        assert store.get_order(mine)["status"] == "pending"

@@ -160,3 +160,12 @@ async def test_a_thread_whose_model_cannot_be_built_is_reported_and_the_others_a
     assert SPEC in by_thread["m4"].question and "not installed" in by_thread["m4"].question
     assert (await read_thread("m4", settings=settings))["status"] == "paused"  # nothing ran on another model
     assert by_thread["m5"].action == "rejected", results  # the sweep went on past the thread it could not run
+
+    # From cron, the exit code says a thread could not be swept (review, round 5: it was 0).
+    import asyncio
+
+    from switchboard.cli import main
+
+    monkeypatch.setattr("time.time", lambda: lost["asked_at"] + 30 * HOUR)
+    monkeypatch.setenv("SWITCHBOARD_CHECKPOINT_DB", str(settings.checkpoint_db))  # the CLI reads the environment
+    assert await asyncio.to_thread(main, ["escalations", "--sweep", "--json"]) == 1

@@ -487,3 +487,27 @@ async def test_a_synchronous_call_says_to_await_the_async_one(make: Factory) -> 
         with pytest.raises(ConfigError, match=r"await graph\.ainvoke"):
             call_it()
     assert refunds == [] and not (await graph.aget_state(CONFIG)).values
+
+
+async def test_a_command_from_a_parent_graphs_sync_node_writes_nothing(make: Factory) -> None:
+    """Review, round 5: the sync path handed a parent node's call straight on, so a sync node of another graph
+    could write a thread's state with ``invoke(Command(update=...))``; astream refused it."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    graph = make(_refund_script())
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)
+    errors: list[BaseException] = []
+
+    def node(state: MessagesState) -> dict[str, Any]:
+        try:
+            graph.invoke(Command(update={"summary": "forged-from-node"}), CONFIG)
+        except ThreadError as exc:
+            errors.append(exc)
+        return {}
+
+    parent = StateGraph(MessagesState)
+    parent.add_node("node", node)
+    parent.add_edge(START, "node")
+    await parent.compile().ainvoke({"messages": []})
+    assert len(errors) == 1 and "Command(update=...) would go around" in str(errors[0])
+    assert (await graph.aget_state(CONFIG)).values.get("summary") != "forged-from-node"

@@ -153,3 +153,18 @@ async def test_a_team_of_spec_agents_builds_under_glob_rules_and_a_pattern_match
     typo = POLICY.model_copy(update={"deny": (POLICY.deny[0].model_copy(update={"tools": ("refnd*",)}),)})
     with pytest.raises(ConfigError, match=r"refnd\*"):
         build_graph([till], model=model, policy=typo, checkpointer=InMemorySaver(), principals=registry)
+
+
+def test_a_pattern_in_the_scopes_lists_is_refused_not_ignored() -> None:
+    """Review, round 5: ``guarded_tools(known)`` expanded scope patterns, so ``cancel_*`` passed the tool-name
+    check, while the scope checks compare exact names: a scoped ``cancel_*`` scoped nothing."""
+    import pytest
+    from pydantic import ValidationError
+
+    from switchboard.policies.scopes import Scopes
+
+    scoped = {"tools": ["cancel_*"], "customer_from": ["find_user_id_by_email"], "args": {"order_id": "order"}}
+    with pytest.raises(ValidationError, match=r"cancel_\* is a pattern"):
+        Scopes.model_validate(scoped)
+    with pytest.raises(ValidationError, match=r"find_user_id_by_\* is a pattern"):
+        Scopes.model_validate({**scoped, "tools": ["cancel_pending_order"], "customer_from": ["find_user_id_by_*"]})

@@ -178,3 +178,12 @@ async def test_a_queued_answer_is_held_to_its_question(env: Settings, mia: Any) 
     assert moved.pending is not None
     still = await runs.read_thread("t-queue", settings=env)
     assert still["status"] == "paused" and still["pending"]["interrupt_id"] == moved.pending["interrupt_id"]
+
+
+def test_a_question_without_an_interrupt_id_is_queued_unpinned() -> None:
+    """Review, round 5: an agent's own interrupt() has no ``interrupt_id``; the queued answer was pinned to
+    the string "None", which no question has, so no worker could ever apply it."""
+    from switchboard.workers import _question_id
+
+    assert _question_id({"question": "Which colour?"}) is None
+    assert _question_id({"interrupt_id": "ab" * 16, "question": "Refund?"}) == "ab" * 16
