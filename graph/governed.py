@@ -93,7 +93,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         LangGraph's own error names a node ("No synchronous function provided
         to 'intake'") and not the way out.
         """
-        if _inside_a_run():  # a parent graph's node: its run decides, as LangGraph would
+        if _inside_a_run(config):  # a parent graph's node: its run decides, as LangGraph would
             if _checked(input) and isinstance(input, Command):  # but a Command never writes or steers, as in astream
                 _refuse_input(input, self.get_state(_latest(config)), config or {}, set(self.nodes))
             yield from super().stream(input, config, **kwargs)
@@ -117,7 +117,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
             _refuse_fork(await self.aget_state(_latest(config)), config or {})
         if _checked(input) and self._has_state(input, config):
             _refuse_input(input, await self.aget_state(_latest(config)), config or {}, set(self.nodes))
-        if _keyed_resume(input) and self._saver(config) and not _inside_a_run():
+        if _keyed_resume(input) and self._saver(config) and not _inside_a_run(config):
             input = _rekeyed(input, await self.aget_state(_latest(config)), config or {})
         async for chunk in super().astream(input, config, **kwargs):
             yield chunk
@@ -134,7 +134,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
         """
         if isinstance(input, Command):
             return True
-        return self._saver(config) and not _inside_a_run()
+        return self._saver(config) and not _inside_a_run(config)
 
     def _saver(self, config: RunnableConfig | None) -> bool:
         """Whether the run has a checkpointer: without one there is no thread to check (or to fork)."""
@@ -144,7 +144,7 @@ class GovernedGraph(CompiledStateGraph[Any, Any, Any, Any]):
 
 def _forks(config: RunnableConfig | None) -> bool:
     """Whether a run from outside names a checkpoint to start from (time travel), which may not be the latest."""
-    return bool(((config or {}).get("configurable") or {}).get("checkpoint_id")) and not _inside_a_run()
+    return bool(((config or {}).get("configurable") or {}).get("checkpoint_id")) and not _inside_a_run(config)
 
 
 def _refuse_fork(latest: StateSnapshot, config: RunnableConfig) -> None:
@@ -165,20 +165,25 @@ def _refuse_fork(latest: StateSnapshot, config: RunnableConfig) -> None:
         )
 
 
-def _inside_a_run() -> bool:
-    """Whether this call comes from a node of a running graph.
+def _inside_a_run(config: RunnableConfig | None = None) -> bool:
+    """Whether this call comes from a node of a running graph, on that graph's own thread.
 
     Told by the node's own run config in the context: LangGraph gives every
     task a ``send`` function there, which no caller's JSON can carry. A
     config in the context is not enough: the LangGraph server puts its own
     there when it makes the graph, and leaves it for the run, so on a served
-    graph every run would pass as a parent's node and skip the checks.
+    graph every run would pass as a parent's node and skip the checks. And
+    only on the parent's thread is the pause the parent's: a node that runs
+    this graph on another ``thread_id`` is an outside caller of that thread.
     """
     try:
-        config = get_config()
+        parent = get_config()
     except RuntimeError:
         return False
-    return callable((config.get("configurable") or {}).get(CONFIG_KEY_SEND))
+    if not callable((parent.get("configurable") or {}).get(CONFIG_KEY_SEND)):
+        return False
+    own = ((config or {}).get("configurable") or {}).get("thread_id")
+    return own is None or own == (parent.get("configurable") or {}).get("thread_id")
 
 
 def governed(graph: CompiledStateGraph[Any, Any, Any, Any], governance: Any = None) -> GovernedGraph:

@@ -508,6 +508,31 @@ async def test_a_command_from_a_parent_graphs_sync_node_writes_nothing(make: Fac
     parent = StateGraph(MessagesState)
     parent.add_node("node", node)
     parent.add_edge(START, "node")
-    await parent.compile().ainvoke({"messages": []})
+    await parent.compile().ainvoke({"messages": []}, CONFIG)  # on the same thread: the node is inside its run
     assert len(errors) == 1 and "Command(update=...) would go around" in str(errors[0])
     assert (await graph.aget_state(CONFIG)).values.get("summary") != "forged-from-node"
+
+
+async def test_a_parent_graphs_node_running_another_thread_meets_its_checks(make: Factory) -> None:
+    """Review, round 5: inside a parent graph's node every new-turn check was skipped, whatever thread the
+    node named; only on the parent's own thread is the pause the parent's."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    graph = make(_refund_script())
+    await graph.ainvoke({"task": "refund 900"}, CONFIG)  # thread "t" pauses on its refund
+    errors: list[BaseException] = []
+
+    async def node(state: MessagesState) -> dict[str, Any]:
+        try:
+            await graph.ainvoke({"task": "something else"}, CONFIG)
+        except ThreadError as exc:
+            errors.append(exc)
+        return {}
+
+    parent = StateGraph(MessagesState)
+    parent.add_node("node", node)
+    parent.add_edge(START, "node")
+    await parent.compile().ainvoke({"messages": []}, {"configurable": {"thread_id": "parent"}})
+    assert len(errors) == 1 and "is paused on a question" in str(errors[0])
+    [pending] = (await graph.aget_state(CONFIG)).interrupts
+    assert pending.value["question"] == "Refund $900.00?" and refunds == []
