@@ -492,7 +492,7 @@ async def test_a_synchronous_call_says_to_await_the_async_one(make: Factory) -> 
 async def test_a_command_from_a_parent_graphs_sync_node_writes_nothing(make: Factory) -> None:
     """Review, round 5: the sync path handed a parent node's call straight on, so a sync node of another graph
     could write a thread's state with ``invoke(Command(update=...))``; astream refused it."""
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import MessagesState
 
     graph = make(_refund_script())
     await graph.ainvoke({"task": "refund 900"}, CONFIG)
@@ -505,10 +505,7 @@ async def test_a_command_from_a_parent_graphs_sync_node_writes_nothing(make: Fac
             errors.append(exc)
         return {}
 
-    parent = StateGraph(MessagesState)
-    parent.add_node("node", node)
-    parent.add_edge(START, "node")
-    await parent.compile().ainvoke({"messages": []}, CONFIG)  # on the same thread: the node is inside its run
+    await _run_in_parent(node, CONFIG)  # on the same thread: the node is inside its run
     assert len(errors) == 1 and "Command(update=...) would go around" in str(errors[0])
     assert (await graph.aget_state(CONFIG)).values.get("summary") != "forged-from-node"
 
@@ -516,7 +513,7 @@ async def test_a_command_from_a_parent_graphs_sync_node_writes_nothing(make: Fac
 async def test_a_parent_graphs_node_running_another_thread_meets_its_checks(make: Factory) -> None:
     """Review, round 5: inside a parent graph's node every new-turn check was skipped, whatever thread the
     node named; only on the parent's own thread is the pause the parent's."""
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import MessagesState
 
     graph = make(_refund_script())
     await graph.ainvoke({"task": "refund 900"}, CONFIG)  # thread "t" pauses on its refund
@@ -529,10 +526,17 @@ async def test_a_parent_graphs_node_running_another_thread_meets_its_checks(make
             errors.append(exc)
         return {}
 
-    parent = StateGraph(MessagesState)
-    parent.add_node("node", node)
-    parent.add_edge(START, "node")
-    await parent.compile().ainvoke({"messages": []}, {"configurable": {"thread_id": "parent"}})
+    await _run_in_parent(node, {"configurable": {"thread_id": "parent"}})
     assert len(errors) == 1 and "is paused on a question" in str(errors[0])
     [pending] = (await graph.aget_state(CONFIG)).interrupts
     assert pending.value["question"] == "Refund $900.00?" and refunds == []
+
+
+async def _run_in_parent(node: Any, config: Any) -> None:
+    """Run ``node`` as the only node of a parent graph, on ``config``'s thread."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    parent = StateGraph(MessagesState)
+    parent.add_node("node", node)
+    parent.add_edge(START, "node")
+    await parent.compile().ainvoke({"messages": []}, config)
