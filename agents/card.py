@@ -10,10 +10,11 @@ run starts.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,6 +32,11 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 """An agent's name, matched with ``fullmatch``: ``$`` would let a trailing newline through."""
 _RESERVED = frozenset({"intake", "supervisor", "escalate", "finalize", "__start__", "__end__"})
 _VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+ASK_TOOL = "ask_customer"
+"""The built-in tool an agent asks the customer with (see :mod:`switchboard.agents.questions`).
+
+Not an MCP tool, so never on a card's allow-list; a skill that lists its
+tools lists this one too when its steps may need to ask (see :attr:`Skill.tools`)."""
 
 
 class Lookup(BaseModel):
@@ -42,12 +48,36 @@ class Lookup(BaseModel):
     """The facts (keys of the run's shared memory, such as ``user_id``) these tools find."""
     tools: tuple[str, ...] = Field(min_length=1)
     """Tools of the skill that serve only to find them: a step whose context
-    already holds every one of ``finds`` is not shown them. They stay on the
-    allow-list; this only keeps them out of the model's prompt."""
+    already holds every one of ``finds`` is not shown them, and neither are
+    the step's later turns once its own calls have found them (see
+    :meth:`found_by`). They stay on the allow-list; this only keeps them out
+    of the model's prompt. ``ask_customer`` may be one of them: a step that
+    knows who and what the task is about need not ask."""
 
     if TYPE_CHECKING:
         # Lists are accepted as well as tuples; validation stores tuples (see AgentCard).
         def __init__(self, *, finds: Sequence[str], tools: Sequence[str]) -> None: ...
+
+    def found_by(self, tool: str, result: object) -> tuple[str, ...]:
+        """The facts of ``finds`` that one successful call of ``tool`` returned.
+
+        A result that is a JSON object holds the facts it has as keys with a
+        value (an order record holds ``order_id``); a single value (an id, as
+        text or JSON) is the fact when this lookup finds only one. A list
+        finds nothing (several matches are not one answer), and neither does
+        the customer's answer to ``ask_customer``: what the customer says is a
+        claim for the tools to check, not a found fact.
+        """
+        if tool not in self.tools or tool == ASK_TOOL or not isinstance(result, str) or not result.strip():
+            return ()
+        try:
+            value = json.loads(result)
+        except ValueError:
+            value = result.strip()
+        if isinstance(value, dict):
+            return tuple(fact for fact in self.finds if value.get(fact) not in (None, "", [], {}))
+        single = isinstance(value, str | int | float) and not isinstance(value, bool)
+        return self.finds if single and len(self.finds) == 1 else ()
 
 
 class Skill(BaseModel):
@@ -69,8 +99,10 @@ class Skill(BaseModel):
     the same records (see the README, "Routing and assignment")."""
     tools: tuple[str, ...] = ()
     """The card's tools a step of this skill is shown (bound to the model);
-    empty shows them all. A narrower list keeps each of the step's model calls
-    short; the card's allow-list still decides what may run."""
+    empty shows them all, and ``ask_customer``. A narrower list keeps each of
+    the step's model calls short; the card's allow-list still decides what may
+    run. A list shows ``ask_customer`` only if it names it: a back-office step
+    that acts on facts handed over has no one to ask."""
     lookups: tuple[Lookup, ...] = ()
     """Which of those tools only find facts, and which: hidden from a step
     whose context already holds the facts (see :meth:`AgentCard.tools_of`)."""
@@ -183,13 +215,13 @@ class AgentCard(BaseModel):
     @model_validator(mode="after")
     def _skill_tools_on_the_card(self) -> AgentCard:
         for skill in self.skills:
-            extra = [t for t in skill.tools if t not in self.tools]
+            extra = [t for t in skill.tools if t not in self.tools and t != ASK_TOOL]
             if extra:
                 raise ValueError(
                     f"skill {skill.id!r} of agent {self.name!r} lists tools not on the card: "
                     f"{', '.join(extra)}; add them to the agent's tools or drop them from the skill"
                 )
-            shown = skill.tools or self.tools
+            shown = skill.tools or (*self.tools, ASK_TOOL)
             stray = [t for lookup in skill.lookups for t in lookup.tools if t not in shown]
             if stray:
                 raise ValueError(
@@ -199,19 +231,35 @@ class AgentCard(BaseModel):
         return self
 
     def tools_of(self, skill_id: str | None, known: Collection[str] = ()) -> tuple[str, ...]:
-        """The tools a step of ``skill_id`` is shown: the skill's own list, else every tool of the card.
+        """The tools a step of ``skill_id`` is shown: the skill's own list, else the card's and ``ask_customer``.
+
+        ``ask_customer`` is in the answer when the step may ask; the graph
+        offers it only if it was built to (``asks_customer``).
 
         Args:
             skill_id: The step's skill.
-            known: The facts the step's context already holds; the skill's
-                lookups that find only these are left out.
+            known: The facts the step already holds (its context's, and those
+                its own calls found); the skill's lookups that find only these
+                are left out.
         """
         skill = next((s for s in self.skills if s.id == skill_id), None)
-        tools = skill.tools if skill is not None and skill.tools else self.tools
+        tools = skill.tools if skill is not None and skill.tools else (*self.tools, ASK_TOOL)
         if skill is None or not known:
             return tools
         hidden = {t for lookup in skill.lookups if set(lookup.finds) <= set(known) for t in lookup.tools}
         return tuple(t for t in tools if t not in hidden)
+
+    def found_in(self, skill_id: str | None, results: Iterable[tuple[str, object]]) -> set[str]:
+        """The facts the skill's lookups find that these successful tool results hold (see :meth:`Lookup.found_by`).
+
+        Args:
+            skill_id: The step's skill.
+            results: ``(tool, result text)`` of the step's successful calls.
+        """
+        skill = next((s for s in self.skills if s.id == skill_id), None)
+        if skill is None or not skill.lookups:
+            return set()
+        return {fact for tool, result in results for lookup in skill.lookups for fact in lookup.found_by(tool, result)}
 
     def has_skill(self, skill_id: str) -> bool:
         """Whether this agent offers ``skill_id``."""

@@ -29,12 +29,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from switchboard.agents.card import ASK_TOOL
 from switchboard.agents.interrupts import Governance, thread_of
 from switchboard.agents.records import ToolCallRecord
 from switchboard.errors import ReplyRefused
 from switchboard.policies.answers import request_id
 
-ASK_TOOL = "ask_customer"
 REPLY_FIELD = "customer_reply"
 """The tool result is ``{"customer_reply": TEXT}``: the customer's words, as data."""
 QUESTION_KIND = "question"

@@ -140,7 +140,8 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{agent.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        reply = await self._ask(agent, state["messages"], config, state.get("skill"), state.get("known") or ())
+        known = [*(state.get("known") or ()), *_found(agent.card, state.get("skill"), state["messages"])]
+        reply = await self._ask(agent, state["messages"], config, state.get("skill"), known)
         if isinstance(reply, Findings):
             return _finish(reply)
         reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them, and each is answered
@@ -208,19 +209,19 @@ class AgentLoop:
         """The agent's model bound to the step's tools and ``handoff``, bound once per model and set of tools.
 
         A step sees the tools of its skill (all of the card's when the skill
-        lists none). Binding happens on an agent's first step, not at build
+        lists none), less the lookups for facts it already holds. Binding happens on an agent's first step, not at build
         time, so a large team builds fast and binds only the agents it runs.
         The toolbox is read on every call (its tools exist only while it is
         open), but schemas are derived again only when its tools change.
         """
         shown = set(agent.card.tools_of(skill, known))
         tools = [tool for tool in agent.toolbox.tools_for(agent.card) if tool.name in shown]
-        key = (id(agent.model), *map(id, tools))
+        key = (id(agent.model), ASK_TOOL in shown, *map(id, tools))
         bound = self._binding.get(key)
         if bound is None:
             if len(self._binding) >= max(64, 4 * len(self.crew)):
                 self._binding.clear()  # the toolbox was reopened: the old tools are gone
-            asks = [ask_customer_tool_schema()] if self.asks_customer else []
+            asks = [ask_customer_tool_schema()] if self.asks_customer and ASK_TOOL in shown else []
             bound = self._binding[key] = agent.model.bind_tools([*tools, *asks, handoff_schema()])
         return bound
 
@@ -451,6 +452,16 @@ def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Find
         return HandoffArgs.model_validate(handoffs[0]["args"])
     except ValidationError as exc:
         return f"Invalid handoff, call it again with valid fields: {exc}"
+
+
+def _found(card: AgentCard, skill: str | None, messages: Sequence[AnyMessage]) -> set[str]:
+    """The facts the step's own successful calls found, by its skill's lookups.
+
+    Once a call has found the customer's id, the tools that only find it
+    leave the step's later prompts, as they would for a step handed the id.
+    """
+    results = [(m.name or "", m.content) for m in messages if isinstance(m, ToolMessage) and m.status == "success"]
+    return card.found_in(skill, results) if results else set()
 
 
 def _finish(findings: Findings, update: dict[str, Any] | None = None) -> Command[Any]:

@@ -117,8 +117,24 @@ async def test_a_step_is_shown_only_its_skills_tools(tmp_path: Path) -> None:
         await graph.ainvoke({"task": "restock one mug"}, CONFIG)
     model.assert_complete()
     shown = [c.tools for c in model.calls if c.agent == "stock"]
-    # ask_customer and handoff are every agent's own; the skill narrows only the domain tools
-    assert shown == [["restock", "ask_customer", "handoff"], ["restock", "count_stock", "ask_customer", "handoff"]]
+    # handoff is every step's own; a skill that lists its tools shows ask_customer only if it names it,
+    # and one that lists none shows the whole card and ask_customer
+    assert shown == [["restock", "handoff"], ["restock", "count_stock", "ask_customer", "handoff"]]
+
+
+async def test_a_skill_that_names_ask_customer_is_shown_it(tmp_path: Path) -> None:
+    STOCK.clear()
+    skills = (Skill(id="restock", description="Put items back into stock.", tools=("restock", "ask_customer")),)
+    spec = AgentSpec(name="stock", description="The stock room.", tools=[restock], skills=skills)
+    model = ScriptedChatModel(
+        steps=[route("stock", "Restock one mug", skill="restock"), finish()],
+        agents={"stock": [_call_and_handoff(1)]},
+    )
+    async with open_checkpointer(tmp_path / "cp.sqlite") as saver:
+        graph = build_graph([spec], model=model, checkpointer=saver)
+        await graph.ainvoke({"task": "restock one mug"}, CONFIG)
+    model.assert_complete()
+    assert [c.tools for c in model.calls if c.agent == "stock"] == [["restock", "ask_customer", "handoff"]]
 
 
 def test_a_skill_may_list_only_tools_on_its_card() -> None:
