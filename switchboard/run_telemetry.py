@@ -15,7 +15,7 @@ Which monitor a run uses is worked out again only when the environment, the
 working directory or a file it is read from changes, not by every run.
 
 Each run still flushes when it ends (in a worker thread: a flush waits for
-the writer, and the event loop must not), so its telemetry is on disk when
+the writer, and the event loop must not), so its telemetry is written (to the WAL; see ``TelemetryStore``) when
 ``start_run`` returns. Inside an active ``recording()`` block (the CLI's),
 that monitor records instead, as before.
 """
@@ -147,7 +147,7 @@ def _stamp(path: Path | None) -> tuple[int, int] | None:
 
 
 def _release(shared: _Shared) -> None:
-    shared.monitor.flush()  # the run's telemetry is on disk when it returns
+    shared.monitor.flush()  # the run's telemetry is written when it returns
     with _guard:
         shared.users -= 1
         idle = [key for key, entry in _monitors.items() if not entry.users]

@@ -12,7 +12,6 @@ import logging
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -50,7 +49,8 @@ _BATCH = 500
 _GATHER_S = 0.05
 """After the first queued row, the writer waits this long and writes what came in as one batch:
 one short transaction per burst instead of one per event, and no wake-up per event competing
-with the event loop for the interpreter."""
+with the event loop for the interpreter. A ``flush`` or ``close`` cuts the wait short: whoever
+waits for the rows to be written must not also wait for more to come."""
 _BUSY_S = 2.0
 """How long a write waits for another process's lock before the batch is held back for the next try.
 A healthy writer holds the file for milliseconds; waiting longer only held up ``flush``."""
@@ -148,6 +148,10 @@ class TelemetryStore:
                 "set SWITCHBOARD_TELEMETRY_DB to a writable file, or to off"
             ) from exc
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._urgent = threading.Event()
+        """Set while someone waits for the queue to be written (``flush``, ``close``): write without gathering."""
+        self._waiting = 0
+        self._waiting_guard = threading.Lock()
         self._gone_warned = False
         self._writer = threading.Thread(target=self._write_loop, name="switchboard-telemetry", daemon=True)
         self._writer.start()
@@ -161,14 +165,31 @@ class TelemetryStore:
         self._queue.put(event.row())
 
     def flush(self) -> None:
-        """Wait until every queued event is on disk, or held back (logged) while another process locks the file."""
-        self._queue.join()
+        """Wait until every queued event is written, or held back (logged) while another process locks the file.
+
+        The writer stops gathering a batch at once rather than after
+        ``_GATHER_S``: a run's end waits for its telemetry here, inside the
+        run's time.
+        """
+        with self._waiting_guard:
+            self._waiting += 1
+            self._urgent.set()
+        try:
+            self._queue.join()
+        finally:
+            with self._waiting_guard:
+                self._waiting -= 1
+                if not self._waiting:
+                    self._urgent.clear()
 
     def close(self) -> None:
         """Write what is queued and stop the writer thread."""
         if self._closed:
             return
         self._closed = True
+        self._urgent.set()  # for good: nothing waits for more rows now
+        with self._waiting_guard:
+            self._waiting += 1
         self._queue.put(_STOP)
         self._writer.join()
 
@@ -217,7 +238,7 @@ class TelemetryStore:
             batch = [self._queue.get(timeout=None if wait else _RETRY_S)]
         except queue.Empty:
             return []
-        time.sleep(_GATHER_S)
+        self._urgent.wait(_GATHER_S)
         while len(batch) < _BATCH:
             try:
                 batch.append(self._queue.get_nowait())
@@ -227,6 +248,10 @@ class TelemetryStore:
 
     def _connect(self) -> tuple[sqlite_utils.Database, int | None]:
         conn = sqlite3.connect(self.path, timeout=_BUSY_S)
+        # WAL with synchronous=NORMAL: a written batch outlives a killed process (it is in the log the
+        # next reader replays); only a power cut may take the last batches. Telemetry is a record for
+        # operators, not the audit trail (which stays synchronous=FULL): no fsync per batch.
+        conn.execute("PRAGMA synchronous=NORMAL")
         return sqlite_utils.Database(conn), _inode(self.path)
 
     def _reopen_if_gone(self, db: sqlite_utils.Database, inode: int | None) -> tuple[sqlite_utils.Database, int | None]:

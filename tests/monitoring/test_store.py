@@ -130,3 +130,25 @@ def test_a_removed_directory_is_not_made_again(tmp_path: Path, caplog: pytest.Lo
         store.close()
     assert not home.exists()
     assert "was removed" in caplog.text
+
+
+def test_flush_and_close_do_not_wait_out_the_writers_gathering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run's end flushed its telemetry, and waited the writer's whole batching pause first (50 ms a run)."""
+    monkeypatch.setattr("switchboard.monitoring.store._GATHER_S", 60.0)  # a pause no flush could hide
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+    try:
+        store.record(TelemetryEvent(kind="run", name="flushed", thread_id="t", outcome="completed"))
+        flushed = threading.Thread(target=store.flush, daemon=True)
+        flushed.start()
+        flushed.join(20)
+        assert not flushed.is_alive()
+        assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["flushed"]
+        store.record(TelemetryEvent(kind="run", name="closed", thread_id="t", outcome="completed"))
+        time.sleep(0.2)  # the writer is in its pause now, not yet told to hurry
+    finally:
+        closed = threading.Thread(target=store.close, daemon=True)
+        closed.start()
+        closed.join(20)
+    assert not closed.is_alive()
+    assert sorted(r["name"] for r in read_rows(path, "SELECT name FROM events")) == ["closed", "flushed"]
