@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from switchboard.errors import ConfigError
-from switchboard.policies.yaml_source import refuse_duplicate_keys
+from switchboard.policies.yaml_source import load_yaml, refuse_duplicate_keys
 
 if TYPE_CHECKING:
     from switchboard.policies import PolicyFile
@@ -483,7 +483,7 @@ def _load_team(file: Path, mtime_ns: int, size: int) -> Team:
     """
     try:
         text = file.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)  # YAML 1.2 numbers: `2:00` is text, not 120
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read team file {file}: {exc}") from exc
     refuse_duplicate_keys(text, file, "team file")  # YAML would keep the last value silently

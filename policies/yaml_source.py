@@ -32,25 +32,38 @@ M = TypeVar("M", bound=BaseModel)
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
-class StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` without YAML 1.1's base-60 numbers: a plain ``4:00`` is the text "4:00".
+class _Yaml12Numbers:
+    """The resolver change both readers share: never an int or float for text with a colon."""
 
-    No other int or float form contains a colon, so a number resolved from
-    text with one is always base 60; it is read as a string instead, as YAML
-    1.2 does. An explicit ``!!int 4:00`` is still a number: whoever writes a
-    tag means it.
-    """
+    DEFAULT_SCALAR_TAG: str
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
         """The tag of a node with no explicit tag; never int or float for text with a colon."""
-        tag: str = super().resolve(kind, value, implicit)
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[misc]
         if tag in _NUMBER_TAGS and isinstance(value, str) and ":" in value:
             return self.DEFAULT_SCALAR_TAG
         return tag
 
 
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictLoader(_Yaml12Numbers, _SafeLoader):  # type: ignore[valid-type,misc]
+    """A safe loader without YAML 1.1's base-60 numbers: a plain ``4:00`` is the text "4:00".
+
+    No other int or float form contains a colon, so a number resolved from
+    text with one is always base 60; it is read as a string instead, as YAML
+    1.2 does. An explicit ``!!int 4:00`` is still a number: whoever writes a
+    tag means it. Built on libyaml's ``CSafeLoader`` where PyYAML has it
+    (about a tenth of the pure-Python reader's time on the retail team),
+    else on ``SafeLoader``: the resolver above runs in Python in both.
+    """
+
+
 def load_yaml(text: str) -> Any:
-    """Read YAML text as the policy, principals and monitoring files are read (see :class:`StrictLoader`).
+    """Read YAML text as every Switchboard file is read: team, workflow, policy, principals, monitoring, prices.
+
+    See :class:`StrictLoader`.
 
     Raises:
         yaml.YAMLError: The text is not YAML.
@@ -100,19 +113,16 @@ def validate_yaml(model: type[M], file: Path, *, kind: str, extra: Mapping[str, 
 
 
 def refuse_duplicate_keys(text: str, file: Path, kind: str) -> None:
-    """Refuse YAML text (already read and loaded by its own reader) that gives a key twice in one mapping.
+    """Refuse YAML text (already read by :func:`load_yaml`) that gives a key twice in one mapping.
 
     For the files that are not validated here (team and workflow files):
-    the same check, on a tree composed by libyaml where it is installed.
-    Keys are compared as ``yaml.safe_load`` reads them (YAML 1.1, base-60
-    included), since that is the reader those files use.
+    the same check, with keys compared as :func:`load_yaml` reads them.
 
     Raises:
         ConfigError: Naming each duplicated key by its path, with both lines.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(text, Loader=StrictLoader)
     except yaml.YAMLError:  # its reader has loaded it already; a composer that disagrees is no reason to refuse
         return
     _refuse_duplicate_keys(root, file, kind)

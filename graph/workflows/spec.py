@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from switchboard.agents.card import AgentCard, Skill
 from switchboard.errors import ConfigError
 from switchboard.graph.workflows.conditions import Condition, required_status_tests, steps_named
-from switchboard.policies.yaml_source import refuse_duplicate_keys
+from switchboard.policies.yaml_source import load_yaml, refuse_duplicate_keys
 
 _ID = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 """A step id or workflow name, matched with ``fullmatch`` (``$`` would let a trailing newline through)."""
@@ -188,7 +188,7 @@ def load_workflow(path: str | Path) -> Workflow:
     file = _resolve(path)
     try:
         text = file.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)  # YAML 1.2 numbers: `2:00` is text, not 120
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read workflow file {file}: {exc}") from exc
     refuse_duplicate_keys(text, file, "workflow file")  # YAML would keep the last value silently

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.errors import ConfigError
 from switchboard.policies.budgets import Budgets
+from switchboard.policies.yaml_source import load_yaml
 
 CHARS_PER_TOKEN = 4
 """The approximation used when a provider reports no usage."""
@@ -107,7 +108,7 @@ class PriceTable(BaseModel):
                 text = resources.files("switchboard.monitoring").joinpath("prices.yaml").read_text("utf-8")
             else:
                 text = Path(path).read_text("utf-8")
-            return cls.model_validate(yaml.safe_load(text) or {})
+            return cls.model_validate(load_yaml(text) or {})
         except OSError as exc:
             raise ConfigError(f"cannot read the price file {path}: {exc}; fix the path or unset it") from exc
         except (yaml.YAMLError, ValidationError) as exc:
