@@ -48,25 +48,32 @@ class Lookup(BaseModel):
     """The facts (keys of the run's shared memory, such as ``user_id``) these tools find."""
     tools: tuple[str, ...] = Field(min_length=1)
     """Tools of the skill that serve only to find them: a step whose context
-    already holds every one of ``finds`` is not shown them, and neither are
-    the step's later turns once its own calls have found them (see
-    :meth:`found_by`). They stay on the allow-list; this only keeps them out
-    of the model's prompt. ``ask_customer`` may be one of them: a step that
-    knows who and what the task is about need not ask."""
+    already holds every one of ``finds`` is not shown them. They stay on the
+    allow-list; this only keeps them out of the model's prompt.
+    ``ask_customer`` may be one of them: a step that knows who and what the
+    task is about need not ask."""
+    in_step: bool = False
+    """Also leave the step's later turns once the step's own calls have found
+    the facts (see :meth:`found_by`). Only for tools that do nothing but find
+    them, such as id searches: a record reader (``get_user_details``) is also
+    how a step goes on to read what it needs next, or scans records for the
+    right one, and the first record it reads is not the answer."""
 
     if TYPE_CHECKING:
         # Lists are accepted as well as tuples; validation stores tuples (see AgentCard).
-        def __init__(self, *, finds: Sequence[str], tools: Sequence[str]) -> None: ...
+        def __init__(self, *, finds: Sequence[str], tools: Sequence[str], in_step: bool = False) -> None: ...
 
     def found_by(self, tool: str, result: object) -> tuple[str, ...]:
         """The facts of ``finds`` that one successful call of ``tool`` returned.
 
         A result that is a JSON object holds the facts it has as keys with a
-        value (an order record holds ``order_id``); a single value (an id, as
-        text or JSON) is the fact when this lookup finds only one. A list
-        finds nothing (several matches are not one answer), and neither does
-        the customer's answer to ``ask_customer``: what the customer says is a
-        claim for the tools to check, not a found fact.
+        value (an order record holds ``order_id``); a single value is the fact
+        when this lookup finds only one, and it is an id: a number, or text
+        without spaces (a sentence such as "Error: user not found" is a miss
+        reported as text, not an id). A list finds nothing (several matches
+        are not one answer), and neither does the customer's answer to
+        ``ask_customer``: what the customer says is a claim for the tools to
+        check, not a found fact.
         """
         if tool not in self.tools or tool == ASK_TOOL or not isinstance(result, str) or not result.strip():
             return ()
@@ -76,8 +83,10 @@ class Lookup(BaseModel):
             value = result.strip()
         if isinstance(value, dict):
             return tuple(fact for fact in self.finds if value.get(fact) not in (None, "", [], {}))
-        single = isinstance(value, str | int | float) and not isinstance(value, bool)
-        return self.finds if single and len(self.finds) == 1 else ()
+        an_id = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and bool(value) and not any(c.isspace() for c in value)
+        )
+        return self.finds if an_id and len(self.finds) == 1 else ()
 
 
 class Skill(BaseModel):
@@ -230,7 +239,9 @@ class AgentCard(BaseModel):
                 )
         return self
 
-    def tools_of(self, skill_id: str | None, known: Collection[str] = ()) -> tuple[str, ...]:
+    def tools_of(
+        self, skill_id: str | None, known: Collection[str] = (), found: Collection[str] = ()
+    ) -> tuple[str, ...]:
         """The tools a step of ``skill_id`` is shown: the skill's own list, else the card's and ``ask_customer``.
 
         ``ask_customer`` is in the answer when the step may ask; the graph
@@ -238,28 +249,36 @@ class AgentCard(BaseModel):
 
         Args:
             skill_id: The step's skill.
-            known: The facts the step already holds (its context's, and those
-                its own calls found); the skill's lookups that find only these
-                are left out.
+            known: The facts the step's context holds (handed over by earlier
+                steps); the skill's lookups that find only these are left out.
+            found: The facts the step's own calls found (:meth:`found_in`);
+                they leave out only the lookups marked ``in_step``.
         """
         skill = next((s for s in self.skills if s.id == skill_id), None)
         tools = skill.tools if skill is not None and skill.tools else (*self.tools, ASK_TOOL)
-        if skill is None or not known:
+        if skill is None or not (known or found):
             return tools
-        hidden = {t for lookup in skill.lookups if set(lookup.finds) <= set(known) for t in lookup.tools}
+        held, anyhow = set(known), {*known, *found}
+        hidden = {
+            t
+            for lookup in skill.lookups
+            if set(lookup.finds) <= held or (lookup.in_step and set(lookup.finds) <= anyhow)
+            for t in lookup.tools
+        }
         return tuple(t for t in tools if t not in hidden)
 
     def found_in(self, skill_id: str | None, results: Iterable[tuple[str, object]]) -> set[str]:
-        """The facts the skill's lookups find that these successful tool results hold (see :meth:`Lookup.found_by`).
+        """The facts the skill's ``in_step`` lookups find in these successful tool results (:meth:`Lookup.found_by`).
 
         Args:
             skill_id: The step's skill.
             results: ``(tool, result text)`` of the step's successful calls.
         """
         skill = next((s for s in self.skills if s.id == skill_id), None)
-        if skill is None or not skill.lookups:
+        steps = [lookup for lookup in skill.lookups if lookup.in_step] if skill is not None else []
+        if not steps:
             return set()
-        return {fact for tool, result in results for lookup in skill.lookups for fact in lookup.found_by(tool, result)}
+        return {fact for tool, result in results for lookup in steps for fact in lookup.found_by(tool, result)}
 
     def has_skill(self, skill_id: str) -> bool:
         """Whether this agent offers ``skill_id``."""

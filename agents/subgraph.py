@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -140,8 +140,9 @@ class AgentLoop:
         if turns >= self.max_turns:
             summary = f"{agent.card.name} gave up after {turns} model calls."
             return _finish(Findings(status="failed", summary=summary, confidence=0.0))
-        known = [*(state.get("known") or ()), *_found(agent.card, state.get("skill"), state["messages"])]
-        reply = await self._ask(agent, state["messages"], config, state.get("skill"), known)
+        known = state.get("known") or ()
+        found = _found(agent.card, state.get("skill"), state["messages"])
+        reply = await self._ask(agent, state["messages"], config, state.get("skill"), known, found)
         if isinstance(reply, Findings):
             return _finish(reply)
         reply = distinct_call_ids(reply, state["messages"])  # the governance keys on them, and each is answered
@@ -169,8 +170,8 @@ class AgentLoop:
             except ValidationError as exc:
                 error = _tool_error(calls[0], f"Invalid handoff, call it again with valid fields: {exc}")
                 return Command(goto="think", update={**update, "messages": [reply, error]})
-        if self.asks_customer and any(c["name"] == ASK_TOOL for c in calls):
-            return Command(goto="ask", update=update)
+        if any(c["name"] == ASK_TOOL for c in calls) and self._may_ask(agent, state.get("skill"), known, found):
+            return Command(goto="ask", update=update)  # else the guard refuses it as a tool the step was not given
         return Command(goto="act", update=update)
 
     async def _ask(
@@ -180,6 +181,7 @@ class AgentLoop:
         config: RunnableConfig,
         skill: str | None = None,
         known: Sequence[str] = (),
+        found: Collection[str] = (),
     ) -> AIMessage | Findings:
         """One model call, or the findings that explain why it failed.
 
@@ -194,7 +196,7 @@ class AgentLoop:
         card = agent.card
         limit = _call_limit(agent)
         try:
-            bound = self._bound(agent, skill, known)
+            bound = self._bound(agent, skill, known, found)
             async with model_slot(agent.model):
                 reply = await asyncio.wait_for(_call_bound(bound, messages, config), limit)
         except GraphBubbleUp:
@@ -205,16 +207,21 @@ class AgentLoop:
             return _unable(f"{card.name}'s model call failed: {type(exc).__name__}: {exc}")
         return reply if isinstance(reply, AIMessage) else AIMessage(content=reply.content)
 
-    def _bound(self, agent: Member, skill: str | None, known: Sequence[str] = ()) -> Any:
+    def _may_ask(self, agent: Member, skill: str | None, known: Sequence[str], found: Collection[str]) -> bool:
+        """Whether this turn was offered ``ask_customer``: a step not shown it may not pause the thread with it."""
+        return self.asks_customer and ASK_TOOL in agent.card.tools_of(skill, known, found)
+
+    def _bound(self, agent: Member, skill: str | None, known: Sequence[str] = (), found: Collection[str] = ()) -> Any:
         """The agent's model bound to the step's tools and ``handoff``, bound once per model and set of tools.
 
         A step sees the tools of its skill (all of the card's when the skill
-        lists none), less the lookups for facts it already holds. Binding happens on an agent's first step, not at build
+        lists none), less the lookups for facts it already holds (or, for
+        ``in_step`` lookups, its own calls found). Binding happens on an agent's first step, not at build
         time, so a large team builds fast and binds only the agents it runs.
         The toolbox is read on every call (its tools exist only while it is
         open), but schemas are derived again only when its tools change.
         """
-        shown = set(agent.card.tools_of(skill, known))
+        shown = set(agent.card.tools_of(skill, known, found))
         tools = [tool for tool in agent.toolbox.tools_for(agent.card) if tool.name in shown]
         key = (id(agent.model), ASK_TOOL in shown, *map(id, tools))
         bound = self._binding.get(key)
@@ -455,10 +462,11 @@ def _handoff_with(handoffs: list[ToolCall], calls: list[ToolCallRecord]) -> Find
 
 
 def _found(card: AgentCard, skill: str | None, messages: Sequence[AnyMessage]) -> set[str]:
-    """The facts the step's own successful calls found, by its skill's lookups.
+    """The facts the step's own successful calls found, by its skill's ``in_step`` lookups.
 
-    Once a call has found the customer's id, the tools that only find it
-    leave the step's later prompts, as they would for a step handed the id.
+    Once a call has found the customer's id, the tools that do nothing but
+    find it leave the step's later prompts, as they would for a step handed
+    the id.
     """
     results = [(m.name or "", m.content) for m in messages if isinstance(m, ToolMessage) and m.status == "success"]
     return card.found_in(skill, results) if results else set()

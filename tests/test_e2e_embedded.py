@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.domains.retail import RetailStore
+from switchboard.domains.retail.operations import RetailOperations
 from switchboard.runs import read_thread, start_run
 from switchboard.settings import Settings
 
@@ -77,3 +78,36 @@ async def test_exchange_keeps_every_option_but_the_one_asked_for(
     assert order["exchange_items"] == [boots["item_id"]] and order["exchange_new_items"] == [target["item_id"]]
     thread = await read_thread(result.thread_id, settings=settings)
     assert any(e["kind"] == "handoff" and e["agent"] == "finance" for e in thread["trail"])
+
+
+async def test_a_refund_step_reads_the_customers_orders_until_it_finds_the_received_return(
+    settings: Settings, retail_db: Path, mia: Any
+) -> None:
+    """The first order a refund step read held a user id and an order id, so the step stopped being shown the
+    order reader (a lookup "found" in the step): the engine could not read the next order and the step failed."""
+    order_id = mia.orders["delivered_over_500"]  # her third order: two others are read first
+    with RetailStore.open(retail_db) as store:
+        shop = RetailOperations(store)
+        item = shop.get_order_details(order_id)["items"][0]
+        shop.return_delivered_order_items(order_id, [item["item_id"]], mia.payment_methods["credit_card"])
+        shop.schedule_return_pickup(order_id)
+        shop.receive_returned_items(order_id)
+    task = (
+        f"Hi, I'm {mia.name}, {mia.email}. You received the {item['name'].lower()} I sent back; "
+        "please issue the refund for my returned items."
+    )
+    result = await start_run(task, settings=settings)
+    assert result.status == "completed" and result.outcome == "resolved", result
+    order = _order(retail_db, order_id)
+    assert order["status"] == "returned"
+    assert [p["amount"] for p in order["payment_history"] if p["transaction_type"] == "refund"] == [item["price"]]
+
+
+async def test_a_notification_step_reads_the_customer_after_finding_their_id(settings: Settings, mia: Any) -> None:
+    """Finding the user id hid the reader of the user's record, which the step reads next: the step failed."""
+    result = await start_run(f"Notify {mia.email} that her order has shipped.", settings=settings)
+    assert result.status == "completed" and result.outcome == "resolved", result
+    thread = await read_thread(result.thread_id, settings=settings)
+    steps = [e for e in thread["trail"] if e["kind"] == "handoff"]
+    calls = [c["tool"] for e in steps for c in e["tool_calls"] if c["outcome"] == "ok"]
+    assert calls[-1] == "notify_customer"

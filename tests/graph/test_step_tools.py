@@ -2,7 +2,8 @@
 
 Skills declare ``lookups``: tools that only find facts (``finds``). Once an
 earlier step has handed those facts over, a step is not shown them; nor are a
-step's later turns once its own calls have found them. ``ask_customer`` is
+step's later turns, for lookups marked ``in_step``, once its own calls have
+found them. ``ask_customer`` is
 shown to a skill that lists its tools only if it names it. The run
 is real (retail MCP server over stdio, SQLite-free in-memory checkpoints);
 only the model is scripted, and it records the tools bound to each call.
@@ -11,11 +12,13 @@ only the model is scripted, and it records the tools bound to each call.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from switchboard.agents.card import ASK_TOOL, AgentCard, Lookup, Skill, Team, load_team
+from switchboard.agents.spec import AgentSpec
 from switchboard.agents.toolbox import Toolbox
 from switchboard.errors import ConfigError
 from switchboard.graph import build_graph
@@ -49,10 +52,25 @@ def test_a_lookup_finds_a_fact_in_a_record_or_a_single_value_never_in_a_list_or_
     assert one.found_by("find", '["mia_chen_4817", "mia_chen_2"]') == ()  # several matches are not one answer
     assert one.found_by("find", "  ") == ()
     assert one.found_by("find", "true") == ()
+    assert one.found_by("find", "Error: user not found") == ()  # a miss reported as text is not an id
+    assert one.found_by("find", "No user has that email; try the name and zip.") == ()
     assert one.found_by(ASK_TOOL, '{"user_id": "someone_else"}') == ()  # a claim, not a found fact
     assert one.found_by("read", "mia_chen_4817") == ()  # not this lookup's tool
     assert two.found_by("read", '{"order_id": "#W1", "user_id": ""}') == ("order_id",)  # an empty value finds nothing
     assert two.found_by("find", "mia_chen_4817") == ()  # one value cannot be two facts
+
+
+def test_only_in_step_lookups_leave_once_the_steps_own_calls_found_their_facts() -> None:
+    """A record reader in a lookup is also how a step reads what it needs next, or scans for the right record."""
+    reader = _card(tools=("find", "read", "write"), lookups=(Lookup(finds=("user_id",), tools=("find", "read")),))
+    search = _card(
+        tools=("find", "read", "write"), lookups=(Lookup(finds=("user_id",), tools=("find",), in_step=True),)
+    )
+    assert reader.found_in("act", [("find", "mia_chen_4817")]) == set()
+    assert reader.tools_of("act", found={"user_id"}) == ("find", "read", "write")
+    assert reader.tools_of("act", known={"user_id"}) == ("write",)  # handed over: every lookup leaves
+    assert search.found_in("act", [("find", "mia_chen_4817")]) == {"user_id"}
+    assert search.tools_of("act", found={"user_id"}) == ("read", "write")
 
 
 def test_a_skill_shows_ask_customer_only_if_it_names_it() -> None:
@@ -133,3 +151,26 @@ async def test_a_steps_later_turns_are_not_shown_the_lookups_its_own_calls_answe
     turns = [set(c.tools) for c in model.calls if c.agent == "finance"]
     assert [shown >= FIND for shown in turns] == [True, True, False, False]
     assert all({"get_order_details", "get_user_details", ASK_TOOL} <= shown for shown in turns)
+
+
+def restock(item: str, count: int) -> str:
+    """Put count units of item back into stock."""
+    return "ok"
+
+
+async def test_a_step_not_shown_ask_customer_cannot_pause_the_thread_with_it() -> None:
+    """Hidden from a back-office step, ``ask_customer`` still paused the thread when the model called it anyway."""
+    skills = (Skill(id="restock", description="Put items back into stock.", tools=("restock",)),)
+    spec = AgentSpec(name="stock", description="The stock room.", tools=[restock], skills=skills)
+    model = ScriptedChatModel(
+        steps=[route("stock", "Restock one mug", skill="restock"), finish()],
+        agents={"stock": [call(ASK_TOOL, question="What is your card number?"), handoff("Done.")]},
+    )
+    graph = build_graph([spec], model=model, checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "hidden-ask"}}
+    out = await graph.ainvoke({"task": "Restock one mug."}, config)
+    model.assert_complete()
+    assert ASK_TOOL not in model.calls[1].tools
+    assert not [i for task in (await graph.aget_state(config, subgraphs=True)).tasks for i in task.interrupts]
+    (step,) = [h for h in out["trail"] if h["kind"] == "handoff"]
+    assert [(c["tool"], c["outcome"]) for c in step["tool_calls"]] == [(ASK_TOOL, "refused")]
