@@ -8,6 +8,7 @@ connections; SQLite's WAL mode lets them read while the writer writes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -187,9 +188,9 @@ class TelemetryStore:
         if self._closed:
             return
         self._closed = True
-        self._urgent.set()  # for good: nothing waits for more rows now
-        with self._waiting_guard:
-            self._waiting += 1
+        with self._waiting_guard:  # with the count, or a flush ending between the two would clear the flag
+            self._waiting += 1  # for good: nothing waits for more rows now
+            self._urgent.set()
         self._queue.put(_STOP)
         self._writer.join()
 
@@ -251,7 +252,8 @@ class TelemetryStore:
         # WAL with synchronous=NORMAL: a written batch outlives a killed process (it is in the log the
         # next reader replays); only a power cut may take the last batches. Telemetry is a record for
         # operators, not the audit trail (which stays synchronous=FULL): no fsync per batch.
-        conn.execute("PRAGMA synchronous=NORMAL")
+        with contextlib.suppress(sqlite3.Error):  # an unreadable file fails at the first write, reported there
+            conn.execute("PRAGMA synchronous=NORMAL")
         return sqlite_utils.Database(conn), _inode(self.path)
 
     def _reopen_if_gone(self, db: sqlite_utils.Database, inode: int | None) -> tuple[sqlite_utils.Database, int | None]:

@@ -152,3 +152,65 @@ def test_flush_and_close_do_not_wait_out_the_writers_gathering(tmp_path: Path, m
         closed.join(20)
     assert not closed.is_alive()
     assert sorted(r["name"] for r in read_rows(path, "SELECT name FROM events")) == ["closed", "flushed"]
+
+
+def test_close_keeps_the_writer_hurrying_when_a_flush_ends_as_it_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``close`` raised the flag before it counted itself: a flush ending in between lowered it again."""
+    monkeypatch.setattr("switchboard.monitoring.store._GATHER_S", 60.0)
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+
+    def a_flush_ends() -> None:  # what flush() does as it returns, when no one else waits
+        with store._waiting_guard:
+            if not store._waiting:
+                store._urgent.clear()
+
+    class EndingFlush(threading.Event):
+        def set(self) -> None:
+            super().set()
+            if store._closed:  # close() raising it: a flush ends right then, on another thread
+                ending = threading.Thread(target=a_flush_ends, daemon=True)
+                ending.start()
+                ending.join(1)
+
+    store._urgent = EndingFlush()
+    store.record(TelemetryEvent(kind="run", name="last", thread_id="t", outcome="completed"))
+    time.sleep(0.2)  # the writer is in its pause
+    closed = threading.Thread(target=store.close, daemon=True)
+    closed.start()
+    closed.join(20)
+    assert not closed.is_alive()
+    assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["last"]
+
+
+class _NoPragmas(sqlite3.Connection):
+    """A connection whose file fails the writer's journal setting, as a file deleted under it did (disk I/O error)."""
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA synchronous"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().execute(sql, *args)  # type: ignore[arg-type]
+
+
+def test_a_writer_whose_first_connection_fails_a_pragma_still_writes_and_flushes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread set ``synchronous`` outside its guard: the error killed it, and every flush hung."""
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        "switchboard.monitoring.store.sqlite3.connect", lambda *a, **k: connect(*a, **k, factory=_NoPragmas)
+    )
+    path = tmp_path / "telemetry.sqlite"
+    store = TelemetryStore(path)
+    try:
+        store.record(TelemetryEvent(kind="run", name="kept", thread_id="t", outcome="completed"))
+        flushed = threading.Thread(target=store.flush, daemon=True)
+        flushed.start()
+        flushed.join(20)
+        assert not flushed.is_alive()
+    finally:
+        monkeypatch.undo()
+        store.close()
+    assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["kept"]
