@@ -43,7 +43,7 @@ def test_errors_give_file_and_line(tmp_path: Path, text: str, where: str) -> Non
 
 
 def test_yaml_syntax_errors_give_the_position(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"p\.yaml:3: expected the node content"):
+    with pytest.raises(ConfigError, match=r"p\.yaml:3: .*expected (the )?node content"):  # libyaml or pure Python
         load_policy(write(tmp_path, "name: x\napprovals: [\n"))
     with pytest.raises(ConfigError, match=r"p\.yaml:2: "):
         load_policy(write(tmp_path, "name: x\n  bad: indent\n"))
