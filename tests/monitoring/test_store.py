@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,14 @@ import pytest
 from switchboard.monitoring.events import TelemetryEvent
 from switchboard.monitoring.store import TelemetryStore, ensure_schema, read_rows
 from switchboard.monitoring.views import VIEWS
+
+
+def _returns(call: Callable[[], None], seconds: float = 20) -> bool:
+    """Whether ``call``, on a thread of its own, returned within ``seconds``: a hang fails one test, not the suite."""
+    done = threading.Thread(target=call, daemon=True)
+    done.start()
+    done.join(seconds)
+    return not done.is_alive()
 
 
 def _open_many(path: str) -> int:
@@ -139,18 +148,12 @@ def test_flush_and_close_do_not_wait_out_the_writers_gathering(tmp_path: Path, m
     store = TelemetryStore(path)
     try:
         store.record(TelemetryEvent(kind="run", name="flushed", thread_id="t", outcome="completed"))
-        flushed = threading.Thread(target=store.flush, daemon=True)
-        flushed.start()
-        flushed.join(20)
-        assert not flushed.is_alive()
+        assert _returns(store.flush)
         assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["flushed"]
         store.record(TelemetryEvent(kind="run", name="closed", thread_id="t", outcome="completed"))
         time.sleep(0.2)  # the writer is in its pause now, not yet told to hurry
     finally:
-        closed = threading.Thread(target=store.close, daemon=True)
-        closed.start()
-        closed.join(20)
-    assert not closed.is_alive()
+        assert _returns(store.close)
     assert sorted(r["name"] for r in read_rows(path, "SELECT name FROM events")) == ["closed", "flushed"]
 
 
@@ -178,10 +181,7 @@ def test_close_keeps_the_writer_hurrying_when_a_flush_ends_as_it_closes(
     store._urgent = EndingFlush()
     store.record(TelemetryEvent(kind="run", name="last", thread_id="t", outcome="completed"))
     time.sleep(0.2)  # the writer is in its pause
-    closed = threading.Thread(target=store.close, daemon=True)
-    closed.start()
-    closed.join(20)
-    assert not closed.is_alive()
+    assert _returns(store.close)
     assert [r["name"] for r in read_rows(path, "SELECT name FROM events")] == ["last"]
 
 
@@ -206,10 +206,7 @@ def test_a_writer_whose_first_connection_fails_a_pragma_still_writes_and_flushes
     store = TelemetryStore(path)
     try:
         store.record(TelemetryEvent(kind="run", name="kept", thread_id="t", outcome="completed"))
-        flushed = threading.Thread(target=store.flush, daemon=True)
-        flushed.start()
-        flushed.join(20)
-        assert not flushed.is_alive()
+        assert _returns(store.flush)
     finally:
         monkeypatch.undo()
         store.close()
