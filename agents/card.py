@@ -502,7 +502,7 @@ def _load_team(file: Path, mtime_ns: int, size: int) -> Team:
     """
     try:
         text = file.read_text(encoding="utf-8")
-        raw = load_yaml(text)  # YAML 1.2 numbers: `2:00` is text, not 120
+        raw = load_yaml(text)  # clock-style numbers as YAML 1.2: `2:00` is text, not 120
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read team file {file}: {exc}") from exc
     refuse_duplicate_keys(text, file, "team file")  # YAML would keep the last value silently

@@ -15,8 +15,8 @@ Which monitor a run uses is worked out again only when the environment, the
 working directory or a file it is read from changes, not by every run.
 
 Each run still flushes when it ends (in a worker thread: a flush waits for
-the writer, and the event loop must not), so its telemetry is written (to the WAL; see ``TelemetryStore``) when
-``start_run`` returns. Inside an active ``recording()`` block (the CLI's),
+the writer, and the event loop must not), so its telemetry is written (to
+the WAL; see ``TelemetryStore``) when ``start_run`` returns. Inside an active ``recording()`` block (the CLI's),
 that monitor records instead, as before.
 """
 

@@ -188,7 +188,7 @@ def load_workflow(path: str | Path) -> Workflow:
     file = _resolve(path)
     try:
         text = file.read_text(encoding="utf-8")
-        raw = load_yaml(text)  # YAML 1.2 numbers: `2:00` is text, not 120
+        raw = load_yaml(text)  # clock-style numbers as YAML 1.2: `2:00` is text, not 120
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read workflow file {file}: {exc}") from exc
     refuse_duplicate_keys(text, file, "workflow file")  # YAML would keep the last value silently
