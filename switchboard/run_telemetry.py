@@ -16,8 +16,9 @@ working directory or a file it is read from changes, not by every run.
 
 Each run still flushes when it ends (in a worker thread: a flush waits for
 the writer, and the event loop must not), so its telemetry is written (to
-the WAL; see ``TelemetryStore``) when ``start_run`` returns. Inside an active ``recording()`` block (the CLI's),
-that monitor records instead, as before.
+the WAL; see ``TelemetryStore``) when ``start_run`` returns. Inside an
+active ``recording()`` block (the CLI's), that monitor records instead, as
+before.
 """
 
 from __future__ import annotations
